@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from dlquiz.accounts.services import password_change, user_create
+from dlquiz.api.errors import ServiceError
+from dlquiz.study.selectors import settings_get
+
+
+class UserOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField(allow_blank=True)
+    language = serializers.CharField()
+
+
+def _user_out(user) -> dict:  # type: ignore[no-untyped-def]
+    return UserOut({"id": user.pk, "username": user.username, "email": user.email,
+                    "language": settings_get(user=user).language}).data
+
+
+class Credentials(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class SignupApi(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    class SignupInputSerializer(serializers.Serializer):
+        username = serializers.RegexField(r"^[\w.@+-]{3,150}$", max_length=150)
+        password = serializers.CharField(max_length=256, trim_whitespace=False)
+        email = serializers.EmailField(required=False, allow_blank=True, default="")
+        timezone = serializers.CharField(required=False, max_length=64)
+        language = serializers.ChoiceField(choices=["zh", "en"], required=False)
+
+    @extend_schema(request=SignupInputSerializer, responses={201: UserOut}, operation_id="auth_signup")
+    def post(self, request: Request) -> Response:
+        s = self.SignupInputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        user = user_create(**s.validated_data)
+        login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return Response(_user_out(user), status=status.HTTP_201_CREATED)
+
+
+class LoginApi(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=Credentials, responses={200: UserOut}, operation_id="auth_login")
+    def post(self, request: Request) -> Response:
+        s = Credentials(data=request.data)
+        s.is_valid(raise_exception=True)
+        user = authenticate(request._request, **s.validated_data)
+        if user is None:
+            raise ServiceError("用户名或密码错误 / wrong username or password", code="bad_credentials",
+                               status_code=400)
+        login(request._request, user)
+        return Response(_user_out(user))
+
+
+class LogoutApi(APIView):
+    @extend_schema(request=None, responses={204: None}, operation_id="auth_logout")
+    def post(self, request: Request) -> Response:
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenApi(APIView):
+    """Token for mobile clients (``Authorization: Token <key>``)."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=Credentials, responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()})},
+                   operation_id="auth_token")
+    def post(self, request: Request) -> Response:
+        s = Credentials(data=request.data)
+        s.is_valid(raise_exception=True)
+        user = authenticate(request._request, **s.validated_data)
+        if user is None:
+            raise ServiceError("用户名或密码错误 / wrong username or password", code="bad_credentials")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class PasswordApi(APIView):
+    class PasswordInputSerializer(serializers.Serializer):
+        old_password = serializers.CharField(max_length=256, trim_whitespace=False)
+        new_password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+    @extend_schema(request=PasswordInputSerializer, responses={204: None}, operation_id="auth_password_change")
+    def post(self, request: Request) -> Response:
+        s = self.PasswordInputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        password_change(user=request.user, **s.validated_data)
+        update_session_auth_hash(request._request, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: UserOut}, operation_id="me")
+    def get(self, request: Request) -> Response:
+        return Response(_user_out(request.user))

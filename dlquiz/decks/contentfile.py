@@ -1,0 +1,203 @@
+"""Parser for the bundled deck's plain-text card files (``content/*.cards``).
+
+Framework-free on purpose: the loader, ``check_content`` and the content authors' own checks all read
+cards through :func:`parse_file`, so a file means the same thing everywhere. The format is described
+in ``docs/content-format.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "CARD_KINDS",
+    "FIELDS",
+    "CardSpec",
+    "ContentError",
+    "parse_file",
+    "parse_text",
+    "read_outline",
+]
+
+CARD_KINDS = ("basic", "basic+reverse", "cloze", "exercise")
+FIELDS = ("kind", "topics", "tags", "front", "back", "family", "params")
+_BLOCK_FIELDS = ("front", "back")
+_FIELD_RE = re.compile(r"^(kind|topics|tags|front|back|family|params):(?:[ \t](.*))?$")
+_CARD_RE = re.compile(r"^@card[ \t]+(\S+)[ \t]*$")
+_DECK_RE = re.compile(r"^@deck[ \t]+(.+?)[ \t]*$")
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+_CLOZE_RE = re.compile(r"\{\{c(\d+)::(.+?)(?:::(.+?))?\}\}")
+
+
+@dataclass(frozen=True)
+class ContentError:
+    """One problem in a content file, reported as ``file:line: message``."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class CardSpec:
+    """One card as written in a content file."""
+
+    id: str
+    deck: str
+    path: str
+    line: int
+    kind: str = ""
+    topics: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    front: str = ""
+    back: str = ""
+    family: str = ""
+    params: dict[str, object] = field(default_factory=dict)
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, name: str) -> int:
+        return self.field_lines.get(name, self.line)
+
+
+def parse_text(text: str, *, path: str) -> tuple[list[CardSpec], list[ContentError]]:
+    """Parse one file's text into cards and syntax errors (structure only, no cross-file checks)."""
+    cards: list[CardSpec] = []
+    errors: list[ContentError] = []
+    deck = ""
+    card: CardSpec | None = None
+    block: str | None = None
+    block_lines: list[str] = []
+
+    def close_block() -> None:
+        nonlocal block, block_lines
+        if card is not None and block is not None:
+            setattr(card, block, "\n".join(block_lines).strip("\n").rstrip())
+        block, block_lines = None, []
+
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip("\r")
+        deck_m = _DECK_RE.match(line)
+        card_m = _CARD_RE.match(line)
+        field_m = _FIELD_RE.match(line) if card is not None else None
+        if deck_m:
+            close_block()
+            card = None
+            deck = deck_m.group(1)
+            continue
+        if card_m:
+            close_block()
+            if not deck:
+                errors.append(ContentError(path, lineno, "@card before any @deck line"))
+            card = CardSpec(id=card_m.group(1), deck=deck, path=path, line=lineno)
+            if not _ID_RE.match(card.id):
+                errors.append(ContentError(path, lineno, f"bad card id {card.id!r}"))
+            cards.append(card)
+            continue
+        if field_m and card is not None:
+            close_block()
+            name, value = field_m.group(1), (field_m.group(2) or "").strip()
+            if name in card.field_lines:
+                errors.append(ContentError(path, lineno, f"field {name!r} given twice"))
+            card.field_lines[name] = lineno
+            if name in _BLOCK_FIELDS:
+                block = name
+                block_lines = [value] if value else []
+            elif name in ("topics", "tags"):
+                setattr(card, name, value.replace(",", " ").split())
+            elif name == "params":
+                try:
+                    parsed = json.loads(value) if value else {}
+                except json.JSONDecodeError as exc:
+                    errors.append(ContentError(path, lineno, f"params is not JSON: {exc.msg}"))
+                    parsed = {}
+                if not isinstance(parsed, dict):
+                    errors.append(ContentError(path, lineno, "params must be a JSON object"))
+                    parsed = {}
+                card.params = parsed
+            else:
+                setattr(card, name, value)
+            continue
+        if block is not None:
+            block_lines.append(line)
+        elif line.strip() and not line.lstrip().startswith("%"):
+            errors.append(ContentError(path, lineno, f"text outside a front/back block: {line[:40]!r}"))
+    close_block()
+    for c in cards:
+        errors.extend(_check_card(c))
+    return cards, errors
+
+
+def _check_card(card: CardSpec) -> list[ContentError]:
+    errs: list[ContentError] = []
+
+    def err(name: str, message: str) -> None:
+        errs.append(ContentError(card.path, card.line_of(name), f"card {card.id}: {message}"))
+
+    if card.kind not in CARD_KINDS:
+        err("kind", f"kind must be one of {', '.join(CARD_KINDS)}, not {card.kind!r}")
+    if not card.topics:
+        err("topics", "no topics")
+    if not card.front.strip():
+        err("front", "empty front")
+    if card.kind != "exercise" and not card.back.strip():
+        err("back", "empty back")
+    if card.kind == "exercise" and not card.family:
+        err("family", "exercise card without a family")
+    if card.kind != "exercise" and (card.family or card.params):
+        err("family", "family/params are only for exercise cards")
+    if card.kind == "cloze" and not _CLOZE_RE.search(card.front):
+        err("front", "cloze card without {{c1::...}} in its front")
+    return errs
+
+
+def parse_file(path: Path, *, root: Path | None = None) -> tuple[list[CardSpec], list[ContentError]]:
+    shown = str(path.relative_to(root)) if root else str(path)
+    return parse_text(path.read_text(encoding="utf-8"), path=shown)
+
+
+def read_outline(path: Path) -> dict[str, tuple[str, str]]:
+    """OUTLINE.tsv as ``{topic_id: (kind, title)}``."""
+    out: dict[str, tuple[str, str]] = {}
+    for i, row in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        cols = row.split("\t")
+        if i == 0 or len(cols) < 6:
+            continue
+        out[cols[0]] = (cols[4], cols[5])
+    return out
+
+
+def cloze_answers(front: str) -> list[str]:
+    return [m.group(2) for m in _CLOZE_RE.finditer(front)]
+
+
+if __name__ == "__main__":  # a quick coverage check for content authors: python -m dlquiz.decks.contentfile
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    outline = read_outline(root.parent / "shared" / "seeds" / "OUTLINE.tsv")
+    all_cards: list[CardSpec] = []
+    all_errors: list[ContentError] = []
+    for f in sorted((root / "content").glob("*.cards")):
+        cs, es = parse_file(f, root=root)
+        all_cards += cs
+        all_errors += es
+    for e in all_errors:
+        print(e)
+    for c in all_cards:
+        for t in c.topics:
+            if t not in outline:
+                print(f"{c.path}:{c.line_of('topics')}: card {c.id}: unknown topic {t}")
+        if len(c.back) > 600:
+            print(f"{c.path}:{c.line_of('back')}: card {c.id}: back is {len(c.back)} characters (limit 600)")
+    covered = {t for c in all_cards for t in c.topics}
+    missing = [t for t, (k, _) in outline.items() if k in ("qa", "calc") and t not in covered]
+    print(f"{len(all_cards)} cards, {len(all_errors)} errors, {len(missing)} qa/calc topics uncovered")
+    if "--missing" in sys.argv:
+        for t in missing:
+            print(t, *outline[t])

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RemindersConfig(AppConfig):
+    name = "dlquiz.reminders"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,66 @@
+"""Browsing a learner's cards: search, filters, a card's history and forgetting curve."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+
+from dlquiz.api.errors import NotFound
+from dlquiz.study import scheduling
+from dlquiz.study.models import CardState, ReviewLog
+from dlquiz.study.selectors import scheduler_for, settings_get
+
+STATE_FILTERS = {"new": Q(state=0), "learning": Q(state__in=(1, 3)), "review": Q(state=2),
+                 "suspended": Q(suspended=True)}
+
+
+def card_state_list(*, user: AbstractBaseUser, q: str = "", deck: int | None = None, tag: str = "",
+                    state: str = "", topic: str = "", due_before: dt.datetime | None = None) -> QuerySet[CardState]:
+    qs = CardState.objects.filter(user=user, card__retired=False).select_related("card", "card__deck")
+    if q:
+        for word in q.split()[:8]:
+            qs = qs.filter(Q(card__front__icontains=word) | Q(card__back__icontains=word))
+    if deck:
+        qs = qs.filter(card__deck_id=deck)
+    if tag:
+        qs = qs.filter(card__tags__icontains=f'"{tag}"')
+    if topic:
+        qs = qs.filter(card__topics__icontains=f'"{topic}"')
+    if state:
+        qs = qs.filter(STATE_FILTERS[state])
+        if state != "suspended":
+            qs = qs.filter(suspended=False)
+    if due_before:
+        qs = qs.filter(due__lt=due_before)
+    return qs.order_by("card__position", "card_id")
+
+
+def card_state_get(*, user: AbstractBaseUser, card_id: int) -> CardState:
+    try:
+        return CardState.objects.select_related("card", "card__deck").get(user=user, card_id=card_id)
+    except CardState.DoesNotExist:
+        raise NotFound("卡片不存在 / card not found") from None
+
+
+def card_history(*, user: AbstractBaseUser, card_id: int) -> QuerySet[ReviewLog]:
+    card_state_get(user=user, card_id=card_id)
+    return ReviewLog.objects.filter(user=user, card_id=card_id)
+
+
+def forgetting_curve(*, user: AbstractBaseUser, cs: CardState, now: dt.datetime, days: int = 60
+                     ) -> list[dict[str, Any]]:
+    """FSRS retrievability from the last review over ``days`` days (one point a day)."""
+    m = scheduling.memory_of(cs)
+    if cs.last_review is None or m["stability"] is None:
+        return []
+    scheduler = scheduler_for(settings_get(user=user))
+    return [{"day": d, "retrievability": scheduling.retrievability(m, at=cs.last_review + dt.timedelta(days=d),
+                                                                    scheduler=scheduler)}
+            for d in range(days + 1)]
+
+
+def card_retrievability(*, user: AbstractBaseUser, cs: CardState, now: dt.datetime) -> float:
+    return scheduling.retrievability(scheduling.memory_of(cs), at=now, scheduler=scheduler_for(settings_get(user=user)))

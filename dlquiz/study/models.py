@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from dlquiz.decks.models import Card
+
+
+class State(models.IntegerChoices):
+    NEW = 0, "new"
+    LEARNING = 1, "learning"
+    REVIEW = 2, "review"
+    RELEARNING = 3, "relearning"
+
+
+class CardState(models.Model):
+    """One learner's FSRS memory state of one card. Created (as NEW) when the learner enrols in the deck."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="card_states")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="states")
+    state = models.PositiveSmallIntegerField(choices=State.choices, default=State.NEW)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    stability = models.FloatField(null=True, blank=True)
+    difficulty = models.FloatField(null=True, blank=True)
+    due = models.DateTimeField(null=True, blank=True)
+    last_review = models.DateTimeField(null=True, blank=True)
+    reps = models.PositiveIntegerField(default=0)
+    lapses = models.PositiveIntegerField(default=0)
+    suspended = models.BooleanField(default=False)
+    buried_until = models.DateTimeField(null=True, blank=True)
+    new_order = models.PositiveIntegerField(default=0, help_text="copy of the card's position, for the new queue")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "card"], name="cardstate_user_card")]
+        indexes = [
+            models.Index(fields=["user", "state", "due"], name="cardstate_queue"),
+            models.Index(fields=["user", "state", "new_order"], name="cardstate_new"),
+        ]
+
+
+class ReviewLog(models.Model):
+    """Append-only: one row per review (or reset). Undo deletes the last row and restores ``state_before``."""
+
+    class Kind(models.TextChoices):
+        REVIEW = "review"
+        RESET = "reset"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_logs")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="review_logs")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REVIEW)
+    rating = models.PositiveSmallIntegerField(default=0, help_text="1 Again, 2 Hard, 3 Good, 4 Easy; 0 for a reset")
+    reviewed_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    client_review_id = models.CharField(max_length=64)
+    state_before = models.JSONField()
+    state_after = models.JSONField()
+    prior_state = models.PositiveSmallIntegerField(choices=State.choices, help_text="state before: daily limits")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "client_review_id"], name="reviewlog_client_id_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "reviewed_at"], name="reviewlog_user_time"),
+            models.Index(fields=["user", "card", "id"], name="reviewlog_user_card"),
+        ]
+
+
+def _default_steps() -> list[int]:
+    return [1, 10]
+
+
+def _default_relearning() -> list[int]:
+    return [10]
+
+
+class StudySettings(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_settings")
+    desired_retention = models.FloatField(default=0.9, validators=[MinValueValidator(0.7), MaxValueValidator(0.99)])
+    new_per_day = models.PositiveIntegerField(default=20, validators=[MaxValueValidator(9999)])
+    max_reviews_per_day = models.PositiveIntegerField(default=200, validators=[MaxValueValidator(99999)])
+    learning_steps = models.JSONField(default=_default_steps, help_text="minutes")
+    relearning_steps = models.JSONField(default=_default_relearning, help_text="minutes")
+    timezone = models.CharField(max_length=64, default="Asia/Shanghai")
+    day_start_hour = models.PositiveSmallIntegerField(default=4, validators=[MaxValueValidator(23)])
+    reminder_time = models.TimeField(default=dt.time(9, 0))
+    email_reminders = models.BooleanField(default=True)
+    language = models.CharField(max_length=8, default="zh", choices=[("zh", "中文"), ("en", "English")])

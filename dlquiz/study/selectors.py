@@ -1,0 +1,183 @@
+"""Reads of the study loop: the queue, due counts, today's numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+
+from dlquiz.study import scheduling
+from dlquiz.study.models import CardState, ReviewLog, State, StudySettings
+
+
+def settings_get(*, user: AbstractBaseUser) -> StudySettings:
+    prefs, _ = StudySettings.objects.get_or_create(user=user)
+    return prefs
+
+
+def study_day_bounds(*, prefs: StudySettings, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The learner's current study day in UTC: from ``day_start_hour`` local time to the next one."""
+    tz = ZoneInfo(prefs.timezone)
+    local = now.astimezone(tz)
+    start_date = local.date() if local.hour >= prefs.day_start_hour else local.date() - dt.timedelta(days=1)
+    start = dt.datetime.combine(start_date, dt.time(prefs.day_start_hour), tzinfo=tz)
+    end = dt.datetime.combine(start_date + dt.timedelta(days=1), dt.time(prefs.day_start_hour), tzinfo=tz)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def scheduler_for(prefs: StudySettings) -> Any:
+    return scheduling.make_scheduler(desired_retention=prefs.desired_retention,
+                                     learning_steps=list(prefs.learning_steps),
+                                     relearning_steps=list(prefs.relearning_steps))
+
+
+def review_seed(*, user_id: int, card_id: int, reps: int) -> str:
+    return f"{user_id}:{card_id}:{reps}"
+
+
+def _active(user: AbstractBaseUser, now: dt.datetime) -> QuerySet[CardState]:
+    return (CardState.objects.filter(user=user, suspended=False, card__retired=False)
+            .filter(Q(buried_until__isnull=True) | Q(buried_until__lte=now)))
+
+
+@dataclass
+class Today:
+    new_done: int
+    reviews_done: int
+    total_done: int
+    new_left: int
+    reviews_left: int
+
+
+def today_counts(*, user: AbstractBaseUser, prefs: StudySettings, now: dt.datetime) -> Today:
+    start, end = study_day_bounds(prefs=prefs, now=now)
+    agg = ReviewLog.objects.filter(user=user, kind=ReviewLog.Kind.REVIEW, reviewed_at__gte=start,
+                                   reviewed_at__lt=end).aggregate(
+        new=Count("id", filter=Q(prior_state=State.NEW)),
+        rev=Count("id", filter=Q(prior_state=State.REVIEW)),
+        total=Count("id"),
+    )
+    return Today(agg["new"], agg["rev"], agg["total"], max(0, prefs.new_per_day - agg["new"]),
+                 max(0, prefs.max_reviews_per_day - agg["rev"]))
+
+
+@dataclass
+class QueueItem:
+    state: CardState
+    queue: str  # "learning" | "review" | "new"
+    intervals: dict[int, int]
+
+
+def study_queue(*, user: AbstractBaseUser, now: dt.datetime, limit: int = 20) -> tuple[list[QueueItem], Today]:
+    """Learning/relearning cards due now, then reviews due today (by due time), then new cards up to the
+    day's limit; daily limits count per local study day. Each item carries the interval (seconds) each
+    rating would give."""
+    prefs = settings_get(user=user)
+    today = today_counts(user=user, prefs=prefs, now=now)
+    _, day_end = study_day_bounds(prefs=prefs, now=now)
+    base = _active(user, now).select_related("card", "card__deck")
+    items: list[tuple[CardState, str]] = []
+    learning = base.filter(state__in=(State.LEARNING, State.RELEARNING), due__lte=now).order_by("due", "id")[:limit]
+    items += [(s, "learning") for s in learning]
+    if len(items) < limit and today.reviews_left:
+        n = min(limit - len(items), today.reviews_left)
+        items += [(s, "review") for s in base.filter(state=State.REVIEW, due__lt=day_end).order_by("due", "id")[:n]]
+    if len(items) < limit and today.new_left:
+        n = min(limit - len(items), today.new_left)
+        items += [(s, "new") for s in base.filter(state=State.NEW).order_by("new_order", "id")[:n]]
+    scheduler = scheduler_for(prefs)
+    out = []
+    for s, q in items:
+        seed = review_seed(user_id=user.pk, card_id=s.card_id, reps=s.reps)
+        out.append(QueueItem(s, q, scheduling.preview(scheduling.memory_of(s), now=now, scheduler=scheduler,
+                                                      seed=seed)))
+    return out, today
+
+
+def deck_due_counts(*, user: AbstractBaseUser, now: dt.datetime) -> list[dict[str, Any]]:
+    """Per enrolled deck: learning due now, reviews due today, new available, and ``due`` = the two first."""
+    prefs = settings_get(user=user)
+    _, day_end = study_day_bounds(prefs=prefs, now=now)
+    rows = (
+        _active(user, now)
+        .values("card__deck_id", "card__deck__name", "card__deck__slug", "card__deck__position")
+        .annotate(
+            learning=Count("id", filter=Q(state__in=(State.LEARNING, State.RELEARNING), due__lte=now)),
+            review=Count("id", filter=Q(state=State.REVIEW, due__lt=day_end)),
+            new=Count("id", filter=Q(state=State.NEW)),
+            total=Count("id"),
+        )
+        .order_by("card__deck__position", "card__deck_id")
+    )
+    return [{"id": r["card__deck_id"], "name": r["card__deck__name"], "slug": r["card__deck__slug"],
+             "learning": r["learning"], "review": r["review"], "new": r["new"], "total": r["total"],
+             "due": r["learning"] + r["review"]} for r in rows]
+
+
+def dashboard_stats(*, user: AbstractBaseUser, now: dt.datetime) -> dict[str, Any]:
+    """Dashboard numbers: today's progress, streak, 365-day heatmap, 30-day forecast and retention.
+
+    Days are the learner's local study days (``day_start_hour`` in their time zone). Three queries:
+    reviews of the last year grouped in Python by local day, due dates of the next 30 days, and the
+    deck counts.
+    """
+    prefs = settings_get(user=user)
+    tz = ZoneInfo(prefs.timezone)
+    shift = dt.timedelta(hours=prefs.day_start_hour)
+    day_start, day_end = study_day_bounds(prefs=prefs, now=now)
+    today = (now.astimezone(tz) - shift).date()
+    year_ago = day_start - dt.timedelta(days=365)
+
+    per_day: dict[dt.date, list[int]] = {}
+    logs = ReviewLog.objects.filter(user=user, kind=ReviewLog.Kind.REVIEW, reviewed_at__gte=year_ago)
+    for reviewed_at, rating, prior in logs.values_list("reviewed_at", "rating", "prior_state").iterator():
+        d = (reviewed_at.astimezone(tz) - shift).date()
+        entry = per_day.setdefault(d, [0, 0, 0])  # reviews, of which were review-state, recalled
+        entry[0] += 1
+        if prior == State.REVIEW:
+            entry[1] += 1
+            entry[2] += rating > 1
+    heatmap = [{"date": (today - dt.timedelta(days=i)).isoformat(),
+                "count": per_day.get(today - dt.timedelta(days=i), [0])[0]} for i in range(364, -1, -1)]
+    retention = []
+    for i in range(29, -1, -1):
+        d = today - dt.timedelta(days=i)
+        n, rev, ok = per_day.get(d, [0, 0, 0])
+        retention.append({"date": d.isoformat(), "reviews": rev, "recalled": ok,
+                          "rate": (ok / rev) if rev else None})
+    streak = 0
+    d = today if today in per_day else today - dt.timedelta(days=1)
+    while d in per_day:
+        streak += 1
+        d -= dt.timedelta(days=1)
+
+    horizon = day_end + dt.timedelta(days=29)
+    forecast_counts: dict[dt.date, int] = {}
+    dues = _active(user, now).filter(state__in=(State.LEARNING, State.REVIEW, State.RELEARNING),
+                                     due__lt=horizon).values_list("due", flat=True)
+    for due in dues.iterator():
+        d = max((due.astimezone(tz) - shift).date(), today)
+        forecast_counts[d] = forecast_counts.get(d, 0) + 1
+    forecast = [{"date": (today + dt.timedelta(days=i)).isoformat(),
+                 "count": forecast_counts.get(today + dt.timedelta(days=i), 0)} for i in range(30)]
+
+    counts = today_counts(user=user, prefs=prefs, now=now)
+    decks = deck_due_counts(user=user, now=now)
+    total_rev = sum(r["reviews"] for r in retention)
+    return {
+        "today": {"date": today.isoformat(), "reviewed": counts.total_done, "new_done": counts.new_done,
+                  "reviews_done": counts.reviews_done, "new_left": counts.new_left,
+                  "reviews_left": counts.reviews_left,
+                  "due_now": sum(x["learning"] for x in decks), "due_today": sum(x["due"] for x in decks),
+                  "new_available": sum(x["new"] for x in decks)},
+        "streak": streak,
+        "heatmap": heatmap,
+        "forecast": forecast,
+        "retention": retention,
+        "retention_30d": (sum(r["recalled"] for r in retention) / total_rev) if total_rev else None,
+        "decks": decks,
+    }

@@ -1,0 +1,179 @@
+"""Writes of the study loop. Each service owns its transaction and row locks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from dlquiz.api.errors import Conflict, NotFound, ServiceError
+from dlquiz.study import scheduling
+from dlquiz.study.models import CardState, ReviewLog, State, StudySettings
+from dlquiz.study.selectors import review_seed, scheduler_for, settings_get, study_day_bounds
+
+MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+@dataclass
+class ReviewOutcome:
+    log: ReviewLog
+    created: bool
+
+
+def _locked_state(*, user: AbstractBaseUser, card_id: int) -> CardState:
+    try:
+        return CardState.objects.select_for_update().select_related("card").get(user=user, card_id=card_id)
+    except CardState.DoesNotExist:
+        raise NotFound("卡片不存在 / card not found") from None
+
+
+def review_submit(*, user: AbstractBaseUser, card_id: int, rating: int, client_review_id: str, now: dt.datetime,
+                  reviewed_at: dt.datetime | None = None, duration_ms: int | None = None) -> ReviewOutcome:
+    """Record one review. Idempotent on ``client_review_id``: a repeat returns the first result and
+    writes nothing. ``reviewed_at`` (an offline client's clock) may not be in the future nor before the
+    card's last review."""
+    if rating not in (1, 2, 3, 4):
+        raise ServiceError("rating 必须是 1-4 / rating must be 1-4", fields={"rating": ["must be 1, 2, 3 or 4"]})
+    existing = ReviewLog.objects.filter(user=user, client_review_id=client_review_id).first()
+    if existing is not None:
+        return _same_request(existing, card_id, rating)
+    when = reviewed_at or now
+    if when > now + MAX_CLOCK_SKEW:
+        raise ServiceError("reviewed_at 在未来 / reviewed_at is in the future", fields={"reviewed_at": ["in the future"]})
+    try:
+        with transaction.atomic():
+            cs = _locked_state(user=user, card_id=card_id)
+            existing = ReviewLog.objects.filter(user=user, client_review_id=client_review_id).first()
+            if existing is not None:  # the same id raced us and won while we waited for the lock
+                return _same_request(existing, card_id, rating)
+            if cs.suspended:
+                raise Conflict("卡片已暂停 / card is suspended")
+            if cs.last_review and when < cs.last_review:
+                raise Conflict("reviewed_at 早于上次复习 / reviewed_at is before the last review")
+            prefs = settings_get(user=user)
+            before = scheduling.memory_of(cs)
+            seed = review_seed(user_id=user.pk, card_id=card_id, reps=cs.reps)
+            after = scheduling.review(before, rating=rating, now=when, scheduler=scheduler_for(prefs), seed=seed)
+            log = ReviewLog.objects.create(
+                user=user, card_id=card_id, kind=ReviewLog.Kind.REVIEW, rating=rating, reviewed_at=when,
+                duration_ms=duration_ms, client_review_id=client_review_id, state_before=before,
+                state_after=after, prior_state=before["state"],
+            )
+            _apply(cs, after, buried_until=None)
+            return ReviewOutcome(log, True)
+    except IntegrityError:
+        existing = ReviewLog.objects.filter(user=user, client_review_id=client_review_id).first()
+        if existing is None:
+            raise
+        return _same_request(existing, card_id, rating)
+
+
+def _same_request(log: ReviewLog, card_id: int, rating: int) -> ReviewOutcome:
+    if log.card_id != card_id or log.rating != rating:
+        raise Conflict("client_review_id 已用于另一次复习 / client_review_id was used for a different review")
+    return ReviewOutcome(log, False)
+
+
+def _apply(cs: CardState, m: scheduling.MemoryState, **extra: Any) -> None:
+    fields = scheduling.state_fields(m) | extra
+    for k, v in fields.items():
+        setattr(cs, k, v)
+    cs.save(update_fields=list(fields))
+
+
+@transaction.atomic
+def review_undo(*, user: AbstractBaseUser) -> ReviewLog:
+    """Undo the learner's last review (or reset): restore the exact previous state, delete the log row."""
+    log = ReviewLog.objects.select_for_update().filter(user=user).order_by("-id").first()
+    if log is None:
+        raise NotFound("没有可撤销的复习 / nothing to undo")
+    cs = _locked_state(user=user, card_id=log.card_id)
+    _apply(cs, log.state_before)
+    log.delete()
+    return log
+
+
+@transaction.atomic
+def card_suspend(*, user: AbstractBaseUser, card_id: int, suspended: bool = True) -> CardState:
+    cs = _locked_state(user=user, card_id=card_id)
+    cs.suspended = suspended
+    cs.save(update_fields=["suspended"])
+    return cs
+
+
+@transaction.atomic
+def card_bury(*, user: AbstractBaseUser, card_id: int, now: dt.datetime) -> CardState:
+    """Hide the card until the learner's next study day starts."""
+    cs = _locked_state(user=user, card_id=card_id)
+    _, day_end = study_day_bounds(prefs=settings_get(user=user), now=now)
+    cs.buried_until = day_end
+    cs.save(update_fields=["buried_until"])
+    return cs
+
+
+@transaction.atomic
+def card_reset(*, user: AbstractBaseUser, card_id: int, now: dt.datetime, client_review_id: str) -> CardState:
+    """Forget the card: back to NEW. Logged (kind=reset) so replay and undo stay exact."""
+    cs = _locked_state(user=user, card_id=card_id)
+    before = scheduling.memory_of(cs)
+    after = scheduling.new_state()
+    try:
+        with transaction.atomic():
+            ReviewLog.objects.create(user=user, card_id=card_id, kind=ReviewLog.Kind.RESET, rating=0,
+                                     reviewed_at=now, client_review_id=client_review_id, state_before=before,
+                                     state_after=after, prior_state=before["state"])
+    except IntegrityError:
+        raise Conflict("client_review_id 已被使用 / client_review_id already used") from None
+    _apply(cs, after)
+    return cs
+
+
+def card_state_replay(*, user: AbstractBaseUser, card_id: int) -> scheduling.MemoryState:
+    """Rebuild a card's memory state from its review log alone (with the learner's current settings)."""
+    prefs = settings_get(user=user)
+    scheduler = scheduler_for(prefs)
+    m = scheduling.new_state()
+    for log in ReviewLog.objects.filter(user=user, card_id=card_id).order_by("id"):
+        if log.kind == ReviewLog.Kind.RESET:
+            m = scheduling.new_state()
+            continue
+        seed = review_seed(user_id=user.pk, card_id=card_id, reps=m["reps"])
+        m = scheduling.review(m, rating=log.rating, now=log.reviewed_at, scheduler=scheduler, seed=seed)
+    return m
+
+
+SETTINGS_FIELDS = ("desired_retention", "new_per_day", "max_reviews_per_day", "learning_steps", "relearning_steps",
+                   "timezone", "day_start_hour", "reminder_time", "email_reminders", "language")
+
+
+@transaction.atomic
+def settings_update(*, user: AbstractBaseUser, **changes: Any) -> StudySettings:
+    unknown = set(changes) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise ServiceError(f"unknown settings: {', '.join(sorted(unknown))}")
+    errors: dict[str, list[str]] = {}
+    if "timezone" in changes:
+        try:
+            ZoneInfo(changes["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["timezone"] = ["unknown time zone"]
+    for name in ("learning_steps", "relearning_steps"):
+        if name in changes:
+            steps = changes[name]
+            if not isinstance(steps, list) or len(steps) > 10 or not all(
+                    isinstance(m, int) and 1 <= m <= 1440 * 7 for m in steps):
+                errors[name] = ["a list of up to 10 whole minutes, each 1..10080"]
+    if errors:
+        raise ServiceError("设置无效 / invalid settings", fields=errors)
+    prefs = StudySettings.objects.select_for_update().get(pk=settings_get(user=user).pk)
+    for k, v in changes.items():
+        setattr(prefs, k, v)
+    prefs.full_clean()
+    prefs.save(update_fields=list(changes) or None)
+    return prefs
+
+

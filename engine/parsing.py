@@ -1,0 +1,235 @@
+"""Tolerant parsing of a learner's typed answer.
+
+Accepts what people type on a phone or with a Chinese IME: full-width digits and punctuation,
+``1e-3``, ``1×10^-3``, ``1/2``, ``\\frac{1}{2}``, ``12.5%`` (only where the quantity is a ratio), shapes
+like ``64x56x56`` or ``(64, 56, 56)`` and lists of indices. Every function raises :class:`Unreadable`
+with a message saying what was expected; it never guesses.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from fractions import Fraction
+
+__all__ = [
+    "MAX_INPUT_CHARS",
+    "Unreadable",
+    "normalize",
+    "parse_choice",
+    "parse_index_list",
+    "parse_int",
+    "parse_matrix",
+    "parse_real",
+    "parse_shape",
+    "parse_vector",
+]
+
+MAX_INPUT_CHARS = 10_000
+
+_TRANSLATE = str.maketrans(
+    {
+        "，": ",", "、": ",", "；": ";", "。": ".", "．": ".", "／": "/", "％": "%", "－": "-",
+        "—": "-", "–": "-", "−": "-", "（": "(", "）": ")", "【": "[", "】": "]", "［": "[", "］": "]",
+        "｛": "{", "｝": "}", "＋": "+", "＊": "*", "·": "*", "⋅": "*", "＾": "^", "＝": "=", "：": ":",
+        "\u3000": " ", "ｘ": "x", "Ｘ": "x", "X": "x", "✕": "x", "╳": "x",
+    }
+)
+
+
+class Unreadable(ValueError):
+    """The input could not be read as the expected kind of answer (never counted as wrong)."""
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, IME punctuation to ASCII, whitespace trimmed.
+
+    >>> normalize("１２，３４　")
+    '12,34'
+    """
+    if not isinstance(text, str):
+        raise Unreadable("expected text")
+    if len(text) > MAX_INPUT_CHARS:
+        raise Unreadable(f"answer is longer than {MAX_INPUT_CHARS} characters")
+    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    return text.strip()
+
+
+_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?"
+_NUM_RE = re.compile(rf"^{_NUM}$", re.IGNORECASE)
+_SCI_RE = re.compile(rf"^({_NUM})\s*(?:x|\*|×)\s*10\s*\^\s*\{{?\s*([+-]?\d+)\s*\}}?$", re.IGNORECASE)
+_POW10_RE = re.compile(r"^10\s*\^\s*\{?\s*([+-]?\d+)\s*\}?$")
+_FRAC_RE = re.compile(rf"^({_NUM})\s*/\s*({_NUM})$", re.IGNORECASE)
+_TEXFRAC_RE = re.compile(r"^([+-]?)\\[dt]?frac\s*\{\s*([^{}]+?)\s*\}\s*\{\s*([^{}]+?)\s*\}$")
+
+
+def _strip_wrappers(s: str) -> str:
+    s = s.strip()
+    while len(s) >= 2 and s[0] == "$" and s[-1] == "$":
+        s = s[1:-1].strip()
+    return s.replace("\\times", "×").replace("\\cdot", "*").replace("\\%", "%")
+
+
+def _number(s: str) -> float:
+    s = _strip_wrappers(s).replace(" ", "").replace("_", "")
+    s = s.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", s) else s
+    if not s:
+        raise Unreadable("empty")
+    if _NUM_RE.match(s):
+        return float(s)
+    m = _SCI_RE.match(s)
+    if m:
+        return float(m.group(1)) * 10.0 ** int(m.group(2))
+    m = _POW10_RE.match(s)
+    if m:
+        return 10.0 ** int(m.group(1))
+    m = _FRAC_RE.match(s)
+    if m:
+        den = float(m.group(2))
+        if den == 0:
+            raise Unreadable("division by zero")
+        return float(m.group(1)) / den
+    m = _TEXFRAC_RE.match(s)
+    if m:
+        sign = -1.0 if m.group(1) == "-" else 1.0
+        num, den = _number(m.group(2)), _number(m.group(3))
+        if den == 0:
+            raise Unreadable("division by zero")
+        return sign * num / den
+    raise Unreadable(f"not a number: {s[:40]!r}")
+
+
+def parse_real(text: str, *, ratio: bool = False) -> float:
+    """A real number. ``ratio=True`` also accepts a percentage (``12.5%`` is 0.125).
+
+    >>> parse_real("1×10^-3")
+    0.001
+    >>> parse_real("\\\\frac{1}{4}")
+    0.25
+    >>> parse_real("12.5％", ratio=True)
+    0.125
+    """
+    s = normalize(text)
+    if s.endswith("%"):
+        if not ratio:
+            raise Unreadable("a percentage is not accepted for this quantity; give the number")
+        value = _number(s[:-1]) / 100.0
+    else:
+        value = _number(s)
+    if not math.isfinite(value):
+        raise Unreadable("not a finite number")
+    return value
+
+
+def parse_int(text: str) -> int:
+    """An integer (``3``, ``3.0``, ``1e3``, ``1,024``); a non-integral number is unreadable as a count.
+
+    >>> parse_int("１，０２４")
+    1024
+    """
+    value = parse_real(text)
+    if value != int(value):
+        raise Unreadable("expected a whole number")
+    if abs(value) > 2**62:
+        raise Unreadable("number too large")
+    return int(value)
+
+
+def _split_items(s: str) -> list[str]:
+    s = s.strip()
+    if s[:1] in "([{" and s[-1:] in ")]}":
+        s = s[1:-1]
+    s = s.strip()
+    if not s:
+        return []
+    if "," in s or ";" in s:
+        parts = re.split(r"[,;]", s)
+    else:
+        parts = s.split()
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_vector(text: str, *, ratio: bool = False) -> list[float]:
+    """Numbers separated by commas or spaces, optionally bracketed.
+
+    >>> parse_vector("[0.1，0.2 ]")
+    [0.1, 0.2]
+    """
+    s = normalize(text)
+    items = _split_items(s)
+    if not items:
+        raise Unreadable("expected a list of numbers")
+    return [parse_real(i, ratio=ratio) for i in items]
+
+
+def parse_matrix(text: str) -> list[list[float]]:
+    """Rows separated by ``;`` or new lines or nested brackets: ``[[1, 2], [3, 4]]`` or ``1 2; 3 4``."""
+    s = normalize(text)
+    if s.startswith("[[") or s.startswith("(("):
+        rows = re.findall(r"[\[(]([^\[\]()]*)[\])]", s[1:-1])
+    else:
+        rows = [r for r in re.split(r"[;\n]", s) if r.strip()]
+    out = []
+    for r in rows:
+        items = r.replace(",", " ").split()
+        if not items:
+            raise Unreadable("empty row")
+        out.append([parse_real(i) for i in items])
+    if not out or len({len(r) for r in out}) != 1:
+        raise Unreadable("expected a rectangular matrix")
+    return out
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """A tensor shape: ``64x56x56``, ``64×56×56``, ``(64, 56, 56)``, ``64*56*56``.
+
+    >>> parse_shape("（64，56，56）")
+    (64, 56, 56)
+    >>> parse_shape("64x56x56")
+    (64, 56, 56)
+    """
+    s = normalize(text).replace("×", "x")
+    if s[:1] in "([" and s[-1:] in ")]":
+        s = s[1:-1]
+    parts = [p for p in re.split(r"\s*(?:x|\*|,)\s*|\s+", s.strip()) if p]
+    if not parts:
+        raise Unreadable("expected a shape such as 64x56x56")
+    dims = []
+    for p in parts:
+        if not re.fullmatch(r"\d+", p):
+            raise Unreadable(f"not a dimension: {p[:20]!r}")
+        dims.append(int(p))
+    return tuple(dims)
+
+
+def parse_index_list(text: str) -> list[int]:
+    """Indices separated by commas or spaces; an empty answer may be written ``[]`` or ``无``/``none``."""
+    s = normalize(text)
+    if s.lower() in ("[]", "()", "{}", "none", "无", "空", "empty"):
+        return []
+    items = _split_items(s)
+    if not items:
+        raise Unreadable("expected indices such as 0, 2, 3")
+    out = []
+    for i in items:
+        if not re.fullmatch(r"\d+", i):
+            raise Unreadable(f"not an index: {i[:20]!r}")
+        out.append(int(i))
+    return out
+
+
+def parse_choice(text: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``: matched by its letter (A, B, ...), its index from 1, or its text."""
+    s = normalize(text)
+    if not s:
+        raise Unreadable("empty")
+    low = s.lower()
+    for i, c in enumerate(choices):
+        if low == c.lower() or low == chr(ord("a") + i) or low == str(i + 1):
+            return c
+    raise Unreadable("expected one of: " + ", ".join(f"{chr(65 + i)}. {c}" for i, c in enumerate(choices)))
+
+
+def as_fraction(value: float) -> Fraction:
+    return Fraction(value).limit_denominator(10**6)
