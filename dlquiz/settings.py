@@ -53,6 +53,7 @@ PRODUCTION = envstr("DLQUIZ_ENV", "development") == "production"
 DATA_DIR = Path(envstr("DLQUIZ_DATA_DIR", str(BASE_DIR / "data")))
 CONTENT_DIR = Path(envstr("DLQUIZ_CONTENT_DIR", str(BASE_DIR / "content")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+(DATA_DIR / "static").mkdir(exist_ok=True)
 OUTLINE_PATH = Path(envstr("DLQUIZ_OUTLINE", str(BASE_DIR.parent / "shared" / "seeds" / "OUTLINE.tsv")))
 
 if PRODUCTION:

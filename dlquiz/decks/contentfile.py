@@ -60,9 +60,14 @@ class CardSpec:
     family: str = ""
     params: dict[str, object] = field(default_factory=dict)
     field_lines: dict[str, int] = field(default_factory=dict)
+    text_lines: dict[str, int] = field(default_factory=dict)
 
     def line_of(self, name: str) -> int:
         return self.field_lines.get(name, self.line)
+
+    def text_line(self, name: str) -> int:
+        """The line on which the text of block field ``name`` (front/back) starts."""
+        return self.text_lines.get(name, self.line_of(name))
 
 
 def parse_text(text: str, *, path: str) -> tuple[list[CardSpec], list[ContentError]]:
@@ -73,11 +78,14 @@ def parse_text(text: str, *, path: str) -> tuple[list[CardSpec], list[ContentErr
     card: CardSpec | None = None
     block: str | None = None
     block_lines: list[str] = []
+    block_start = 0
 
     def close_block() -> None:
         nonlocal block, block_lines
         if card is not None and block is not None:
             setattr(card, block, "\n".join(block_lines).strip("\n").rstrip())
+            leading = next((i for i, ln in enumerate(block_lines) if ln), 0)
+            card.text_lines[block] = block_start + leading
         block, block_lines = None, []
 
     for lineno, raw in enumerate(text.splitlines(), start=1):
@@ -108,6 +116,7 @@ def parse_text(text: str, *, path: str) -> tuple[list[CardSpec], list[ContentErr
             if name in _BLOCK_FIELDS:
                 block = name
                 block_lines = [value] if value else []
+                block_start = lineno if value else lineno + 1
             elif name in ("topics", "tags"):
                 setattr(card, name, value.replace(",", " ").split())
             elif name == "params":

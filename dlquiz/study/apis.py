@@ -88,6 +88,10 @@ class DeckListApi(APIView):
         return Response(DeckCounts(deck_due_counts(user=request.user, now=timezone.now()), many=True).data)
 
 
+class QueueParams(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=200, required=False, default=20)
+
+
 class QueueApi(APIView):
     class QueueItemOut(serializers.Serializer):
         card = CardOut(source="state.card")
@@ -96,13 +100,12 @@ class QueueApi(APIView):
         intervals = Intervals()
 
     @extend_schema(
-        parameters=[inline_serializer("QueueParams", {"limit": serializers.IntegerField(min_value=1, max_value=200)})],
+        parameters=[QueueParams],
         responses={200: inline_serializer("QueueOut", {"today": TodayOut(), "cards": QueueItemOut(many=True)})},
         operation_id="study_queue",
     )
     def get(self, request: Request) -> Response:
-        params = inline_serializer("QueueParamsIn", {"limit": serializers.IntegerField(
-            min_value=1, max_value=200, required=False, default=20)})(data=request.query_params)
+        params = QueueParams(data=request.query_params)
         params.is_valid(raise_exception=True)
         items, today = study_queue(user=request.user, now=timezone.now(), limit=params.validated_data["limit"])
         cards = [{"card": CardOut(i.state.card).data, "state": StateOut(i.state).data, "queue": i.queue,

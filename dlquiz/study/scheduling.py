@@ -16,11 +16,11 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 from fsrs import State as FsrsState
 
-from dlquiz.study.models import State
 
 __all__ = ["MemoryState", "fuzzed_days", "make_scheduler", "new_state", "preview", "retrievability", "review"]
 
 MAXIMUM_INTERVAL = 36500
+NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3  # same numbers as fsrs.State and study.models.State
 _FUZZ_RANGES = ((2.5, 7.0, 0.15), (7.0, 20.0, 0.1), (20.0, math.inf, 0.05))
 
 
@@ -36,7 +36,7 @@ class MemoryState(TypedDict):
 
 
 def new_state() -> MemoryState:
-    return {"state": State.NEW, "step": None, "stability": None, "difficulty": None, "due": None,
+    return {"state": NEW, "step": None, "stability": None, "difficulty": None, "due": None,
             "last_review": None, "reps": 0, "lapses": 0}
 
 
@@ -59,7 +59,7 @@ def _parse(s: str | None) -> dt.datetime | None:
 
 
 def _to_fsrs(m: MemoryState, now: dt.datetime) -> FsrsCard:
-    if m["state"] == State.NEW:
+    if m["state"] == NEW:
         return FsrsCard(card_id=1, state=FsrsState.Learning, step=0, due=now)
     return FsrsCard(card_id=1, state=FsrsState(m["state"]), step=m["step"], stability=m["stability"],
                     difficulty=m["difficulty"], due=_parse(m["due"]), last_review=_parse(m["last_review"]))
@@ -86,7 +86,7 @@ def review(m: MemoryState, *, rating: int, now: dt.datetime, scheduler: Schedule
     if card.state == FsrsState.Review:
         days = (card.due - now).days
         due = now + dt.timedelta(days=fuzzed_days(days, seed=seed))
-    lapses = m["lapses"] + (1 if m["state"] == State.REVIEW and rating == Rating.Again else 0)
+    lapses = m["lapses"] + (1 if m["state"] == REVIEW and rating == Rating.Again else 0)
     return {"state": int(card.state), "step": card.step, "stability": card.stability,
             "difficulty": card.difficulty, "due": _iso(due), "last_review": _iso(now),
             "reps": m["reps"] + 1, "lapses": lapses}
@@ -102,7 +102,7 @@ def preview(m: MemoryState, *, now: dt.datetime, scheduler: Scheduler, seed: str
 
 
 def retrievability(m: MemoryState, *, at: dt.datetime, scheduler: Scheduler) -> float:
-    if m["state"] == State.NEW or m["stability"] is None:
+    if m["state"] == NEW or m["stability"] is None:
         return 0.0
     return float(scheduler.get_card_retrievability(_to_fsrs(m, at), current_datetime=at.astimezone(dt.UTC)))
 

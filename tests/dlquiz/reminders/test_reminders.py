@@ -1,0 +1,131 @@
+"""Daily reminders: local time per learner, exactly one per local day, unsubscribe."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+
+from dlquiz.reminders.models import ReminderSent
+from dlquiz.reminders.services import reminder_send, reminders_candidates, unsubscribe_token
+from dlquiz.reminders.tasks import reminder_send_task, reminders_dispatch
+from dlquiz.study.models import CardState, State, StudySettings
+from tests.factories import enrolled_user, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _utc(*args):
+    return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+def _make_due(user, n):
+    """n of the learner's cards become review cards due on 1 March 2026."""
+    ids = list(CardState.objects.filter(user=user).values_list("id", flat=True)[:n])
+    CardState.objects.filter(id__in=ids).update(state=State.REVIEW, stability=5.0, difficulty=5.0,
+                                                due=_utc(2026, 3, 1), last_review=_utc(2026, 2, 24), reps=1)
+
+
+@pytest.fixture
+def two_learners():
+    sh, _, _ = enrolled_user(4, tz="Asia/Shanghai", reminder_time=dt.time(9, 0))
+    la, _, _ = enrolled_user(2, tz="America/Los_Angeles", reminder_time=dt.time(9, 0))
+    _make_due(sh, 3)
+    _make_due(la, 2)
+    return sh, la
+
+
+def test_each_learner_is_reminded_at_their_own_local_time(two_learners):
+    sh, la = two_learners
+    # 15:59 UTC on 9 March = 23:59 Shanghai, 08:59 PDT Los Angeles (DST since 8 March)
+    ReminderSent.objects.create(user=sh, local_date=dt.date(2026, 3, 9))
+    assert reminders_candidates(now=_utc(2026, 3, 9, 15, 59)) == []
+    # 16:00 UTC = 09:00 in Los Angeles on 9 March: the LA learner's turn
+    assert reminders_candidates(now=_utc(2026, 3, 9, 16, 0)) == [(la.pk, dt.date(2026, 3, 9))]
+    ReminderSent.objects.create(user=la, local_date=dt.date(2026, 3, 9))
+    # 00:59 UTC on 10 March = 08:59 Shanghai: not yet
+    assert reminders_candidates(now=_utc(2026, 3, 10, 0, 59)) == []
+    # 01:00 UTC = 09:00 Shanghai on 10 March; still 9 March (done) in Los Angeles
+    assert reminders_candidates(now=_utc(2026, 3, 10, 1, 0)) == [(sh.pk, dt.date(2026, 3, 10))]
+
+
+def test_dispatch_twice_and_retried_tasks_send_one_mail_per_local_day(two_learners, monkeypatch):
+    sh, la = two_learners
+    ReminderSent.objects.create(user=la, local_date=dt.date(2026, 3, 9))  # LA's 9 March is done
+    queued = []
+    monkeypatch.setattr(reminder_send_task, "delay", lambda *args: queued.append(args))
+    with time_machine.travel(_utc(2026, 3, 10, 1, 5), tick=False):
+        assert reminders_dispatch() == 1
+        assert reminders_dispatch() == 1  # a duplicate tick before the task ran enqueues it again
+        assert queued == [(sh.pk, "2026-03-10")] * 2
+        results = [reminder_send_task(*args) for args in queued + queued]  # both, and both retried
+        assert results == [True, False, False, False]
+        assert reminders_dispatch() == 0
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [sh.email]
+
+
+def test_exactly_one_reminder_per_learner_per_local_day(two_learners):
+    sh, la = two_learners
+    now = _utc(2026, 3, 10, 1, 5)
+    assert reminder_send(user_id=sh.pk, local_date=dt.date(2026, 3, 10), now=now) is True
+    # a duplicate beat tick, a retried task, a second beat process: all find the row
+    assert reminder_send(user_id=sh.pk, local_date=dt.date(2026, 3, 10), now=now) is False
+    with time_machine.travel(now, tick=False):
+        assert reminder_send_task(sh.pk, "2026-03-10") is False
+    assert len(mail.outbox) == 1
+    assert ReminderSent.objects.filter(user=sh).count() == 1
+    msg = mail.outbox[0]
+    assert msg.to == [sh.email] and "3" in msg.subject
+    assert "/study" in msg.body and "/unsubscribe/" in msg.body
+    # the next local day: another one
+    assert reminder_send(user_id=sh.pk, local_date=dt.date(2026, 3, 11), now=_utc(2026, 3, 11, 1, 5)) is True
+    assert len(mail.outbox) == 2
+
+
+def test_no_mail_without_due_cards_or_with_reminders_off():
+    user = make_user(tz="Asia/Shanghai")
+    assert reminder_send(user_id=user.pk, local_date=dt.date(2026, 3, 10), now=_utc(2026, 3, 10, 2)) is False
+    off, _, _ = enrolled_user(2, email_reminders=False)
+    assert reminder_send(user_id=off.pk, local_date=dt.date(2026, 3, 10), now=_utc(2026, 3, 10, 2)) is False
+    assert mail.outbox == []
+    # the day is marked handled for the learner with nothing due; the one with reminders off is never a candidate
+    assert reminders_candidates(now=_utc(2026, 3, 10, 2)) == []
+
+
+def test_stale_task_for_another_day_sends_nothing(two_learners):
+    sh, _ = two_learners
+    assert reminder_send(user_id=sh.pk, local_date=dt.date(2026, 3, 9), now=_utc(2026, 3, 10, 1, 5)) is False
+    assert mail.outbox == []
+
+
+def test_failed_send_rolls_back_the_row_so_a_retry_sends(two_learners, monkeypatch):
+    sh, _ = two_learners
+    import dlquiz.reminders.services as svc
+
+    def boom(*a, **k):
+        raise OSError("smtp down")
+
+    monkeypatch.setattr(svc, "send_mail", boom)
+    with pytest.raises(OSError):
+        reminder_send(user_id=sh.pk, local_date=dt.date(2026, 3, 10), now=_utc(2026, 3, 10, 1, 5))
+    assert ReminderSent.objects.count() == 0
+    monkeypatch.undo()
+    assert reminder_send(user_id=sh.pk, local_date=dt.date(2026, 3, 10), now=_utc(2026, 3, 10, 1, 6)) is True
+    assert len(mail.outbox) == 1
+
+
+def test_unsubscribe_link_turns_reminders_off(two_learners):
+    sh, la = two_learners
+    reminder_send(user_id=sh.pk, local_date=dt.date(2026, 3, 10), now=_utc(2026, 3, 10, 1, 5))
+    path = re.search(r"https?://[^/]+(/unsubscribe/\S+)", mail.outbox[0].body).group(1)
+    c = Client()
+    assert c.get(path).status_code == 200
+    assert StudySettings.objects.get(user=sh).email_reminders is True  # GET only asks
+    assert c.post(path).status_code == 200
+    assert StudySettings.objects.get(user=sh).email_reminders is False
+    assert StudySettings.objects.get(user=la).email_reminders is True
+    assert c.post("/unsubscribe/" + unsubscribe_token(user_id=sh.pk) + "x").status_code == 400

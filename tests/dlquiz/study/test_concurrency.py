@@ -1,0 +1,69 @@
+"""Concurrent submissions on the real PostgreSQL, each from its own connection."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+
+from dlquiz.study import scheduling
+from dlquiz.study.models import CardState, ReviewLog
+from dlquiz.study.services import card_state_replay, review_submit
+from tests.factories import enrolled_user, rid
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+T0 = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)
+
+
+def _race(fns):
+    barrier = threading.Barrier(len(fns))
+    results, errors = [None] * len(fns), []
+
+    def run(i, fn):
+        try:
+            barrier.wait()
+            results[i] = fn()
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results, errors
+
+
+def test_two_concurrent_reviews_of_one_card_serialise_and_match_replay():
+    user, _, cards = enrolled_user(1)
+    card = cards[0]
+    for round_ in range(5):
+        fns = [lambda r=r: review_submit(user=user, card_id=card.id, rating=r, client_review_id=rid(),
+                                         now=T0 + dt.timedelta(minutes=round_ * 30))
+               for r in (1, 3)]
+        results, errors = _race(fns)
+        assert errors == [] and all(r.created for r in results)
+    logs = list(ReviewLog.objects.filter(user=user).order_by("id"))
+    assert len(logs) == 10
+    # each review started from the state the previous one left: the log is a chain
+    for prev, nxt in zip(logs, logs[1:]):
+        assert nxt.state_before == prev.state_after
+    stored = scheduling.memory_of(CardState.objects.get(user=user, card=card))
+    assert stored == logs[-1].state_after == card_state_replay(user=user, card_id=card.id)
+    assert stored["reps"] == 10
+
+
+def test_the_same_client_review_id_sent_concurrently_records_one_review():
+    user, _, cards = enrolled_user(1)
+    key = rid()
+    fns = [lambda: review_submit(user=user, card_id=cards[0].id, rating=3, client_review_id=key, now=T0)] * 4
+    results, errors = _race(fns)
+    assert errors == []
+    assert sorted(r.created for r in results) == [False, False, False, True]
+    assert len({r.log.pk for r in results}) == 1
+    assert ReviewLog.objects.filter(user=user).count() == 1
+    assert CardState.objects.get(user=user, card=cards[0]).reps == 1
