@@ -46,3 +46,10 @@ def _service_markers(request: pytest.FixtureRequest) -> None:
         if IN_CI:
             pytest.fail("CI=true but REDIS_URL is not set")
         pytest.skip("needs Redis: run with REDIS_URL=redis://127.0.0.1:6379/0 (or CI=true make test)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The engine works on tiny tensors: intra-op threads only add contention on a 2-core CI machine.
+    import torch
+
+    torch.set_num_threads(1)

@@ -14,6 +14,13 @@ from dlquiz.study.apis import (
     SettingsApi,
 )
 from dlquiz.study.browse_apis import CardDetailApi, CardHistoryApi, CardListApi
+from dlquiz.web.apis import (
+    BrowseFacetsApi,
+    ExtraNewApi,
+    PracticeAnswerApi,
+    PracticeCardsApi,
+    PracticeExerciseApi,
+)
 
 urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="schema"),
@@ -38,3 +45,12 @@ urlpatterns = [
 for _action in ("suspend", "unsuspend", "bury", "reset"):
     urlpatterns.append(path(f"cards/<int:card_id>/{_action}",
                             CardActionApi.as_view(action_name=_action), name=f"card-{_action}"))
+
+# The single-page app's extra endpoints (dlquiz/web/apis.py).
+urlpatterns += [
+    path("study/extra-new", ExtraNewApi.as_view(), name="study-extra-new"),
+    path("practice/cards", PracticeCardsApi.as_view(), name="practice-cards"),
+    path("practice/exercise", PracticeExerciseApi.as_view(), name="practice-exercise"),
+    path("practice/exercise/answer", PracticeAnswerApi.as_view(), name="practice-exercise-answer"),
+    path("browse/facets", BrowseFacetsApi.as_view(), name="browse-facets"),
+]

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dlquiz.api.pagination import HistoryCursor, Pages
-from dlquiz.study.apis import CardOut, StateOut
+from dlquiz.study.apis import CardOut, StateOut, card_data, state_data
 from dlquiz.study.browse import (
     STATE_FILTERS,
     card_history,
@@ -35,7 +35,7 @@ class BrowsePage(serializers.Serializer):
 
 
 def _item(cs: CardState) -> dict:
-    return {"card": CardOut(cs.card).data, "state": StateOut(cs).data}
+    return {"card": card_data(cs.card), "state": state_data(cs)}
 
 
 class CardListApi(APIView):

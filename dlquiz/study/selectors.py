@@ -15,8 +15,11 @@ from dlquiz.study.models import CardState, ReviewLog, State, StudySettings
 
 
 def settings_get(*, user: AbstractBaseUser) -> StudySettings:
-    prefs, _ = StudySettings.objects.get_or_create(user=user)
-    return prefs
+    try:
+        return user.study_settings  # type: ignore[attr-defined,no-any-return]  # often loaded with the user
+    except StudySettings.DoesNotExist:
+        prefs, _ = StudySettings.objects.get_or_create(user=user)
+        return prefs
 
 
 def study_day_bounds(*, prefs: StudySettings, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:

@@ -35,26 +35,25 @@ def review_submit(*, user: AbstractBaseUser, card_id: int, rating: int, client_r
                   reviewed_at: dt.datetime | None = None, duration_ms: int | None = None) -> ReviewOutcome:
     """Record one review. Idempotent on ``client_review_id``: a repeat returns the first result and
     writes nothing. ``reviewed_at`` (an offline client's clock) may not be in the future nor before the
-    card's last review."""
+    card's last review.
+
+    The unique (user, client_review_id) index is the idempotency check: the insert of a repeated id fails,
+    the transaction rolls back whole, and the first review is returned. Concurrent reviews of one card
+    queue on the card state's row lock, so each starts from the state the previous one left.
+    """
     if rating not in (1, 2, 3, 4):
         raise ServiceError("rating 必须是 1-4 / rating must be 1-4", fields={"rating": ["must be 1, 2, 3 or 4"]})
-    existing = ReviewLog.objects.filter(user=user, client_review_id=client_review_id).first()
-    if existing is not None:
-        return _same_request(existing, card_id, rating)
     when = reviewed_at or now
     if when > now + MAX_CLOCK_SKEW:
         raise ServiceError("reviewed_at 在未来 / reviewed_at is in the future", fields={"reviewed_at": ["in the future"]})
+    prefs = settings_get(user=user)
     try:
         with transaction.atomic():
             cs = _locked_state(user=user, card_id=card_id)
-            existing = ReviewLog.objects.filter(user=user, client_review_id=client_review_id).first()
-            if existing is not None:  # the same id raced us and won while we waited for the lock
-                return _same_request(existing, card_id, rating)
             if cs.suspended:
                 raise Conflict("卡片已暂停 / card is suspended")
             if cs.last_review and when < cs.last_review:
                 raise Conflict("reviewed_at 早于上次复习 / reviewed_at is before the last review")
-            prefs = settings_get(user=user)
             before = scheduling.memory_of(cs)
             seed = review_seed(user_id=user.pk, card_id=card_id, reps=cs.reps)
             after = scheduling.review(before, rating=rating, now=when, scheduler=scheduler_for(prefs), seed=seed)
@@ -65,7 +64,7 @@ def review_submit(*, user: AbstractBaseUser, card_id: int, rating: int, client_r
             )
             _apply(cs, after, buried_until=None)
             return ReviewOutcome(log, True)
-    except IntegrityError:
+    except (IntegrityError, Conflict, NotFound):
         existing = ReviewLog.objects.filter(user=user, client_review_id=client_review_id).first()
         if existing is None:
             raise

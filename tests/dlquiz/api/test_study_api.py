@@ -133,7 +133,7 @@ def test_queue_and_submit_query_counts_do_not_grow_with_the_deck(django_assert_m
     small_user, _, small_cards = enrolled_user(3)
     big_user, _, big_cards = enrolled_user(300)
     for user, cards in ((small_user, small_cards), (big_user, big_cards)):
-        c = client_for(user)
+        c = _token_client(user)
         with django_assert_max_num_queries(8):
             assert c.get("/api/v1/study/queue?limit=20").status_code == 200
         with django_assert_max_num_queries(10):
@@ -142,16 +142,23 @@ def test_queue_and_submit_query_counts_do_not_grow_with_the_deck(django_assert_m
             assert r.status_code == 201
 
 
+def _token_client(user) -> APIClient:
+    c = APIClient()
+    c.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return c
+
+
 def test_queue_and_submit_exact_query_counts(django_assert_num_queries):
     user, _, cards = enrolled_user(30)
-    c = client_for(user)
-    c.get("/api/v1/settings")  # settings row exists already; warm nothing else
-    # queue: settings, today's counts, learning, reviews, new (cards joined) = 5
+    c = _token_client(user)
+    # queue: token + user + settings (one join), today's counts, learning, reviews, new cards = 5
     with django_assert_num_queries(5):
-        c.get("/api/v1/study/queue?limit=10")
-    # submit: id lookup, savepoint/lock state, id re-check, settings, insert log, update state (+ tx) = 8
-    with django_assert_num_queries(8):
-        c.post("/api/v1/reviews", {"card": cards[0].id, "rating": 3, "client_review_id": rid()}, format="json")
+        assert c.get("/api/v1/study/queue?limit=10").status_code == 200
+    # submit: token + user + settings, SAVEPOINT, lock the card state, insert the log, update the state,
+    # RELEASE SAVEPOINT = 6 (in production the savepoint pair is BEGIN/COMMIT)
+    with django_assert_num_queries(6):
+        r = c.post("/api/v1/reviews", {"card": cards[0].id, "rating": 3, "client_review_id": rid()}, format="json")
+        assert r.status_code == 201
 
 
 def test_token_auth_for_mobile_clients(owner):

@@ -1,0 +1,201 @@
+#!/usr/bin/env python
+"""Review-loop benchmark: PostgreSQL + gunicorn on loopback.
+
+Two learners: one studying 1,000 cards, one studying 100,000 (both with review history). Prints p50/p99
+latency of fetching the queue and of submitting a review for each, and the throughput of review
+submission next to a trivial authenticated JSON endpoint (``/api/v1/ping``) measured in the same run.
+
+Targets (issue #2): latency at 100k within 1.5x of latency at 1k; review submission throughput at least
+half the trivial endpoint's.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/dlquiz_bench .venv/bin/python bench/review_loop.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import signal
+import socket
+
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DB_NAME = "dlquiz_bench"
+os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dlquiz.settings")
+os.environ.setdefault("THROTTLE_REVIEW", "1000000/min")
+
+import requests  # noqa: E402
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (DB_NAME,)).fetchone()
+        if exists:
+            conn.execute(f"drop database {DB_NAME} with (force)")
+        conn.execute(f"create database {DB_NAME}")
+
+
+def build_data() -> dict[str, str]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from dlquiz.accounts.services import user_create
+    from dlquiz.decks.models import Card, Deck, Enrollment
+    from dlquiz.study.models import CardState, ReviewLog, State
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(0)
+    now = dt.datetime.now(dt.UTC)
+    tokens = {}
+    for name, n_cards in (("small", 1_000), ("big", 100_000)):
+        user = user_create(username=f"bench-{name}", password="bench-password-123")
+        deck = Deck.objects.create(slug=f"bench-{name}", name=f"bench {name}", owner=user)
+        Card.objects.bulk_create([Card(uid=f"bench-{name}-{i}", deck=deck, kind="basic", front=f"Q {i}", back=f"A {i}",
+                                       position=i) for i in range(n_cards)], batch_size=5000)
+        Enrollment.objects.create(user=user, deck=deck)
+        card_ids = list(Card.objects.filter(deck=deck).order_by("position").values_list("id", flat=True))
+        states, logs = [], []
+        for i, cid in enumerate(card_ids):
+            if i % 10 < 6:  # 60% studied before: review cards, a few due now, the rest spread over months
+                last = now - dt.timedelta(days=rng.randint(1, 60))
+                due = now - dt.timedelta(hours=rng.randint(1, 48)) if i % 50 == 0 else now + dt.timedelta(
+                    days=rng.randint(1, 120))
+                states.append(CardState(user=user, card_id=cid, state=State.REVIEW, stability=rng.uniform(2, 60),
+                                        difficulty=rng.uniform(2, 8), due=due, last_review=last, reps=2,
+                                        new_order=i))
+                for k in range(2):
+                    at = last - dt.timedelta(days=3 * (1 - k))
+                    logs.append(ReviewLog(user=user, card_id=cid, rating=3, reviewed_at=at,
+                                          client_review_id=f"seed-{cid}-{k}", state_before={}, state_after={},
+                                          prior_state=State.NEW if k == 0 else State.LEARNING))
+            else:
+                states.append(CardState(user=user, card_id=cid, state=State.NEW, new_order=i))
+        CardState.objects.bulk_create(states, batch_size=5000)
+        ReviewLog.objects.bulk_create(logs, batch_size=5000)
+        prefs = user.study_settings
+        prefs.max_reviews_per_day = 100_000
+        prefs.new_per_day = 100_000
+        prefs.save()
+        tokens[name] = Token.objects.create(user=user).key
+    with connection.cursor() as cur:
+        cur.execute("analyze")
+    return tokens
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, DEBUG="false")
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "dlquiz.wsgi", "-b", f"127.0.0.1:{port}",
+                             "-w", str(os.cpu_count() or 2), "--threads", "2", "--log-level", "warning"],
+                            cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/api/v1/ping", timeout=10)
+            return proc
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def latency(session: requests.Session, method: str, url: str, n: int, body=None) -> list[float]:
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        r = session.request(method, url, json=body() if callable(body) else body, timeout=30)
+        out.append((time.perf_counter() - t) * 1000)
+        assert r.status_code in (200, 201), (url, r.status_code, r.text[:200])
+    return out
+
+
+def throughput(make_session, method: str, url: str, body, seconds: float = 5.0, clients: int = 8) -> float:
+    count = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def run(i: int) -> None:
+        s = make_session()
+        while time.monotonic() < stop:
+            r = s.request(method, url, json=body(i) if callable(body) else body, timeout=30)
+            assert r.status_code in (200, 201), r.text[:200]
+            count[i] += 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(count) / seconds
+
+
+def main() -> None:
+    ensure_database()
+    t = time.perf_counter()
+    tokens = build_data()
+    print(f"data: 1k-card and 100k-card learners built in {time.perf_counter() - t:.1f}s")
+    port = free_port()
+    server = start_server(port)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        def session(name: str) -> requests.Session:
+            s = requests.Session()
+            s.headers["Authorization"] = f"Token {tokens[name]}"
+            return s
+
+        results = {}
+        for name in ("small", "big"):
+            s = session(name)
+            latency(s, "GET", f"{base}/study/queue?limit=20", 20)  # warm up
+            q = latency(s, "GET", f"{base}/study/queue?limit=20", 200)
+            due = [c["card"]["id"] for c in s.get(f"{base}/study/queue?limit=200").json()["cards"]]
+            it = iter(due * 10)
+            sub = latency(s, "POST", f"{base}/reviews", 200, body=lambda: {
+                "card": next(it), "rating": 3, "client_review_id": uuid.uuid4().hex})
+            results[name] = (q, sub)
+            print(f"{name:>5} ({'1k' if name == 'small' else '100k'} cards): queue p50 {pct(q, .5):6.2f} ms "
+                  f"p99 {pct(q, .99):6.2f} ms | submit p50 {pct(sub, .5):6.2f} ms p99 {pct(sub, .99):6.2f} ms")
+        rq = pct(results["big"][0], .5) / pct(results["small"][0], .5)
+        rs = pct(results["big"][1], .5) / pct(results["small"][1], .5)
+        print(f"latency ratio 100k/1k (p50): queue {rq:.2f}x, submit {rs:.2f}x  (target <= 1.5x)")
+
+        big = session("big")
+        due = [c["card"]["id"] for c in big.get(f"{base}/study/queue?limit=200").json()["cards"]]
+        ping_rps = throughput(lambda: session("big"), "GET", f"{base}/ping", None)
+        counter = iter(range(10**9))
+        review_rps = throughput(lambda: session("big"), "POST", f"{base}/reviews",
+                                lambda i: {"card": due[next(counter) % len(due)], "rating": 3,
+                                           "client_review_id": uuid.uuid4().hex})
+        print(f"throughput (8 clients, 5 s): ping {ping_rps:.0f} req/s, review submit {review_rps:.0f} req/s, "
+              f"ratio {review_rps / ping_rps:.2f} (target >= 0.5)")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(10)
+
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+
+
+class Token(TokenAuthentication):
+    """Token authentication that loads the learner's study settings with the user (one query)."""
+
+    def authenticate_credentials(self, key):  # type: ignore[no-untyped-def]
+        model = self.get_model()
+        try:
+            token = model.objects.select_related("user", "user__study_settings").get(key=key)
+        except model.DoesNotExist:
+            raise AuthenticationFailed("Invalid token.") from None
+        if not token.user.is_active:
+            raise AuthenticationFailed("User inactive or deleted.")
+        return token.user, token
