@@ -514,35 +514,40 @@ def grade_batch(family: Family, params_list: Sequence[Mapping[str, Any]],
     for part in sample_parts:
         ref = refs[part.name].to(device=device, dtype=torch.float64).reshape(n, -1)
         width = ref.shape[1]
-        parsed = torch.full((n, width), math.nan, dtype=torch.float64)
-        readable = torch.zeros(n, dtype=torch.bool)
-        for i, ans in enumerate(answers_list):
+        nan_row = [math.nan] * width
+        rows: list[list[float]] = []
+        readable_list: list[bool] = []
+        for ans in answers_list:
             text = ans.get(part.name)
-            if not text:
-                continue
-            try:
-                value = _parse(part, text)
-            except Unreadable:
-                continue
-            if part.kind == "choice":
-                flat = [float(part.choices.index(value))]
-            else:
-                flat = sorted(_flat(value)) if part.kind == "set" else _flat(value)
-            if part.kind in ("set", "list") and len(flat) < width:
-                flat = flat + [-1.0] * (width - len(flat))  # index answers are padded with -1
-            if len(flat) == width:
-                parsed[i] = torch.tensor(flat, dtype=torch.float64)
-            readable[i] = True  # a readable answer of the wrong length stays NaN: wrong
-        parsed, readable = parsed.to(device), readable.to(device)
+            flat = nan_row
+            ok = False
+            if text:
+                try:
+                    value = _parse(part, text)
+                    ok = True  # a readable answer of the wrong length stays NaN: wrong
+                    if part.kind == "choice":
+                        flat = [float(part.choices.index(value))]
+                    else:
+                        flat = sorted(_flat(value)) if part.kind == "set" else _flat(value)
+                        if part.kind in ("set", "list") and len(flat) < width:
+                            flat = flat + [-1.0] * (width - len(flat))  # index answers are padded with -1
+                    if len(flat) != width:
+                        flat = nan_row
+                except Unreadable:
+                    pass
+            rows.append(flat)
+            readable_list.append(ok)
+        parsed = torch.tensor(rows, dtype=torch.float64, device=device)
+        readable = torch.tensor(readable_list, dtype=torch.bool, device=device)
         if part.kind == "set":  # -1 padding sorts first on both sides
             ref = ref.sort(dim=1).values
         if part.kind in NUMERIC_KINDS:
-            ok = ((parsed - ref).abs() <= part.atol + part.rtol * ref.abs()).all(dim=1)
+            ok_t = ((parsed - ref).abs() <= part.atol + part.rtol * ref.abs()).all(dim=1)
         else:
-            ok = (parsed == ref).all(dim=1)
-        ok = ok & readable
-        credit += ok.to(torch.float64)
-        st = torch.where(ok, 2, torch.where(readable, 1, 0)).tolist()
+            ok_t = (parsed == ref).all(dim=1)
+        ok_t = ok_t & readable
+        credit += ok_t.to(torch.float64)
+        st = torch.where(ok_t, 2, torch.where(readable, 1, 0)).tolist()
         statuses[part.name] = [("unreadable", "wrong", "correct")[s] for s in st]
     scores = (credit / len(sample_parts)).tolist()
     return [{"score": scores[i], "parts": {k: v[i] for k, v in statuses.items()}} for i in range(n)]

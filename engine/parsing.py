@@ -110,6 +110,14 @@ def parse_real(text: str, *, ratio: bool = False) -> float:
     >>> parse_real("12.5％", ratio=True)
     0.125
     """
+    if isinstance(text, str) and len(text) < 40 and text.isascii() and "_" not in text:
+        try:  # fast path: a plain ASCII number
+            value = float(text)
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(value):
+                return value
     s = normalize(text)
     if s.endswith("%"):
         if not ratio:

@@ -1,0 +1,587 @@
+"""Convolution and pooling geometry: output sizes, SPP bins, receptive fields."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from engine.core import Family, Mistake, Param, Part, Variant, register
+
+__all__ = [
+    "Conv2dOutputSize",
+    "ConvTfPadding",
+    "ConvTranspose2dOutputSize",
+    "PoolOutputSize",
+    "ReceptiveField",
+    "SppBins",
+    "keep_distinct",
+    "rf_by_gradient",
+]
+
+
+def _meta_out(module: nn.Module, size: int, channels: int = 1) -> tuple[int, ...]:
+    """Run ``module`` on a meta tensor: PyTorch's own shape rule, no memory, no arithmetic."""
+    with torch.device("meta"):
+        x = torch.empty(1, channels, size, size)
+        return tuple(module.to("meta")(x).shape)
+
+
+@register
+class Conv2dOutputSize(Family):
+    id = "conv2d_output_size"
+    title = "Conv2d 输出尺寸"
+    topics = ("001-0304", "002-0433", "003-0199", "001-0198")
+    schema = {
+        "size": Param("int", 5, 224),
+        "kernel": Param("int", 1, 7),
+        "padding": Param("int", 0, 3),
+        "stride": Param("int", 1, 4),
+        "dilation": Param("int", 1, 3),
+    }
+
+    def constraint(self, p: dict[str, Any]) -> str | None:
+        if p["dilation"] * (p["kernel"] - 1) + 1 > p["size"] + 2 * p["padding"]:
+            return "the dilated kernel is larger than the padded input"
+        return None
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        conv = nn.Conv2d(1, 1, p["kernel"], stride=p["stride"], padding=p["padding"],
+                         dilation=p["dilation"], device="meta")
+        return {"out": _meta_out(conv, p["size"])[-1]}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        eff = c["dilation"] * (c["kernel"] - 1) + 1
+        return {"out": torch.floor((c["size"] + 2 * c["padding"] - eff) / c["stride"]) + 1}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        h, k, pad, s, d = p["size"], p["kernel"], p["padding"], p["stride"], p["dilation"]
+        out = self.solve(p)["out"]
+        eff = d * (k - 1) + 1
+        prompt = (
+            f"输入特征图为 ${h}\\times{h}$，经过 `nn.Conv2d(kernel_size={k}, stride={s}, padding={pad}, "
+            f"dilation={d})`。输出特征图的边长是多少？"
+        )
+        solution = (
+            "$$H_{out}=\\left\\lfloor\\frac{H+2p-d(k-1)-1}{s}\\right\\rfloor+1$$\n\n"
+            f"$$=\\left\\lfloor\\frac{{{h}+2\\times{pad}-{d}\\times({k}-1)-1}}{{{s}}}\\right\\rfloor+1"
+            f"=\\left\\lfloor\\frac{{{h + 2 * pad - eff}}}{{{s}}}\\right\\rfloor+1={out}$$"
+        )
+        mistakes = [
+            Mistake("conv.forgot-double-padding", "padding 只加了一次（应为 2p）",
+                    {"out": (h + pad - eff) // s + 1}),
+            Mistake("conv.ceil-instead-of-floor", "向上取整（Conv2d 向下取整）",
+                    {"out": math.ceil((h + 2 * pad - eff) / s) + 1}),
+            Mistake("conv.ignored-dilation", "忽略了 dilation（有效核大小为 d(k-1)+1）",
+                    {"out": (h + 2 * pad - k) // s + 1}),
+            Mistake("conv.forgot-plus-one", "漏掉了公式末尾的 +1", {"out": (h + 2 * pad - eff) // s}),
+        ]
+        parts = (Part("out", "输出边长 $H_{out}$", "int", out),)
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
+
+
+
+
+# -- helpers shared by the families in this package (conv, cost, layout, training) -----------------
+
+def keep_distinct(parts: tuple[Part, ...], mistakes: list[Mistake]) -> tuple[Mistake, ...]:
+    """Drop each mistake that an earlier one would shadow in grading.
+
+    Grading names the first mistake whose values match every part the learner got wrong; a later
+    mistake whose wrong parts all agree with an earlier one's values could never be named, so it is
+    dropped here (mistakes giving the right answers everywhere are dropped too).
+
+    Args:
+        parts: The variant's answer parts (reference answers).
+        mistakes: Candidate mistakes in priority order.
+
+    Returns:
+        The mistakes that grading can tell apart, in the same order.
+    """
+    from engine.core import _matches, _same  # the grader's own comparison rules
+
+    by_name = {p.name: p for p in parts}
+    kept: list[Mistake] = []
+    for m in mistakes:
+        wrong = [n for n, v in m.values.items() if not _same(by_name[n], v, by_name[n].answer)]
+        if not wrong:
+            continue
+        shadowed = False
+        for k in kept:
+            shared = [n for n in k.values if n in wrong]
+            if shared and all(_matches(by_name[n], m.values[n], k.values[n]) for n in shared):
+                shadowed = True
+                break
+        if not shadowed:
+            kept.append(m)
+    return tuple(kept)
+
+
+def _choice_table(choices: tuple[Any, ...], index: torch.Tensor, fn: Any = float) -> torch.Tensor:
+    """Look up ``fn(choice)`` for a column of choice indices (vectorised)."""
+    table = torch.tensor([fn(c) for c in choices], dtype=torch.float64, device=index.device)
+    return table[index]
+
+
+# -- TF SAME / VALID --------------------------------------------------------------------------------
+
+@register
+class ConvTfPadding(Family):
+    id = "conv_tf_padding"
+    title = "TensorFlow SAME / VALID 输出尺寸与填充"
+    topics = ("001-0304", "002-0433")
+    schema = {
+        "size": Param("int", 5, 128),
+        "kernel": Param("int", 1, 7),
+        "stride": Param("int", 1, 4),
+    }
+
+    def constraint(self, p: dict[str, Any]) -> str | None:
+        if p["kernel"] > p["size"]:
+            return "the kernel is larger than the input"
+        return None
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        h, k, s = p["size"], p["kernel"], p["stride"]
+        # TF's SAME rule, written out: one window starts at every s-th input position...
+        starts = list(range(0, h, s))
+        # ...and just enough zeros are added for the last window to fit, the odd one at the bottom.
+        total = max((len(starts) - 1) * s + k - h, 0)
+        top = total // 2
+        conv = nn.Conv2d(1, 1, k, stride=s, device="meta")
+        with torch.device("meta"):
+            padded = F.pad(torch.empty(1, 1, h, h), (top, total - top, top, total - top))
+            out_same = tuple(conv(padded).shape)[-1]
+        return {"out_same": out_same, "out_valid": _meta_out(conv, h)[-1], "pad_total": total,
+                "pad_top": top}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        h, k, s = c["size"], c["kernel"], c["stride"]
+        out_same = torch.ceil(h / s)
+        total = torch.clamp((out_same - 1) * s + k - h, min=0)
+        return {"out_same": out_same, "out_valid": torch.ceil((h - k + 1) / s), "pad_total": total,
+                "pad_top": torch.floor(total / 2)}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        h, k, s = p["size"], p["kernel"], p["stride"]
+        a = self.solve(p)
+        o, t, top = a["out_same"], a["pad_total"], a["pad_top"]
+        prompt = (
+            f"TensorFlow 中，输入特征图 ${h}\\times{h}$，卷积核 ${k}\\times{k}$，stride ${s}$。\n\n"
+            "1. `padding='SAME'` 时输出边长是多少？\n"
+            "2. `padding='VALID'` 时输出边长是多少？\n"
+            "3. `SAME` 时高度方向一共补了多少行 0（上下合计）？\n"
+            "4. 其中补在上方的有几行？"
+        )
+        solution = (
+            "$$H_{SAME}=\\left\\lceil\\frac{H}{s}\\right\\rceil"
+            f"=\\left\\lceil\\frac{{{h}}}{{{s}}}\\right\\rceil={o}$$\n\n"
+            "$$H_{VALID}=\\left\\lceil\\frac{H-k+1}{s}\\right\\rceil"
+            f"=\\left\\lceil\\frac{{{h}-{k}+1}}{{{s}}}\\right\\rceil={a['out_valid']}$$\n\n"
+            "$$P=\\max\\big((H_{SAME}-1)s+k-H,\\,0\\big)"
+            f"=\\max(({o}-1)\\times{s}+{k}-{h},\\,0)={t}$$\n\n"
+            f"$$P_{{top}}=\\lfloor P/2\\rfloor={top},\\quad P_{{bottom}}=P-P_{{top}}={t - top}$$\n\n"
+            "TF 把奇数的那一行补在下方（右侧），与 PyTorch 对称的 `padding=p` 不同。"
+        )
+        parts = (
+            Part("out_same", "`SAME` 输出边长", "int", o),
+            Part("out_valid", "`VALID` 输出边长", "int", a["out_valid"]),
+            Part("pad_total", "`SAME` 总填充（上下合计）", "int", t),
+            Part("pad_top", "上方填充行数", "int", top),
+        )
+        mistakes = [
+            Mistake("tfpad.same-floor", "SAME 的输出用了向下取整（应为 ⌈H/s⌉）", {"out_same": h // s}),
+            Mistake("tfpad.valid-dropped-plus-one", "VALID 公式漏了 +1（应为 ⌈(H−k+1)/s⌉）",
+                    {"out_valid": math.ceil((h - k) / s)}),
+            Mistake("tfpad.extra-pad-on-top", "多出的一行补在了上方（TF 补在下方）",
+                    {"pad_top": t - t // 2}),
+            Mistake("tfpad.same-is-k-minus-1", "以为 SAME 总是补 k−1（只在 stride 1 时成立）",
+                    {"pad_total": k - 1, "pad_top": (k - 1) // 2}),
+        ]
+        return Variant(self.id, self.version, None, p, prompt, parts, solution,
+                       keep_distinct(parts, mistakes))
+
+
+# -- ConvTranspose2d --------------------------------------------------------------------------------
+
+def _convt_out(h: int, k: int, s: int, p: int, op: int, d: int) -> int:
+    return (h - 1) * s - 2 * p + d * (k - 1) + op + 1
+
+
+@register
+class ConvTranspose2dOutputSize(Family):
+    id = "conv_transpose2d_output_size"
+    title = "ConvTranspose2d 输出尺寸"
+    topics = ("001-0304",)
+    schema = {
+        "size": Param("int", 2, 64),
+        "kernel": Param("int", 1, 7),
+        "stride": Param("int", 1, 4),
+        "padding": Param("int", 0, 3),
+        "output_padding": Param("int", 0, 3),
+        "dilation": Param("int", 1, 2),
+    }
+
+    def constraint(self, p: dict[str, Any]) -> str | None:
+        if p["output_padding"] >= max(p["stride"], p["dilation"]):
+            return "output_padding must be smaller than stride or dilation"
+        if p["padding"] > p["dilation"] * (p["kernel"] - 1):
+            return "padding larger than the dilated kernel's reach"
+        if _convt_out(p["size"], p["kernel"], p["stride"], p["padding"], p["output_padding"], p["dilation"]) < 1:
+            return "the output would be empty"
+        return None
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        m = nn.ConvTranspose2d(1, 1, p["kernel"], stride=p["stride"], padding=p["padding"],
+                               output_padding=p["output_padding"], dilation=p["dilation"], device="meta")
+        return {"out": _meta_out(m, p["size"])[-1]}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        out = ((c["size"] - 1) * c["stride"] - 2 * c["padding"] + c["dilation"] * (c["kernel"] - 1)
+               + c["output_padding"] + 1)
+        return {"out": out}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        h, k, s, pad, op, d = (p["size"], p["kernel"], p["stride"], p["padding"], p["output_padding"],
+                               p["dilation"])
+        out = self.solve(p)["out"]
+        prompt = (
+            f"输入特征图为 ${h}\\times{h}$，经过 `nn.ConvTranspose2d(kernel_size={k}, stride={s}, "
+            f"padding={pad}, output_padding={op}, dilation={d})`。输出特征图的边长是多少？"
+        )
+        solution = (
+            "$$H_{out}=(H-1)s-2p+d(k-1)+p_{out}+1$$\n\n"
+            f"$$=({h}-1)\\times{s}-2\\times{pad}+{d}\\times({k}-1)+{op}+1"
+            f"={(h - 1) * s}-{2 * pad}+{d * (k - 1)}+{op}+1={out}$$"
+        )
+        mistakes = [
+            Mistake("convT.forgot-output-padding", "漏加了 output_padding", {"out": out - op}),
+            Mistake("convT.padding-once", "padding 只减了一次（应为 2p）", {"out": out + pad}),
+            Mistake("convT.ignored-dilation", "忽略了 dilation（有效核大小为 d(k−1)+1）",
+                    {"out": _convt_out(h, k, s, pad, op, 1)}),
+            Mistake("convT.h-times-stride", "用了 H·s 而不是 (H−1)·s", {"out": out + s}),
+        ]
+        parts = (Part("out", "输出边长 $H_{out}$", "int", out),)
+        return Variant(self.id, self.version, None, p, prompt, parts, solution,
+                       keep_distinct(parts, mistakes))
+
+
+# -- MaxPool2d --------------------------------------------------------------------------------------
+
+@register
+class PoolOutputSize(Family):
+    id = "pool_output_size"
+    title = "MaxPool2d 输出尺寸（floor 与 ceil_mode）"
+    topics = ("001-0324", "002-0461", "003-0227")
+    schema = {
+        "size": Param("int", 4, 128),
+        "kernel": Param("int", 2, 5),
+        "stride": Param("int", 1, 5),
+        "padding": Param("int", 0, 2),
+    }
+
+    def constraint(self, p: dict[str, Any]) -> str | None:
+        if p["padding"] > p["kernel"] // 2:
+            return "MaxPool2d needs padding <= kernel_size / 2"
+        if p["kernel"] > p["size"] + 2 * p["padding"]:
+            return "the kernel is larger than the padded input"
+        return None
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        k, s, pad = p["kernel"], p["stride"], p["padding"]
+        floor = nn.MaxPool2d(k, stride=s, padding=pad, ceil_mode=False)
+        ceil = nn.MaxPool2d(k, stride=s, padding=pad, ceil_mode=True)
+        return {"out_floor": _meta_out(floor, p["size"])[-1], "out_ceil": _meta_out(ceil, p["size"])[-1]}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        h, k, s, pad = c["size"], c["kernel"], c["stride"], c["padding"]
+        span = h + 2 * pad - k
+        out_floor = torch.floor(span / s) + 1
+        raw = torch.ceil(span / s) + 1
+        out_ceil = torch.where((raw - 1) * s >= h + pad, raw - 1, raw)
+        return {"out_floor": out_floor, "out_ceil": out_ceil}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        h, k, s, pad = p["size"], p["kernel"], p["stride"], p["padding"]
+        a = self.solve(p)
+        span = h + 2 * pad - k
+        raw = -(-span // s) + 1
+        dropped = raw != a["out_ceil"]
+        prompt = (
+            f"输入特征图为 ${h}\\times{h}$，经过 `nn.MaxPool2d(kernel_size={k}, stride={s}, padding={pad})`。\n\n"
+            "1. 默认 `ceil_mode=False` 时输出边长是多少？\n"
+            "2. `ceil_mode=True` 时输出边长是多少？"
+        )
+        rule = (
+            f"检查最后一个窗口的起点：$({raw}-1)\\times{s}={(raw - 1) * s}"
+            + (f"\\ge H+p={h + pad}$，它完全落在右侧填充里，PyTorch 丢弃它，得 ${raw - 1}$。" if dropped
+               else f"< H+p={h + pad}$，窗口起点在输入（或左填充）内，保留，得 ${raw}$。")
+        )
+        solution = (
+            "$$H_{floor}=\\left\\lfloor\\frac{H+2p-k}{s}\\right\\rfloor+1"
+            f"=\\left\\lfloor\\frac{{{h}+2\\times{pad}-{k}}}{{{s}}}\\right\\rfloor+1={a['out_floor']}$$\n\n"
+            "$$H_{ceil}=\\left\\lceil\\frac{H+2p-k}{s}\\right\\rceil+1"
+            f"=\\left\\lceil\\frac{{{span}}}{{{s}}}\\right\\rceil+1={raw}$$\n\n" + rule
+        )
+        mistakes = [
+            Mistake("pool.ceil-mode-no-last-window-rule",
+                    "ceil_mode 时没有丢弃起点落在右侧填充里的最后一个窗口", {"out_ceil": raw}),
+            Mistake("pool.floor-in-ceil-mode", "ceil_mode=True 仍然向下取整", {"out_ceil": a["out_floor"]}),
+            Mistake("pool.ceil-in-floor-mode", "默认模式用了向上取整（默认向下取整）", {"out_floor": raw}),
+            Mistake("pool.forgot-double-padding", "padding 只加了一次（应为 2p）",
+                    {"out_floor": (h + pad - k) // s + 1}),
+        ]
+        parts = (
+            Part("out_floor", "`ceil_mode=False` 输出边长", "int", a["out_floor"]),
+            Part("out_ceil", "`ceil_mode=True` 输出边长", "int", a["out_ceil"]),
+        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution,
+                       keep_distinct(parts, mistakes))
+
+
+# -- SPP --------------------------------------------------------------------------------------------
+
+SPP_LEVELS = ("4,2,1", "3,2,1", "6,3,2,1", "5,3,1")
+
+
+def _levels(text: str) -> list[int]:
+    return [int(x) for x in text.split(",")]
+
+
+@register
+class SppBins(Family):
+    id = "spp_bins"
+    title = "SPP 金字塔池化的窗口与步长"
+    topics = ("004-0035",)
+    schema = {
+        "size": Param("int", 6, 60),
+        "levels": Param("choice", choices=SPP_LEVELS),
+        "channels": Param("choice", choices=(256, 512)),
+    }
+
+    def constraint(self, p: dict[str, Any]) -> str | None:
+        if p["size"] < _levels(p["levels"])[0]:
+            return "the feature map is smaller than the finest pyramid level"
+        return None
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        a, levels, ch = p["size"], _levels(p["levels"]), p["channels"]
+        n = levels[0]
+        # SPP-Net's rule, as a plain reference: the smallest window that n windows can tile a with,
+        # and the largest stride.
+        window = next(w for w in range(1, a + 1) if w * n >= a)
+        stride = max(t for t in range(1, a + 1) if t * n <= a)
+        out = _meta_out(nn.MaxPool2d(window, stride=stride), a, ch)[-1]
+        feat = 0
+        for m in levels:
+            shape = _meta_out(nn.AdaptiveMaxPool2d(m), a, ch)
+            feat += math.prod(shape[1:])
+        return {"window": window, "stride": stride, "out": out, "feat": feat}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        a = c["size"]
+        n = _choice_table(SPP_LEVELS, c["levels"], lambda t: _levels(t)[0])
+        sq = _choice_table(SPP_LEVELS, c["levels"], lambda t: sum(m * m for m in _levels(t)))
+        ch = _choice_table(self.schema["channels"].choices, c["channels"])
+        window, stride = torch.ceil(a / n), torch.floor(a / n)
+        return {"window": window, "stride": stride, "out": torch.floor((a - window) / stride) + 1,
+                "feat": ch * sq}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        a, levels, ch = p["size"], _levels(p["levels"]), p["channels"]
+        n = levels[0]
+        r = self.solve(p)
+        w, s, out, feat = r["window"], r["stride"], r["out"], r["feat"]
+        grid = "、".join(f"{m}\\times{m}" for m in levels)
+        prompt = (
+            f"SPP-Net 的空间金字塔池化：最后一层卷积输出 ${ch}$ 个通道、${a}\\times{a}$ 的特征图，金字塔各级为 "
+            f"${grid}$。按 SPP-Net 的做法，每一级用一个普通的 max pooling（由 $a$ 和 $n$ 算出窗口与步长）实现。\n\n"
+            f"1. ${n}\\times{n}$ 这一级的池化窗口边长是多少？\n"
+            "2. 步长是多少？\n"
+            f"3. 用 `nn.MaxPool2d(kernel_size=窗口, stride=步长)` 池化这张 ${a}\\times{a}$ 的图，输出边长实际是多少？\n"
+            "4. 若每一级都正好输出 $n\\times n$（如 `nn.AdaptiveMaxPool2d(n)`），拼接后的定长向量有多少维？"
+        )
+        solution = (
+            f"$$\\text{{win}}=\\left\\lceil\\frac{{a}}{{n}}\\right\\rceil=\\left\\lceil\\frac{{{a}}}{{{n}}}"
+            f"\\right\\rceil={w},\\qquad \\text{{str}}=\\left\\lfloor\\frac{{a}}{{n}}\\right\\rfloor="
+            f"\\left\\lfloor\\frac{{{a}}}{{{n}}}\\right\\rfloor={s}$$\n\n"
+            f"$$H_{{out}}=\\left\\lfloor\\frac{{a-\\text{{win}}}}{{\\text{{str}}}}\\right\\rfloor+1="
+            f"\\left\\lfloor\\frac{{{a}-{w}}}{{{s}}}\\right\\rfloor+1={out}$$"
+            + ("" if out == n else f"（不等于 ${n}$：这套窗口/步长并不总能恰好得到 $n\\times n$）") + "\n\n"
+            f"$$D=C\\sum_i n_i^2={ch}\\times({'+'.join(f'{m}^2' for m in levels)})"
+            f"={ch}\\times{sum(m * m for m in levels)}={feat}$$"
+        )
+        mistakes = [
+            Mistake("spp.window-floor", "窗口用了向下取整（应为 ⌈a/n⌉）", {"window": a // n}),
+            Mistake("spp.stride-ceil", "步长用了向上取整（应为 ⌊a/n⌋）", {"stride": -(-a // n)}),
+            Mistake("spp.assumed-n-bins", "以为这样池化总能得到 n×n", {"out": n}),
+            Mistake("spp.forgot-channels", "定长向量维数忘了乘通道数", {"feat": sum(m * m for m in levels)}),
+            Mistake("spp.levels-not-squared", "每级的 bin 数用了 n 而不是 n²",
+                    {"feat": ch * sum(levels)}),
+        ]
+        parts = (
+            Part("window", f"${n}\\times{n}$ 级的窗口边长", "int", w),
+            Part("stride", "步长", "int", s),
+            Part("out", "`MaxPool2d` 实际输出边长", "int", out),
+            Part("feat", "拼接后的向量维数", "int", feat),
+        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution,
+                       keep_distinct(parts, mistakes))
+
+
+# -- receptive field --------------------------------------------------------------------------------
+
+def rf_by_gradient(layers: list[tuple[str, int, int, int]]) -> tuple[int, int]:
+    """Receptive field and jump of a stack of layers, measured rather than computed.
+
+    Runs real ``nn.Conv2d`` layers (all-ones weights) and ``nn.AvgPool2d`` layers (same window as the
+    max pooling; an average spreads the gradient over the whole window) on a 1-pixel-wide column and
+    back-propagates a one-hot gradient from output units 0 and 1: the receptive field is the span of
+    input pixels with a non-zero gradient, the jump the distance between the two spans' starts.
+
+    Args:
+        layers: ``(kind, kernel, stride, dilation)`` per layer, kind ``"conv"`` or ``"pool"``.
+
+    Returns:
+        ``(receptive_field, jump)`` in input pixels.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a few tiny convolutions: a thread pool only adds latency
+    try:
+        return _rf_by_gradient(layers)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _rf_by_gradient(layers: list[tuple[str, int, int, int]]) -> tuple[int, int]:
+    length = 16
+    while True:
+        x = torch.zeros(1, 1, length, 1, dtype=torch.float64, requires_grad=True)
+        y = x
+        try:
+            for kind, k, s, d in layers:
+                if kind == "conv":
+                    m: nn.Module = nn.Conv2d(1, 1, (k, 1), stride=(s, 1), dilation=(d, 1), bias=False,
+                                             dtype=torch.float64)
+                    nn.init.ones_(m.weight)
+                else:
+                    m = nn.AvgPool2d((k, 1), stride=(s, 1))
+                y = m(y)
+        except RuntimeError:  # input too small for the stack
+            y = None
+        if y is not None and y.shape[2] >= 2:
+            break
+        length *= 2
+    spans = []
+    for unit in (0, 1):
+        (g,) = torch.autograd.grad(y[0, 0, unit, 0], x, retain_graph=True)
+        hit = torch.nonzero(g[0, 0, :, 0]).flatten().tolist()
+        spans.append((hit[0], hit[-1]))
+    return spans[0][1] - spans[0][0] + 1, spans[1][0] - spans[0][0]
+
+
+MAX_LAYERS = 4
+
+
+def _layer_schema() -> dict[str, Param]:
+    schema: dict[str, Param] = {"n_layers": Param("int", 2, MAX_LAYERS)}
+    for i in range(1, MAX_LAYERS + 1):
+        schema[f"kind{i}"] = Param("choice", choices=("conv", "pool"))
+        schema[f"k{i}"] = Param("int", 1, 5)
+        schema[f"s{i}"] = Param("int", 1, 3)
+        schema[f"d{i}"] = Param("int", 1, 3)
+    return schema
+
+
+def _layers(p: dict[str, Any]) -> list[tuple[str, int, int, int]]:
+    out = []
+    for i in range(1, p["n_layers"] + 1):
+        kind = p[f"kind{i}"]
+        out.append((kind, p[f"k{i}"], p[f"s{i}"], p[f"d{i}"] if kind == "conv" else 1))
+    return out
+
+
+def _rf_textbook(layers: list[tuple[str, int, int, int]], *, dilation: bool = True,
+                 strides: bool = True, own_stride: bool = False) -> int:
+    r, j = 1, 1
+    for _, k, s, d in layers:
+        eff = d * (k - 1) + 1 if dilation else k
+        if own_stride:
+            j *= s
+        r += (eff - 1) * (j if strides else 1)
+        if not own_stride:
+            j *= s
+    return r
+
+
+@register
+class ReceptiveField(Family):
+    id = "receptive_field"
+    title = "卷积/池化堆叠的感受野"
+    topics = ("003-0044", "001-0198")
+    schema = _layer_schema()
+
+    def constraint(self, p: dict[str, Any]) -> str | None:
+        for i in range(1, p["n_layers"] + 1):
+            if p[f"kind{i}"] == "pool" and p[f"k{i}"] < 2:
+                return f"layer {i}: a pooling window must be at least 2"
+        return None
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        rf, jump = rf_by_gradient(_layers(p))
+        return {"rf": rf, "jump": jump}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        n = c["n_layers"]
+        r = torch.ones_like(n)
+        j = torch.ones_like(n)
+        for i in range(1, MAX_LAYERS + 1):
+            active = n >= i
+            conv = c[f"kind{i}"] == 0
+            d = torch.where(conv, c[f"d{i}"], torch.ones_like(n))
+            eff = d * (c[f"k{i}"] - 1) + 1
+            r = torch.where(active, r + (eff - 1) * j, r)
+            j = torch.where(active, j * c[f"s{i}"], j)
+        return {"rf": r, "jump": j}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        layers = _layers(p)
+        a = self.solve(p)
+        rows = []
+        for i, (kind, k, s, d) in enumerate(layers, 1):
+            if kind == "conv":
+                rows.append(f"{i}. `nn.Conv2d(kernel_size={k}, stride={s}, dilation={d})`")
+            else:
+                rows.append(f"{i}. `nn.MaxPool2d(kernel_size={k}, stride={s})`")
+        prompt = (
+            "下面的层从输入开始依次堆叠（padding 不影响感受野大小，略去）：\n\n" + "\n".join(rows) + "\n\n"
+            "1. 最后一层输出上的一个位置，在输入图像上的感受野边长是多少？\n"
+            "2. 最后一层输出上相邻两个位置，对应到输入上相隔多少像素（累计步长）？"
+        )
+        steps = ["$$r_0=1,\\quad j_0=1,\\qquad r_i=r_{i-1}+(k_{eff}-1)\\,j_{i-1},\\quad j_i=j_{i-1}s_i,"
+                 "\\quad k_{eff}=d(k-1)+1$$", ""]
+        r, j = 1, 1
+        for i, (_kind, k, s, d) in enumerate(layers, 1):
+            eff = d * (k - 1) + 1
+            nr, nj = r + (eff - 1) * j, j * s
+            steps.append(f"- 第 {i} 层：$k_{{eff}}={d}\\times({k}-1)+1={eff}$，"
+                         f"$r_{i}={r}+({eff}-1)\\times{j}={nr}$，$j_{i}={j}\\times{s}={nj}$")
+            r, j = nr, nj
+        steps.append(f"\n感受野 ${r}$，累计步长 ${j}$。")
+        mistakes = [
+            Mistake("rf.ignored-dilation", "忽略了 dilation（有效核大小为 d(k−1)+1）",
+                    {"rf": _rf_textbook(layers, dilation=False)}),
+            Mistake("rf.ignored-strides", "没有乘前面各层的累计步长（直接把 k−1 相加）",
+                    {"rf": _rf_textbook(layers, strides=False)}),
+            Mistake("rf.included-own-stride", "把本层的 stride 也乘进去了（只乘前面各层的）",
+                    {"rf": _rf_textbook(layers, own_stride=True)}),
+        ]
+        parts = (
+            Part("rf", "感受野边长", "int", a["rf"]),
+            Part("jump", "累计步长", "int", a["jump"]),
+        )
+        return Variant(self.id, self.version, None, p, prompt, parts, "\n".join(steps),
+                       keep_distinct(parts, mistakes))

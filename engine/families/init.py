@@ -1,0 +1,249 @@
+"""Initialisation and regularisation: Xavier / Kaiming bounds and standard deviations, inverted
+dropout."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
+from engine.families._support import clean_mistakes, draw_grid, tex_vec, tnum
+
+__all__ = ["Dropout", "InitBounds"]
+
+F64 = torch.float64
+
+# -- init_bounds -------------------------------------------------------------------------------------
+
+_SCHEMES = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal")
+_NONLIN = ("relu", "tanh", "linear")
+_GAINS = (math.sqrt(2.0), 5.0 / 3, 1.0)  # closed-form gains, in _NONLIN's order
+
+
+def _weight_shape(p: dict[str, Any]) -> tuple[int, ...]:
+    if p["layer"] == "linear":
+        return (p["out_ch"], p["in_ch"])
+    return (p["out_ch"], p["in_ch"], p["kernel"], p["kernel"])
+
+
+def _init_value(scheme: str, fan_in: int, fan_out: int, fan: int, gain: float) -> float:
+    """Bound (uniform) or std (normal) from the fans, the textbook way (for the mistakes)."""
+    if scheme == "xavier_uniform":
+        return gain * math.sqrt(6.0 / (fan_in + fan_out))
+    if scheme == "xavier_normal":
+        return gain * math.sqrt(2.0 / (fan_in + fan_out))
+    std = gain / math.sqrt(fan)
+    return math.sqrt(3.0) * std if scheme == "kaiming_uniform" else std
+
+
+@register
+class InitBounds(Family):
+    id = "init_bounds"
+    title = "Xavier / Kaiming 初始化的边界与标准差"
+    topics = ("001-1104", "002-0319", "002-0325")
+    schema = {
+        "layer": Param("choice", choices=("linear", "conv2d")),
+        "in_ch": Param("choice", choices=(3, 16, 32, 64, 128, 256, 512)),
+        "out_ch": Param("choice", choices=(16, 32, 64, 128, 256, 512)),
+        "kernel": Param("choice", choices=(1, 3, 5, 7)),
+        "scheme": Param("choice", choices=_SCHEMES),
+        "mode": Param("choice", choices=("fan_in", "fan_out")),
+        "nonlinearity": Param("choice", choices=_NONLIN),
+    }
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        w = torch.empty(_weight_shape(p), device="meta")
+        fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(w)
+        gain = nn.init.calculate_gain(p["nonlinearity"])
+        scheme = p["scheme"]
+        if scheme.startswith("xavier"):
+            # torch: std = gain * sqrt(2 / (fan_in + fan_out)); uniform bound = sqrt(3) * std
+            std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+        else:
+            # torch: std = gain / sqrt(fan); uniform bound = sqrt(3) * std
+            std = gain / math.sqrt(nn.init._calculate_correct_fan(w, p["mode"]))
+        value = math.sqrt(3.0) * std if scheme.endswith("uniform") else std
+        return {"fan_in": fan_in, "fan_out": fan_out, "value": value}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        dev = c["in_ch"].device
+
+        def pick(name: str) -> torch.Tensor:
+            return torch.tensor(self.schema[name].choices, dtype=F64, device=dev)[c[name]]
+
+        cin, cout, k = pick("in_ch"), pick("out_ch"), pick("kernel")
+        rf = torch.where(c["layer"] == 1, k * k, torch.ones_like(k))
+        fan_in, fan_out = cin * rf, cout * rf
+        gain = torch.tensor(_GAINS, dtype=F64, device=dev)[c["nonlinearity"]]
+        scheme = c["scheme"]
+        xavier = scheme <= 1
+        uniform = (scheme == 0) | (scheme == 2)
+        fan = torch.where(c["mode"] == 0, fan_in, fan_out)
+        value = torch.where(
+            xavier,
+            torch.where(uniform, gain * torch.sqrt(6 / (fan_in + fan_out)), gain * torch.sqrt(2 / (fan_in + fan_out))),
+            torch.where(uniform, gain * torch.sqrt(3 / fan), gain / torch.sqrt(fan)),
+        )
+        return {"fan_in": fan_in, "fan_out": fan_out, "value": value}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        scheme, mode, nl = p["scheme"], p["mode"], p["nonlinearity"]
+        cin, cout, k = p["in_ch"], p["out_ch"], p["kernel"]
+        conv = p["layer"] == "conv2d"
+        r = self.solve(p)
+        fi, fo, value = r["fan_in"], r["fan_out"], r["value"]
+        gain = nn.init.calculate_gain(nl)
+        uniform = scheme.endswith("uniform")
+        if conv:
+            layer = f"`nn.Conv2d({cin}, {cout}, kernel_size={k})` 的权重（形状 $({cout}, {cin}, {k}, {k})$）"
+        else:
+            layer = f"`nn.Linear({cin}, {cout})` 的权重（形状 $({cout}, {cin})$）"
+        if scheme.startswith("xavier"):
+            call = f"`nn.init.{scheme}_(w, gain=nn.init.calculate_gain('{nl}'))`"
+        else:
+            call = f"`nn.init.{scheme}_(w, mode='{mode}', nonlinearity='{nl}')`"
+        what = "均匀分布 $U(-a, a)$ 的边界 $a$" if uniform else "正态分布的标准差 $\\sigma$"
+        prompt = (f"对 {layer}调用 {call}。\n\n"
+                  f"求 PyTorch 算出的 fan_in、fan_out，以及{what}。")
+        rf = k * k if conv else 1
+        fan_line = (f"receptive field $={k}\\times{k}={rf}$，fan_in $={cin}\\times{rf}={fi}$，"
+                    f"fan_out $={cout}\\times{rf}={fo}$" if conv else
+                    f"Linear 权重形状为 (out, in)：fan_in $={fi}$，fan_out $={fo}$")
+        gain_tex = {"relu": "\\sqrt2", "tanh": "5/3", "linear": "1"}[nl]
+        if scheme == "xavier_uniform":
+            formula = (f"a=\\text{{gain}}\\sqrt{{\\frac{{6}}{{\\text{{fan\\_in}}+\\text{{fan\\_out}}}}}}"
+                       f"={gain_tex}\\times\\sqrt{{\\frac{{6}}{{{fi}+{fo}}}}}")
+        elif scheme == "xavier_normal":
+            formula = (f"\\sigma=\\text{{gain}}\\sqrt{{\\frac{{2}}{{\\text{{fan\\_in}}+\\text{{fan\\_out}}}}}}"
+                       f"={gain_tex}\\times\\sqrt{{\\frac{{2}}{{{fi}+{fo}}}}}")
+        else:
+            fan = fi if mode == "fan_in" else fo
+            mode_tex = mode.replace("_", "\\_")
+            if uniform:
+                formula = (f"a=\\text{{gain}}\\sqrt{{\\frac{{3}}{{\\text{{{mode_tex}}}}}}}"
+                           f"={gain_tex}\\times\\sqrt{{\\frac{{3}}{{{fan}}}}}")
+            else:
+                formula = (f"\\sigma=\\frac{{\\text{{gain}}}}{{\\sqrt{{\\text{{{mode_tex}}}}}}}"
+                           f"=\\frac{{{gain_tex}}}{{\\sqrt{{{fan}}}}}")
+        solution = (f"{fan_line}。\n\n`calculate_gain('{nl}')` $={gain_tex}$。\n\n"
+                    f"$${formula}={tnum(value)}$$")
+        mistakes: list[Mistake] = []
+        if conv and k > 1:
+            fan = cin if mode == "fan_in" else cout
+            mistakes.append(Mistake("init.conv-fan-no-receptive-field", "卷积的 fan 漏乘了感受野大小 k×k",
+                                    {"fan_in": cin, "fan_out": cout,
+                                     "value": _init_value(scheme, cin, cout, fan, gain)}))
+        if scheme.startswith("kaiming"):
+            other = fo if mode == "fan_in" else fi
+            mistakes.append(Mistake("init.fan-in-vs-fan-out", "fan_in 与 fan_out 用反了",
+                                    {"value": _init_value(scheme, fi, fo, other, gain)}))
+        if nl != "linear":
+            mistakes.append(Mistake("init.forgot-gain", f"漏掉了 gain（{nl} 的 gain 为 {fmt(gain)}）",
+                                    {"value": value / gain}))
+        mistakes.append(Mistake("init.uniform-normal-confused",
+                                "把均匀分布的边界与正态分布的标准差弄混了（a = √3·σ）",
+                                {"value": value / math.sqrt(3) if uniform else value * math.sqrt(3)}))
+        parts = (
+            Part("fan_in", "fan_in", "int", fi),
+            Part("fan_out", "fan_out", "int", fo),
+            Part("value", "边界 $a$" if uniform else "标准差 $\\sigma$", "real", value),
+        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution,
+                       clean_mistakes(parts, mistakes))
+
+
+# -- dropout -----------------------------------------------------------------------------------------
+
+_N = 5
+
+
+def _dropout_x(seed: int) -> list[float]:
+    return [draw_grid(seed, j, 70, 5, 50, 10) for j in range(_N)]
+
+
+def _dropout_mask(seed: int, p: float) -> list[int]:
+    """The mask ``nn.Dropout`` draws on CPU after ``torch.manual_seed(seed)``: ``bernoulli_(1 - p)`` on a
+    float64 tensor of the input's shape, replayed with a private generator."""
+    g = torch.Generator().manual_seed(seed)
+    return [int(v) for v in torch.empty(_N, dtype=F64).bernoulli_(1 - p, generator=g).tolist()]
+
+
+@register
+class Dropout(Family):
+    id = "dropout"
+    title = "Inverted dropout：缩放与期望"
+    topics = ("002-0384",)
+    schema = {
+        "p": Param("choice", choices=(0.1, 0.2, 0.25, 0.4, 0.5)),
+        "seed": Param("int", 0, 10**5),
+        "index": Param("int", 1, _N),
+    }
+
+    def constraint(self, p: dict[str, Any]) -> str | None:
+        m = _dropout_mask(p["seed"], p["p"])
+        if all(m) or not any(m):
+            return "the mask should drop some units and keep others"
+        return None
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        x = torch.tensor(_dropout_x(p["seed"]), dtype=F64)
+        layer = nn.Dropout(p["p"])
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(p["seed"])
+            train = layer.train()(x)
+        test = layer.eval()(x)
+        # E[y_j] over the Bernoulli mask, enumerated: kept with prob 1-p (scaled), dropped with prob p
+        j, q = p["index"] - 1, p["p"]
+        expected = (1 - q) * (x[j].item() / (1 - q)) + q * 0.0
+        return {"train_out": train.tolist(), "eval_out": test.tolist(), "expected": expected}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        seed = c["seed"].to(torch.int64)
+        dev = seed.device
+        p = torch.tensor(self.schema["p"].choices, dtype=F64, device=dev)[c["p"]]
+        masks = torch.tensor([_dropout_mask(int(s), float(q)) for s, q in zip(seed.tolist(), p.tolist(), strict=False)],
+                             dtype=F64, device=dev).reshape(-1, _N)
+        j = torch.arange(_N, device=dev)[None, :]
+        x = draw_grid(seed[:, None], j, 70, 5, 50, 10)
+        xi = x.gather(1, (c["index"].to(torch.int64) - 1)[:, None])[:, 0]
+        return {"train_out": x * masks / (1 - p[:, None]), "eval_out": x, "expected": xi}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        q, s, i = p["p"], p["seed"], p["index"]
+        x = _dropout_x(s)
+        r = self.solve(p)
+        m = [int(v != 0) for v in r["train_out"]]
+        prompt = (
+            f"`drop = nn.Dropout(p={fmt(q)})`，输入 $x={tex_vec(x)}$。执行 `torch.manual_seed({s})` 后在训练模式"
+            f"（`drop.train()`）下前向一次，得到的保留掩码为 $m={tex_vec(m)}$（1 表示保留，0 表示置零）。\n\n"
+            f"求：训练模式的输出；`drop.eval()` 下的输出；训练模式下第 {i} 个输出的期望 $E[y_{{{i}}}]$"
+            "（对掩码的随机性取期望）。"
+        )
+        scale = 1 / (1 - q)
+        solution = (
+            f"PyTorch 用 inverted dropout：训练时保留的元素乘 $\\frac{{1}}{{1-p}}=\\frac{{1}}{{{tnum(1 - q)}}}"
+            f"={tnum(scale)}$，测试时原样输出。\n\n"
+            f"训练：$y=x\\odot m/(1-p)={tex_vec(r['train_out'])}$\n\n"
+            f"测试：$y=x={tex_vec(r['eval_out'])}$\n\n"
+            f"$$E[y_{{{i}}}]=(1-p)\\cdot\\frac{{x_{{{i}}}}}{{1-p}}+p\\cdot 0=x_{{{i}}}={tnum(r['expected'])}$$"
+        )
+        xm = [a * b for a, b in zip(x, m, strict=False)]
+        mistakes = [
+            Mistake("dropout.scaled-by-p", "保留的元素除以了 p（应除以 1−p）", {"train_out": [v / q for v in xm]}),
+            Mistake("dropout.non-inverted", "按原始（非 inverted）dropout：训练不缩放、测试乘 1−p",
+                    {"train_out": xm, "eval_out": [v * (1 - q) for v in x], "expected": x[i - 1] * (1 - q)}),
+            Mistake("dropout.multiplied-by-keep", "保留的元素乘了 1−p（应除以 1−p）",
+                    {"train_out": [v * (1 - q) for v in xm]}),
+            Mistake("dropout.scaled-at-eval", "测试时也做了缩放（PyTorch 的 eval 模式下 dropout 是恒等映射）",
+                    {"eval_out": [v / (1 - q) for v in x]}),
+        ]
+        parts = (
+            Part("train_out", "训练模式输出", "vector", r["train_out"], atol=1e-6),
+            Part("eval_out", "eval 模式输出", "vector", r["eval_out"], atol=1e-6),
+            Part("expected", f"$E[y_{{{i}}}]$", "real", r["expected"], atol=1e-6),
+        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution,
+                       clean_mistakes(parts, mistakes))
