@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 import torch
 
 from engine import parsing
@@ -28,6 +30,7 @@ from engine.parsing import Unreadable
 
 __all__ = [
     "Family",
+    "BatchGrade",
     "GradeResult",
     "InvalidParams",
     "Mistake",
@@ -274,6 +277,58 @@ class Family:
     def instantiate(self, params: Mapping[str, Any]) -> Variant:
         return _prune_mistakes(self.build(self.validate(params)))
 
+    def constraint_mask(self, cols: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Vectorised :meth:`constraint`: a boolean tensor, True where a row is a valid exercise.
+
+        The default applies :meth:`constraint` row by row (slow); families with constraints override it."""
+        n = next(iter(cols.values())).shape[0]
+        if type(self).constraint is Family.constraint:
+            return torch.ones(n, dtype=torch.bool, device=next(iter(cols.values())).device)
+        rows = self.rows(cols)
+        return torch.tensor([self.constraint(r) is None for r in rows], dtype=torch.bool,
+                            device=next(iter(cols.values())).device)
+
+    def sample_columns(self, n: int, *, generator: torch.Generator, device: torch.device | None = None
+                       ) -> dict[str, torch.Tensor]:
+        """Parameters of ``n`` random variants drawn as tensors (the batch counterpart of :meth:`sample`),
+        redrawing rows that break the family's constraints. Same distributions as :meth:`sample`."""
+        device = device or get_device()
+        out: dict[str, list[torch.Tensor]] = {k: [] for k in self.schema}
+        have = 0
+        for _ in range(100):
+            m = max(16, int((n - have) * 1.3))
+            cols = {}
+            for name, spec in self.schema.items():
+                if spec.kind == "int":
+                    v = torch.randint(int(spec.low), int(spec.high) + 1, (m,), generator=generator)
+                    cols[name] = v.to(torch.float64)
+                elif spec.kind == "real":
+                    u = torch.rand(m, generator=generator, dtype=torch.float64) * (spec.high - spec.low) + spec.low
+                    cols[name] = torch.round(u, decimals=spec.decimals)
+                else:
+                    cols[name] = torch.randint(0, len(spec.choices), (m,), generator=generator)
+            cols = {k: v.to(device) for k, v in cols.items()}
+            ok = self.constraint_mask(cols)
+            for k in self.schema:
+                out[k].append(cols[k][ok])
+            have += int(ok.sum())
+            if have >= n:
+                return {k: torch.cat(v)[:n] for k, v in out.items()}
+        raise RuntimeError(f"{self.id}: constraints reject almost every draw")
+
+    def rows(self, cols: Mapping[str, torch.Tensor]) -> list[dict[str, Any]]:
+        """Columns back to parameter dicts (choices decoded, ints as int)."""
+        lists = {k: v.tolist() for k, v in cols.items()}
+        n = len(next(iter(lists.values())))
+        out = []
+        for i in range(n):
+            row: dict[str, Any] = {}
+            for name, spec in self.schema.items():
+                v = lists[name][i]
+                row[name] = spec.choices[int(v)] if spec.kind == "choice" else (int(v) if spec.kind == "int" else v)
+            out.append(row)
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "topics": list(self.topics), "version": self.version,
                 "params": {k: v.to_dict() for k, v in self.schema.items()}}
@@ -484,14 +539,82 @@ def _detect(variant: Variant, results: list[PartResult]) -> Mistake | None:
     return None
 
 
-def grade_batch(family: Family, params_list: Sequence[Mapping[str, Any]],
+class BatchGrade:
+    """The result of :func:`grade_batch`, kept as tensors: ``scores`` (n,) and, per part, ``status`` codes
+    (0 unreadable or missing, 1 wrong, 2 correct). Indexing gives one item as a dict."""
+
+    STATUS = ("unreadable", "wrong", "correct")
+
+    def __init__(self, scores: torch.Tensor, status: dict[str, torch.Tensor]) -> None:
+        self.scores = scores
+        self.status = status
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {"score": float(self.scores[i]),
+                "parts": {k: self.STATUS[int(v[i])] for k, v in self.status.items()}}
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        scores = self.scores.tolist()
+        status = {k: v.tolist() for k, v in self.status.items()}
+        for i, sc in enumerate(scores):
+            yield {"score": sc, "parts": {k: self.STATUS[v[i]] for k, v in status.items()}}
+
+
+_PLAIN_NUMBER = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
+
+
+def _parse_column(part: Part, texts: list[str | None], width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Parsed values (n, width) float64 (NaN where unreadable or of the wrong length) and a readable mask.
+
+    Plain ASCII numbers (the common case) are converted in one vectorised step; anything else goes
+    through the tolerant per-item parser."""
+    n = len(texts)
+    if part.kind in ("int", "real") and width == 1:
+        items = [t if isinstance(t, str) else "" for t in texts]
+        if all(len(t) < 64 and _PLAIN_NUMBER.match(t) for t in items):
+            values = torch.from_numpy(np.array(items, dtype=np.float64)).reshape(n, 1)
+            ok = torch.isfinite(values[:, 0])
+            if part.kind == "int":
+                ok = ok & (values[:, 0] == torch.round(values[:, 0]))
+            if bool(ok.all()):
+                return values, ok
+    nan_row = [math.nan] * width
+    rows: list[list[float]] = []
+    readable: list[bool] = []
+    for text in texts:
+        flat = nan_row
+        ok_item = False
+        if text:
+            try:
+                value = _parse(part, text)
+                ok_item = True  # a readable answer of the wrong length stays NaN: wrong
+                if part.kind == "choice":
+                    flat = [float(part.choices.index(value))]
+                else:
+                    flat = sorted(_flat(value)) if part.kind == "set" else _flat(value)
+                    if part.kind in ("set", "list") and len(flat) < width:
+                        flat = flat + [-1.0] * (width - len(flat))  # index answers are padded with -1
+                if len(flat) != width:
+                    flat = nan_row
+            except Unreadable:
+                pass
+        rows.append(flat)
+        readable.append(ok_item)
+    return torch.tensor(rows, dtype=torch.float64), torch.tensor(readable, dtype=torch.bool)
+
+
+def grade_batch(family: Family, params: Sequence[Mapping[str, Any]] | Mapping[str, torch.Tensor],
                 answers_list: Sequence[Mapping[str, str]], *, device: torch.device | None = None
-                ) -> list[dict[str, Any]]:
+                ) -> BatchGrade:
     """Grade many submissions of one family at once.
 
-    Reference answers come from :meth:`Family.closed_form` on whole parameter columns and the
-    comparison runs as tensor arithmetic on the engine's device; only the parsing of the typed text is
-    per item. Returns, per item, ``{"score": float, "parts": {name: status}}``.
+    ``params`` is a list of parameter dicts or, already vectorised, a dict of parameter columns (as
+    :meth:`Family.sample_columns` gives). Reference answers come from :meth:`Family.closed_form` on the
+    whole columns, typed answers are parsed column by column (plain numbers in one vectorised step) and
+    compared as tensor arithmetic on the engine's device.
 
     Example:
         >>> from engine.core import get_family
@@ -500,57 +623,37 @@ def grade_batch(family: Family, params_list: Sequence[Mapping[str, Any]],
         >>> [r["score"] for r in grade_batch(f, ps, [{"out": "16"}, {"out": "15"}])]
         [1.0, 0.0]
     """
-    if len(params_list) != len(answers_list):
-        raise ValueError("params_list and answers_list differ in length")
-    n = len(params_list)
-    if n == 0:
-        return []
     device = device or get_device()
-    cols = family.columns(params_list, device)
+    if isinstance(params, Mapping):
+        cols = {k: v.to(device) for k, v in params.items()}
+        n = int(next(iter(cols.values())).shape[0]) if cols else 0
+        first = (lambda: family.rows({k: v[:1] for k, v in cols.items()})[0])
+    else:
+        n = len(params)
+        cols = family.columns(params, device) if n else {}
+        first = (lambda: dict(params[0]))
+    if n != len(answers_list):
+        raise ValueError("params and answers_list differ in length")
+    if n == 0:
+        return BatchGrade(torch.zeros(0, dtype=torch.float64), {})
     refs = family.closed_form(cols)
-    sample_parts = family.build(dict(params_list[0])).parts
-    statuses: dict[str, list[str]] = {}
+    sample_parts = family.build(first()).parts
+    status: dict[str, torch.Tensor] = {}
     credit = torch.zeros(n, dtype=torch.float64, device=device)
     for part in sample_parts:
         ref = refs[part.name].to(device=device, dtype=torch.float64).reshape(n, -1)
-        width = ref.shape[1]
-        nan_row = [math.nan] * width
-        rows: list[list[float]] = []
-        readable_list: list[bool] = []
-        for ans in answers_list:
-            text = ans.get(part.name)
-            flat = nan_row
-            ok = False
-            if text:
-                try:
-                    value = _parse(part, text)
-                    ok = True  # a readable answer of the wrong length stays NaN: wrong
-                    if part.kind == "choice":
-                        flat = [float(part.choices.index(value))]
-                    else:
-                        flat = sorted(_flat(value)) if part.kind == "set" else _flat(value)
-                        if part.kind in ("set", "list") and len(flat) < width:
-                            flat = flat + [-1.0] * (width - len(flat))  # index answers are padded with -1
-                    if len(flat) != width:
-                        flat = nan_row
-                except Unreadable:
-                    pass
-            rows.append(flat)
-            readable_list.append(ok)
-        parsed = torch.tensor(rows, dtype=torch.float64, device=device)
-        readable = torch.tensor(readable_list, dtype=torch.bool, device=device)
+        parsed, readable = _parse_column(part, [a.get(part.name) for a in answers_list], ref.shape[1])
+        parsed, readable = parsed.to(device), readable.to(device)
         if part.kind == "set":  # -1 padding sorts first on both sides
             ref = ref.sort(dim=1).values
         if part.kind in NUMERIC_KINDS:
-            ok_t = ((parsed - ref).abs() <= part.atol + part.rtol * ref.abs()).all(dim=1)
+            ok = ((parsed - ref).abs() <= part.atol + part.rtol * ref.abs()).all(dim=1)
         else:
-            ok_t = (parsed == ref).all(dim=1)
-        ok_t = ok_t & readable
-        credit += ok_t.to(torch.float64)
-        st = torch.where(ok_t, 2, torch.where(readable, 1, 0)).tolist()
-        statuses[part.name] = [("unreadable", "wrong", "correct")[s] for s in st]
-    scores = (credit / len(sample_parts)).tolist()
-    return [{"score": scores[i], "parts": {k: v[i] for k, v in statuses.items()}} for i in range(n)]
+            ok = (parsed == ref).all(dim=1)
+        ok = ok & readable
+        credit += ok.to(torch.float64)
+        status[part.name] = torch.where(ok, 2, torch.where(readable, 1, 0)).cpu()
+    return BatchGrade((credit / len(sample_parts)).cpu(), status)
 
 
 # -- helpers for family authors --------------------------------------------------------------------
