@@ -132,6 +132,8 @@ def parse_text(text: str, *, path: str) -> tuple[list[CardSpec], list[ContentErr
             else:
                 setattr(card, name, value)
             continue
+        if line.startswith("%"):  # a comment line (column 0), inside a block too
+            continue
         if block is not None:
             block_lines.append(line)
         elif line.strip() and not line.lstrip().startswith("%"):
