@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
+import torch
 
-from engine import all_families, get_device, get_family, grade, grade_batch  # noqa: E402
-from engine.ops import box_iou, nms  # noqa: E402
+from engine import all_families, get_device, get_family, grade, grade_batch
+from engine.ops import box_iou, nms
 
 
 def typed(part, value) -> str:
@@ -104,8 +104,10 @@ def bench_boxes() -> None:
             torch.cuda.synchronize()
             return (time.perf_counter() - t) / reps * 1000
 
-        ours_iou, tv_iou = timed(lambda: box_iou(boxes, boxes)), timed(lambda: tvo.box_iou(boxes, boxes))
-        ours_nms, tv_nms = timed(lambda: nms(boxes, scores, 0.5), 2), timed(lambda: tvo.nms(boxes, scores, 0.5))
+        ours_iou = timed(lambda b=boxes: box_iou(b, b))
+        tv_iou = timed(lambda b=boxes: tvo.box_iou(b, b))
+        ours_nms = timed(lambda b=boxes, s=scores: nms(b, s, 0.5), 2)
+        tv_nms = timed(lambda b=boxes, s=scores: tvo.nms(b, s, 0.5))
         same = nms(boxes, scores, 0.5).tolist() == tvo.nms(boxes, scores, 0.5).tolist()
         print(f"{n:>6} boxes: IoU matrix {ours_iou:8.2f} ms vs torchvision {tv_iou:8.2f} ms ({ours_iou / tv_iou:.1f}x) | "
               f"NMS {ours_nms:8.2f} ms vs torchvision {tv_nms:8.2f} ms ({ours_nms / tv_nms:.1f}x), same kept: {same}")

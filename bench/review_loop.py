@@ -18,7 +18,6 @@ import os
 import random
 import signal
 import socket
-
 import subprocess
 import sys
 import threading
@@ -173,7 +172,7 @@ def main() -> None:
             q = latency(s, "GET", f"{base}/study/queue?limit=20", 200)
             due = [c["card"]["id"] for c in s.get(f"{base}/study/queue?limit=200").json()["cards"]]
             it = iter(due * 10)
-            sub = latency(s, "POST", f"{base}/reviews", 200, body=lambda: {
+            sub = latency(s, "POST", f"{base}/reviews", 200, body=lambda it=it: {
                 "card": next(it), "rating": 3, "client_review_id": uuid.uuid4().hex})
             results[name] = (q, sub)
             print(f"{name:>5} ({'1k' if name == 'small' else '100k'} cards): queue p50 {pct(q, .5):6.2f} ms "

@@ -118,7 +118,7 @@ class Part:
         }[self.kind]
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"name": self.name, "label": self.label, "kind": self.kind, "unit": self.unit,
+        d: dict[str, Any] = {"name": self.name, "label": self.label, "kind": self.kind, "unit": self.unit,
              "hint": self.expected_hint()}
         if self.choices:
             d["choices"] = list(self.choices)
@@ -627,17 +627,17 @@ def grade_batch(family: Family, params: Sequence[Mapping[str, Any]] | Mapping[st
     if isinstance(params, Mapping):
         cols = {k: v.to(device) for k, v in params.items()}
         n = int(next(iter(cols.values())).shape[0]) if cols else 0
-        first = (lambda: family.rows({k: v[:1] for k, v in cols.items()})[0])
+        first_row = family.rows({k: v[:1] for k, v in cols.items()})[0] if n else {}
     else:
         n = len(params)
         cols = family.columns(params, device) if n else {}
-        first = (lambda: dict(params[0]))
+        first_row = dict(params[0]) if n else {}
     if n != len(answers_list):
         raise ValueError("params and answers_list differ in length")
     if n == 0:
         return BatchGrade(torch.zeros(0, dtype=torch.float64), {})
     refs = family.closed_form(cols)
-    sample_parts = family.build(first()).parts
+    sample_parts = family.build(first_row).parts
     status: dict[str, torch.Tensor] = {}
     credit = torch.zeros(n, dtype=torch.float64, device=device)
     for part in sample_parts:

@@ -11,6 +11,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from dlquiz.accounts.services import password_change, user_create
+from dlquiz.api.auth import learner
 from dlquiz.api.errors import ServiceError
 from dlquiz.study.selectors import settings_get
 
@@ -105,8 +106,8 @@ class PasswordApi(APIView):
     def post(self, request: Request) -> Response:
         s = self.PasswordInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        password_change(user=request.user, **s.validated_data)
-        update_session_auth_hash(request._request, request.user)
+        password_change(user=learner(request), **s.validated_data)
+        update_session_auth_hash(request._request, learner(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

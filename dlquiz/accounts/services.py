@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -14,7 +14,7 @@ from dlquiz.study.models import StudySettings
 
 @transaction.atomic
 def user_create(*, username: str, password: str, email: str = "", timezone: str | None = None,
-                language: str | None = None) -> AbstractUser:
+                language: str | None = None) -> User:
     User = get_user_model()
     if User.objects.filter(username__iexact=username).exists():
         raise ServiceError("用户名已存在 / username taken", fields={"username": ["already taken"]})
@@ -36,7 +36,7 @@ def user_create(*, username: str, password: str, email: str = "", timezone: str 
 
 
 @transaction.atomic
-def password_change(*, user: AbstractUser, old_password: str, new_password: str) -> None:
+def password_change(*, user: User, old_password: str, new_password: str) -> None:
     if not user.check_password(old_password):
         raise ServiceError("原密码错误 / wrong current password", fields={"old_password": ["wrong password"]})
     try:

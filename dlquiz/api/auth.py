@@ -1,5 +1,7 @@
+from django.contrib.auth.models import User
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
+from rest_framework.request import Request
 
 
 class Token(TokenAuthentication):
@@ -14,3 +16,11 @@ class Token(TokenAuthentication):
         if not token.user.is_active:
             raise AuthenticationFailed("User inactive or deleted.")
         return token.user, token
+
+
+def learner(request: Request) -> User:
+    """The signed-in learner of a request that passed ``IsAuthenticated``."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user

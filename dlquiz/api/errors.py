@@ -15,8 +15,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 class ServiceError(Exception):
     """Raised by services for a request that is understood but cannot be carried out."""
 
-    code = "invalid"
-    status_code = status.HTTP_400_BAD_REQUEST
+    code: str = "invalid"
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
                  fields: dict[str, list[str]] | None = None) -> None:
@@ -28,13 +28,13 @@ class ServiceError(Exception):
 
 
 class NotFound(ServiceError):
-    code = "not_found"
-    status_code = status.HTTP_404_NOT_FOUND
+    code: str = "not_found"
+    status_code: int = status.HTTP_404_NOT_FOUND
 
 
 class Conflict(ServiceError):
-    code = "conflict"
-    status_code = status.HTTP_409_CONFLICT
+    code: str = "conflict"
+    status_code: int = status.HTTP_409_CONFLICT
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:

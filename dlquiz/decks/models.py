@@ -61,3 +61,6 @@ class Enrollment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "deck"], name="enrollment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} studies {self.deck_id}"

@@ -8,12 +8,13 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 import engine
+from dlquiz.api.auth import learner
 from dlquiz.exercises.services import attempt_variant, exercise_answer, exercise_current
 
 
 class PartOut(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=["int", "real", "vector", "matrix", "shape", "set", "list", "choice"])
     unit = serializers.CharField(allow_blank=True)
     hint = serializers.CharField()
@@ -70,7 +71,7 @@ class ExerciseApi(APIView):
 
     @extend_schema(responses={200: ExerciseOut}, operation_id="exercise_get")
     def get(self, request: Request, card_id: int) -> Response:
-        attempt = exercise_current(user=request.user, card_id=card_id)
+        attempt = exercise_current(user=learner(request), card_id=card_id)
         v = attempt_variant(attempt)
         return Response({"attempt": attempt.pk, "family": v.family, "title": engine.get_family(v.family).title,
                          "prompt": v.prompt, "parts": [p.to_dict() for p in v.parts], "result": attempt.result})
@@ -79,6 +80,6 @@ class ExerciseApi(APIView):
     def post(self, request: Request, card_id: int) -> Response:
         s = self.ExerciseAnswerInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        _, result = exercise_answer(user=request.user, card_id=card_id, attempt_id=s.validated_data["attempt"],
+        _, result = exercise_answer(user=learner(request), card_id=card_id, attempt_id=s.validated_data["attempt"],
                                     answers=s.validated_data["answers"])
         return Response(result)

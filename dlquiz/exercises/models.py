@@ -26,3 +26,6 @@ class ExerciseAttempt(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "card", "review_number"], name="attempt_one_per_review"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.family} seed {self.seed} for card {self.card_id}"

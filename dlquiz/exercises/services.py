@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ from dlquiz.study.models import CardState
 MAX_ANSWER_BYTES = engine.MAX_INPUT_CHARS
 
 
-def _exercise_state(*, user: AbstractBaseUser, card_id: int, lock: bool = False) -> CardState:
+def _exercise_state(*, user: User, card_id: int, lock: bool = False) -> CardState:
     qs = CardState.objects.select_related("card")
     if lock:
         qs = qs.select_for_update()
@@ -72,7 +72,7 @@ def attempt_variant(attempt: ExerciseAttempt) -> engine.Variant:
     return engine.get_family(attempt.family).instantiate(attempt.params)
 
 
-def exercise_current(*, user: AbstractBaseUser, card_id: int) -> ExerciseAttempt:
+def exercise_current(*, user: User, card_id: int) -> ExerciseAttempt:
     """The attempt of the card's current review, drawn now if the learner has none yet."""
     cs = _exercise_state(user=user, card_id=card_id)
     existing = ExerciseAttempt.objects.filter(user=user, card_id=card_id, review_number=cs.reps).first()
@@ -89,7 +89,7 @@ def exercise_current(*, user: AbstractBaseUser, card_id: int) -> ExerciseAttempt
         return ExerciseAttempt.objects.get(user=user, card_id=card_id, review_number=cs.reps)
 
 
-def exercise_answer(*, user: AbstractBaseUser, card_id: int, attempt_id: int,
+def exercise_answer(*, user: User, card_id: int, attempt_id: int,
                     answers: Mapping[str, str]) -> tuple[ExerciseAttempt, dict[str, Any]]:
     """Grade the answers of an open attempt (once). Returns the attempt and the result dict."""
     if sum(len(str(k)) + len(str(v)) for k, v in answers.items()) > MAX_ANSWER_BYTES:

@@ -14,3 +14,6 @@ class ReminderSent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "local_date"], name="reminder_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"reminder to {self.user_id} on {self.local_date}"

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from dlquiz.api.auth import learner
 from dlquiz.study.models import CardState, ReviewLog
 from dlquiz.study.selectors import dashboard_stats, deck_due_counts, settings_get, study_queue
 from dlquiz.study.services import (
@@ -102,7 +103,7 @@ class Intervals(serializers.Serializer):
 class DeckListApi(APIView):
     @extend_schema(responses={200: DeckCounts(many=True)}, operation_id="decks_list")
     def get(self, request: Request) -> Response:
-        return Response(DeckCounts(deck_due_counts(user=request.user, now=timezone.now()), many=True).data)
+        return Response(DeckCounts(deck_due_counts(user=learner(request), now=timezone.now()), many=True).data)
 
 
 class QueueParams(serializers.Serializer):
@@ -124,7 +125,7 @@ class QueueApi(APIView):
     def get(self, request: Request) -> Response:
         params = QueueParams(data=request.query_params)
         params.is_valid(raise_exception=True)
-        items, today = study_queue(user=request.user, now=timezone.now(), limit=params.validated_data["limit"])
+        items, today = study_queue(user=learner(request), now=timezone.now(), limit=params.validated_data["limit"])
         cards = [{"card": card_data(i.state.card), "state": state_data(i.state), "queue": i.queue,
                   "intervals": {"again": i.intervals[1], "hard": i.intervals[2], "good": i.intervals[3],
                                 "easy": i.intervals[4]}} for i in items]
@@ -170,7 +171,7 @@ class ReviewCreateApi(APIView):
         s = self.ReviewInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        outcome = review_submit(user=request.user, card_id=d["card"], rating=d["rating"],
+        outcome = review_submit(user=learner(request), card_id=d["card"], rating=d["rating"],
                                 client_review_id=d["client_review_id"], now=timezone.now(),
                                 reviewed_at=d.get("reviewed_at"), duration_ms=d.get("duration_ms"))
         return Response(review_data(outcome.log),
@@ -180,7 +181,7 @@ class ReviewCreateApi(APIView):
 class ReviewUndoApi(APIView):
     @extend_schema(request=None, responses={200: ReviewOut}, operation_id="reviews_undo")
     def post(self, request: Request) -> Response:
-        log = review_undo(user=request.user)
+        log = review_undo(user=learner(request))
         return Response(ReviewOut(log).data)
 
 
@@ -193,13 +194,13 @@ class CardActionApi(APIView):
     def post(self, request: Request, card_id: int) -> Response:
         now = timezone.now()
         if self.action_name == "suspend":
-            cs = card_suspend(user=request.user, card_id=card_id, suspended=True)
+            cs = card_suspend(user=learner(request), card_id=card_id, suspended=True)
         elif self.action_name == "unsuspend":
-            cs = card_suspend(user=request.user, card_id=card_id, suspended=False)
+            cs = card_suspend(user=learner(request), card_id=card_id, suspended=False)
         elif self.action_name == "bury":
-            cs = card_bury(user=request.user, card_id=card_id, now=now)
+            cs = card_bury(user=learner(request), card_id=card_id, now=now)
         else:
-            cs = card_reset(user=request.user, card_id=card_id, now=now, client_review_id=f"reset-{uuid.uuid4()}")
+            cs = card_reset(user=learner(request), card_id=card_id, now=now, client_review_id=f"reset-{uuid.uuid4()}")
         return Response(StateOut(cs).data)
 
 
@@ -220,7 +221,7 @@ class SettingsSerializer(serializers.Serializer):
 class SettingsApi(APIView):
     @extend_schema(responses={200: SettingsSerializer}, operation_id="settings_get")
     def get(self, request: Request) -> Response:
-        return Response(SettingsSerializer(settings_get(user=request.user)).data)
+        return Response(SettingsSerializer(settings_get(user=learner(request))).data)
 
     @extend_schema(request=SettingsSerializer(partial=True), responses={200: SettingsSerializer},
                    operation_id="settings_update")
@@ -228,7 +229,7 @@ class SettingsApi(APIView):
         s = SettingsSerializer(data=request.data, partial=True)
         s.is_valid(raise_exception=True)
         changes = {k: v for k, v in s.validated_data.items() if k in SETTINGS_FIELDS}
-        prefs = settings_update(user=request.user, **changes)
+        prefs = settings_update(user=learner(request), **changes)
         return Response(SettingsSerializer(prefs).data)
 
 
@@ -271,6 +272,6 @@ class DashboardApi(APIView):
 
     @extend_schema(responses={200: DashboardOutputSerializer}, operation_id="dashboard")
     def get(self, request: Request) -> Response:
-        return Response(dashboard_stats(user=request.user, now=timezone.now()))
+        return Response(dashboard_stats(user=learner(request), now=timezone.now()))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from dlquiz.api.errors import NotFound
@@ -17,7 +17,7 @@ STATE_FILTERS = {"new": Q(state=0), "learning": Q(state__in=(1, 3)), "review": Q
                  "suspended": Q(suspended=True)}
 
 
-def card_state_list(*, user: AbstractBaseUser, q: str = "", deck: int | None = None, tag: str = "",
+def card_state_list(*, user: User, q: str = "", deck: int | None = None, tag: str = "",
                     state: str = "", topic: str = "", due_before: dt.datetime | None = None) -> QuerySet[CardState]:
     qs = CardState.objects.filter(user=user, card__retired=False).select_related("card", "card__deck")
     if q:
@@ -38,19 +38,19 @@ def card_state_list(*, user: AbstractBaseUser, q: str = "", deck: int | None = N
     return qs.order_by("card__position", "card_id")
 
 
-def card_state_get(*, user: AbstractBaseUser, card_id: int) -> CardState:
+def card_state_get(*, user: User, card_id: int) -> CardState:
     try:
         return CardState.objects.select_related("card", "card__deck").get(user=user, card_id=card_id)
     except CardState.DoesNotExist:
         raise NotFound("卡片不存在 / card not found") from None
 
 
-def card_history(*, user: AbstractBaseUser, card_id: int) -> QuerySet[ReviewLog]:
+def card_history(*, user: User, card_id: int) -> QuerySet[ReviewLog]:
     card_state_get(user=user, card_id=card_id)
     return ReviewLog.objects.filter(user=user, card_id=card_id)
 
 
-def forgetting_curve(*, user: AbstractBaseUser, cs: CardState, now: dt.datetime, days: int = 60
+def forgetting_curve(*, user: User, cs: CardState, now: dt.datetime, days: int = 60
                      ) -> list[dict[str, Any]]:
     """FSRS retrievability from the last review over ``days`` days (one point a day)."""
     m = scheduling.memory_of(cs)
@@ -62,5 +62,5 @@ def forgetting_curve(*, user: AbstractBaseUser, cs: CardState, now: dt.datetime,
             for d in range(days + 1)]
 
 
-def card_retrievability(*, user: AbstractBaseUser, cs: CardState, now: dt.datetime) -> float:
+def card_retrievability(*, user: User, cs: CardState, now: dt.datetime) -> float:
     return scheduling.retrievability(scheduling.memory_of(cs), at=now, scheduler=scheduler_for(settings_get(user=user)))

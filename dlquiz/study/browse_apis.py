@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dlquiz.api.auth import learner
 from dlquiz.api.pagination import HistoryCursor, Pages
 from dlquiz.study.apis import CardOut, StateOut, card_data, state_data
 from dlquiz.study.browse import (
@@ -54,7 +55,7 @@ class CardListApi(APIView):
         f = self.CardFilterSerializer(data=request.query_params)
         f.is_valid(raise_exception=True)
         filters = {k: v for k, v in f.validated_data.items() if k not in ("page", "page_size")}
-        qs = card_state_list(user=request.user, **filters)
+        qs = card_state_list(user=learner(request), **filters)
         paginator = Pages()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([_item(cs) for cs in page or []])
@@ -70,10 +71,10 @@ class CardDetailApi(APIView):
 
     @extend_schema(responses={200: CardDetailOutputSerializer}, operation_id="cards_retrieve")
     def get(self, request: Request, card_id: int) -> Response:
-        cs = card_state_get(user=request.user, card_id=card_id)
+        cs = card_state_get(user=learner(request), card_id=card_id)
         now = timezone.now()
-        curve = forgetting_curve(user=request.user, cs=cs, now=now)
-        r = card_retrievability(user=request.user, cs=cs, now=now)
+        curve = forgetting_curve(user=learner(request), cs=cs, now=now)
+        r = card_retrievability(user=learner(request), cs=cs, now=now)
         return Response({**_item(cs), "retrievability": r, "curve": curve})
 
 
@@ -91,7 +92,7 @@ class CardHistoryApi(APIView):
         "next": serializers.URLField(allow_null=True), "previous": serializers.URLField(allow_null=True),
         "results": ReviewLogOutputSerializer(many=True)})}, operation_id="cards_history")
     def get(self, request: Request, card_id: int) -> Response:
-        qs = card_history(user=request.user, card_id=card_id)
+        qs = card_history(user=learner(request), card_id=card_id)
         paginator = HistoryCursor()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(self.ReviewLogOutputSerializer(page, many=True).data)

@@ -40,6 +40,9 @@ class CardState(models.Model):
             models.Index(fields=["user", "state", "new_order"], name="cardstate_new"),
         ]
 
+    def __str__(self) -> str:
+        return f"card {self.card_id} of user {self.user_id}"
+
 
 class ReviewLog(models.Model):
     """Append-only: one row per review (or reset). Undo deletes the last row and restores ``state_before``."""
@@ -69,6 +72,9 @@ class ReviewLog(models.Model):
             models.Index(fields=["user", "card", "id"], name="reviewlog_user_card"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.rating} of card {self.card_id} by user {self.user_id}"
+
 
 def _default_steps() -> list[int]:
     return [1, 10]
@@ -90,3 +96,6 @@ class StudySettings(models.Model):
     reminder_time = models.TimeField(default=dt.time(9, 0))
     email_reminders = models.BooleanField(default=True)
     language = models.CharField(max_length=8, default="zh", choices=[("zh", "中文"), ("en", "English")])
+
+    def __str__(self) -> str:
+        return f"study settings of user {self.user_id}"

@@ -16,7 +16,6 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 from fsrs import State as FsrsState
 
-
 __all__ = ["MemoryState", "fuzzed_days", "make_scheduler", "new_state", "preview", "retrievability", "review"]
 
 MAXIMUM_INTERVAL = 36500

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 
 from dlquiz.study import scheduling
 from dlquiz.study.models import CardState, ReviewLog, State, StudySettings
 
 
-def settings_get(*, user: AbstractBaseUser) -> StudySettings:
+def settings_get(*, user: User) -> StudySettings:
     try:
         return user.study_settings  # type: ignore[attr-defined,no-any-return]  # often loaded with the user
     except StudySettings.DoesNotExist:
@@ -42,7 +42,7 @@ def review_seed(*, user_id: int, card_id: int, reps: int) -> str:
     return f"{user_id}:{card_id}:{reps}"
 
 
-def _active(user: AbstractBaseUser, now: dt.datetime) -> QuerySet[CardState]:
+def _active(user: User, now: dt.datetime) -> QuerySet[CardState]:
     return (CardState.objects.filter(user=user, suspended=False, card__retired=False)
             .filter(Q(buried_until__isnull=True) | Q(buried_until__lte=now)))
 
@@ -56,7 +56,7 @@ class Today:
     reviews_left: int
 
 
-def today_counts(*, user: AbstractBaseUser, prefs: StudySettings, now: dt.datetime) -> Today:
+def today_counts(*, user: User, prefs: StudySettings, now: dt.datetime) -> Today:
     start, end = study_day_bounds(prefs=prefs, now=now)
     agg = ReviewLog.objects.filter(user=user, kind=ReviewLog.Kind.REVIEW, reviewed_at__gte=start,
                                    reviewed_at__lt=end).aggregate(
@@ -75,7 +75,7 @@ class QueueItem:
     intervals: dict[int, int]
 
 
-def study_queue(*, user: AbstractBaseUser, now: dt.datetime, limit: int = 20) -> tuple[list[QueueItem], Today]:
+def study_queue(*, user: User, now: dt.datetime, limit: int = 20) -> tuple[list[QueueItem], Today]:
     """Learning/relearning cards due now, then reviews due today (by due time), then new cards up to the
     day's limit; daily limits count per local study day. Each item carries the interval (seconds) each
     rating would give."""
@@ -101,7 +101,7 @@ def study_queue(*, user: AbstractBaseUser, now: dt.datetime, limit: int = 20) ->
     return out, today
 
 
-def deck_due_counts(*, user: AbstractBaseUser, now: dt.datetime) -> list[dict[str, Any]]:
+def deck_due_counts(*, user: User, now: dt.datetime) -> list[dict[str, Any]]:
     """Per enrolled deck: learning due now, reviews due today, new available, and ``due`` = the two first."""
     prefs = settings_get(user=user)
     _, day_end = study_day_bounds(prefs=prefs, now=now)
@@ -121,7 +121,7 @@ def deck_due_counts(*, user: AbstractBaseUser, now: dt.datetime) -> list[dict[st
              "due": r["learning"] + r["review"]} for r in rows]
 
 
-def dashboard_stats(*, user: AbstractBaseUser, now: dt.datetime) -> dict[str, Any]:
+def dashboard_stats(*, user: User, now: dt.datetime) -> dict[str, Any]:
     """Dashboard numbers: today's progress, streak, 365-day heatmap, 30-day forecast and retention.
 
     Days are the learner's local study days (``day_start_hour`` in their time zone). Three queries:
@@ -146,7 +146,7 @@ def dashboard_stats(*, user: AbstractBaseUser, now: dt.datetime) -> dict[str, An
             entry[2] += rating > 1
     heatmap = [{"date": (today - dt.timedelta(days=i)).isoformat(),
                 "count": per_day.get(today - dt.timedelta(days=i), [0])[0]} for i in range(364, -1, -1)]
-    retention = []
+    retention: list[dict[str, Any]] = []
     for i in range(29, -1, -1):
         d = today - dt.timedelta(days=i)
         n, rev, ok = per_day.get(d, [0, 0, 0])
@@ -163,6 +163,8 @@ def dashboard_stats(*, user: AbstractBaseUser, now: dt.datetime) -> dict[str, An
     dues = _active(user, now).filter(state__in=(State.LEARNING, State.REVIEW, State.RELEARNING),
                                      due__lt=horizon).values_list("due", flat=True)
     for due in dues.iterator():
+        if due is None:
+            continue
         d = max((due.astimezone(tz) - shift).date(), today)
         forecast_counts[d] = forecast_counts.get(d, 0) + 1
     forecast = [{"date": (today + dt.timedelta(days=i)).isoformat(),

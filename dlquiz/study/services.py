@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from dlquiz.api.errors import Conflict, NotFound, ServiceError
 from dlquiz.study import scheduling
-from dlquiz.study.models import CardState, ReviewLog, State, StudySettings
+from dlquiz.study.models import CardState, ReviewLog, StudySettings
 from dlquiz.study.selectors import review_seed, scheduler_for, settings_get, study_day_bounds
 
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -26,14 +26,14 @@ class ReviewOutcome:
     created: bool
 
 
-def _locked_state(*, user: AbstractBaseUser, card_id: int) -> CardState:
+def _locked_state(*, user: User, card_id: int) -> CardState:
     try:
         return CardState.objects.select_for_update().select_related("card").get(user=user, card_id=card_id)
     except CardState.DoesNotExist:
         raise NotFound("卡片不存在 / card not found") from None
 
 
-def review_submit(*, user: AbstractBaseUser, card_id: int, rating: int, client_review_id: str, now: dt.datetime,
+def review_submit(*, user: User, card_id: int, rating: int, client_review_id: str, now: dt.datetime,
                   reviewed_at: dt.datetime | None = None, duration_ms: int | None = None) -> ReviewOutcome:
     """Record one review. Idempotent on ``client_review_id``: a repeat returns the first result and
     writes nothing. ``reviewed_at`` (an offline client's clock) may not be in the future nor before the
@@ -145,7 +145,7 @@ def _apply(cs: CardState, m: scheduling.MemoryState, **extra: Any) -> None:
 
 
 @transaction.atomic
-def review_undo(*, user: AbstractBaseUser) -> ReviewLog:
+def review_undo(*, user: User) -> ReviewLog:
     """Undo the learner's last review (or reset): restore the exact previous state, delete the log row."""
     log = ReviewLog.objects.select_for_update().filter(user=user).order_by("-id").first()
     if log is None:
@@ -157,7 +157,7 @@ def review_undo(*, user: AbstractBaseUser) -> ReviewLog:
 
 
 @transaction.atomic
-def card_suspend(*, user: AbstractBaseUser, card_id: int, suspended: bool = True) -> CardState:
+def card_suspend(*, user: User, card_id: int, suspended: bool = True) -> CardState:
     cs = _locked_state(user=user, card_id=card_id)
     cs.suspended = suspended
     cs.save(update_fields=["suspended"])
@@ -165,7 +165,7 @@ def card_suspend(*, user: AbstractBaseUser, card_id: int, suspended: bool = True
 
 
 @transaction.atomic
-def card_bury(*, user: AbstractBaseUser, card_id: int, now: dt.datetime) -> CardState:
+def card_bury(*, user: User, card_id: int, now: dt.datetime) -> CardState:
     """Hide the card until the learner's next study day starts."""
     cs = _locked_state(user=user, card_id=card_id)
     _, day_end = study_day_bounds(prefs=settings_get(user=user), now=now)
@@ -175,7 +175,7 @@ def card_bury(*, user: AbstractBaseUser, card_id: int, now: dt.datetime) -> Card
 
 
 @transaction.atomic
-def card_reset(*, user: AbstractBaseUser, card_id: int, now: dt.datetime, client_review_id: str) -> CardState:
+def card_reset(*, user: User, card_id: int, now: dt.datetime, client_review_id: str) -> CardState:
     """Forget the card: back to NEW. Logged (kind=reset) so replay and undo stay exact."""
     cs = _locked_state(user=user, card_id=card_id)
     before = scheduling.memory_of(cs)
@@ -191,7 +191,7 @@ def card_reset(*, user: AbstractBaseUser, card_id: int, now: dt.datetime, client
     return cs
 
 
-def card_state_replay(*, user: AbstractBaseUser, card_id: int) -> scheduling.MemoryState:
+def card_state_replay(*, user: User, card_id: int) -> scheduling.MemoryState:
     """Rebuild a card's memory state from its review log alone (with the learner's current settings)."""
     prefs = settings_get(user=user)
     scheduler = scheduler_for(prefs)
@@ -210,7 +210,7 @@ SETTINGS_FIELDS = ("desired_retention", "new_per_day", "max_reviews_per_day", "l
 
 
 @transaction.atomic
-def settings_update(*, user: AbstractBaseUser, **changes: Any) -> StudySettings:
+def settings_update(*, user: User, **changes: Any) -> StudySettings:
     unknown = set(changes) - set(SETTINGS_FIELDS)
     if unknown:
         raise ServiceError(f"unknown settings: {', '.join(sorted(unknown))}")

@@ -120,7 +120,7 @@ def test_replay_reproduces_the_stored_state_over_a_random_history():
     user, _, cards = enrolled_user(3)
     rng = random.Random(5)
     t = T0
-    for step in range(60):
+    for _ in range(60):
         card = rng.choice(cards)
         action = rng.random()
         if action < 0.08:
