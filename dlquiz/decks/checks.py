@@ -28,6 +28,7 @@ __all__ = [
     "cloze_reveal",
     "content_check",
     "content_parse",
+    "families_check",
     "find_formulas",
     "katex_check",
 ]
@@ -68,19 +69,24 @@ class Formula:
 
 # -- parsing ---------------------------------------------------------------------------------------
 
+
 def content_parse(*, content_dir: Path) -> ContentReport:
     """Parse every ``*.cards`` file (sorted by name) with structural and cross-file checks: syntax,
     empty fields, duplicate ids, back length."""
     report = ContentReport(files=sorted(content_dir.glob("*.cards")))
     if not report.files:
-        report.errors.append(ContentError(str(content_dir), 0, "no *.cards files: refusing to treat this as an empty deck"))
+        report.errors.append(
+            ContentError(str(content_dir), 0, "no *.cards files: refusing to treat this as an empty deck")
+        )
         return report
     root = content_dir.parent
     for path in report.files:
         try:
             cards, errors = parse_file(path, root=root)
         except UnicodeDecodeError as exc:
-            report.errors.append(ContentError(_shown(path, root), 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+            report.errors.append(
+                ContentError(_shown(path, root), 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+            )
             continue
         report.cards.extend(cards)
         report.errors.extend(errors)
@@ -88,30 +94,48 @@ def content_parse(*, content_dir: Path) -> ContentReport:
     for card in report.cards:
         if card.id in first:
             other = first[card.id]
-            report.errors.append(ContentError(card.path, card.line,
-                                              f"card {card.id}: duplicate id (first at {other.path}:{other.line})"))
+            report.errors.append(
+                ContentError(
+                    card.path, card.line, f"card {card.id}: duplicate id (first at {other.path}:{other.line})"
+                )
+            )
         else:
             first[card.id] = card
         length = len(card.back)
         if length > BACK_HARD_LIMIT:
-            report.errors.append(ContentError(card.path, card.line_of("back"),
-                                              f"card {card.id}: back is {length} characters (limit {BACK_HARD_LIMIT})"))
+            report.errors.append(
+                ContentError(
+                    card.path,
+                    card.line_of("back"),
+                    f"card {card.id}: back is {length} characters (limit {BACK_HARD_LIMIT})",
+                )
+            )
         elif length > BACK_SOFT_LIMIT:
-            report.warnings.append(ContentError(card.path, card.line_of("back"),
-                                                f"warning: card {card.id}: back is {length} characters "
-                                                f"(keep it under {BACK_SOFT_LIMIT})"))
+            report.warnings.append(
+                ContentError(
+                    card.path,
+                    card.line_of("back"),
+                    f"warning: card {card.id}: back is {length} characters (keep it under {BACK_SOFT_LIMIT})",
+                )
+            )
     return report
 
 
-def content_check(*, content_dir: Path, outline_path: Path, katex: bool = True,
-                  families: bool = True, node: str | None = None) -> ContentReport:
+def content_check(
+    *,
+    content_dir: Path,
+    outline_path: Path,
+    katex: bool = True,
+    families: bool = True,
+    node: str | None = None,
+) -> ContentReport:
     """Every check of ``check_content``: structure, duplicates, lengths, OUTLINE topics, exercise
     families and their params (``families``), and LaTeX through KaTeX (``katex``; raises
     :class:`KatexUnavailable` when node or katex is missing)."""
     report = content_parse(content_dir=content_dir)
     report.errors.extend(_check_topics(report.cards, outline_path))
     if families:
-        report.errors.extend(_check_families(report.cards))
+        report.errors.extend(families_check(report.cards))
     math_errors, formulas = _collect_formulas(report.cards)
     report.errors.extend(math_errors)
     if katex:
@@ -134,11 +158,16 @@ def _check_topics(cards: list[CardSpec], outline_path: Path) -> list[ContentErro
         outline = read_outline(outline_path)
     except OSError as exc:
         return [ContentError(str(outline_path), 0, f"cannot read the OUTLINE: {exc.strerror}")]
-    return [ContentError(c.path, c.line_of("topics"), f"card {c.id}: unknown topic {t}")
-            for c in cards for t in c.topics if t not in outline]
+    return [
+        ContentError(c.path, c.line_of("topics"), f"card {c.id}: unknown topic {t}")
+        for c in cards
+        for t in c.topics
+        if t not in outline
+    ]
 
 
-def _check_families(cards: list[CardSpec]) -> list[ContentError]:
+def families_check(cards: list[CardSpec]) -> list[ContentError]:
+    """Exercise cards naming an engine family that does not exist, or params its schema does not know."""
     exercises = [c for c in cards if c.kind == "exercise" and c.family]
     if not exercises:
         return []
@@ -149,26 +178,38 @@ def _check_families(cards: list[CardSpec]) -> list[ContentError]:
         try:
             family = get_family(card.family)
         except KeyError:
-            errors.append(ContentError(card.path, card.line_of("family"),
-                                       f"card {card.id}: unknown engine family {card.family!r}"))
+            errors.append(
+                ContentError(
+                    card.path,
+                    card.line_of("family"),
+                    f"card {card.id}: unknown engine family {card.family!r}",
+                )
+            )
             continue
         for name, value in card.params.items():
             spec = family.schema.get(name)
             if spec is None:
                 known = ", ".join(sorted(family.schema)) or "none"
-                errors.append(ContentError(card.path, card.line_of("params"),
-                                           f"card {card.id}: family {family.id} has no parameter {name!r} "
-                                           f"(known: {known})"))
+                errors.append(
+                    ContentError(
+                        card.path,
+                        card.line_of("params"),
+                        f"card {card.id}: family {family.id} has no parameter {name!r} (known: {known})",
+                    )
+                )
                 continue
             for v in value if isinstance(value, list) else [value]:
                 try:
                     spec.validate(name, v)
                 except ValueError as exc:
-                    errors.append(ContentError(card.path, card.line_of("params"), f"card {card.id}: params: {exc}"))
+                    errors.append(
+                        ContentError(card.path, card.line_of("params"), f"card {card.id}: params: {exc}")
+                    )
     return errors
 
 
 # -- formulas --------------------------------------------------------------------------------------
+
 
 def cloze_reveal(front: str) -> str:
     """A cloze front with every ``{{cN::text::hint}}`` replaced by its text (what is shown after the
@@ -197,7 +238,9 @@ def find_formulas(text: str) -> tuple[list[Formula], list[int]]:
             fence = re.match(r"[ \t]{0,3}(`{3,}|~{3,})", text[i:])
             if fence:
                 marker = fence.group(1)
-                close = re.compile(r"^[ \t]{0,3}" + re.escape(marker[0]) + "{" + str(len(marker)) + r",}[ \t]*$", re.M)
+                close = re.compile(
+                    r"^[ \t]{0,3}" + re.escape(marker[0]) + "{" + str(len(marker)) + r",}[ \t]*$", re.M
+                )
                 eol = text.find("\n", i)
                 m = close.search(text, eol + 1) if eol != -1 else None
                 i = m.end() if m else n
@@ -220,7 +263,7 @@ def find_formulas(text: str) -> tuple[list[Formula], list[int]]:
                 unbalanced.append(i)
                 i += 2
                 continue
-            formulas.append(Formula(text[i + 2:end], True, i))
+            formulas.append(Formula(text[i + 2 : end], True, i))
             i = end + 2
             continue
         para_end = text.find("\n\n", i)
@@ -229,7 +272,7 @@ def find_formulas(text: str) -> tuple[list[Formula], list[int]]:
             unbalanced.append(i)
             i += 1
             continue
-        formulas.append(Formula(text[i + 1:end], False, i))
+        formulas.append(Formula(text[i + 1 : end], False, i))
         i = end + 1
     return formulas, unbalanced
 
@@ -256,22 +299,35 @@ def _collect_formulas(cards: list[CardSpec]) -> tuple[list[ContentError], list[t
         if card.kind == "cloze":
             for f in find_formulas(card.front)[0]:
                 if "{{c" in f.tex:
-                    errors.append(ContentError(card.path, _line(card, "front", card.front, f.offset),
-                                               f"card {card.id}: front: a cloze inside a formula cannot be hidden; "
-                                               "put the whole formula in the cloze"))
+                    errors.append(
+                        ContentError(
+                            card.path,
+                            _line(card, "front", card.front, f.offset),
+                            f"card {card.id}: front: a cloze inside a formula cannot be hidden; "
+                            "put the whole formula in the cloze",
+                        )
+                    )
             texts[0] = ("front", cloze_reveal(card.front))
             texts += [("hint", m.group(2)) for m in _CLOZE_RE.finditer(card.front) if m.group(2)]
         for name, text in texts:
             field_name = "front" if name == "hint" else name
             formulas, unbalanced = find_formulas(text)
             for off in unbalanced:
-                errors.append(ContentError(card.path, _line(card, field_name, text, off),
-                                           f"card {card.id}: {name}: unbalanced $ (escape a literal dollar as \\$)"))
+                errors.append(
+                    ContentError(
+                        card.path,
+                        _line(card, field_name, text, off),
+                        f"card {card.id}: {name}: unbalanced $ (escape a literal dollar as \\$)",
+                    )
+                )
             for f in formulas:
                 shown = f.tex if len(f.tex) <= 60 else f.tex[:57] + "..."
                 delim = "$$" if f.display else "$"
-                err = ContentError(card.path, _line(card, field_name, text, f.offset),
-                                   f"card {card.id}: {name}: KaTeX cannot parse {delim}{shown}{delim}")
+                err = ContentError(
+                    card.path,
+                    _line(card, field_name, text, f.offset),
+                    f"card {card.id}: {name}: KaTeX cannot parse {delim}{shown}{delim}",
+                )
                 found.append((err, f))
     return errors, found
 
@@ -282,16 +338,24 @@ def _line(card: CardSpec, name: str, text: str, offset: int) -> int:
 
 # -- KaTeX -----------------------------------------------------------------------------------------
 
-def katex_check(formulas: Iterable[tuple[ContentError, Formula]], *, node: str | None = None,
-                script: Path = KATEX_SCRIPT,
-                run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run) -> list[ContentError]:
+
+def katex_check(
+    formulas: Iterable[tuple[ContentError, Formula]],
+    *,
+    node: str | None = None,
+    script: Path | None = None,
+    run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+) -> list[ContentError]:
     """Run KaTeX once over every formula; the errors of those it cannot parse (KaTeX's message
     appended to each). Raises :class:`KatexUnavailable` when node or katex is missing."""
     pending = list(formulas)
+    script = script or KATEX_SCRIPT
     node = node or shutil.which("node")
     if not node:
-        raise KatexUnavailable("node (Node.js) is not installed or not on PATH: the LaTeX check runs KaTeX "
-                               f"with `node {script.name}`; install Node.js >= 20 and run `npm ci` in frontend/")
+        raise KatexUnavailable(
+            "node (Node.js) is not installed or not on PATH: the LaTeX check runs KaTeX "
+            f"with `node {script.name}`; install Node.js >= 20 and run `npm ci` in frontend/"
+        )
     katex_dir = script.parents[1] / "node_modules" / "katex"
     if not (katex_dir / "package.json").is_file():
         raise KatexUnavailable(f"KaTeX is not installed ({katex_dir} is missing): run `npm ci` in frontend/")
@@ -299,8 +363,14 @@ def katex_check(formulas: Iterable[tuple[ContentError, Formula]], *, node: str |
         return []
     payload = json.dumps([{"id": i, "tex": f.tex, "display": f.display} for i, (_, f) in enumerate(pending)])
     try:
-        proc = run([node, str(script)], input=payload, capture_output=True, text=True, timeout=300,
-                   cwd=str(script.parents[1]))
+        proc = run(
+            [node, str(script)],
+            input=payload,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=str(script.parents[1]),
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise KatexUnavailable(f"could not run {script.name} with {node}: {exc}") from None
     if proc.returncode != 0:
@@ -308,7 +378,9 @@ def katex_check(formulas: Iterable[tuple[ContentError, Formula]], *, node: str |
     try:
         failures: list[dict[str, Any]] = json.loads(proc.stdout or "[]")
     except json.JSONDecodeError:
-        raise KatexUnavailable(f"{script.name} printed something that is not JSON: {proc.stdout[:200]!r}") from None
+        raise KatexUnavailable(
+            f"{script.name} printed something that is not JSON: {proc.stdout[:200]!r}"
+        ) from None
     errors: list[ContentError] = []
     for failure in failures:
         err, _ = pending[int(failure["id"])]

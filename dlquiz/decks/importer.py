@@ -33,18 +33,19 @@ _NUMBER_RE = re.compile(r"^(\d{1,3})\s*[、.．]\s*")
 _BOLD_LINE_RE = re.compile(r"^ {0,3}\*\*(?!\s)(.+?)\*\*[ \t]*([:：]?)[ \t]*$")
 _PLAIN_QUESTION_RE = re.compile(r"^(\d{1,3})、\s*(\S.*[?？])\s*$")
 _SENTENCE_END = tuple("。．.;；，,!！")
-_REFDEF_RE = re.compile(r"^ {0,3}\[([^\]]+)\]:\s*<?(\S+?)>?(?:\s+[\"'(].*[\"')])?\s*$")
+# "[1]: https://x/y.png" (a link destination: has a scheme, a slash or a dot); not "[^1]: 脚注"
+_REFDEF_RE = re.compile(r"^ {0,3}\[([^\]^][^\]]*)\]:\s*<?(\S*[:/.]\S*?)>?(?:\s+[\"'(].*[\"')])?\s*$")
 _FIGURE_PLACEHOLDER_RE = re.compile(r"^\s*图\s*\d+\s*$")
 _ZYBULUO_TAGS_RE = re.compile(r"^\s*标签（空格分隔）[：:]")
 _ALT = r"(?:\\.|[^\]\\\n])*"
 _URL = r"(?:[^()\s]|\([^()\s]*\))*"
 _TITLE = r"(?:\s+(?:\"[^\"]*\"|'[^']*'))?"
 _IMAGES = [
-    re.compile(r"!\[\[[^\]\n]*\]\]"),                                                   # ![[x.png|300]]
+    re.compile(r"!\[\[[^\]\n]*\]\]"),  # ![[x.png|300]]
     re.compile(r"\[!\[" + _ALT + r"\]\(" + _URL + _TITLE + r"\)\]\(" + _URL + _TITLE + r"\)"),  # [![a](x)](y)
-    re.compile(r"!\[" + _ALT + r"\]\(\s*" + _URL + _TITLE + r"\s*\)"),                  # ![a](x)
-    re.compile(r"!\[" + _ALT + r"\]\[[^\]\n]*\]"),                                       # ![a][1]
-    re.compile(r"<img\b[^>\n]*>", re.I),                                                   # <img src=...>
+    re.compile(r"!\[" + _ALT + r"\]\(\s*" + _URL + _TITLE + r"\s*\)"),  # ![a](x)
+    re.compile(r"!\[" + _ALT + r"\]\[[^\]\n]*\]"),  # ![a][1]
+    re.compile(r"<img\b[^>\n]*>", re.I),  # <img src=...>
 ]
 _MATH_OR_CODE = re.compile(r"\$\$[\s\S]*?\$\$|`[^`\n]+`|(?<!\\)\$(?:\\.|[^$\\\n])+\$")
 _WIKILINK_RE = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]+))?\]\]")
@@ -78,17 +79,19 @@ def note_decode(*, name: str, data: bytes) -> str:
     """The text of an uploaded note, or :class:`NoteError` saying why it cannot be imported."""
     if len(data) > MAX_NOTE_BYTES:
         raise NoteError(f"{name}: file is too large ({len(data)} bytes; the limit is {MAX_NOTE_BYTES})")
-    if b"\x00" in data[:8192]:
+    head = data[:8192]
+    controls = sum(1 for byte in head if byte < 32 and byte not in b"\t\n\r\f")
+    if b"\x00" in head or controls > len(head) // 100:
         raise NoteError(f"{name}: binary file (not a text note); import Markdown or plain-text notes")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise NoteError(f"{name}: not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                        "save the note as UTF-8 and import it again") from None
+        raise NoteError(
+            f"{name}: not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save the note as UTF-8 and import it again"
+        ) from None
     if not text.strip():
         raise NoteError(f"{name}: empty file")
-    if any(ord(c) < 32 and c not in "\t\n\r\f" for c in text[:8192]):
-        raise NoteError(f"{name}: binary file (control characters); import Markdown or plain-text notes")
     return text
 
 
@@ -114,6 +117,7 @@ def note_parse(text: str, *, title: str) -> list[NoteCard]:
 
 # -- structure -------------------------------------------------------------------------------------
 
+
 def _drop_front_matter(lines: list[_Line]) -> None:
     if not lines or lines[0].text.strip() != "---":
         return
@@ -134,7 +138,11 @@ def _reference_definitions(lines: list[_Line]) -> dict[str, str]:
     for ln in lines:
         m = _FENCE_RE.match(ln.text)
         if m:
-            fence = "" if fence and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) else (fence or m.group(1))
+            fence = (
+                ""
+                if fence and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)
+                else (fence or m.group(1))
+            )
             continue
         if fence:
             continue
@@ -153,7 +161,12 @@ def _classify(lines: list[_Line]) -> None:
         m = _FENCE_RE.match(ln.text)
         if fence:
             ln.kind = "code"
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not ln.text.strip()[len(m.group(1)):].strip():
+            if (
+                m
+                and m.group(1)[0] == fence[0]
+                and len(m.group(1)) >= len(fence)
+                and not ln.text.strip()[len(m.group(1)) :].strip()
+            ):
                 fence = ""
             continue
         if m and not in_math:
@@ -174,9 +187,15 @@ def _classify(lines: list[_Line]) -> None:
             continue
         if h:
             title = _clean_title(h.group(2) if h.group(2) is not None else h.group(3) or "")
-            ln.kind, ln.level, ln.title = ("heading", len(h.group(1)), title) if title else ("blank-heading", 0, "")
+            ln.kind, ln.level, ln.title = (
+                ("heading", len(h.group(1)), title) if title else ("blank-heading", 0, "")
+            )
             continue
-        item = _item_title(ln.text, prev=lines[i - 1].text if i else "", next_=lines[i + 1].text if i + 1 < len(lines) else "")
+        item = _item_title(
+            ln.text,
+            prev=lines[i - 1].text if i else "",
+            next_=lines[i + 1].text if i + 1 < len(lines) else "",
+        )
         if item:
             ln.kind, ln.title = "item", item
 
@@ -190,14 +209,12 @@ def _item_title(text: str, *, prev: str, next_: str) -> str:
     m = _BOLD_LINE_RE.match(text)
     if m:
         inner = m.group(1).strip()
-        if "**" in inner or inner.startswith(("!", "<", "[!")) or "$" in inner:
+        if "**" in inner or inner.startswith(("!", "<", "[!")) or inner.endswith(("。", "．")):
             return ""
         number = _NUMBER_RE.match(inner)
-        if inner.endswith(("。", "．")):
-            return ""
-        if number:
-            return _clean_title(inner[number.end():])
-        if len(inner) > 40 or inner.endswith(_SENTENCE_END):
+        if number:  # a numbered question or point: "**12、什么是 BN？**"
+            return _clean_title(inner[number.end() :])
+        if len(inner) > 40 or inner.endswith(_SENTENCE_END) or "$" in inner:  # a bold sentence, not a label
             return ""
         return _clean_title(inner)
     q = _PLAIN_QUESTION_RE.match(text.strip())
@@ -217,9 +234,16 @@ def _classify_titles(lines: list[_Line]) -> None:
         next_blank = i + 1 >= len(lines) or not lines[i + 1].text.strip()
         if not (s and prev_blank and next_blank) or ln.text[:1] in " \t":
             continue
-        if (len(s) > 30 or "$" in s or _FIGURE_PLACEHOLDER_RE.match(s) or not re.search(r"[^\W\d_]", s)
-                or re.search(r"[,，。；;]", s) or s.endswith((":", "：")) or s[0] in "-*+>|#![`"
-                or re.match(r"^\d+[.)、]\s", s)):
+        if (
+            len(s) > 30
+            or "$" in s
+            or _FIGURE_PLACEHOLDER_RE.match(s)
+            or not re.search(r"[^\W\d_]", s)
+            or re.search(r"[,，。；;]", s)
+            or s.endswith((":", "："))
+            or s[0] in "-*+>|#![`"
+            or re.match(r"^\d+[.)、]\s", s)
+        ):
             continue
         ln.kind, ln.title = "title", _clean_title(s)
 
@@ -267,6 +291,7 @@ def _sections(lines: list[_Line], *, title: str, refs: dict[str, str]) -> list[N
 
 # -- text ------------------------------------------------------------------------------------------
 
+
 def _render_body(body: list[_Line], refs: dict[str, str]) -> str:
     """The back: images replaced by the marker outside code and math, runs of blank lines collapsed,
     code blocks untouched."""
@@ -283,8 +308,13 @@ def _render_body(body: list[_Line], refs: dict[str, str]) -> str:
             flush_chunk()
             out.append((ln.text, True))
         else:
-            chunk.append(IMAGE_MARK if _FIGURE_PLACEHOLDER_RE.match(ln.text) else
-                         "" if _ZYBULUO_TAGS_RE.match(ln.text) else ln.text)
+            chunk.append(
+                IMAGE_MARK
+                if _FIGURE_PLACEHOLDER_RE.match(ln.text)
+                else ""
+                if _ZYBULUO_TAGS_RE.match(ln.text)
+                else ln.text
+            )
     flush_chunk()
     kept: list[str] = []
     for t, is_code in out:
@@ -301,7 +331,7 @@ def _drop_images(text: str, refs: dict[str, str]) -> str:
     parts: list[str] = []
     pos = 0
     for m in _MATH_OR_CODE.finditer(text):
-        parts.append(_replace_images(text[pos:m.start()], refs))
+        parts.append(_replace_images(text[pos : m.start()], refs))
         parts.append(m.group(0))
         pos = m.end()
     parts.append(_replace_images(text[pos:], refs))
@@ -312,6 +342,7 @@ def _replace_images(text: str, refs: dict[str, str]) -> str:
     for pattern in _IMAGES:
         text = pattern.sub(IMAGE_MARK, text)
     if refs:
+
         def resolve(m: re.Match[str]) -> str:
             url = refs.get((m.group(2) or m.group(1)).strip().lower())
             return f"[{m.group(1)}]({url})" if url else m.group(0)
@@ -329,6 +360,12 @@ def _clean_title(text: str) -> str:
     t = _WIKILINK_RE.sub(lambda m: m.group(2) or m.group(1), t)
     t = _LINK_RE.sub(lambda m: m.group(1), t)
     t = t.strip()
-    while len(t) > 4 and t[:2] in ("**", "__") and t.endswith(t[:2]) and t[2:-2].strip() and t[:2] not in t[2:-2]:
+    while (
+        len(t) > 4
+        and t[:2] in ("**", "__")
+        and t.endswith(t[:2])
+        and t[2:-2].strip()
+        and t[:2] not in t[2:-2]
+    ):
         t = t[2:-2].strip()
     return t.rstrip("：:").strip()
