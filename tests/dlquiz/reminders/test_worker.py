@@ -45,3 +45,4 @@ def test_reminder_is_delivered_once_through_redis_by_a_real_worker():
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [user.email] and "3" in mail.outbox[0].subject
     assert ReminderSent.objects.filter(user=user).count() == 1
+
