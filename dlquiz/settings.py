@@ -205,13 +205,14 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 else:
     _q = DATA_DIR / "broker"
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_q / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_q / "queue"),
         "data_folder_out": str(_q / "queue"),
         "processed_folder": str(_q / "processed"),
+        "control_folder": str(_q / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
