@@ -572,6 +572,9 @@ def _parse_column(part: Part, texts: list[str | None], width: int) -> tuple[torc
     Plain ASCII numbers (the common case) are converted in one vectorised step; anything else goes
     through the tolerant per-item parser."""
     n = len(texts)
+    fast = _parse_column_fast(part, texts, width)
+    if fast is not None:
+        return fast
     if part.kind in ("int", "real") and width == 1:
         items = [t if isinstance(t, str) else "" for t in texts]
         if all(len(t) < 64 and _PLAIN_NUMBER.match(t) for t in items):
@@ -604,6 +607,48 @@ def _parse_column(part: Part, texts: list[str | None], width: int) -> tuple[torc
         rows.append(flat)
         readable.append(ok_item)
     return torch.tensor(rows, dtype=torch.float64), torch.tensor(readable, dtype=torch.bool)
+
+
+_NUM_RE_SRC = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_PLAIN_LIST = re.compile(rf"^\s*\[?\s*{_NUM_RE_SRC}(?:\s*,\s*{_NUM_RE_SRC})*\s*\]?\s*$")
+_PLAIN_SHAPE = re.compile(r"^\s*\d+(?:\s*x\s*\d+)*\s*$")
+
+
+def _parse_column_fast(part: Part, texts: list[str | None], width: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The vectorised path for the common typings: numbers separated by commas, shapes like 64x56x56,
+    choices typed as the choice itself. ``None`` when any text needs the tolerant per-item parser."""
+    n = len(texts)
+    if part.kind == "choice":
+        index = {c: float(i) for i, c in enumerate(part.choices)}
+        values = [index.get(t) if isinstance(t, str) else None for t in texts]
+        if any(v is None for v in values):
+            return None
+        return torch.tensor(values, dtype=torch.float64).reshape(n, 1), torch.ones(n, dtype=torch.bool)
+    if part.kind == "shape":
+        if not all(isinstance(t, str) and len(t) < 200 and _PLAIN_SHAPE.match(t) for t in texts):
+            return None
+        joined = ",".join(texts).replace("x", ",")  # type: ignore[arg-type]
+    elif part.kind in ("vector", "list", "set"):
+        if not all(isinstance(t, str) and len(t) < 2000 and _PLAIN_LIST.match(t) for t in texts):
+            return None
+        joined = ",".join(texts).replace("[", "").replace("]", "")  # type: ignore[arg-type]
+    else:
+        return None
+    items = joined.split(",")
+    if len(items) != n * width:
+        return None
+    try:
+        values = np.array(items, dtype=np.float64).reshape(n, width)
+    except ValueError:  # a row of another length shifted the others
+        return None
+    counts = np.fromiter(((t.count(",") + t.count("x")) for t in texts if t is not None), dtype=np.int64, count=n)
+    if not (counts == width - 1).all() or not np.isfinite(values).all():
+        return None
+    if part.kind in ("list", "set", "shape") and not (values == np.round(values)).all():
+        return None
+    if part.kind == "set":
+        values = np.sort(values, axis=1)
+    return torch.from_numpy(values), torch.ones(n, dtype=torch.bool)
 
 
 def grade_batch(family: Family, params: Sequence[Mapping[str, Any]] | Mapping[str, torch.Tensor],

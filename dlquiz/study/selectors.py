@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,9 +34,14 @@ def study_day_bounds(*, prefs: StudySettings, now: dt.datetime) -> tuple[dt.date
 
 
 def scheduler_for(prefs: StudySettings) -> Any:
-    return scheduling.make_scheduler(desired_retention=prefs.desired_retention,
-                                     learning_steps=list(prefs.learning_steps),
-                                     relearning_steps=list(prefs.relearning_steps))
+    return _scheduler(prefs.desired_retention, tuple(prefs.learning_steps), tuple(prefs.relearning_steps))
+
+
+@functools.lru_cache(maxsize=256)
+def _scheduler(retention: float, learning: tuple[int, ...], relearning: tuple[int, ...]) -> Any:
+    """Schedulers are immutable in use: one per distinct setting, shared."""
+    return scheduling.make_scheduler(desired_retention=retention, learning_steps=list(learning),
+                                     relearning_steps=list(relearning))
 
 
 def review_seed(*, user_id: int, card_id: int, reps: int) -> str:

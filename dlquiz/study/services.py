@@ -66,15 +66,21 @@ def review_submit(*, user: User, card_id: int, rating: int, client_review_id: st
             seed = review_seed(user_id=user.pk, card_id=card_id, reps=before["reps"])
             after = scheduling.review(before, rating=rating, now=when, scheduler=scheduler_for(prefs), seed=seed)
             ops = connection.ops
-            cur.execute(_sql().insert_log, [
-                user.pk, card_id, ReviewLog.Kind.REVIEW, rating, ops.adapt_datetimefield_value(when), duration_ms,
-                client_review_id, ops.adapt_json_value(before, None), ops.adapt_json_value(after, None),
-                before["state"], ops.adapt_datetimefield_value(now)])
-            log_id = cur.fetchone()[0]
             f = scheduling.state_fields(after)
-            cur.execute(_sql().update_state, [
-                f["state"], f["step"], f["stability"], f["difficulty"], ops.adapt_datetimefield_value(f["due"]),
-                ops.adapt_datetimefield_value(f["last_review"]), f["reps"], f["lapses"], state_id])
+            update_args = [f["state"], f["step"], f["stability"], f["difficulty"],
+                           ops.adapt_datetimefield_value(f["due"]), ops.adapt_datetimefield_value(f["last_review"]),
+                           f["reps"], f["lapses"], state_id]
+            insert_args = [user.pk, card_id, ReviewLog.Kind.REVIEW, rating, ops.adapt_datetimefield_value(when),
+                           duration_ms, client_review_id, ops.adapt_json_value(before, None),
+                           ops.adapt_json_value(after, None), before["state"], ops.adapt_datetimefield_value(now)]
+            statements = _sql()
+            if statements.update_and_insert:  # PostgreSQL: one round trip for both writes
+                cur.execute(statements.update_and_insert, update_args + insert_args)
+                log_id = cur.fetchone()[0]
+            else:
+                cur.execute(statements.insert_log, insert_args)
+                log_id = cur.fetchone()[0]
+                cur.execute(statements.update_state, update_args)
         log = ReviewLog(id=log_id, user_id=user.pk, card_id=card_id, kind=ReviewLog.Kind.REVIEW, rating=rating,
                         reviewed_at=when, duration_ms=duration_ms, client_review_id=client_review_id,
                         state_before=before, state_after=after, prior_state=before["state"], created_at=now)
@@ -94,6 +100,7 @@ class _Statements:
     lock: str
     insert_log: str
     update_state: str
+    update_and_insert: str  # empty where the database has no data-modifying CTEs
 
 
 @functools.cache
@@ -111,7 +118,11 @@ def _sql() -> _Statements:
               f"RETURNING {qn('id')}")
     update = (f"UPDATE {cs} SET {', '.join(f'{qn(c)} = %s' for c in _MEMORY_COLUMNS)}, {qn('buried_until')} = NULL "
               f"WHERE {qn('id')} = %s")
-    return _Statements(lock, insert, update)
+    both = ""
+    if connection.vendor == "postgresql":
+        both = (f"WITH upd AS ({update} RETURNING 1) INSERT INTO {log} ({', '.join(qn(c) for c in log_cols)}) "
+                f"SELECT {', '.join(['%s'] * len(log_cols))} FROM upd RETURNING {qn('id')}")
+    return _Statements(lock, insert, update, both)
 
 
 def _memory_from_row(row: tuple[Any, ...]) -> scheduling.MemoryState:

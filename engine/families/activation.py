@@ -20,6 +20,7 @@ _K = 4  # logits per softmax variant (a vector answer has one length per family)
 
 # -- softmax ---------------------------------------------------------------------------------------
 
+
 def _logits(seed: int, offset: int) -> list[float]:
     return [offset + draw_grid(seed, j, 3, -30, 30, 10) for j in range(_K)]
 
@@ -67,19 +68,26 @@ class Softmax(Family):
         s = sum(z)
         lse = math.log(total)
         mistakes = [
-            Mistake("softmax.no-exp", "没有取指数，直接把 logits 归一化了（z/Σz）",
-                    {"probs": [v / s for v in z] if s != 0 else [math.nan] * _K}),
+            Mistake(
+                "softmax.no-exp",
+                "没有取指数，直接把 logits 归一化了（z/Σz）",
+                {"probs": [v / s for v in z] if s != 0 else [math.nan] * _K},
+            ),
             Mistake("softmax.forgot-normalise", "取了指数却没有除以总和", {"probs": exps}),
-            Mistake("softmax.log-softmax", "给出的是 log-softmax（对数概率），不是概率",
-                    {"probs": [v - lse for v in shifted]}),
+            Mistake(
+                "softmax.log-softmax",
+                "给出的是 log-softmax（对数概率），不是概率",
+                {"probs": [v - lse for v in shifted]},
+            ),
             Mistake("softmax.shift-sign", "减反了：写成了 max z − z", {"shifted": [zmax - v for v in z]}),
         ]
         parts = (
             Part("shifted", "$z-\\max z$", "vector", shifted, atol=1e-6),
             Part("probs", "softmax 概率", "vector", probs, atol=1e-5, ratio=True),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       clean_mistakes(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes)
+        )
 
 
 # -- activation_values ------------------------------------------------------------------------------
@@ -112,6 +120,13 @@ class ActivationValues(Family):
             return "the derivative at the kink x = 0 is a convention, not asked"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        kinked = torch.isin(
+            c["fn"],
+            torch.tensor([_FNS.index(f) for f in ("relu", "leaky_relu", "elu")], device=c["fn"].device),
+        )
+        return ~(kinked & (c["x"] == 0))
+
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         x = torch.tensor(float(p["x"]), dtype=F64, requires_grad=True)
         fn = p["fn"]
@@ -137,12 +152,28 @@ class ActivationValues(Family):
         cdf = 0.5 * (1 + torch.erf(x / math.sqrt(2)))
         pdf = torch.exp(-x * x / 2) / math.sqrt(2 * math.pi)
         zero, one = torch.zeros_like(x), torch.ones_like(x)
-        values = torch.stack([
-            sig, th, torch.where(pos, x, zero), torch.where(pos, x, k * x),
-            torch.where(pos, x, a * (torch.exp(x) - 1)), x * cdf], 1)
-        grads = torch.stack([
-            sig * (1 - sig), 1 - th * th, torch.where(pos, one, zero), torch.where(pos, one, k),
-            torch.where(pos, one, a * torch.exp(x)), cdf + x * pdf], 1)
+        values = torch.stack(
+            [
+                sig,
+                th,
+                torch.where(pos, x, zero),
+                torch.where(pos, x, k * x),
+                torch.where(pos, x, a * (torch.exp(x) - 1)),
+                x * cdf,
+            ],
+            1,
+        )
+        grads = torch.stack(
+            [
+                sig * (1 - sig),
+                1 - th * th,
+                torch.where(pos, one, zero),
+                torch.where(pos, one, k),
+                torch.where(pos, one, a * torch.exp(x)),
+                cdf + x * pdf,
+            ],
+            1,
+        )
         idx = fn[:, None]
         return {"value": values.gather(1, idx)[:, 0], "grad": grads.gather(1, idx)[:, 0]}
 
@@ -161,50 +192,78 @@ class ActivationValues(Family):
         prompt = f"在 $x={tnum(x)}$ 处，求 {call} 的函数值 $f(x)$ 与导数 $f'(x)$。"
         xs = par(x)
         if fn == "sigmoid":
-            sol = (f"$$\\sigma(x)=\\frac{{1}}{{1+e^{{-x}}}}=\\frac{{1}}{{1+e^{{{tnum(-x)}}}}}={tnum(v)}$$\n\n"
-                   f"$$\\sigma'(x)=\\sigma(x)\\,(1-\\sigma(x))={tnum(v)}\\times{par(1 - v)}={tnum(g)}$$")
+            sol = (
+                f"$$\\sigma(x)=\\frac{{1}}{{1+e^{{-x}}}}=\\frac{{1}}{{1+e^{{{tnum(-x)}}}}}={tnum(v)}$$\n\n"
+                f"$$\\sigma'(x)=\\sigma(x)\\,(1-\\sigma(x))={tnum(v)}\\times{par(1 - v)}={tnum(g)}$$"
+            )
         elif fn == "tanh":
-            sol = (f"$$\\tanh({tnum(x)})={tnum(v)}$$\n\n"
-                   f"$$\\tanh'(x)=1-\\tanh^2(x)=1-{par(v)}^2={tnum(g)}$$")
+            sol = f"$$\\tanh({tnum(x)})={tnum(v)}$$\n\n$$\\tanh'(x)=1-\\tanh^2(x)=1-{par(v)}^2={tnum(g)}$$"
         elif fn == "relu":
-            sol = (f"$$\\mathrm{{ReLU}}(x)=\\max(0,x)={tnum(v)},\\quad "
-                   f"\\mathrm{{ReLU}}'(x)={'1' if x > 0 else '0'}\\ (x{'>' if x > 0 else '<'}0)$$")
+            sol = (
+                f"$$\\mathrm{{ReLU}}(x)=\\max(0,x)={tnum(v)},\\quad "
+                f"\\mathrm{{ReLU}}'(x)={'1' if x > 0 else '0'}\\ (x{'>' if x > 0 else '<'}0)$$"
+            )
         elif fn == "leaky_relu":
-            sol = ("$$f(x)=\\begin{cases}x & x>0\\\\ kx & x\\le 0\\end{cases}=\\max(x,kx)\\ (k<1)$$\n\n"
-                   + (f"$x>0$：$f(x)=x={tnum(v)}$，$f'(x)=1$" if x > 0 else
-                      f"$x<0$：$f(x)=kx={tnum(k)}\\times{xs}={tnum(v)}$，$f'(x)=k={tnum(g)}$"))
+            sol = "$$f(x)=\\begin{cases}x & x>0\\\\ kx & x\\le 0\\end{cases}=\\max(x,kx)\\ (k<1)$$\n\n" + (
+                f"$x>0$：$f(x)=x={tnum(v)}$，$f'(x)=1$"
+                if x > 0
+                else f"$x<0$：$f(x)=kx={tnum(k)}\\times{xs}={tnum(v)}$，$f'(x)=k={tnum(g)}$"
+            )
         elif fn == "elu":
-            sol = ("$$f(x)=\\begin{cases}x & x>0\\\\ \\alpha(e^x-1) & x\\le 0\\end{cases}$$\n\n"
-                   + (f"$x>0$：$f(x)={tnum(v)}$，$f'(x)=1$" if x > 0 else
-                      f"$x<0$：$f(x)={tnum(a)}\\times(e^{{{tnum(x)}}}-1)={tnum(v)}$，"
-                      f"$f'(x)=\\alpha e^x={tnum(a)}\\times e^{{{tnum(x)}}}={tnum(g)}$"))
+            sol = "$$f(x)=\\begin{cases}x & x>0\\\\ \\alpha(e^x-1) & x\\le 0\\end{cases}$$\n\n" + (
+                f"$x>0$：$f(x)={tnum(v)}$，$f'(x)=1$"
+                if x > 0
+                else f"$x<0$：$f(x)={tnum(a)}\\times(e^{{{tnum(x)}}}-1)={tnum(v)}$，"
+                f"$f'(x)=\\alpha e^x={tnum(a)}\\times e^{{{tnum(x)}}}={tnum(g)}$"
+            )
         else:
             cdf = 0.5 * (1 + math.erf(x / math.sqrt(2)))
             pdf = math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
-            sol = ("$$\\mathrm{GELU}(x)=x\\,\\Phi(x),\\quad \\Phi(x)=\\tfrac12\\left(1+\\mathrm{erf}(x/\\sqrt2)\\right)$$\n\n"
-                   f"$$\\Phi({tnum(x)})={tnum(cdf)},\\quad f(x)={xs}\\times{tnum(cdf)}={tnum(v)}$$\n\n"
-                   f"$$f'(x)=\\Phi(x)+x\\,\\varphi(x)={tnum(cdf)}+{xs}\\times{tnum(pdf)}={tnum(g)}$$")
+            sol = (
+                "$$\\mathrm{GELU}(x)=x\\,\\Phi(x),\\quad \\Phi(x)=\\tfrac12\\left(1+\\mathrm{erf}(x/\\sqrt2)\\right)$$\n\n"
+                f"$$\\Phi({tnum(x)})={tnum(cdf)},\\quad f(x)={xs}\\times{tnum(cdf)}={tnum(v)}$$\n\n"
+                f"$$f'(x)=\\Phi(x)+x\\,\\varphi(x)={tnum(cdf)}+{xs}\\times{tnum(pdf)}={tnum(g)}$$"
+            )
         mistakes: list[Mistake] = []
         if fn == "sigmoid":
-            mistakes.append(Mistake("act.sigmoid-derivative-as-sigma", "把 σ'(x) 写成了 σ(x)（应为 σ(1−σ)）",
-                                    {"grad": v}))
+            mistakes.append(
+                Mistake("act.sigmoid-derivative-as-sigma", "把 σ'(x) 写成了 σ(x)（应为 σ(1−σ)）", {"grad": v})
+            )
         elif fn == "tanh":
-            mistakes.append(Mistake("act.tanh-derivative-unsquared", "tanh' 写成了 1−tanh(x)（应为 1−tanh²x）",
-                                    {"grad": 1 - v}))
+            mistakes.append(
+                Mistake(
+                    "act.tanh-derivative-unsquared",
+                    "tanh' 写成了 1−tanh(x)（应为 1−tanh²x）",
+                    {"grad": 1 - v},
+                )
+            )
         elif fn == "leaky_relu":
-            mistakes.append(Mistake("act.leaky-relu-max-kx-0", "把 LeakyReLU 写成了 max(kx, 0)（应为 max(x, kx)）",
-                                    {"value": max(k * x, 0.0), "grad": k if x > 0 else 0.0}))
+            mistakes.append(
+                Mistake(
+                    "act.leaky-relu-max-kx-0",
+                    "把 LeakyReLU 写成了 max(kx, 0)（应为 max(x, kx)）",
+                    {"value": max(k * x, 0.0), "grad": k if x > 0 else 0.0},
+                )
+            )
         elif fn == "elu" and x < 0:
-            mistakes.append(Mistake("act.elu-forgot-alpha", "ELU 的负半轴漏掉了 α",
-                                    {"value": math.exp(x) - 1, "grad": math.exp(x)}))
+            mistakes.append(
+                Mistake(
+                    "act.elu-forgot-alpha",
+                    "ELU 的负半轴漏掉了 α",
+                    {"value": math.exp(x) - 1, "grad": math.exp(x)},
+                )
+            )
         elif fn == "gelu":
             tv, tg = _gelu_tanh(x)
-            mistakes.append(Mistake("act.gelu-tanh-approx", "用了 GELU 的 tanh 近似（题目是精确的 erf 形式）",
-                                    {"value": tv, "grad": tg}))
+            mistakes.append(
+                Mistake(
+                    "act.gelu-tanh-approx",
+                    "用了 GELU 的 tanh 近似（题目是精确的 erf 形式）",
+                    {"value": tv, "grad": tg},
+                )
+            )
         parts = (
             Part("value", "函数值 $f(x)$", "real", v, atol=1e-6),
             Part("grad", "导数 $f'(x)$", "real", g, atol=1e-6),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, sol,
-                       clean_mistakes(parts, mistakes))
-
+        return Variant(self.id, self.version, None, p, prompt, parts, sol, clean_mistakes(parts, mistakes))

@@ -48,9 +48,13 @@ class Conv2dOutputSize(Family):
             return "the dilated kernel is larger than the padded input"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        return c["dilation"] * (c["kernel"] - 1) + 1 <= c["size"] + 2 * c["padding"]
+
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        conv = nn.Conv2d(1, 1, p["kernel"], stride=p["stride"], padding=p["padding"],
-                         dilation=p["dilation"], device="meta")
+        conv = nn.Conv2d(
+            1, 1, p["kernel"], stride=p["stride"], padding=p["padding"], dilation=p["dilation"], device="meta"
+        )
         return {"out": _meta_out(conv, p["size"])[-1]}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -71,21 +75,29 @@ class Conv2dOutputSize(Family):
             f"=\\left\\lfloor\\frac{{{h + 2 * pad - eff}}}{{{s}}}\\right\\rfloor+1={out}$$"
         )
         mistakes = [
-            Mistake("conv.forgot-double-padding", "padding 只加了一次（应为 2p）",
-                    {"out": (h + pad - eff) // s + 1}),
-            Mistake("conv.ceil-instead-of-floor", "向上取整（Conv2d 向下取整）",
-                    {"out": math.ceil((h + 2 * pad - eff) / s) + 1}),
-            Mistake("conv.ignored-dilation", "忽略了 dilation（有效核大小为 d(k-1)+1）",
-                    {"out": (h + 2 * pad - k) // s + 1}),
+            Mistake(
+                "conv.forgot-double-padding",
+                "padding 只加了一次（应为 2p）",
+                {"out": (h + pad - eff) // s + 1},
+            ),
+            Mistake(
+                "conv.ceil-instead-of-floor",
+                "向上取整（Conv2d 向下取整）",
+                {"out": math.ceil((h + 2 * pad - eff) / s) + 1},
+            ),
+            Mistake(
+                "conv.ignored-dilation",
+                "忽略了 dilation（有效核大小为 d(k-1)+1）",
+                {"out": (h + 2 * pad - k) // s + 1},
+            ),
             Mistake("conv.forgot-plus-one", "漏掉了公式末尾的 +1", {"out": (h + 2 * pad - eff) // s}),
         ]
         parts = (Part("out", "输出边长 $H_{out}$", "int", out),)
         return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
-
-
 # -- helpers shared by the families in this package (conv, cost, layout, training) -----------------
+
 
 def keep_distinct(parts: tuple[Part, ...], mistakes: list[Mistake]) -> tuple[Mistake, ...]:
     """Drop each mistake that an earlier one would shadow in grading.
@@ -128,6 +140,7 @@ def _choice_table(choices: tuple[Any, ...], index: torch.Tensor, fn: Any = float
 
 # -- TF SAME / VALID --------------------------------------------------------------------------------
 
+
 @register
 class ConvTfPadding(Family):
     id = "conv_tf_padding"
@@ -144,6 +157,9 @@ class ConvTfPadding(Family):
             return "the kernel is larger than the input"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        return c["kernel"] <= c["size"]
+
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         h, k, s = p["size"], p["kernel"], p["stride"]
         # TF's SAME rule, written out: one window starts at every s-th input position...
@@ -155,15 +171,18 @@ class ConvTfPadding(Family):
         with torch.device("meta"):
             padded = F.pad(torch.empty(1, 1, h, h), (top, total - top, top, total - top))
             out_same = tuple(conv(padded).shape)[-1]
-        return {"out_same": out_same, "out_valid": _meta_out(conv, h)[-1], "pad_total": total,
-                "pad_top": top}
+        return {"out_same": out_same, "out_valid": _meta_out(conv, h)[-1], "pad_total": total, "pad_top": top}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         h, k, s = c["size"], c["kernel"], c["stride"]
         out_same = torch.ceil(h / s)
         total = torch.clamp((out_same - 1) * s + k - h, min=0)
-        return {"out_same": out_same, "out_valid": torch.ceil((h - k + 1) / s), "pad_total": total,
-                "pad_top": torch.floor(total / 2)}
+        return {
+            "out_same": out_same,
+            "out_valid": torch.ceil((h - k + 1) / s),
+            "pad_total": total,
+            "pad_top": torch.floor(total / 2),
+        }
 
     def build(self, p: dict[str, Any]) -> Variant:
         h, k, s = p["size"], p["kernel"], p["stride"]
@@ -194,18 +213,25 @@ class ConvTfPadding(Family):
         )
         mistakes = [
             Mistake("tfpad.same-floor", "SAME 的输出用了向下取整（应为 ⌈H/s⌉）", {"out_same": h // s}),
-            Mistake("tfpad.valid-dropped-plus-one", "VALID 公式漏了 +1（应为 ⌈(H−k+1)/s⌉）",
-                    {"out_valid": math.ceil((h - k) / s)}),
-            Mistake("tfpad.extra-pad-on-top", "多出的一行补在了上方（TF 补在下方）",
-                    {"pad_top": t - t // 2}),
-            Mistake("tfpad.same-is-k-minus-1", "以为 SAME 总是补 k−1（只在 stride 1 时成立）",
-                    {"pad_total": k - 1, "pad_top": (k - 1) // 2}),
+            Mistake(
+                "tfpad.valid-dropped-plus-one",
+                "VALID 公式漏了 +1（应为 ⌈(H−k+1)/s⌉）",
+                {"out_valid": math.ceil((h - k) / s)},
+            ),
+            Mistake("tfpad.extra-pad-on-top", "多出的一行补在了上方（TF 补在下方）", {"pad_top": t - t // 2}),
+            Mistake(
+                "tfpad.same-is-k-minus-1",
+                "以为 SAME 总是补 k−1（只在 stride 1 时成立）",
+                {"pad_total": k - 1, "pad_top": (k - 1) // 2},
+            ),
         ]
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- ConvTranspose2d --------------------------------------------------------------------------------
+
 
 def _convt_out(h: int, k: int, s: int, p: int, op: int, d: int) -> int:
     return (h - 1) * s - 2 * p + d * (k - 1) + op + 1
@@ -230,23 +256,57 @@ class ConvTranspose2dOutputSize(Family):
             return "output_padding must be smaller than stride or dilation"
         if p["padding"] > p["dilation"] * (p["kernel"] - 1):
             return "padding larger than the dilated kernel's reach"
-        if _convt_out(p["size"], p["kernel"], p["stride"], p["padding"], p["output_padding"], p["dilation"]) < 1:
+        if (
+            _convt_out(p["size"], p["kernel"], p["stride"], p["padding"], p["output_padding"], p["dilation"])
+            < 1
+        ):
             return "the output would be empty"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        h, k, s, pad, op, d = (
+            c["size"],
+            c["kernel"],
+            c["stride"],
+            c["padding"],
+            c["output_padding"],
+            c["dilation"],
+        )
+        out = (h - 1) * s - 2 * pad + d * (k - 1) + op + 1
+        return (op < torch.maximum(s, d)) & (pad <= d * (k - 1)) & (out >= 1)
+
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        m = nn.ConvTranspose2d(1, 1, p["kernel"], stride=p["stride"], padding=p["padding"],
-                               output_padding=p["output_padding"], dilation=p["dilation"], device="meta")
+        m = nn.ConvTranspose2d(
+            1,
+            1,
+            p["kernel"],
+            stride=p["stride"],
+            padding=p["padding"],
+            output_padding=p["output_padding"],
+            dilation=p["dilation"],
+            device="meta",
+        )
         return {"out": _meta_out(m, p["size"])[-1]}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        out = ((c["size"] - 1) * c["stride"] - 2 * c["padding"] + c["dilation"] * (c["kernel"] - 1)
-               + c["output_padding"] + 1)
+        out = (
+            (c["size"] - 1) * c["stride"]
+            - 2 * c["padding"]
+            + c["dilation"] * (c["kernel"] - 1)
+            + c["output_padding"]
+            + 1
+        )
         return {"out": out}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        h, k, s, pad, op, d = (p["size"], p["kernel"], p["stride"], p["padding"], p["output_padding"],
-                               p["dilation"])
+        h, k, s, pad, op, d = (
+            p["size"],
+            p["kernel"],
+            p["stride"],
+            p["padding"],
+            p["output_padding"],
+            p["dilation"],
+        )
         out = self.solve(p)["out"]
         prompt = (
             f"输入特征图为 ${h}\\times{h}$，经过 `nn.ConvTranspose2d(kernel_size={k}, stride={s}, "
@@ -260,16 +320,21 @@ class ConvTranspose2dOutputSize(Family):
         mistakes = [
             Mistake("convT.forgot-output-padding", "漏加了 output_padding", {"out": out - op}),
             Mistake("convT.padding-once", "padding 只减了一次（应为 2p）", {"out": out + pad}),
-            Mistake("convT.ignored-dilation", "忽略了 dilation（有效核大小为 d(k−1)+1）",
-                    {"out": _convt_out(h, k, s, pad, op, 1)}),
+            Mistake(
+                "convT.ignored-dilation",
+                "忽略了 dilation（有效核大小为 d(k−1)+1）",
+                {"out": _convt_out(h, k, s, pad, op, 1)},
+            ),
             Mistake("convT.h-times-stride", "用了 H·s 而不是 (H−1)·s", {"out": out + s}),
         ]
         parts = (Part("out", "输出边长 $H_{out}$", "int", out),)
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- MaxPool2d --------------------------------------------------------------------------------------
+
 
 @register
 class PoolOutputSize(Family):
@@ -289,6 +354,10 @@ class PoolOutputSize(Family):
         if p["kernel"] > p["size"] + 2 * p["padding"]:
             return "the kernel is larger than the padded input"
         return None
+
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        k, pad = c["kernel"], c["padding"]
+        return (pad <= torch.floor(k / 2)) & (k <= c["size"] + 2 * pad)
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         k, s, pad = p["kernel"], p["stride"], p["padding"]
@@ -315,10 +384,10 @@ class PoolOutputSize(Family):
             "1. 默认 `ceil_mode=False` 时输出边长是多少？\n"
             "2. `ceil_mode=True` 时输出边长是多少？"
         )
-        rule = (
-            f"检查最后一个窗口的起点：$({raw}-1)\\times{s}={(raw - 1) * s}"
-            + (f"\\ge H+p={h + pad}$，它完全落在右侧填充里，PyTorch 丢弃它，得 ${raw - 1}$。" if dropped
-               else f"< H+p={h + pad}$，窗口起点在输入（或左填充）内，保留，得 ${raw}$。")
+        rule = f"检查最后一个窗口的起点：$({raw}-1)\\times{s}={(raw - 1) * s}" + (
+            f"\\ge H+p={h + pad}$，它完全落在右侧填充里，PyTorch 丢弃它，得 ${raw - 1}$。"
+            if dropped
+            else f"< H+p={h + pad}$，窗口起点在输入（或左填充）内，保留，得 ${raw}$。"
         )
         solution = (
             "$$H_{floor}=\\left\\lfloor\\frac{H+2p-k}{s}\\right\\rfloor+1"
@@ -327,19 +396,26 @@ class PoolOutputSize(Family):
             f"=\\left\\lceil\\frac{{{span}}}{{{s}}}\\right\\rceil+1={raw}$$\n\n" + rule
         )
         mistakes = [
-            Mistake("pool.ceil-mode-no-last-window-rule",
-                    "ceil_mode 时没有丢弃起点落在右侧填充里的最后一个窗口", {"out_ceil": raw}),
+            Mistake(
+                "pool.ceil-mode-no-last-window-rule",
+                "ceil_mode 时没有丢弃起点落在右侧填充里的最后一个窗口",
+                {"out_ceil": raw},
+            ),
             Mistake("pool.floor-in-ceil-mode", "ceil_mode=True 仍然向下取整", {"out_ceil": a["out_floor"]}),
             Mistake("pool.ceil-in-floor-mode", "默认模式用了向上取整（默认向下取整）", {"out_floor": raw}),
-            Mistake("pool.forgot-double-padding", "padding 只加了一次（应为 2p）",
-                    {"out_floor": (h + pad - k) // s + 1}),
+            Mistake(
+                "pool.forgot-double-padding",
+                "padding 只加了一次（应为 2p）",
+                {"out_floor": (h + pad - k) // s + 1},
+            ),
         ]
         parts = (
             Part("out_floor", "`ceil_mode=False` 输出边长", "int", a["out_floor"]),
             Part("out_ceil", "`ceil_mode=True` 输出边长", "int", a["out_ceil"]),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- SPP --------------------------------------------------------------------------------------------
@@ -367,6 +443,9 @@ class SppBins(Family):
             return "the feature map is smaller than the finest pyramid level"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        return c["size"] >= _choice_table(SPP_LEVELS, c["levels"], lambda t: _levels(t)[0])
+
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         a, levels, ch = p["size"], _levels(p["levels"]), p["channels"]
         n = levels[0]
@@ -387,8 +466,12 @@ class SppBins(Family):
         sq = _choice_table(SPP_LEVELS, c["levels"], lambda t: sum(m * m for m in _levels(t)))
         ch = _choice_table(self.schema["channels"].choices, c["channels"])
         window, stride = torch.ceil(a / n), torch.floor(a / n)
-        return {"window": window, "stride": stride, "out": torch.floor((a - window) / stride) + 1,
-                "feat": ch * sq}
+        return {
+            "window": window,
+            "stride": stride,
+            "out": torch.floor((a - window) / stride) + 1,
+            "feat": ch * sq,
+        }
 
     def build(self, p: dict[str, Any]) -> Variant:
         a, levels, ch = p["size"], _levels(p["levels"]), p["channels"]
@@ -410,7 +493,8 @@ class SppBins(Family):
             f"\\left\\lfloor\\frac{{{a}}}{{{n}}}\\right\\rfloor={s}$$\n\n"
             f"$$H_{{out}}=\\left\\lfloor\\frac{{a-\\text{{win}}}}{{\\text{{str}}}}\\right\\rfloor+1="
             f"\\left\\lfloor\\frac{{{a}-{w}}}{{{s}}}\\right\\rfloor+1={out}$$"
-            + ("" if out == n else f"（不等于 ${n}$：这套窗口/步长并不总能恰好得到 $n\\times n$）") + "\n\n"
+            + ("" if out == n else f"（不等于 ${n}$：这套窗口/步长并不总能恰好得到 $n\\times n$）")
+            + "\n\n"
             f"$$D=C\\sum_i n_i^2={ch}\\times({'+'.join(f'{m}^2' for m in levels)})"
             f"={ch}\\times{sum(m * m for m in levels)}={feat}$$"
         )
@@ -419,8 +503,7 @@ class SppBins(Family):
             Mistake("spp.stride-ceil", "步长用了向上取整（应为 ⌊a/n⌋）", {"stride": -(-a // n)}),
             Mistake("spp.assumed-n-bins", "以为这样池化总能得到 n×n", {"out": n}),
             Mistake("spp.forgot-channels", "定长向量维数忘了乘通道数", {"feat": sum(m * m for m in levels)}),
-            Mistake("spp.levels-not-squared", "每级的 bin 数用了 n 而不是 n²",
-                    {"feat": ch * sum(levels)}),
+            Mistake("spp.levels-not-squared", "每级的 bin 数用了 n 而不是 n²", {"feat": ch * sum(levels)}),
         ]
         parts = (
             Part("window", f"${n}\\times{n}$ 级的窗口边长", "int", w),
@@ -428,11 +511,13 @@ class SppBins(Family):
             Part("out", "`MaxPool2d` 实际输出边长", "int", out),
             Part("feat", "拼接后的向量维数", "int", feat),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- receptive field --------------------------------------------------------------------------------
+
 
 def rf_by_gradient(layers: list[tuple[str, int, int, int]]) -> tuple[int, int]:
     """Receptive field and jump of a stack of layers, measured rather than computed.
@@ -464,8 +549,9 @@ def _rf_by_gradient(layers: list[tuple[str, int, int, int]]) -> tuple[int, int]:
         try:
             for kind, k, s, d in layers:
                 if kind == "conv":
-                    m: nn.Module = nn.Conv2d(1, 1, (k, 1), stride=(s, 1), dilation=(d, 1), bias=False,
-                                             dtype=torch.float64)
+                    m: nn.Module = nn.Conv2d(
+                        1, 1, (k, 1), stride=(s, 1), dilation=(d, 1), bias=False, dtype=torch.float64
+                    )
                     nn.init.ones_(m.weight)
                 else:
                     m = nn.AvgPool2d((k, 1), stride=(s, 1))
@@ -504,8 +590,13 @@ def _layers(p: dict[str, Any]) -> list[tuple[str, int, int, int]]:
     return out
 
 
-def _rf_textbook(layers: list[tuple[str, int, int, int]], *, dilation: bool = True,
-                 strides: bool = True, own_stride: bool = False) -> int:
+def _rf_textbook(
+    layers: list[tuple[str, int, int, int]],
+    *,
+    dilation: bool = True,
+    strides: bool = True,
+    own_stride: bool = False,
+) -> int:
     r, j = 1, 1
     for _, k, s, d in layers:
         eff = d * (k - 1) + 1 if dilation else k
@@ -529,6 +620,13 @@ class ReceptiveField(Family):
             if p[f"kind{i}"] == "pool" and p[f"k{i}"] < 2:
                 return f"layer {i}: a pooling window must be at least 2"
         return None
+
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        ok = torch.ones_like(c["n_layers"], dtype=torch.bool)
+        for i in range(1, MAX_LAYERS + 1):
+            bad = (c["n_layers"] >= i) & (c[f"kind{i}"] == 1) & (c[f"k{i}"] < 2)
+            ok = ok & ~bad
+        return ok
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         rf, jump = rf_by_gradient(_layers(p))
@@ -561,27 +659,42 @@ class ReceptiveField(Family):
             "1. 最后一层输出上的一个位置，在输入图像上的感受野边长是多少？\n"
             "2. 最后一层输出上相邻两个位置，对应到输入上相隔多少像素（累计步长）？"
         )
-        steps = ["$$r_0=1,\\quad j_0=1,\\qquad r_i=r_{i-1}+(k_{eff}-1)\\,j_{i-1},\\quad j_i=j_{i-1}s_i,"
-                 "\\quad k_{eff}=d(k-1)+1$$", ""]
+        steps = [
+            "$$r_0=1,\\quad j_0=1,\\qquad r_i=r_{i-1}+(k_{eff}-1)\\,j_{i-1},\\quad j_i=j_{i-1}s_i,"
+            "\\quad k_{eff}=d(k-1)+1$$",
+            "",
+        ]
         r, j = 1, 1
         for i, (_kind, k, s, d) in enumerate(layers, 1):
             eff = d * (k - 1) + 1
             nr, nj = r + (eff - 1) * j, j * s
-            steps.append(f"- 第 {i} 层：$k_{{eff}}={d}\\times({k}-1)+1={eff}$，"
-                         f"$r_{i}={r}+({eff}-1)\\times{j}={nr}$，$j_{i}={j}\\times{s}={nj}$")
+            steps.append(
+                f"- 第 {i} 层：$k_{{eff}}={d}\\times({k}-1)+1={eff}$，"
+                f"$r_{i}={r}+({eff}-1)\\times{j}={nr}$，$j_{i}={j}\\times{s}={nj}$"
+            )
             r, j = nr, nj
         steps.append(f"\n感受野 ${r}$，累计步长 ${j}$。")
         mistakes = [
-            Mistake("rf.ignored-dilation", "忽略了 dilation（有效核大小为 d(k−1)+1）",
-                    {"rf": _rf_textbook(layers, dilation=False)}),
-            Mistake("rf.ignored-strides", "没有乘前面各层的累计步长（直接把 k−1 相加）",
-                    {"rf": _rf_textbook(layers, strides=False)}),
-            Mistake("rf.included-own-stride", "把本层的 stride 也乘进去了（只乘前面各层的）",
-                    {"rf": _rf_textbook(layers, own_stride=True)}),
+            Mistake(
+                "rf.ignored-dilation",
+                "忽略了 dilation（有效核大小为 d(k−1)+1）",
+                {"rf": _rf_textbook(layers, dilation=False)},
+            ),
+            Mistake(
+                "rf.ignored-strides",
+                "没有乘前面各层的累计步长（直接把 k−1 相加）",
+                {"rf": _rf_textbook(layers, strides=False)},
+            ),
+            Mistake(
+                "rf.included-own-stride",
+                "把本层的 stride 也乘进去了（只乘前面各层的）",
+                {"rf": _rf_textbook(layers, own_stride=True)},
+            ),
         ]
         parts = (
             Part("rf", "感受野边长", "int", a["rf"]),
             Part("jump", "累计步长", "int", a["jump"]),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, "\n".join(steps),
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, "\n".join(steps), keep_distinct(parts, mistakes)
+        )

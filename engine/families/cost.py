@@ -44,7 +44,9 @@ def _run_flops(module: nn.Module, shape: tuple[int, ...]) -> tuple[tuple[int, ..
 
 def _bias_mistakes(bias: bool, right: int, cout: int) -> list[Mistake]:
     if bias:
-        return [Mistake("cost.bias-forgotten", "漏算了 bias（每个输出通道/神经元一个）", {"params": right - cout})]
+        return [
+            Mistake("cost.bias-forgotten", "漏算了 bias（每个输出通道/神经元一个）", {"params": right - cout})
+        ]
     return [Mistake("cost.bias-counted", "题目说明无 bias，却把 bias 算进去了", {"params": right + cout})]
 
 
@@ -53,6 +55,7 @@ def _bias_text(bias: bool) -> str:
 
 
 # -- standard conv ---------------------------------------------------------------------------------
+
 
 @register
 class ConvParams(Family):
@@ -78,20 +81,30 @@ class ConvParams(Family):
         cin, cout, k, bias = p["cin"], p["cout"], p["kernel"], p["bias"]
         n = self.solve(p)["params"]
         b = cout if bias else 0
-        prompt = (f"`nn.Conv2d(in_channels={cin}, out_channels={cout}, kernel_size={k}, bias={_bias_text(bias)})` "
-                  "一共有多少个可学习参数？")
+        prompt = (
+            f"`nn.Conv2d(in_channels={cin}, out_channels={cout}, kernel_size={k}, bias={_bias_text(bias)})` "
+            "一共有多少个可学习参数？"
+        )
         solution = (
             "$$N=k^2\\,C_{in}\\,C_{out}" + ("+C_{out}" if bias else "") + "$$\n\n"
-            f"$$={k}^2\\times{cin}\\times{cout}" + (f"+{cout}" if bias else "")
-            + f"={k * k * cin * cout}" + (f"+{cout}" if bias else "") + f"={n}$$"
+            f"$$={k}^2\\times{cin}\\times{cout}"
+            + (f"+{cout}" if bias else "")
+            + f"={k * k * cin * cout}"
+            + (f"+{cout}" if bias else "")
+            + f"={n}$$"
         )
         mistakes = _bias_mistakes(bias, n, cout) + [
-            Mistake("cost.forgot-input-channels", "每个卷积核漏乘了输入通道数 C_in", {"params": k * k * cout + b}),
-            Mistake("cost.kernel-not-squared", "卷积核面积写成了 k 而不是 k²", {"params": k * cin * cout + b}),
+            Mistake(
+                "cost.forgot-input-channels", "每个卷积核漏乘了输入通道数 C_in", {"params": k * k * cout + b}
+            ),
+            Mistake(
+                "cost.kernel-not-squared", "卷积核面积写成了 k 而不是 k²", {"params": k * cin * cout + b}
+            ),
         ]
         parts = (Part("params", "参数量", "int", n),)
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 @register
@@ -113,9 +126,19 @@ class ConvFlops(Family):
             return "the kernel is larger than the padded input"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        return c["kernel"] <= c["size"] + 2 * c["padding"]
+
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        conv = nn.Conv2d(p["cin"], p["cout"], p["kernel"], stride=p["stride"], padding=p["padding"],
-                         bias=False, device="meta")
+        conv = nn.Conv2d(
+            p["cin"],
+            p["cout"],
+            p["kernel"],
+            stride=p["stride"],
+            padding=p["padding"],
+            bias=False,
+            device="meta",
+        )
         shape, flops = _run_flops(conv, (1, p["cin"], p["size"], p["size"]))
         return {"out": shape[-1], "macs": float(flops // 2), "flops": float(flops)}
 
@@ -143,24 +166,39 @@ class ConvFlops(Family):
         wrong_in = float(h * h * cout * k * k * cin)
         wrong_k = float(o * o * cout * k * cin)
         mistakes = [
-            Mistake("cost.flops-vs-macs", "把 FLOPs 和 MACs 弄混了（1 MAC = 2 FLOPs）",
-                    {"macs": a["flops"], "flops": macs}),
-            Mistake("cost.forgot-input-channels", "每个输出元素的乘加次数漏乘了 C_in",
-                    {"macs": wrong_c, "flops": 2 * wrong_c}),
-            Mistake("cost.used-input-size", "用了输入尺寸而不是输出尺寸（忽略了 stride/padding）",
-                    {"macs": wrong_in, "flops": 2 * wrong_in}),
-            Mistake("cost.kernel-not-squared", "卷积核面积写成了 k 而不是 k²", {"macs": wrong_k, "flops": 2 * wrong_k}),
+            Mistake(
+                "cost.flops-vs-macs",
+                "把 FLOPs 和 MACs 弄混了（1 MAC = 2 FLOPs）",
+                {"macs": a["flops"], "flops": macs},
+            ),
+            Mistake(
+                "cost.forgot-input-channels",
+                "每个输出元素的乘加次数漏乘了 C_in",
+                {"macs": wrong_c, "flops": 2 * wrong_c},
+            ),
+            Mistake(
+                "cost.used-input-size",
+                "用了输入尺寸而不是输出尺寸（忽略了 stride/padding）",
+                {"macs": wrong_in, "flops": 2 * wrong_in},
+            ),
+            Mistake(
+                "cost.kernel-not-squared",
+                "卷积核面积写成了 k 而不是 k²",
+                {"macs": wrong_k, "flops": 2 * wrong_k},
+            ),
         ]
         parts = (
             Part("out", "输出边长", "int", o),
             Part("macs", "MACs", "real", macs),
             Part("flops", "FLOPs", "real", a["flops"]),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- depthwise separable ---------------------------------------------------------------------------
+
 
 @register
 class DepthwiseSeparableCost(Family):
@@ -183,15 +221,23 @@ class DepthwiseSeparableCost(Family):
         )
         _, f_std = _run_flops(std, (1, cin, h, h))
         _, f_dws = _run_flops(dws, (1, cin, h, h))
-        return {"params_std": _numel(std), "params_dws": _numel(dws), "macs_dws": float(f_dws // 2),
-                "ratio": f_dws / f_std}
+        return {
+            "params_std": _numel(std),
+            "params_dws": _numel(dws),
+            "macs_dws": float(f_dws // 2),
+            "ratio": f_dws / f_std,
+        }
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         k = _choice_table(self.schema["kernel"].choices, c["kernel"])
         cin, cout, h = c["cin"], c["cout"], c["size"]
         dws = k * k * cin + cin * cout
-        return {"params_std": k * k * cin * cout, "params_dws": dws, "macs_dws": h * h * dws,
-                "ratio": 1 / cout + 1 / (k * k)}
+        return {
+            "params_std": k * k * cin * cout,
+            "params_dws": dws,
+            "macs_dws": h * h * dws,
+            "ratio": 1 / cout + 1 / (k * k),
+        }
 
     def build(self, p: dict[str, Any]) -> Variant:
         h, cin, cout, k = p["size"], p["cin"], p["cout"], p["kernel"]
@@ -214,12 +260,20 @@ class DepthwiseSeparableCost(Family):
         full = k * k * cin * cin + cin * cout
         dw_only = k * k * cin
         mistakes = [
-            Mistake("cost.depthwise-groups-ignored", "depthwise 卷积没有按 groups=C_in 计算（当成了全连接通道）",
-                    {"params_dws": full, "macs_dws": float(h * h * full), "ratio": full / std}),
-            Mistake("cost.forgot-pointwise", "漏算了 1×1 pointwise 卷积",
-                    {"params_dws": dw_only, "macs_dws": float(h * h * dw_only), "ratio": dw_only / std}),
+            Mistake(
+                "cost.depthwise-groups-ignored",
+                "depthwise 卷积没有按 groups=C_in 计算（当成了全连接通道）",
+                {"params_dws": full, "macs_dws": float(h * h * full), "ratio": full / std},
+            ),
+            Mistake(
+                "cost.forgot-pointwise",
+                "漏算了 1×1 pointwise 卷积",
+                {"params_dws": dw_only, "macs_dws": float(h * h * dw_only), "ratio": dw_only / std},
+            ),
             Mistake("cost.ratio-inverted", "比值算反了（标准 / 深度可分离）", {"ratio": std / dws}),
-            Mistake("cost.flops-vs-macs", "把 FLOPs 当成了 MACs（多乘了 2）", {"macs_dws": 2 * a["macs_dws"]}),
+            Mistake(
+                "cost.flops-vs-macs", "把 FLOPs 当成了 MACs（多乘了 2）", {"macs_dws": 2 * a["macs_dws"]}
+            ),
         ]
         parts = (
             Part("params_std", "标准卷积参数量", "int", std),
@@ -227,8 +281,9 @@ class DepthwiseSeparableCost(Family):
             Part("macs_dws", "深度可分离卷积 MACs", "real", a["macs_dws"]),
             Part("ratio", "计算量之比", "real", a["ratio"], ratio=True),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- grouped conv ----------------------------------------------------------------------------------
@@ -254,9 +309,17 @@ class GroupedConvCost(Family):
             return "groups must divide both in_channels and out_channels"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        g = _choice_table(self.schema["groups"].choices, c["groups"])
+        return (torch.remainder(_choice_table(CHANNELS, c["cin"]), g) == 0) & (
+            torch.remainder(_choice_table(CHANNELS, c["cout"]), g) == 0
+        )
+
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         k = p["kernel"]
-        conv = nn.Conv2d(p["cin"], p["cout"], k, padding=k // 2, groups=p["groups"], bias=False, device="meta")
+        conv = nn.Conv2d(
+            p["cin"], p["cout"], k, padding=k // 2, groups=p["groups"], bias=False, device="meta"
+        )
         _, flops = _run_flops(conv, (1, p["cin"], p["size"], p["size"]))
         return {"params": _numel(conv), "macs": float(flops // 2)}
 
@@ -286,16 +349,26 @@ class GroupedConvCost(Family):
         full = k * k * cin * cout
         one = k * k * (cin // g) * (cout // g)
         mistakes = [
-            Mistake("cost.groups-ignored", "忽略了 groups（按普通卷积计算）", {"params": full, "macs": float(h * h * full)}),
-            Mistake("cost.groups-one-group-only", "只算了一组（漏乘组数 g）", {"params": one, "macs": float(h * h * one)}),
+            Mistake(
+                "cost.groups-ignored",
+                "忽略了 groups（按普通卷积计算）",
+                {"params": full, "macs": float(h * h * full)},
+            ),
+            Mistake(
+                "cost.groups-one-group-only",
+                "只算了一组（漏乘组数 g）",
+                {"params": one, "macs": float(h * h * one)},
+            ),
             Mistake("cost.flops-vs-macs", "把 FLOPs 当成了 MACs（多乘了 2）", {"macs": 2 * macs}),
         ]
         parts = (Part("params", "参数量", "int", n), Part("macs", "MACs", "real", macs))
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- bottleneck ------------------------------------------------------------------------------------
+
 
 @register
 class BottleneckCost(Family):
@@ -344,10 +417,16 @@ class BottleneckCost(Family):
         no_expand = c * m + 9 * m * m
         k3b, k3p = c * m + 3 * m * m + m * c, 3 * c * c
         mistakes = [
-            Mistake("cost.bottleneck-forgot-expand", "漏算了最后把通道升回去的 1×1 卷积",
-                    {"params_bottleneck": no_expand, "ratio": no_expand / npl}),
-            Mistake("cost.kernel-not-squared", "3×3 卷积核面积写成了 3 而不是 9",
-                    {"params_bottleneck": k3b, "params_plain": k3p, "ratio": k3b / k3p}),
+            Mistake(
+                "cost.bottleneck-forgot-expand",
+                "漏算了最后把通道升回去的 1×1 卷积",
+                {"params_bottleneck": no_expand, "ratio": no_expand / npl},
+            ),
+            Mistake(
+                "cost.kernel-not-squared",
+                "3×3 卷积核面积写成了 3 而不是 9",
+                {"params_bottleneck": k3b, "params_plain": k3p, "ratio": k3b / k3p},
+            ),
             Mistake("cost.ratio-inverted", "比值算反了（普通 / 瓶颈）", {"ratio": npl / nb}),
         ]
         parts = (
@@ -355,11 +434,13 @@ class BottleneckCost(Family):
             Part("params_plain", "普通 3×3 卷积参数量", "int", npl),
             Part("ratio", "参数量之比", "real", a["ratio"], ratio=True),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- fully connected -------------------------------------------------------------------------------
+
 
 @register
 class FcParamsFlops(Family):
@@ -383,7 +464,10 @@ class FcParamsFlops(Family):
     def closed_form(self, cl: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         n_in = cl["channels"] * cl["spatial"] ** 2
         has_bias = (cl["bias"] == 0).to(torch.float64)
-        return {"params": n_in * cl["out"] + has_bias * cl["out"], "flops": 2 * cl["batch"] * n_in * cl["out"]}
+        return {
+            "params": n_in * cl["out"] + has_bias * cl["out"],
+            "flops": 2 * cl["batch"] * n_in * cl["out"],
+        }
 
     def build(self, p: dict[str, Any]) -> Variant:
         c, s, o, bsz, bias = p["channels"], p["spatial"], p["out"], p["batch"], p["bias"]
@@ -398,19 +482,26 @@ class FcParamsFlops(Family):
         )
         solution = (
             f"$$n_{{in}}={c}\\times{s}\\times{s}={n_in}$$\n\n"
-            f"$$N=n_{{in}}\\,n_{{out}}" + ("+n_{out}" if bias else "") + f"={n_in}\\times{o}"
-            + (f"+{o}" if bias else "") + f"={n}$$\n\n"
+            f"$$N=n_{{in}}\\,n_{{out}}"
+            + ("+n_{out}" if bias else "")
+            + f"={n_in}\\times{o}"
+            + (f"+{o}" if bias else "")
+            + f"={n}$$\n\n"
             f"$$\\text{{FLOPs}}=2\\,B\\,n_{{in}}\\,n_{{out}}=2\\times{bsz}\\times{n_in}\\times{o}={fmt(flops)}$$"
         )
         mistakes = _bias_mistakes(bias, n, o) + [
             Mistake("cost.flops-vs-macs", "把 MACs 当成了 FLOPs（少乘了 2）", {"flops": flops / 2}),
             Mistake("cost.forgot-batch", "只算了一个样本（漏乘 batch）", {"flops": flops / bsz}),
-            Mistake("cost.fc-forgot-spatial", "输入维数只算了通道数（忘了展平 H×W）",
-                    {"params": c * o + b, "flops": float(2 * bsz * c * o)}),
+            Mistake(
+                "cost.fc-forgot-spatial",
+                "输入维数只算了通道数（忘了展平 H×W）",
+                {"params": c * o + b, "flops": float(2 * bsz * c * o)},
+            ),
         ]
         parts = (Part("params", "参数量", "int", n), Part("flops", "FLOPs", "real", flops))
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- memory ----------------------------------------------------------------------------------------
@@ -455,21 +546,30 @@ class ParamMemory(Family):
             f"$$\\text{{MB}}=\\frac{{{nbytes}}}{{1024\\times1024}}={fmt(mib)}$$"
         )
         mistakes = [
-            Mistake("cost.mb-1000-vs-1024", "MB 按 10^6 字节换算了（本题 1 MB = 2^20 字节）",
-                    {"mib": nbytes / 1e6}),
-            Mistake("cost.bits-vs-bytes", "把位数（bit）当成了字节数", {"bytes": n * bits, "mib": n * bits / MIB}),
-            Mistake("cost.assumed-fp32", "默认每个参数 4 字节（没看 dtype）", {"bytes": 4 * n, "mib": 4 * n / MIB}),
+            Mistake(
+                "cost.mb-1000-vs-1024",
+                "MB 按 10^6 字节换算了（本题 1 MB = 2^20 字节）",
+                {"mib": nbytes / 1e6},
+            ),
+            Mistake(
+                "cost.bits-vs-bytes", "把位数（bit）当成了字节数", {"bytes": n * bits, "mib": n * bits / MIB}
+            ),
+            Mistake(
+                "cost.assumed-fp32", "默认每个参数 4 字节（没看 dtype）", {"bytes": 4 * n, "mib": 4 * n / MIB}
+            ),
             Mistake("cost.divided-by-1024-once", "只除了一次 1024（得到的是 KB）", {"mib": nbytes / 1024}),
         ]
         parts = (
             Part("bytes", "字节数", "int", nbytes),
             Part("mib", "MB（MiB）", "real", mib, unit="MB"),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- stacked 3x3 -----------------------------------------------------------------------------------
+
 
 @register
 class StackedSmallKernels(Family):
@@ -510,15 +610,22 @@ class StackedSmallKernels(Family):
         mistakes = [
             Mistake("rf.sum-of-kernels", "把各层核大小直接相加（应为 1+Σ(k−1)）", {"rf": 3 * n}),
             Mistake("cost.stack-counted-one-layer", "只算了一层 3×3 的参数", {"params_stack": 9 * c * c}),
-            Mistake("cost.forgot-input-channels", "卷积核漏乘了输入通道数",
-                    {"params_stack": 9 * n * c, "params_big": rf * rf * c}),
-            Mistake("cost.kernel-not-squared", "卷积核面积写成了 k 而不是 k²",
-                    {"params_stack": 3 * n * c * c, "params_big": rf * c * c}),
+            Mistake(
+                "cost.forgot-input-channels",
+                "卷积核漏乘了输入通道数",
+                {"params_stack": 9 * n * c, "params_big": rf * rf * c},
+            ),
+            Mistake(
+                "cost.kernel-not-squared",
+                "卷积核面积写成了 k 而不是 k²",
+                {"params_stack": 3 * n * c * c, "params_big": rf * c * c},
+            ),
         ]
         parts = (
             Part("rf", "感受野边长 K", "int", rf),
             Part("params_stack", "堆叠的参数量", "int", ns),
             Part("params_big", "大卷积核的参数量", "int", nb),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )

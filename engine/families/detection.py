@@ -2,24 +2,38 @@
 
 torch has no IoU or NMS op (torchvision is not a dependency), so ``solve`` is a slow plain-Python
 reference; the closed forms are vectorised torch code. Box data is derived from a ``data_seed``
-parameter with :class:`random.Random`, so the prompt shows exactly the numbers used and
-``instantiate(params)`` rebuilds them.
+parameter with integer hash arithmetic (:func:`engine.families._support.draw_int`) that runs the same
+on Python ints (``build``/``solve``) and on int64 tensors (``closed_form``, a whole column at once), so
+the prompt shows exactly the numbers used and ``instantiate(params)`` rebuilds them.
 """
 
 from __future__ import annotations
 
-import math
-import random
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import clean_mistakes
+from engine.device import get_device
+from engine.families._support import _mix, clean_mistakes, draw_int
 
 __all__ = ["Iou", "Nms", "YoloConfidence", "YoloTarget", "iou_boxes", "iou_xyxy", "nms_data", "nms_reference"]
 
 Box = tuple[float, float, float, float]
+T = TypeVar("T", int, torch.Tensor)
+_M31 = 0x7FFFFFFF
+
+
+def _bits(seed: T, i: T | int, salt: int) -> T:
+    """31 hashed bits from ``(seed, i, salt)``: Python ints or int64 tensors, the same arithmetic."""
+    return draw_int(seed, i, salt, 0, _M31)
+
+
+def _at_least(x: T, floor: T) -> T:
+    """``max(x, floor)`` for ints or tensors."""
+    if isinstance(x, torch.Tensor):
+        return torch.maximum(x, floor) if isinstance(floor, torch.Tensor) else x.clamp(min=floor)
+    return max(x, floor)
 
 
 def iou_xyxy(a: Box, b: Box, plus_one: float = 0.0) -> tuple[float, float, float]:
@@ -39,25 +53,36 @@ def iou_xyxy(a: Box, b: Box, plus_one: float = 0.0) -> tuple[float, float, float
 # -- IoU -------------------------------------------------------------------------------------------
 
 
+def _iou_units(seed: T, scale: T) -> tuple[T, ...]:
+    """The two boxes of an IoU exercise as integers in units of ``1/scale``: ``(cx, cy, w, h)`` twice,
+    with ``cx, cy`` the centre. Box B is A's size times 0.6-1.5, its centre moved by up to 0.6 of the
+    two half-widths, now and then (1 in 10) up to 1.3 so that the boxes may not meet."""
+
+    def uniform(i: int, lo: T | int, hi: T | int) -> T:
+        return lo + _bits(seed, i, 80) % (hi - lo + 1)
+
+    w1, h1 = uniform(0, 10 * scale, 60 * scale), uniform(1, 10 * scale, 60 * scale)
+    cx1, cy1 = uniform(2, scale, 25 * scale) + w1 // 2, uniform(3, scale, 25 * scale) + h1 // 2
+    w2, h2 = w1 * uniform(4, 60, 150) // 100, h1 * uniform(5, 60, 150) // 100
+    reach = 60 + 70 * (uniform(6, 0, 9) == 0)  # percent of the half-widths' sum
+    dx = (w1 + w2) * (uniform(7, 0, 2000) - 1000) * reach // 200_000
+    dy = (h1 + h2) * (uniform(8, 0, 2000) - 1000) * reach // 200_000
+    cx2 = _at_least(cx1 + dx, w2 // 2 + scale)
+    cy2 = _at_least(cy1 + dy, h2 // 2 + scale)
+    return cx1, cy1, w1, h1, cx2, cy2, w2, h2
+
+
 def iou_boxes(box_fmt: str, decimals: int, seed: int) -> tuple[Box, Box]:
-    """The two boxes of an IoU exercise, as shown (xyxy corners, or xywh with (x, y) the centre)."""
-    rng = random.Random(f"iou:{seed}")
-
-    def q(x: float) -> float:
-        return float(round(x, decimals))
-
-    w1, h1 = rng.uniform(10, 60), rng.uniform(10, 60)
-    cx1, cy1 = rng.uniform(1, 25) + w1 / 2, rng.uniform(1, 25) + h1 / 2
-    w2, h2 = w1 * rng.uniform(0.6, 1.5), h1 * rng.uniform(0.6, 1.5)
-    reach = 1.3 if rng.random() < 0.1 else 0.6  # now and then two boxes that do not meet
-    cx2 = max(cx1 + rng.uniform(-reach, reach) * (w1 + w2) / 2, w2 / 2 + 1)
-    cy2 = max(cy1 + rng.uniform(-reach, reach) * (h1 + h2) / 2, h2 / 2 + 1)
+    """The two boxes of an IoU exercise, as shown (xyxy corners, or xywh with (x, y) the centre), on a
+    grid of ``10**-decimals``."""
+    scale = 10**decimals
+    cx1, cy1, w1, h1, cx2, cy2, w2, h2 = _iou_units(seed, scale)
     if box_fmt == "xywh":
-        return (q(cx1), q(cy1), q(w1), q(h1)), (q(cx2), q(cy2), q(w2), q(h2))
-    return (
-        (q(cx1 - w1 / 2), q(cy1 - h1 / 2), q(cx1 + w1 / 2), q(cy1 + h1 / 2)),
-        (q(cx2 - w2 / 2), q(cy2 - h2 / 2), q(cx2 + w2 / 2), q(cy2 + h2 / 2)),
-    )
+        a, b = (cx1, cy1, w1, h1), (cx2, cy2, w2, h2)
+    else:
+        x1, y1, x2, y2 = cx1 - w1 // 2, cy1 - h1 // 2, cx2 - w2 // 2, cy2 - h2 // 2
+        a, b = (x1, y1, x1 + w1, y1 + h1), (x2, y2, x2 + w2, y2 + h2)
+    return tuple(v / scale for v in a), tuple(v / scale for v in b)  # type: ignore[return-value]
 
 
 def _corners(box: Box, box_fmt: str) -> Box:
@@ -75,6 +100,7 @@ def _box_text(box: Box) -> str:
 class Iou(Family):
     id = "iou"
     title = "两个框的 IoU"
+    version = 2  # v2: boxes from integer hashing of data_seed (v1 used random.Random)
     topics = ("003-0177", "001-1615")
     schema = {
         "box_format": Param("choice", choices=("xyxy", "xywh")),
@@ -99,22 +125,20 @@ class Iou(Family):
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         fmts = self.schema["box_format"].choices
         decs = self.schema["decimals"].choices
-        rows = [
-            iou_boxes(fmts[f], decs[d], int(s))
-            for f, d, s in zip(
-                c["box_format"].tolist(), c["decimals"].tolist(), c["data_seed"].tolist(), strict=False
-            )
-        ]
         dev = c["data_seed"].device
-        a = torch.tensor([r[0] for r in rows], dtype=torch.float64, device=dev)
-        b = torch.tensor([r[1] for r in rows], dtype=torch.float64, device=dev)
+        seed = c["data_seed"].to(torch.int64)
+        scale = torch.tensor([10**d for d in decs], dtype=torch.int64, device=dev)[c["decimals"]]
+        units = torch.stack(_iou_units(seed, scale), dim=1)  # (B, 8): cx, cy, w, h of A then B
         centre = (c["box_format"] == fmts.index("xywh"))[:, None]
 
         def xyxy(t: torch.Tensor) -> torch.Tensor:
-            half = t[:, 2:] / 2
-            return torch.where(centre, torch.cat([t[:, :2] - half, t[:, :2] + half], dim=1), t)
+            corner = t[:, :2] - t[:, 2:] // 2
+            shown = torch.where(centre, t, torch.cat([corner, corner + t[:, 2:]], dim=1))
+            shown = shown.to(torch.float64) / scale[:, None].to(torch.float64)  # the numbers in the prompt
+            half = shown[:, 2:] / 2
+            return torch.where(centre, torch.cat([shown[:, :2] - half, shown[:, :2] + half], dim=1), shown)
 
-        a, b = xyxy(a), xyxy(b)
+        a, b = xyxy(units[:, :4]), xyxy(units[:, 4:])
         lt = torch.maximum(a[:, :2], b[:, :2])
         rb = torch.minimum(a[:, 2:], b[:, 2:])
         inter = (rb - lt).clamp(min=0).prod(dim=1)
@@ -203,35 +227,117 @@ MAX_BOXES = 8
 _EXACT = {0.3: (13, 7), 0.4: (7, 3), 0.5: (3, 1), 0.6: (4, 1), 0.7: (17, 3)}
 
 
+def _slot_bits(row: T, j: T | int, salt: int) -> T:
+    """31 hashed bits for slot ``j`` of a row whose own hash is ``row`` (one mixing round per slot)."""
+    return _mix(row ^ (((j + 1) * 0x9E3779B1 + salt * 0x85EBCA6B) & _M31))
+
+
+def _scaled(bits: T, shift: int, width: int, span: T | int) -> T:
+    """The ``width``-bit field of ``bits`` at ``shift``, scaled to ``[0, span)`` (multiply and shift: no
+    division, so it is cheap on int64 tensors)."""
+    return (((bits >> shift) & ((1 << width) - 1)) * span) >> width
+
+
+def _nms_slot_boxes(
+    row: T,
+    j: T | int,
+    n: T | int,
+    wr: T | int,
+    sr: T | int,
+    ncent: T | int,
+    centres: list[tuple[int, int]] | tuple[torch.Tensor, torch.Tensor],
+) -> tuple[T, T, T, T]:
+    """Box ``j`` before shuffling, as integer ``(x, y, w, h)`` inside [0, 100]. Slots ``2g, 2g+1`` hold,
+    35% of the time, two equal boxes shifted sideways with IoU exactly the threshold (``wr, sr``: width
+    and shift ratios); other slots hold a box jittered around one of the ``ncent`` object centres
+    (``centres``: a list of int pairs, or a pair of ``(B, 3)`` tensors)."""
+    r = _slot_bits(row, j, 1)
+    pick = _scaled(r, 0, 6, ncent)
+    w = 16 + _scaled(r, 6, 6, 25)
+    h = 16 + _scaled(r, 12, 6, 25)
+    dx = _scaled(r, 18, 6, 17) - 8
+    dy = _scaled(r, 24, 6, 17) - 8
+    if isinstance(pick, torch.Tensor):
+        cx, cy = (t.gather(1, pick) for t in centres)  # type: ignore[union-attr]
+        x = (cx - w // 2 + dx).clamp(min=0).minimum(100 - w)
+        y = (cy - h // 2 + dy).clamp(min=0).minimum(100 - h)
+    else:
+        cx, cy = centres[pick]  # type: ignore[index]
+        x = min(max(cx - w // 2 + dx, 0), 100 - w)
+        y = min(max(cy - h // 2 + dy, 0), 100 - h)
+    # the pair in slots 2g, 2g+1 (when both are present)
+    q = _slot_bits(row, j // 2, 2)
+    paired = (_scaled(q, 0, 7, 100) < 35) & (j // 2 * 2 + 1 < n)
+    k = 1 + _scaled(q, 7, 5, 40 // wr)
+    pw, ps = wr * k, sr * k
+    ph = 10 + _scaled(q, 12, 6, 31)
+    px = _scaled(q, 18, 7, 101 - pw - ps) + ps * (j % 2)
+    py = _scaled(q, 25, 6, 101 - ph)
+    if isinstance(paired, torch.Tensor):
+        return (
+            torch.where(paired, px, x),
+            torch.where(paired, py, y),
+            torch.where(paired, pw, w),
+            torch.where(paired, ph, h),
+        )
+    return (px, py, pw, ph) if paired else (x, y, w, h)
+
+
+def _nms_position_draw(row: T, i: T | int) -> tuple[T, T, T, T]:
+    """Shown position ``i``'s draws: ``(shuffle key, own score in hundredths, tie?, earlier position)``.
+    A tie (7 in 32, never at position 0) copies the own score of an earlier position."""
+    z = _slot_bits(row, i, 3)
+    key = z & 4095
+    base = 10 + _scaled(z, 12, 8, 90)
+    tie = (_scaled(z, 20, 5, 5) == 0) & (i > 0)
+    src = _scaled(z, 25, 6, i)
+    return key, base, tie, src
+
+
+def _nms_row(seed: T) -> tuple[T, T, list[tuple[T, T]]]:
+    """A row's own hash, its number of object centres (1-3) and the three centres."""
+    row = _bits(seed, 0, 90)
+    ncent = 1 + _bits(seed, 1, 90) % 3
+    centres = []
+    for c in range(3):
+        r = _bits(seed, c + 2, 90)
+        centres.append((30 + r % 41, 30 + r // 41 % 41))
+    return row, ncent, centres
+
+
 def nms_data(n: int, thr: float, seed: int) -> tuple[list[Box], list[float]]:
     """``n`` integer boxes (xyxy) clustered around 1-3 objects, and their scores (2 decimals, ties
     possible). Some pairs overlap with IoU exactly equal to ``thr``."""
-    rng = random.Random(f"nms:{n}:{thr}:{seed}")
-    centres = [(rng.randint(30, 70), rng.randint(30, 70)) for _ in range(rng.randint(1, 3))]
-    boxes: list[Box] = []
-    while len(boxes) < n:
-        if len(boxes) <= n - 2 and rng.random() < 0.35:
-            wr, sr = _EXACT[thr]
-            k = rng.randint(1, max(1, 40 // wr))
-            w, s, h = wr * k, sr * k, rng.randint(10, 40)
-            x, y = rng.randint(0, 100 - w - s), rng.randint(0, 100 - h)
-            pair = [(x, y, x + w, y + h), (x + s, y, x + s + w, y + h)]
-            rng.shuffle(pair)
-            boxes += pair
-        else:
-            cx, cy = rng.choice(centres)
-            w, h = rng.randint(16, 40), rng.randint(16, 40)
-            x = min(max(cx - w // 2 + rng.randint(-8, 8), 0), 100 - w)
-            y = min(max(cy - h // 2 + rng.randint(-8, 8), 0), 100 - h)
-            boxes.append((x, y, x + w, y + h))
-    boxes = [tuple(float(v) for v in b) for b in boxes]  # type: ignore[misc]
-    rng.shuffle(boxes)
-    scores: list[float] = []
-    for _ in range(n):
-        if scores and rng.random() < 0.2:
-            scores.append(rng.choice(scores))
-        else:
-            scores.append(rng.randint(10, 99) / 100)
+    wr, sr = _EXACT[thr]
+    row, ncent, centres = _nms_row(seed)
+    slots = []
+    for j in range(n):
+        x, y, w, h = _nms_slot_boxes(row, j, n, wr, sr, ncent, centres)
+        slots.append((float(x), float(y), float(x + w), float(y + h)))
+    draws = [_nms_position_draw(row, i) for i in range(n)]
+    order = sorted(range(n), key=lambda j: (draws[j][0], j))  # a shuffle
+    boxes = [slots[j] for j in order]
+    scores = [(draws[src][1] if tie else base) / 100 for _, base, tie, src in draws]
+    return boxes, scores
+
+
+def _nms_columns(
+    n: torch.Tensor, thr_index: torch.Tensor, seed: torch.Tensor, thr_choices: tuple[float, ...]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Column form of :func:`nms_data`, as integers: boxes ``(4, B, MAX_BOXES)`` (x1, y1, x2, y2 planes) and
+    scores in hundredths ``(B, MAX_BOXES)``, ``-1`` past each row's ``n``."""
+    dev = seed.device
+    pair = torch.tensor([_EXACT[t] for t in thr_choices], dtype=torch.int64, device=dev)[thr_index]
+    row, ncent, centres = _nms_row(seed)
+    r, nn_ = row[:, None], n[:, None]
+    cxy = (torch.stack([c[0] for c in centres], 1), torch.stack([c[1] for c in centres], 1))
+    j = torch.arange(MAX_BOXES, device=dev)[None, :]
+    x, y, w, h = _nms_slot_boxes(r, j, nn_, pair[:, :1], pair[:, 1:], ncent[:, None], cxy)
+    key, base, tie, src = _nms_position_draw(r, j)
+    present = j < nn_
+    shuffle = torch.sort(torch.where(present, key, 1 << 20), dim=1, stable=True).indices
+    boxes = torch.stack([x, y, x + w, y + h]).gather(2, shuffle[None].expand(4, -1, -1))
+    scores = torch.where(present, torch.where(tie, base.gather(1, src), base), -1)
     return boxes, scores
 
 
@@ -266,6 +372,7 @@ def nms_reference(
 class Nms(Family):
     id = "nms"
     title = "非极大值抑制（NMS）保留的框"
+    version = 2  # v2: boxes and scores from integer hashing of data_seed (v1 used random.Random)
     topics = ("001-1657",)
     schema = {
         "n": Param("int", 4, MAX_BOXES),
@@ -280,41 +387,32 @@ class Nms(Family):
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         thr_choices = self.schema["threshold"].choices
         dev = c["n"].device
-        rows = [
-            nms_data(int(n), thr_choices[t], int(s))
-            for n, t, s in zip(
-                c["n"].tolist(), c["threshold"].tolist(), c["data_seed"].tolist(), strict=False
-            )
-        ]
-        size = len(rows)
-        boxes = torch.zeros(size, MAX_BOXES, 4, dtype=torch.float64)
-        scores = torch.full((size, MAX_BOXES), -math.inf, dtype=torch.float64)
-        for r, (bx, sc) in enumerate(rows):
-            boxes[r, : len(bx)] = torch.tensor(bx, dtype=torch.float64)
-            scores[r, : len(sc)] = torch.tensor(sc, dtype=torch.float64)
-        boxes, scores = boxes.to(dev), scores.to(dev)
-        valid = torch.isfinite(scores)
-        thr = torch.tensor(thr_choices, dtype=torch.float64, device=dev)[c["threshold"]]
-        # pairwise IoU (B, N, N)
-        lt = torch.maximum(boxes[:, :, None, :2], boxes[:, None, :, :2])
-        rb = torch.minimum(boxes[:, :, None, 2:], boxes[:, None, :, 2:])
-        inter = (rb - lt).clamp(min=0).prod(dim=-1)
-        area = (boxes[:, :, 2:] - boxes[:, :, :2]).prod(dim=-1)
-        union = area[:, :, None] + area[:, None, :] - inter
-        iou = torch.where(union > 0, inter / union.clamp(min=1e-300), torch.zeros_like(inter))
+        boxes, scores = _nms_columns(
+            c["n"].to(torch.int64), c["threshold"], c["data_seed"].to(torch.int64), thr_choices
+        )
         order = torch.sort(-scores, dim=1, stable=True).indices  # ties: lower index first; padding last
-        rows_idx = torch.arange(size, device=dev)
-        suppressed = ~valid
-        keep = torch.full((size, MAX_BOXES), -1, dtype=torch.int64, device=dev)
-        count = torch.zeros(size, dtype=torch.int64, device=dev)
-        for r in range(MAX_BOXES):
-            i = order[:, r]
-            alive = ~suppressed[rows_idx, i]
-            slot = torch.where(alive, count, torch.full_like(count, MAX_BOXES - 1))
-            keep[rows_idx, slot] = torch.where(alive, i, keep[rows_idx, slot])
-            count = count + alive.long()
-            suppressed = suppressed | (alive[:, None] & (iou[rows_idx, i] > thr[:, None]))
-        return {"keep": keep}
+        valid = scores.gather(1, order) >= 0
+        # coordinates in visiting order; integers below 2**24, so float32 arithmetic is exact
+        x1, y1, x2, y2 = boxes.gather(2, order[None].expand(4, -1, -1)).to(torch.float32)
+        area = (x2 - x1) * (y2 - y1)
+        inter = (
+            torch.minimum(x2[:, :, None], x2[:, None, :]) - torch.maximum(x1[:, :, None], x1[:, None, :])
+        ).clamp_(min=0)
+        inter *= (
+            torch.minimum(y2[:, :, None], y2[:, None, :]) - torch.maximum(y1[:, :, None], y1[:, None, :])
+        ).clamp_(min=0)
+        union = (area[:, :, None] + area[:, None, :]).sub_(inter)
+        # IoU > thr with thr = tenths/10, compared exactly: 10·inter > tenths·union
+        tenths = torch.tensor([round(t * 10) for t in thr_choices], dtype=torch.float32, device=dev)[
+            c["threshold"]
+        ]
+        over = inter.mul_(10) > union.mul_(tenths[:, None, None])
+        kept = torch.zeros_like(valid)
+        for r in range(MAX_BOXES):  # greedy: a box survives unless a kept higher-ranked box overlaps it
+            kept[:, r] = valid[:, r] & ~(kept[:, :r] & over[:, r, :r]).any(dim=1)
+        rank = torch.arange(MAX_BOXES, device=dev)[None, :]
+        first = torch.sort(torch.where(kept, rank, rank + MAX_BOXES), dim=1).indices  # kept ranks, in order
+        return {"keep": torch.where(kept.gather(1, first), order.gather(1, first), -1)}
 
     def build(self, p: dict[str, Any]) -> Variant:
         thr = p["threshold"]
@@ -401,6 +499,42 @@ class YoloTarget(Family):
         if p["x1"] + p["bw"] > p["width"] or p["y1"] + p["bh"] > p["height"]:
             return "the box leaves the image"
         return None
+
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        dev = c["width"].device
+        W = torch.tensor(self.schema["width"].choices, dtype=torch.float64, device=dev)[c["width"]]
+        H = torch.tensor(self.schema["height"].choices, dtype=torch.float64, device=dev)[c["height"]]
+        return (c["x1"] + c["bw"] <= W) & (c["y1"] + c["bh"] <= H)
+
+    def _inside(
+        self, extent: str, start: str, length: str, n: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(extent index, start, length)`` uniform over the triples with ``start + length <= extent``:
+        an (extent, length) pair with probability proportional to its number of valid starts, then a
+        start uniform among them."""
+        ext = torch.tensor(self.schema[extent].choices, dtype=torch.float64)
+        lo, hi = int(self.schema[length].low), int(self.schema[length].high)
+        top = float(self.schema[start].high)
+        lengths = torch.arange(lo, hi + 1, dtype=torch.float64)
+        starts = (torch.minimum(ext[:, None] - lengths[None, :], torch.tensor(top)) + 1).clamp(min=0)
+        pick = torch.multinomial(starts.flatten(), n, replacement=True, generator=generator)
+        e, b = pick // len(lengths), lengths[pick % len(lengths)]
+        count = starts.flatten()[pick]
+        x = torch.floor(torch.rand(n, generator=generator, dtype=torch.float64) * count).clamp(max=count - 1)
+        return e, x, b
+
+    def sample_columns(
+        self, n: int, *, generator: torch.Generator, device: torch.device | None = None
+    ) -> dict[str, torch.Tensor]:
+        """The distribution of :meth:`sample` conditioned on the box lying inside the image, drawn directly
+        instead of by rejection (which keeps about a quarter of the draws)."""
+        cols: dict[str, torch.Tensor] = {}
+        cols["width"], cols["x1"], cols["bw"] = self._inside("width", "x1", "bw", n, generator)
+        cols["height"], cols["y1"], cols["bh"] = self._inside("height", "y1", "bh", n, generator)
+        for name in ("S", "B", "C"):
+            cols[name] = torch.randint(0, len(self.schema[name].choices), (n,), generator=generator)
+        device = device or get_device()
+        return {k: cols[k].to(device) for k in self.schema}
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         from fractions import Fraction

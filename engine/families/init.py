@@ -4,6 +4,7 @@ dropout."""
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Any
 
 import torch
@@ -84,7 +85,9 @@ class InitBounds(Family):
         fan = torch.where(c["mode"] == 0, fan_in, fan_out)
         value = torch.where(
             xavier,
-            torch.where(uniform, gain * torch.sqrt(6 / (fan_in + fan_out)), gain * torch.sqrt(2 / (fan_in + fan_out))),
+            torch.where(
+                uniform, gain * torch.sqrt(6 / (fan_in + fan_out)), gain * torch.sqrt(2 / (fan_in + fan_out))
+            ),
             torch.where(uniform, gain * torch.sqrt(3 / fan), gain / torch.sqrt(fan)),
         )
         return {"fan_in": fan_in, "fan_out": fan_out, "value": value}
@@ -106,53 +109,79 @@ class InitBounds(Family):
         else:
             call = f"`nn.init.{scheme}_(w, mode='{mode}', nonlinearity='{nl}')`"
         what = "均匀分布 $U(-a, a)$ 的边界 $a$" if uniform else "正态分布的标准差 $\\sigma$"
-        prompt = (f"对 {layer}调用 {call}。\n\n"
-                  f"求 PyTorch 算出的 fan_in、fan_out，以及{what}。")
+        prompt = f"对 {layer}调用 {call}。\n\n求 PyTorch 算出的 fan_in、fan_out，以及{what}。"
         rf = k * k if conv else 1
-        fan_line = (f"receptive field $={k}\\times{k}={rf}$，fan_in $={cin}\\times{rf}={fi}$，"
-                    f"fan_out $={cout}\\times{rf}={fo}$" if conv else
-                    f"Linear 权重形状为 (out, in)：fan_in $={fi}$，fan_out $={fo}$")
+        fan_line = (
+            f"receptive field $={k}\\times{k}={rf}$，fan_in $={cin}\\times{rf}={fi}$，"
+            f"fan_out $={cout}\\times{rf}={fo}$"
+            if conv
+            else f"Linear 权重形状为 (out, in)：fan_in $={fi}$，fan_out $={fo}$"
+        )
         gain_tex = {"relu": "\\sqrt2", "tanh": "5/3", "linear": "1"}[nl]
         if scheme == "xavier_uniform":
-            formula = (f"a=\\text{{gain}}\\sqrt{{\\frac{{6}}{{\\text{{fan\\_in}}+\\text{{fan\\_out}}}}}}"
-                       f"={gain_tex}\\times\\sqrt{{\\frac{{6}}{{{fi}+{fo}}}}}")
+            formula = (
+                f"a=\\text{{gain}}\\sqrt{{\\frac{{6}}{{\\text{{fan\\_in}}+\\text{{fan\\_out}}}}}}"
+                f"={gain_tex}\\times\\sqrt{{\\frac{{6}}{{{fi}+{fo}}}}}"
+            )
         elif scheme == "xavier_normal":
-            formula = (f"\\sigma=\\text{{gain}}\\sqrt{{\\frac{{2}}{{\\text{{fan\\_in}}+\\text{{fan\\_out}}}}}}"
-                       f"={gain_tex}\\times\\sqrt{{\\frac{{2}}{{{fi}+{fo}}}}}")
+            formula = (
+                f"\\sigma=\\text{{gain}}\\sqrt{{\\frac{{2}}{{\\text{{fan\\_in}}+\\text{{fan\\_out}}}}}}"
+                f"={gain_tex}\\times\\sqrt{{\\frac{{2}}{{{fi}+{fo}}}}}"
+            )
         else:
             fan = fi if mode == "fan_in" else fo
             mode_tex = mode.replace("_", "\\_")
             if uniform:
-                formula = (f"a=\\text{{gain}}\\sqrt{{\\frac{{3}}{{\\text{{{mode_tex}}}}}}}"
-                           f"={gain_tex}\\times\\sqrt{{\\frac{{3}}{{{fan}}}}}")
+                formula = (
+                    f"a=\\text{{gain}}\\sqrt{{\\frac{{3}}{{\\text{{{mode_tex}}}}}}}"
+                    f"={gain_tex}\\times\\sqrt{{\\frac{{3}}{{{fan}}}}}"
+                )
             else:
-                formula = (f"\\sigma=\\frac{{\\text{{gain}}}}{{\\sqrt{{\\text{{{mode_tex}}}}}}}"
-                           f"=\\frac{{{gain_tex}}}{{\\sqrt{{{fan}}}}}")
-        solution = (f"{fan_line}。\n\n`calculate_gain('{nl}')` $={gain_tex}$。\n\n"
-                    f"$${formula}={tnum(value)}$$")
+                formula = (
+                    f"\\sigma=\\frac{{\\text{{gain}}}}{{\\sqrt{{\\text{{{mode_tex}}}}}}}"
+                    f"=\\frac{{{gain_tex}}}{{\\sqrt{{{fan}}}}}"
+                )
+        solution = f"{fan_line}。\n\n`calculate_gain('{nl}')` $={gain_tex}$。\n\n$${formula}={tnum(value)}$$"
         mistakes: list[Mistake] = []
         if conv and k > 1:
             fan = cin if mode == "fan_in" else cout
-            mistakes.append(Mistake("init.conv-fan-no-receptive-field", "卷积的 fan 漏乘了感受野大小 k×k",
-                                    {"fan_in": cin, "fan_out": cout,
-                                     "value": _init_value(scheme, cin, cout, fan, gain)}))
+            mistakes.append(
+                Mistake(
+                    "init.conv-fan-no-receptive-field",
+                    "卷积的 fan 漏乘了感受野大小 k×k",
+                    {"fan_in": cin, "fan_out": cout, "value": _init_value(scheme, cin, cout, fan, gain)},
+                )
+            )
         if scheme.startswith("kaiming"):
             other = fo if mode == "fan_in" else fi
-            mistakes.append(Mistake("init.fan-in-vs-fan-out", "fan_in 与 fan_out 用反了",
-                                    {"value": _init_value(scheme, fi, fo, other, gain)}))
+            mistakes.append(
+                Mistake(
+                    "init.fan-in-vs-fan-out",
+                    "fan_in 与 fan_out 用反了",
+                    {"value": _init_value(scheme, fi, fo, other, gain)},
+                )
+            )
         if nl != "linear":
-            mistakes.append(Mistake("init.forgot-gain", f"漏掉了 gain（{nl} 的 gain 为 {fmt(gain)}）",
-                                    {"value": value / gain}))
-        mistakes.append(Mistake("init.uniform-normal-confused",
-                                "把均匀分布的边界与正态分布的标准差弄混了（a = √3·σ）",
-                                {"value": value / math.sqrt(3) if uniform else value * math.sqrt(3)}))
+            mistakes.append(
+                Mistake(
+                    "init.forgot-gain", f"漏掉了 gain（{nl} 的 gain 为 {fmt(gain)}）", {"value": value / gain}
+                )
+            )
+        mistakes.append(
+            Mistake(
+                "init.uniform-normal-confused",
+                "把均匀分布的边界与正态分布的标准差弄混了（a = √3·σ）",
+                {"value": value / math.sqrt(3) if uniform else value * math.sqrt(3)},
+            )
+        )
         parts = (
             Part("fan_in", "fan_in", "int", fi),
             Part("fan_out", "fan_out", "int", fo),
             Part("value", "边界 $a$" if uniform else "标准差 $\\sigma$", "real", value),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       clean_mistakes(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes)
+        )
 
 
 # -- dropout -----------------------------------------------------------------------------------------
@@ -169,6 +198,54 @@ def _dropout_mask(seed: int, p: float) -> list[int]:
     float64 tensor of the input's shape, replayed with a private generator."""
     g = torch.Generator().manual_seed(seed)
     return [int(v) for v in torch.empty(_N, dtype=F64).bernoulli_(1 - p, generator=g).tolist()]
+
+
+_U32 = 0xFFFFFFFF
+
+
+def _mt_uniforms(seed: torch.Tensor, k: int) -> torch.Tensor:
+    """The first ``k`` float64 uniforms torch's CPU generator gives after ``manual_seed(seed)``, per row,
+    recomputed in integer arithmetic: MT19937's 32-bit seeding recurrence, one twist of the state words
+    needed, tempering; each uniform takes two 32-bit outputs (53 bits of ``(r1 << 32) | r2``)."""
+    count = 2 * k
+    x = seed.to(torch.int64) & _U32
+    low, high = [x], []  # state words 0..count and 397..396+count
+    for j in range(1, 397 + count):
+        x = (x ^ (x >> 30)).mul_(1812433253).add_(j).bitwise_and_(_U32)
+        if j <= count:
+            low.append(x)
+        if j >= 397:
+            high.append(x)
+    s_low, s_high = torch.stack(low, 1), torch.stack(high, 1)
+    y = (s_low[:, :count] & 0x80000000) | (s_low[:, 1:] & 0x7FFFFFFF)
+    out = s_high ^ (y >> 1) ^ ((s_low[:, 1:] & 1) * 0x9908B0DF)
+    out = out ^ (out >> 11)
+    out = out ^ ((out << 7) & 0x9D2C5680)
+    out = out ^ ((out << 15) & 0xEFC60000)
+    out = out ^ (out >> 18)
+    r1, r2 = out[:, 0::2], out[:, 1::2]
+    return (((r1 & 0x1FFFFF) << 32) | r2).to(F64) * 2.0**-53
+
+
+@cache
+def _replica_matches_torch() -> bool:
+    """Whether :func:`_mt_uniforms` reproduces this torch build's ``bernoulli_`` masks (checked once on a
+    few seeds; a build drawing Bernoulli samples another way falls back to torch row by row)."""
+    seeds = list(range(0, 4000, 97))
+    u = _mt_uniforms(torch.tensor(seeds), _N)
+    return all(
+        _dropout_mask(s, q) == (u[i] < 1 - q).to(torch.int64).tolist()
+        for i, s in enumerate(seeds)
+        for q in (0.1, 0.5)
+    )
+
+
+def _dropout_mask_cols(seed: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """Column form of :func:`_dropout_mask`: ``(B, _N)`` float64 zeros and ones."""
+    if _replica_matches_torch():
+        return (_mt_uniforms(seed, _N) < (1 - p)[:, None]).to(F64)
+    masks = [_dropout_mask(int(s), float(q)) for s, q in zip(seed.tolist(), p.tolist(), strict=True)]
+    return torch.tensor(masks, dtype=F64, device=seed.device).reshape(-1, _N)
 
 
 @register
@@ -188,6 +265,11 @@ class Dropout(Family):
             return "the mask should drop some units and keep others"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        p = torch.tensor(self.schema["p"].choices, dtype=F64, device=c["p"].device)[c["p"]]
+        kept = _dropout_mask_cols(c["seed"].to(torch.int64), p).sum(1)
+        return (kept > 0) & (kept < _N)
+
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         x = torch.tensor(_dropout_x(p["seed"]), dtype=F64)
         layer = nn.Dropout(p["p"])
@@ -204,8 +286,7 @@ class Dropout(Family):
         seed = c["seed"].to(torch.int64)
         dev = seed.device
         p = torch.tensor(self.schema["p"].choices, dtype=F64, device=dev)[c["p"]]
-        masks = torch.tensor([_dropout_mask(int(s), float(q)) for s, q in zip(seed.tolist(), p.tolist(), strict=False)],
-                             dtype=F64, device=dev).reshape(-1, _N)
+        masks = _dropout_mask_cols(seed, p)
         j = torch.arange(_N, device=dev)[None, :]
         x = draw_grid(seed[:, None], j, 70, 5, 50, 10)
         xi = x.gather(1, (c["index"].to(torch.int64) - 1)[:, None])[:, 0]
@@ -232,18 +313,30 @@ class Dropout(Family):
         )
         xm = [a * b for a, b in zip(x, m, strict=False)]
         mistakes = [
-            Mistake("dropout.scaled-by-p", "保留的元素除以了 p（应除以 1−p）", {"train_out": [v / q for v in xm]}),
-            Mistake("dropout.non-inverted", "按原始（非 inverted）dropout：训练不缩放、测试乘 1−p",
-                    {"train_out": xm, "eval_out": [v * (1 - q) for v in x], "expected": x[i - 1] * (1 - q)}),
-            Mistake("dropout.multiplied-by-keep", "保留的元素乘了 1−p（应除以 1−p）",
-                    {"train_out": [v * (1 - q) for v in xm]}),
-            Mistake("dropout.scaled-at-eval", "测试时也做了缩放（PyTorch 的 eval 模式下 dropout 是恒等映射）",
-                    {"eval_out": [v / (1 - q) for v in x]}),
+            Mistake(
+                "dropout.scaled-by-p", "保留的元素除以了 p（应除以 1−p）", {"train_out": [v / q for v in xm]}
+            ),
+            Mistake(
+                "dropout.non-inverted",
+                "按原始（非 inverted）dropout：训练不缩放、测试乘 1−p",
+                {"train_out": xm, "eval_out": [v * (1 - q) for v in x], "expected": x[i - 1] * (1 - q)},
+            ),
+            Mistake(
+                "dropout.multiplied-by-keep",
+                "保留的元素乘了 1−p（应除以 1−p）",
+                {"train_out": [v * (1 - q) for v in xm]},
+            ),
+            Mistake(
+                "dropout.scaled-at-eval",
+                "测试时也做了缩放（PyTorch 的 eval 模式下 dropout 是恒等映射）",
+                {"eval_out": [v / (1 - q) for v in x]},
+            ),
         ]
         parts = (
             Part("train_out", "训练模式输出", "vector", r["train_out"], atol=1e-6),
             Part("eval_out", "eval 模式输出", "vector", r["eval_out"], atol=1e-6),
             Part("expected", f"$E[y_{{{i}}}]$", "real", r["expected"], atol=1e-6),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       clean_mistakes(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes)
+        )

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from engine.core import Family, Mistake, Param, Part, Variant, register
+from engine.device import get_device
 from engine.families.conv import keep_distinct
 
 __all__ = ["TensorLayoutOffset"]
@@ -16,14 +17,13 @@ LAYOUTS = ("NCHW", "NHWC", "CHWN")
 DIMS = "NCHW"
 
 
-def _strides(sizes: dict[str, int], layout: str, *, own: bool = False, reverse: bool = False
-             ) -> list[int]:
+def _strides(sizes: dict[str, int], layout: str, *, own: bool = False, reverse: bool = False) -> list[int]:
     """Strides in logical N, C, H, W order for a dense layout (the textbook rule, or a mistaken one:
     ``own`` multiplies a dimension's own size in, ``reverse`` makes the first dimension fastest)."""
     order = layout[::-1] if reverse else layout
     out = {}
     for i, d in enumerate(order):
-        rest = order[i:] if own else order[i + 1:]
+        rest = order[i:] if own else order[i + 1 :]
         out[d] = math.prod(sizes[x] for x in rest)
     return [out[d] for d in DIMS]
 
@@ -55,6 +55,29 @@ class TensorLayoutOffset(Family):
                 return f"index {d.lower()}={p[d.lower()]} is outside a dimension of size {p[d]}"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        return (c["n"] < c["N"]) & (c["c"] < c["C"]) & (c["h"] < c["H"]) & (c["w"] < c["W"])
+
+    def sample_columns(
+        self, n: int, *, generator: torch.Generator, device: torch.device | None = None
+    ) -> dict[str, torch.Tensor]:
+        """The distribution of :meth:`sample` conditioned on the constraint, drawn directly instead of by
+        rejection (which keeps only about 9% of the draws): each (size, index) pair is uniform over the
+        pairs with index < size, i.e. a size ``D`` with probability proportional to ``D``, then an
+        index uniform in ``[0, D)``; the layout is uniform."""
+        cols: dict[str, torch.Tensor] = {}
+        for d in DIMS:
+            size, index = self.schema[d], self.schema[d.lower()]
+            assert size.low == 1 and index.low == 0 and index.high == size.high - 1  # i < D never binds above
+            sizes = torch.arange(1, int(size.high) + 1, dtype=torch.float64)
+            dim = torch.multinomial(sizes, n, replacement=True, generator=generator).to(torch.float64) + 1
+            u = torch.rand(n, generator=generator, dtype=torch.float64)
+            cols[d] = dim
+            cols[d.lower()] = torch.floor(u * dim).clamp(max=dim - 1)
+        cols["layout"] = torch.randint(0, len(LAYOUTS), (n,), generator=generator)
+        device = device or get_device()
+        return {k: cols[k].to(device) for k in self.schema}
+
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         layout = p["layout"]
         sizes = [p[d] for d in layout]
@@ -83,8 +106,11 @@ class TensorLayoutOffset(Family):
         index = {d: p[d.lower()] for d in DIMS}
         a = self.solve(p)
         strides, offset = a["strides"], a["offset"]
-        extra = {"NCHW": "（PyTorch 默认的 contiguous）", "NHWC": "（即 PyTorch 的 `channels_last`）",
-                 "CHWN": ""}[layout]
+        extra = {
+            "NCHW": "（PyTorch 默认的 contiguous）",
+            "NHWC": "（即 PyTorch 的 `channels_last`）",
+            "CHWN": "",
+        }[layout]
         prompt = (
             f"一个逻辑形状为 $(N,C,H,W)=({p['N']},{p['C']},{p['H']},{p['W']})$ 的张量，以 **{layout}** 布局"
             f"{extra}连续存放在内存中。下标都从 0 开始。\n\n"
@@ -93,7 +119,7 @@ class TensorLayoutOffset(Family):
         )
         steps = []
         for i, d in enumerate(layout):
-            rest = layout[i + 1:]
+            rest = layout[i + 1 :]
             value = strides[DIMS.index(d)]
             prod = "\\times".join(str(sizes[x]) for x in rest)
             steps.append(f"s_{d}={prod}={value}" if len(rest) > 1 else f"s_{d}={value}")
@@ -107,16 +133,26 @@ class TensorLayoutOffset(Family):
         column = _strides(sizes, layout, reverse=True)
         own = _strides(sizes, layout, own=True)
         mistakes = [
-            Mistake("layout.assumed-nchw", "按 NCHW 计算了（没有看布局）",
-                    {"offset": _offset(index, as_nchw), "strides": as_nchw}),
-            Mistake("layout.column-major", "把最左边的维当成了变化最快的维（列主序）",
-                    {"offset": _offset(index, column), "strides": column}),
-            Mistake("layout.stride-includes-own-size", "stride 把这一维自己的大小也乘进去了",
-                    {"offset": _offset(index, own), "strides": own}),
+            Mistake(
+                "layout.assumed-nchw",
+                "按 NCHW 计算了（没有看布局）",
+                {"offset": _offset(index, as_nchw), "strides": as_nchw},
+            ),
+            Mistake(
+                "layout.column-major",
+                "把最左边的维当成了变化最快的维（列主序）",
+                {"offset": _offset(index, column), "strides": column},
+            ),
+            Mistake(
+                "layout.stride-includes-own-size",
+                "stride 把这一维自己的大小也乘进去了",
+                {"offset": _offset(index, own), "strides": own},
+            ),
         ]
         parts = (
             Part("offset", "偏移（元素个数）", "int", offset),
             Part("strides", "stride（按 N, C, H, W）", "list", strides),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )

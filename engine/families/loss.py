@@ -19,8 +19,16 @@ from engine.families._support import (
     tnum,
 )
 
-__all__ = ["BCELoss", "CrossEntropy", "FocalLoss", "KLDivergence", "LabelSmoothing", "MAELoss", "MSELoss",
-           "SmoothL1"]
+__all__ = [
+    "BCELoss",
+    "CrossEntropy",
+    "FocalLoss",
+    "KLDivergence",
+    "LabelSmoothing",
+    "MAELoss",
+    "MSELoss",
+    "SmoothL1",
+]
 
 F64 = torch.float64
 LN2, LN10 = math.log(2), math.log(10)
@@ -37,8 +45,9 @@ def _pairs(seed: int, n: int, salt: int, lo: int = -20, hi: int = 30) -> tuple[l
     return pred, target
 
 
-def _pairs_cols(c: dict[str, torch.Tensor], nmax: int, salt: int, lo: int = -20, hi: int = 30
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _pairs_cols(
+    c: dict[str, torch.Tensor], nmax: int, salt: int, lo: int = -20, hi: int = 30
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Column form of :func:`_pairs`: ``(pred, target, mask)``, each ``(B, nmax)``."""
     seed = c["data_seed"].to(torch.int64)
     j = torch.arange(nmax, device=seed.device)[None, :]
@@ -47,12 +56,19 @@ def _pairs_cols(c: dict[str, torch.Tensor], nmax: int, salt: int, lo: int = -20,
     return pred, target, (j < c["n"][:, None]).to(F64)
 
 
-def _variant(fam: Family, p: dict[str, Any], prompt: str, parts: tuple[Part, ...], solution: str,
-             mistakes: list[Mistake]) -> Variant:
+def _variant(
+    fam: Family,
+    p: dict[str, Any],
+    prompt: str,
+    parts: tuple[Part, ...],
+    solution: str,
+    mistakes: list[Mistake],
+) -> Variant:
     return Variant(fam.id, fam.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes))
 
 
 # -- mse_loss ----------------------------------------------------------------------------------------
+
 
 @register
 class MSELoss(Family):
@@ -63,8 +79,10 @@ class MSELoss(Family):
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         pred, target = map(_t, _pairs(p["data_seed"], p["n"], 10))
-        return {"mean": F.mse_loss(pred, target).item(),
-                "half_sum": F.mse_loss(pred, target, reduction="sum").item() / 2}
+        return {
+            "mean": F.mse_loss(pred, target).item(),
+            "half_sum": F.mse_loss(pred, target, reduction="sum").item() / 2,
+        }
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         pred, target, mask = _pairs_cols(c, 5, 10)
@@ -88,8 +106,11 @@ class MSELoss(Family):
             f"\\frac12 S={tnum(r['half_sum'])}$$"
         )
         mistakes = [
-            Mistake("mse.half-sum-vs-mean", "把均值形式与 ½·求和形式弄反了",
-                    {"mean": r["half_sum"], "half_sum": r["mean"]}),
+            Mistake(
+                "mse.half-sum-vs-mean",
+                "把均值形式与 ½·求和形式弄反了",
+                {"mean": r["half_sum"], "half_sum": r["mean"]},
+            ),
             Mistake("mse.forgot-half", "½·求和漏掉了 ½", {"half_sum": sum(sq)}),
             Mistake("mse.mae-confused", "没有平方（算成了 MAE）", {"mean": sum(abs(x) for x in d) / n}),
         ]
@@ -101,6 +122,7 @@ class MSELoss(Family):
 
 
 # -- mae_loss ----------------------------------------------------------------------------------------
+
 
 @register
 class MAELoss(Family):
@@ -122,15 +144,21 @@ class MAELoss(Family):
         pred, target = _pairs(p["data_seed"], n, 12)
         mae = self.solve(p)["mae"]
         d = [a - b for a, b in zip(pred, target, strict=False)]
-        prompt = (f"预测值 $\\hat y={tex_vec(pred)}$，目标值 $y={tex_vec(target)}$。"
-                  "求 `F.l1_loss(y_hat, y)`（默认 `reduction='mean'`）。")
+        prompt = (
+            f"预测值 $\\hat y={tex_vec(pred)}$，目标值 $y={tex_vec(target)}$。"
+            "求 `F.l1_loss(y_hat, y)`（默认 `reduction='mean'`）。"
+        )
         solution = (
             f"$|\\hat y-y|={tex_vec([abs(x) for x in d])}$\n\n"
             f"$$\\text{{MAE}}=\\frac1n\\sum_i|\\hat y_i-y_i|=\\frac{{{tnum(sum(abs(x) for x in d))}}}{{{n}}}={tnum(mae)}$$"
         )
         mistakes = [
             Mistake("mae.forgot-abs", "忘了取绝对值，正负差值相互抵消", {"mae": sum(d) / n}),
-            Mistake("mae.sum-not-mean", "求和后没有除以 n（默认 reduction='mean'）", {"mae": sum(abs(x) for x in d)}),
+            Mistake(
+                "mae.sum-not-mean",
+                "求和后没有除以 n（默认 reduction='mean'）",
+                {"mae": sum(abs(x) for x in d)},
+            ),
             Mistake("mae.squared", "取了平方（算成了 MSE）", {"mae": sum(x * x for x in d) / n}),
         ]
         parts = (Part("mae", "L1 损失", "real", mae, atol=1e-6),)
@@ -149,6 +177,20 @@ def _ce_logits(seed: int, k: int) -> list[float]:
 def _ce_probs(seed: int, k: int) -> list[float] | None:
     units = simplex_units(seed, 21, k)
     return None if units is None else [u / 20 for u in units]
+
+
+def _cuts_cols(
+    seed: torch.Tensor, salt: int, k: torch.Tensor, kmax: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The cut points :func:`simplex_units` draws, per row: ``(sorted cuts, padded with 20; distinct)``,
+    where ``distinct`` is False exactly where :func:`simplex_units` gives ``None``."""
+    j = torch.arange(kmax - 1, device=seed.device)
+    cuts = draw_int(seed[:, None], j[None, :], salt, 1, 19)
+    valid = j[None, :] < (k[:, None] - 1)
+    pair = valid[:, :, None] & valid[:, None, :] & (j[:, None] < j[None, :])
+    clash = (pair & (cuts[:, :, None] == cuts[:, None, :])).flatten(1).any(1)
+    padded = torch.where(valid, cuts, torch.full_like(cuts, 20)).sort(dim=1).values
+    return padded, ~clash
 
 
 @register
@@ -170,12 +212,16 @@ class CrossEntropy(Family):
             return "the probability draw has coinciding cut points"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        k = c["K"].to(torch.int64)
+        _, distinct = _cuts_cols(c["data_seed"].to(torch.int64), 21, k, _KMAX)
+        return (c["target"] < c["K"]) & ((c["given"] != 1) | distinct)
+
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         t = torch.tensor([p["target"]])
         if p["given"] == "logits":
             z = _t(_ce_logits(p["data_seed"], p["K"]))
-            return {"p": F.softmax(z, dim=0)[p["target"]].item(),
-                    "loss": F.cross_entropy(z[None], t).item()}
+            return {"p": F.softmax(z, dim=0)[p["target"]].item(), "loss": F.cross_entropy(z[None], t).item()}
         q = _t(_ce_probs(p["data_seed"], p["K"]) or [])
         return {"p": q[p["target"]].item(), "loss": F.nll_loss(torch.log(q)[None], t).item()}
 
@@ -217,11 +263,19 @@ class CrossEntropy(Family):
             )
             zt, s = z[t], sum(z)
             if zt > 0:
-                mistakes.append(Mistake("ce.no-softmax", "没有做 softmax，直接对原始 logit 取了 −log",
-                                        {"loss": -math.log(zt)}))
+                mistakes.append(
+                    Mistake(
+                        "ce.no-softmax", "没有做 softmax，直接对原始 logit 取了 −log", {"loss": -math.log(zt)}
+                    )
+                )
             if s != 0 and zt / s > 0:
-                mistakes.append(Mistake("ce.forgot-exp", "没有取指数，直接用 z/Σz 当作概率",
-                                        {"p": zt / s, "loss": -math.log(zt / s)}))
+                mistakes.append(
+                    Mistake(
+                        "ce.forgot-exp",
+                        "没有取指数，直接用 z/Σz 当作概率",
+                        {"p": zt / s, "loss": -math.log(zt / s)},
+                    )
+                )
         else:
             q = _ce_probs(p["data_seed"], k) or []
             prompt = (
@@ -236,9 +290,16 @@ class CrossEntropy(Family):
                 "应写 `F.nll_loss(q.log(), target)`。）"
             )
             qt = _t(q)
-            mistakes.append(Mistake("ce.softmax-on-probs", "把概率当 logits 又做了一次 softmax（F.cross_entropy(q)）",
-                                    {"p": F.softmax(qt, 0)[t].item(),
-                                     "loss": F.cross_entropy(qt[None], torch.tensor([t])).item()}))
+            mistakes.append(
+                Mistake(
+                    "ce.softmax-on-probs",
+                    "把概率当 logits 又做了一次 softmax（F.cross_entropy(q)）",
+                    {
+                        "p": F.softmax(qt, 0)[t].item(),
+                        "loss": F.cross_entropy(qt[None], torch.tensor([t])).item(),
+                    },
+                )
+            )
         mistakes += [
             Mistake("ce.log2", "用了以 2 为底的对数（PyTorch 用自然对数）", {"loss": loss / LN2}),
             Mistake("ce.log10", "用了以 10 为底的对数（PyTorch 用自然对数）", {"loss": loss / LN10}),
@@ -252,6 +313,7 @@ class CrossEntropy(Family):
 
 # -- bce_loss ----------------------------------------------------------------------------------------
 
+
 def _bce_data(seed: int, n: int, given: str) -> tuple[list[float], list[int]]:
     if given == "probs":
         x = [draw_grid(seed, j, 30, 1, 19, 20) for j in range(n)]
@@ -261,7 +323,9 @@ def _bce_data(seed: int, n: int, given: str) -> tuple[list[float], list[int]]:
 
 
 def _bce_plain(p: list[float], y: list[int]) -> float:
-    return -sum(yi * math.log(pi) + (1 - yi) * math.log(1 - pi) for pi, yi in zip(p, y, strict=False)) / len(p)
+    return -sum(yi * math.log(pi) + (1 - yi) * math.log(1 - pi) for pi, yi in zip(p, y, strict=False)) / len(
+        p
+    )
 
 
 def _sigmoid(x: float) -> float:
@@ -305,15 +369,21 @@ class BCELoss(Family):
         loss = self.solve(p)["loss"]
         yt = _t([float(v) for v in y])
         if given == "probs":
-            prompt = (f"模型对 {n} 个样本输出的正类**概率**为 $p={tex_vec(x)}$，标签 $y={tex_vec(y)}$。"
-                      "求 `F.binary_cross_entropy(p, y)`（默认 `reduction='mean'`，自然对数）。")
+            prompt = (
+                f"模型对 {n} 个样本输出的正类**概率**为 $p={tex_vec(x)}$，标签 $y={tex_vec(y)}$。"
+                "求 `F.binary_cross_entropy(p, y)`（默认 `reduction='mean'`，自然对数）。"
+            )
             probs = x
             solution = "直接用概率：\n\n"
         else:
             probs = [_sigmoid(v) for v in x]
-            prompt = (f"模型对 {n} 个样本输出的 **logits** 为 $z={tex_vec(x)}$，标签 $y={tex_vec(y)}$。"
-                      "求 `F.binary_cross_entropy_with_logits(z, y)`（默认 `reduction='mean'`）。")
-            solution = (f"先过 sigmoid：$p=\\sigma(z)={tex_vec(probs)}$（BCEWithLogits 内部只做这一次 sigmoid）。\n\n")
+            prompt = (
+                f"模型对 {n} 个样本输出的 **logits** 为 $z={tex_vec(x)}$，标签 $y={tex_vec(y)}$。"
+                "求 `F.binary_cross_entropy_with_logits(z, y)`（默认 `reduction='mean'`）。"
+            )
+            solution = (
+                f"先过 sigmoid：$p=\\sigma(z)={tex_vec(probs)}$（BCEWithLogits 内部只做这一次 sigmoid）。\n\n"
+            )
         terms = [-math.log(pi) if yi == 1 else -math.log(1 - pi) for pi, yi in zip(probs, y, strict=False)]
         solution += (
             "$$\\ell_i=-[y_i\\ln p_i+(1-y_i)\\ln(1-p_i)]$$\n\n"
@@ -322,24 +392,43 @@ class BCELoss(Family):
         )
         mistakes: list[Mistake] = []
         if given == "probs":
-            mistakes.append(Mistake("bce.sigmoid-on-probs", "对概率又做了一次 sigmoid（用成了 BCEWithLogits）",
-                                    {"loss": F.binary_cross_entropy_with_logits(_t(x), yt).item()}))
+            mistakes.append(
+                Mistake(
+                    "bce.sigmoid-on-probs",
+                    "对概率又做了一次 sigmoid（用成了 BCEWithLogits）",
+                    {"loss": F.binary_cross_entropy_with_logits(_t(x), yt).item()},
+                )
+            )
         else:
-            mistakes.append(Mistake("bce.double-sigmoid", "sigmoid 做了两次（先手动 sigmoid 再用 BCEWithLogits）",
-                                    {"loss": F.binary_cross_entropy_with_logits(_t(probs), yt).item()}))
+            mistakes.append(
+                Mistake(
+                    "bce.double-sigmoid",
+                    "sigmoid 做了两次（先手动 sigmoid 再用 BCEWithLogits）",
+                    {"loss": F.binary_cross_entropy_with_logits(_t(probs), yt).item()},
+                )
+            )
             if all(0 < v < 1 for v in x):
-                mistakes.append(Mistake("bce.logit-as-prob", "把 logit 直接当成了概率", {"loss": _bce_plain(x, y)}))
+                mistakes.append(
+                    Mistake("bce.logit-as-prob", "把 logit 直接当成了概率", {"loss": _bce_plain(x, y)})
+                )
         if n > 1:
-            mistakes.append(Mistake("bce.sum-not-mean", "求和后没有除以样本数（默认 reduction='mean'）",
-                                    {"loss": loss * n}))
+            mistakes.append(
+                Mistake(
+                    "bce.sum-not-mean", "求和后没有除以样本数（默认 reduction='mean'）", {"loss": loss * n}
+                )
+            )
         parts = (Part("loss", "BCE 损失", "real", loss, atol=1e-6),)
         return _variant(self, p, prompt, parts, solution, mistakes)
 
 
 # -- kl_divergence -----------------------------------------------------------------------------------
 
-_KL_CALLS = ("F.kl_div(Q.log(), P, reduction='sum')", "F.kl_div(P.log(), Q, reduction='sum')",
-             "F.kl_div(Q, P, reduction='sum')", "F.kl_div(P, Q, reduction='sum')")
+_KL_CALLS = (
+    "F.kl_div(Q.log(), P, reduction='sum')",
+    "F.kl_div(P.log(), Q, reduction='sum')",
+    "F.kl_div(Q, P, reduction='sum')",
+    "F.kl_div(P, Q, reduction='sum')",
+)
 
 
 def _kl_dists(seed: int, k: int) -> tuple[list[float], list[float]] | None:
@@ -364,6 +453,12 @@ class KLDivergence(Family):
         if _kl_dists(p["data_seed"], p["K"]) is None:
             return "the distributions draw is degenerate (coinciding cuts or P == Q)"
         return None
+
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        seed, k = c["data_seed"].to(torch.int64), c["K"].to(torch.int64)
+        a, a_ok = _cuts_cols(seed, 40, k, 4)
+        b, b_ok = _cuts_cols(seed, 41, k, 4)
+        return a_ok & b_ok & (a != b).any(1)
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         pd, qd = _kl_dists(p["data_seed"], p["K"]) or ([], [])
@@ -410,8 +505,11 @@ class KLDivergence(Family):
         mistakes = [
             Mistake("kl.reversed", f"算成了反方向的 KL({bn}‖{an})；KL 不对称", {"kl": reverse}),
             Mistake("kl.kl-div-args-swapped", "F.kl_div 的两个参数顺序弄反了", {"call": swapped}),
-            Mistake("kl.input-not-log", "F.kl_div 的 input 没有取 log（它要求对数概率）",
-                    {"call": no_log_call, "kl": no_log}),
+            Mistake(
+                "kl.input-not-log",
+                "F.kl_div 的 input 没有取 log（它要求对数概率）",
+                {"call": no_log_call, "kl": no_log},
+            ),
             Mistake("kl.log2", "用了以 2 为底的对数", {"kl": r["kl"] / LN2}),
         ]
         parts = (
@@ -422,6 +520,7 @@ class KLDivergence(Family):
 
 
 # -- smooth_l1 ---------------------------------------------------------------------------------------
+
 
 def _smooth_l1(d: float, beta: float) -> float:
     a = abs(d)
@@ -467,8 +566,10 @@ class SmoothL1(Family):
         head = f"预测 $\\hat t={tex_vec(pred)}$，目标 $t={tex_vec(target)}$，对 {n} 个坐标取平均。\n\n"
         if p["form"] == "beta":
             prompt = head + f"求 `F.smooth_l1_loss(t_hat, t, beta={fmt(beta)})`（默认 `reduction='mean'`）。"
-            rule = (f"$$\\ell(x)=\\begin{{cases}}0.5x^2/\\beta & |x|<\\beta\\\\ |x|-0.5\\beta & \\text{{否则}}"
-                    f"\\end{{cases}},\\quad \\beta={tnum(beta)}$$")
+            rule = (
+                f"$$\\ell(x)=\\begin{{cases}}0.5x^2/\\beta & |x|<\\beta\\\\ |x|-0.5\\beta & \\text{{否则}}"
+                f"\\end{{cases}},\\quad \\beta={tnum(beta)}$$"
+            )
         else:
             s = p["sigma"]
             prompt = head + (
@@ -476,8 +577,10 @@ class SmoothL1(Family):
                 "$$\\text{smooth}_{L_1}(x)=\\begin{cases}0.5\\sigma^2x^2 & |x|<1/\\sigma^2\\\\ "
                 "|x|-0.5/\\sigma^2 & \\text{否则}\\end{cases}$$"
             )
-            rule = (f"与 PyTorch 的 beta 形式相同，$\\beta=1/\\sigma^2=1/{s * s}={tnum(beta)}$：\n\n"
-                    "$$\\ell(x)=\\begin{cases}0.5x^2/\\beta & |x|<\\beta\\\\ |x|-0.5\\beta & \\text{否则}\\end{cases}$$")
+            rule = (
+                f"与 PyTorch 的 beta 形式相同，$\\beta=1/\\sigma^2=1/{s * s}={tnum(beta)}$：\n\n"
+                "$$\\ell(x)=\\begin{cases}0.5x^2/\\beta & |x|<\\beta\\\\ |x|-0.5\\beta & \\text{否则}\\end{cases}$$"
+            )
         per = [_smooth_l1(x, beta) for x in d]
         solution = (
             f"{rule}\n\n差值 $x=\\hat t-t={tex_vec(d)}$，逐项损失 ${tex_vec(per)}$\n\n"
@@ -485,25 +588,38 @@ class SmoothL1(Family):
         )
         mean = lambda f: sum(f(x) for x in d) / n  # noqa: E731
         mistakes = [
-            Mistake("smoothl1.forgot-beta", "二次段漏掉了 /β（写成了 0.5x²）",
-                    {"loss": mean(lambda x: 0.5 * x * x if abs(x) < beta else abs(x) - 0.5 * beta)}),
+            Mistake(
+                "smoothl1.forgot-beta",
+                "二次段漏掉了 /β（写成了 0.5x²）",
+                {"loss": mean(lambda x: 0.5 * x * x if abs(x) < beta else abs(x) - 0.5 * beta)},
+            ),
             Mistake("smoothl1.used-l1", "用成了 L1（没有二次段）", {"loss": mean(abs)}),
-            Mistake("smoothl1.linear-no-offset", "线性段漏掉了 −0.5β", {"loss": mean(
-                lambda x: 0.5 * x * x / beta if abs(x) < beta else abs(x))}),
+            Mistake(
+                "smoothl1.linear-no-offset",
+                "线性段漏掉了 −0.5β",
+                {"loss": mean(lambda x: 0.5 * x * x / beta if abs(x) < beta else abs(x))},
+            ),
         ]
         if p["form"] == "sigma":
             s = float(p["sigma"])
             mistakes += [
-                Mistake("smoothl1.sigma-as-beta", "把 σ 直接当成了 β（应为 β = 1/σ²）",
-                        {"loss": mean(lambda x: _smooth_l1(x, s))}),
-                Mistake("smoothl1.sigma-not-squared", "用了 β = 1/σ（应为 1/σ²）",
-                        {"loss": mean(lambda x: _smooth_l1(x, 1 / s))}),
+                Mistake(
+                    "smoothl1.sigma-as-beta",
+                    "把 σ 直接当成了 β（应为 β = 1/σ²）",
+                    {"loss": mean(lambda x: _smooth_l1(x, s))},
+                ),
+                Mistake(
+                    "smoothl1.sigma-not-squared",
+                    "用了 β = 1/σ（应为 1/σ²）",
+                    {"loss": mean(lambda x: _smooth_l1(x, 1 / s))},
+                ),
             ]
         parts = (Part("loss", "Smooth L1 损失", "real", loss, atol=1e-6),)
         return _variant(self, p, prompt, parts, solution, mistakes)
 
 
 # -- focal_loss --------------------------------------------------------------------------------------
+
 
 @register
 class FocalLoss(Family):
@@ -556,13 +672,21 @@ class FocalLoss(Family):
         mod = (1 - pt) ** g
         mistakes = [
             Mistake("focal.forgot-alpha", "漏掉了 α_t", {"loss": mod * ce}),
-            Mistake("focal.alpha-wrong-class", "α 用在了错误的类别上（正类应乘 α，负类乘 1−α）",
-                    {"loss": (1 - at) * mod * ce}),
+            Mistake(
+                "focal.alpha-wrong-class",
+                "α 用在了错误的类别上（正类应乘 α，负类乘 1−α）",
+                {"loss": (1 - at) * mod * ce},
+            ),
             Mistake("focal.gamma-on-pt", "调制因子写成了 p_t^γ（应为 (1−p_t)^γ）", {"loss": at * pt**g * ce}),
         ]
         if y == 0:
-            mistakes.append(Mistake("focal.pt-is-p", "负样本也直接用 p 当 p_t（应为 1−p）",
-                                    {"p_t": prob, "loss": at * (1 - prob) ** g * -math.log(prob)}))
+            mistakes.append(
+                Mistake(
+                    "focal.pt-is-p",
+                    "负样本也直接用 p 当 p_t（应为 1−p）",
+                    {"p_t": prob, "loss": at * (1 - prob) ** g * -math.log(prob)},
+                )
+            )
         parts = (
             Part("p_t", "$p_t$", "real", pt, atol=1e-6, ratio=True),
             Part("loss", "focal loss", "real", loss, atol=1e-6),
@@ -571,6 +695,7 @@ class FocalLoss(Family):
 
 
 # -- label_smoothing ---------------------------------------------------------------------------------
+
 
 def _ls_logits(seed: int, k: int) -> list[float]:
     return [draw_grid(seed, j, 60, -20, 30, 10) for j in range(k)]
@@ -592,6 +717,9 @@ class LabelSmoothing(Family):
         if p["target"] >= p["K"]:
             return "target must be a class index below K"
         return None
+
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        return c["target"] < c["K"]
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         z = _t(_ls_logits(p["data_seed"], p["K"])).requires_grad_(True)
@@ -643,8 +771,11 @@ class LabelSmoothing(Family):
 
         qo_wrong = eps / (k - 1)
         mistakes = [
-            Mistake("ls.eps-over-k-minus-1", "用了 ε/(K−1) 的约定（PyTorch 是 ε/K，真实类也分到一份）",
-                    {"q_t": 1 - eps, "q_other": qo_wrong, "loss": ce_with(1 - eps, qo_wrong)}),
+            Mistake(
+                "ls.eps-over-k-minus-1",
+                "用了 ε/(K−1) 的约定（PyTorch 是 ε/K，真实类也分到一份）",
+                {"q_t": 1 - eps, "q_other": qo_wrong, "loss": ce_with(1 - eps, qo_wrong)},
+            ),
             Mistake("ls.no-smoothing", "忽略了 label smoothing（普通交叉熵）", {"loss": -logp[t]}),
         ]
         parts = (
@@ -653,4 +784,3 @@ class LabelSmoothing(Family):
             Part("loss", "损失", "real", r["loss"], atol=1e-6),
         )
         return _variant(self, p, prompt, parts, solution, mistakes)
-

@@ -3,20 +3,21 @@ and ROC AUC.
 
 torch has none of these, so ``solve`` is a slow plain-Python reference (loops, exact fractions where
 that helps); the closed forms are vectorised torch code. Score lists and detection rankings are
-derived from a ``data_seed`` parameter with :class:`random.Random`, so the prompt shows exactly the
-numbers used and ``instantiate(params)`` rebuilds them.
+derived from a ``data_seed`` parameter with integer hash arithmetic
+(:func:`engine.families._support.draw_int`) that runs the same on Python ints (``build``/``solve``) and
+on int64 tensors (``closed_form``, a whole column at once), so the prompt shows exactly the numbers
+used and ``instantiate(params)`` rebuilds them.
 """
 
 from __future__ import annotations
 
-import random
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import clean_mistakes
+from engine.families._support import clean_mistakes, draw_int
 
 __all__ = [
     "AveragePrecision",
@@ -34,8 +35,22 @@ __all__ = [
 ]
 
 
+T = TypeVar("T", int, torch.Tensor)
+F64 = torch.float64
+_M31 = 0x7FFFFFFF
+
+
 def _pct(x: float) -> str:
     return fmt(x, 4)
+
+
+def _bits(seed: T, i: T | int, salt: int) -> T:
+    """31 hashed bits from ``(seed, i, salt)``: Python ints or int64 tensors, the same arithmetic."""
+    return draw_int(seed, i, salt, 0, _M31)
+
+
+def _ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
+    return num.to(F64) / den.to(F64)
 
 
 # -- confusion matrix ------------------------------------------------------------------------------
@@ -119,20 +134,37 @@ class ConfusionMetrics(Family):
 MAX_SAMPLES = 12
 
 
-def _labels(rng: random.Random, n: int) -> list[int]:
-    labels = [int(rng.random() < 0.5) for _ in range(n)]
-    if len(set(labels)) == 1:
-        labels[rng.randrange(n)] ^= 1
-    return labels
+def _labels(seed: int, n: int, salt: int) -> tuple[list[int], list[int]]:
+    """``n`` fair coin-flip labels, both classes present (when all agree, one is flipped), and each
+    sample's remaining hashed bits (for its score)."""
+    bits = [_bits(seed, j, salt) for j in range(n)]
+    labels = [b & 1 for b in bits]
+    if sum(labels) in (0, n):
+        labels[_bits(seed, n, salt) % n] ^= 1
+    return labels, [b >> 1 for b in bits]
+
+
+def _labels_cols(
+    seed: torch.Tensor, n: torch.Tensor, salt: int, width: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Column form of :func:`_labels`: ``(labels, bits, valid)``, each ``(B, width)``."""
+    j = torch.arange(width, device=seed.device)[None, :]
+    valid = j < n[:, None]
+    bits = _bits(seed[:, None], j, salt)
+    labels = bits & 1
+    count = (labels * valid).sum(1)
+    flip = ((count == 0) | (count == n))[:, None] & (j == (_bits(seed, n, salt) % n)[:, None])
+    return labels ^ flip.to(torch.int64), bits >> 1, valid
 
 
 def roc_data(n: int, seed: int) -> tuple[list[float], list[int], float]:
-    """Scores (2 decimals), labels (both classes present) and a threshold, often equal to a score."""
-    rng = random.Random(f"roc:{n}:{seed}")
-    labels = _labels(rng, n)
-    scores = [rng.randint(30, 99) / 100 if y else rng.randint(1, 70) / 100 for y in labels]
-    thr = rng.choice(scores) if rng.random() < 0.5 else rng.randint(20, 80) / 100
-    return scores, labels, thr
+    """Scores (2 decimals: positives 0.30-0.99, negatives 0.01-0.70), labels (both classes present) and a
+    threshold, half of the time equal to a score."""
+    labels, rest = _labels(seed, n, 50)
+    units = [1 + 29 * y + r % 70 for y, r in zip(labels, rest, strict=True)]
+    u = _bits(seed, n + 1, 50)
+    thr = units[(u >> 1) % n] if u & 1 else 20 + (u >> 1) % 61
+    return [k / 100 for k in units], labels, thr / 100
 
 
 def _samples_table(scores: list[float], labels: list[int]) -> str:
@@ -160,6 +192,7 @@ def _rates(scores: list[float], labels: list[int], thr: float, strict: bool = Fa
 class RocPoints(Family):
     id = "roc_points"
     title = "给定阈值下的 TPR 与 FPR"
+    version = 2  # v2: data from integer hashing of data_seed (v1 used random.Random)
     topics = ("003-0182",)
     schema = {"n": Param("int", 6, MAX_SAMPLES), "data_seed": Param("int", 0, 10**6)}
 
@@ -169,20 +202,18 @@ class RocPoints(Family):
         return {"tpr": c["tp"] / (c["tp"] + c["fn"]), "fpr": c["fp"] / (c["fp"] + c["tn"])}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        rows = [
-            roc_data(int(n), int(s)) for n, s in zip(c["n"].tolist(), c["data_seed"].tolist(), strict=False)
-        ]
-        dev = c["n"].device
-        scores = torch.full((len(rows), MAX_SAMPLES), -1.0, dtype=torch.float64)
-        labels = torch.full((len(rows), MAX_SAMPLES), -1.0, dtype=torch.float64)  # -1: padding
-        for r, (sc, lb, _) in enumerate(rows):
-            scores[r, : len(sc)] = torch.tensor(sc, dtype=torch.float64)
-            labels[r, : len(lb)] = torch.tensor(lb, dtype=torch.float64)
-        scores, labels = scores.to(dev), labels.to(dev)
-        thr = torch.tensor([r[2] for r in rows], dtype=torch.float64, device=dev)[:, None]
-        pred = scores >= thr
-        pos, neg = labels == 1, labels == 0
-        return {"tpr": (pred & pos).sum(1) / pos.sum(1), "fpr": (pred & neg).sum(1) / neg.sum(1)}
+        seed, n = c["data_seed"].to(torch.int64), c["n"].to(torch.int64)
+        labels, rest, valid = _labels_cols(seed, n, 50, MAX_SAMPLES)
+        units = 1 + 29 * labels + rest % 70  # scores in hundredths (compared as integers)
+        u = _bits(seed, n + 1, 50)
+        picked = units.gather(1, ((u >> 1) % n)[:, None])[:, 0]
+        thr = torch.where((u & 1) == 1, picked, 20 + (u >> 1) % 61)
+        pred = units >= thr[:, None]
+        pos, neg = valid & (labels == 1), valid & (labels == 0)
+        return {
+            "tpr": _ratio((pred & pos).sum(1), pos.sum(1)),
+            "fpr": _ratio((pred & neg).sum(1), neg.sum(1)),
+        }
 
     def build(self, p: dict[str, Any]) -> Variant:
         scores, labels, thr = roc_data(p["n"], p["data_seed"])
@@ -227,14 +258,27 @@ MAX_DETS = 10
 
 
 def ap_data(n: int, seed: int) -> tuple[list[float], list[int]]:
-    """A ranked list of ``n`` detections: distinct descending scores and TP (1) / FP (0) flags, at
-    least one TP, hits more likely near the top."""
-    rng = random.Random(f"ap:{n}:{seed}")
-    scores = [s / 100 for s in sorted(rng.sample(range(10, 100), n), reverse=True)]
-    flags = [int(rng.random() < 0.75 - 0.05 * i) for i in range(n)]
+    """A ranked list of ``n`` detections: distinct descending scores (2 decimals, steps of 0.01-0.08
+    down from 0.92-0.99) and TP (1) / FP (0) flags, hit i with chance 75% - 5%·i, at least one TP."""
+    bits = [_bits(seed, i, 60) for i in range(n)]
+    score, scores = 100, []
+    for b in bits:
+        score -= 1 + b % 8
+        scores.append(score / 100)
+    flags = [int(b // 8 % 100 < 75 - 5 * i) for i, b in enumerate(bits)]
     if not any(flags):
-        flags[rng.randrange(n)] = 1
+        flags[_bits(seed, n, 60) % n] = 1
     return scores, flags
+
+
+def _ap_flags_cols(seed: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Column form of :func:`ap_data`'s flags: ``(flags, valid)``, each ``(B, MAX_DETS)``."""
+    i = torch.arange(MAX_DETS, device=seed.device)[None, :]
+    valid = i < n[:, None]
+    flags = ((_bits(seed[:, None], i, 60) // 8 % 100 < 75 - 5 * i) & valid).to(torch.int64)
+    none = flags.sum(1) == 0
+    rescue = none[:, None] & (i == (_bits(seed, n, 60) % n)[:, None])
+    return flags | rescue.to(torch.int64), valid
 
 
 def ap_reference(flags: list[int], n_gt: int) -> dict[str, Any]:
@@ -283,6 +327,7 @@ def _ap_raw(flags: list[int], n_gt: int) -> tuple[float, float]:
 class AveragePrecision(Family):
     id = "average_precision"
     title = "AP：全点插值与 VOC 11 点"
+    version = 2  # v2: data from integer hashing of data_seed (v1 used random.Random)
     topics = ("003-0169",)
     schema = {
         "n": Param("int", 5, MAX_DETS),
@@ -297,15 +342,8 @@ class AveragePrecision(Family):
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         dev = c["n"].device
-        rows = [
-            ap_data(int(n), int(s))[1] for n, s in zip(c["n"].tolist(), c["data_seed"].tolist(), strict=False)
-        ]
-        flags = torch.zeros(len(rows), MAX_DETS, dtype=torch.float64)
-        valid = torch.zeros(len(rows), MAX_DETS, dtype=torch.bool)
-        for r, f in enumerate(rows):
-            flags[r, : len(f)] = torch.tensor(f, dtype=torch.float64)
-            valid[r, : len(f)] = True
-        flags, valid = flags.to(dev), valid.to(dev)
+        flags, valid = _ap_flags_cols(c["data_seed"].to(torch.int64), c["n"].to(torch.int64))
+        flags = flags.to(F64)
         tp = flags.cumsum(1)
         n_gt = (tp[:, -1] + c["extra_gt"])[:, None]
         rank = torch.arange(1, MAX_DETS + 1, dtype=torch.float64, device=dev)
@@ -391,23 +429,40 @@ MAX_CLASSES = 3
 
 
 def map_data(n_classes: int, seed: int) -> list[list[float]]:
-    """Per class, the AP at IoU 0.50, 0.55, ..., 0.95 (2 decimals, not increasing)."""
-    rng = random.Random(f"map:{n_classes}:{seed}")
+    """Per class, the AP at IoU 0.50, 0.55, ..., 0.95 (2 decimals, not increasing): 0.45-0.95 at 0.50,
+    then down by 0.01-0.09 per threshold, never below 0."""
     table = []
-    for _ in range(n_classes):
-        ap = rng.randint(45, 95)
-        row = []
-        for _ in IOU_THRESHOLDS:
+    for k in range(n_classes):
+        a, b = _bits(seed, 2 * k, 70), _bits(seed, 2 * k + 1, 70)
+        ap = 45 + a % 51
+        steps = [1 + a // 51 // 9**t % 9 for t in range(4)] + [1 + b // 9**t % 9 for t in range(5)]
+        row = [ap / 100]
+        for d in steps:
+            ap = max(0, ap - d)
             row.append(ap / 100)
-            ap = max(0, ap - rng.randint(1, 9))
         table.append(row)
     return table
+
+
+_POW9 = tuple(9**t for t in range(5))
+
+
+def _map_units_cols(seed: torch.Tensor) -> torch.Tensor:
+    """Column form of :func:`map_data` for :data:`MAX_CLASSES` classes, in hundredths: ``(B, 3, 10)``."""
+    dev = seed.device
+    k = torch.arange(MAX_CLASSES, device=dev)[None, :]
+    a, b = _bits(seed[:, None], 2 * k, 70), _bits(seed[:, None], 2 * k + 1, 70)
+    pow9 = torch.tensor(_POW9, dtype=torch.int64, device=dev)
+    steps = torch.cat([1 + (a // 51)[:, :, None] // pow9[:4] % 9, 1 + b[:, :, None] // pow9 % 9], dim=2)
+    drop = torch.cat([torch.zeros_like(steps[:, :, :1]), steps.cumsum(2)], dim=2)
+    return ((45 + a % 51)[:, :, None] - drop).clamp(min=0)  # a running max(0, ap - step) is this clamp
 
 
 @register
 class MapCoco(Family):
     id = "map_coco"
     title = "mAP@.5 与 mAP@.5:.95"
+    version = 2  # v2: data from integer hashing of data_seed (v1 used random.Random)
     topics = ("003-0171", "003-0179")
     schema = {"n_classes": Param("int", 2, MAX_CLASSES), "data_seed": Param("int", 0, 10**6)}
 
@@ -426,10 +481,9 @@ class MapCoco(Family):
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         dev = c["n_classes"].device
-        aps = torch.zeros(len(c["n_classes"]), MAX_CLASSES, len(IOU_THRESHOLDS), dtype=torch.float64)
-        for r, (k, s) in enumerate(zip(c["n_classes"].tolist(), c["data_seed"].tolist(), strict=False)):
-            aps[r, : int(k)] = torch.tensor(map_data(int(k), int(s)), dtype=torch.float64)
-        aps = aps.to(dev)
+        units = _map_units_cols(c["data_seed"].to(torch.int64))
+        present = torch.arange(MAX_CLASSES, device=dev)[None, :] < c["n_classes"][:, None]
+        aps = units.to(F64) / 100 * present[:, :, None]
         k = c["n_classes"]
         return {"map50": aps[:, :, 0].sum(1) / k, "map5095": aps.sum((1, 2)) / (k * len(IOU_THRESHOLDS))}
 
@@ -480,10 +534,10 @@ MAX_AUC = 10
 
 
 def auc_data(n: int, seed: int) -> tuple[list[float], list[int]]:
-    """Scores on a 1-decimal grid (ties between classes are common) and labels, both classes present."""
-    rng = random.Random(f"auc:{n}:{seed}")
-    labels = _labels(rng, n)
-    return [rng.randint(3, 9) / 10 if y else rng.randint(1, 7) / 10 for y in labels], labels
+    """Scores on a 1-decimal grid (positives 0.3-0.9, negatives 0.1-0.7: ties between classes are
+    common) and labels, both classes present."""
+    labels, rest = _labels(seed, n, 80)
+    return [(1 + 2 * y + r % 7) / 10 for y, r in zip(labels, rest, strict=True)], labels
 
 
 def auc_pairs(scores: list[float], labels: list[int], tie: Fraction = Fraction(1, 2)) -> Fraction:
@@ -515,6 +569,7 @@ def pr_area(scores: list[float], labels: list[int]) -> float:
 class RocAuc(Family):
     id = "roc_auc"
     title = "ROC AUC（含并列得分）"
+    version = 2  # v2: data from integer hashing of data_seed (v1 used random.Random)
     topics = ("003-0182",)
     schema = {"n": Param("int", 5, MAX_AUC), "data_seed": Param("int", 0, 10**6)}
 
@@ -523,23 +578,16 @@ class RocAuc(Family):
         return {"auc": float(auc_pairs(scores, labels))}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        dev = c["n"].device
-        rows = [
-            auc_data(int(n), int(s)) for n, s in zip(c["n"].tolist(), c["data_seed"].tolist(), strict=False)
-        ]
-        scores = torch.zeros(len(rows), MAX_AUC, dtype=torch.float64)
-        labels = torch.zeros(len(rows), MAX_AUC, dtype=torch.float64)
-        valid = torch.zeros(len(rows), MAX_AUC, dtype=torch.bool)
-        for r, (sc, lb) in enumerate(rows):
-            scores[r, : len(sc)] = torch.tensor(sc, dtype=torch.float64)
-            labels[r, : len(lb)] = torch.tensor(lb, dtype=torch.float64)
-            valid[r, : len(sc)] = True
-        scores, labels, valid = scores.to(dev), labels.to(dev), valid.to(dev)
+        labels, rest, valid = _labels_cols(
+            c["data_seed"].to(torch.int64), c["n"].to(torch.int64), 80, MAX_AUC
+        )
+        scores = 1 + 2 * labels + rest % 7  # in tenths (compared as integers)
+        labels = labels.to(F64) * valid
         # Mann–Whitney: mid-ranks (ties share the average rank) among the valid samples
         other = valid[:, None, :]
         below = ((scores[:, None, :] < scores[:, :, None]) & other).sum(2)
         equal = ((scores[:, None, :] == scores[:, :, None]) & other).sum(2)
-        rank = below + (equal + 1) / 2
+        rank = below.to(F64) + (equal.to(F64) + 1) / 2
         pos = labels * valid
         n_pos = pos.sum(1)
         n_neg = valid.sum(1) - n_pos

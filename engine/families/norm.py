@@ -21,6 +21,7 @@ F64 = torch.float64
 
 # -- bn_forward ------------------------------------------------------------------------------------
 
+
 def _bn_values(seed: int, n: int) -> list[float]:
     """The batch: ``n`` values on a 0.1 grid in [-2, 4]."""
     return [draw_grid(seed, j, 1, -20, 40, 10) for j in range(n)]
@@ -46,6 +47,13 @@ class BNForward(Family):
         if len(set(_bn_values(p["data_seed"], p["n"]))) < 2:
             return "the batch values are all equal"
         return None
+
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        seed = c["data_seed"].to(torch.int64)
+        j = torch.arange(6, device=seed.device)[None, :]
+        x = draw_int(seed[:, None], j, 1, -20, 40)  # the grid values' integer numerators
+        differs = ((x != x[:, :1]) & (j < c["n"][:, None])).any(1)
+        return (c["index"] <= c["n"]) & differs
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         n, i = p["n"], p["index"] - 1
@@ -98,11 +106,17 @@ class BNForward(Family):
         xhat_noeps = (xi - mean) / math.sqrt(var)
         xhat_out = (xi - mean) / (math.sqrt(var) + eps)
         mistakes = [
-            Mistake("bn.unbiased-batch-var", "训练前向用了无偏方差（除以 n-1）；BN 归一化用有偏方差",
-                    {"var": var_u, "xhat": xhat_u, "y": g * xhat_u + b}),
+            Mistake(
+                "bn.unbiased-batch-var",
+                "训练前向用了无偏方差（除以 n-1）；BN 归一化用有偏方差",
+                {"var": var_u, "xhat": xhat_u, "y": g * xhat_u + b},
+            ),
             Mistake("bn.forgot-eps", "漏掉了分母中的 ε", {"xhat": xhat_noeps, "y": g * xhat_noeps + b}),
-            Mistake("bn.eps-outside-sqrt", "ε 加在了根号外（应为 √(σ²+ε)）",
-                    {"xhat": xhat_out, "y": g * xhat_out + b}),
+            Mistake(
+                "bn.eps-outside-sqrt",
+                "ε 加在了根号外（应为 √(σ²+ε)）",
+                {"xhat": xhat_out, "y": g * xhat_out + b},
+            ),
             Mistake("bn.forgot-affine", "漏掉了仿射变换 γx̂+β", {"y": xhat}),
         ]
         parts = (
@@ -111,8 +125,9 @@ class BNForward(Family):
             Part("xhat", f"归一化值 $\\hat x_{{{i}}}$", "real", xhat, atol=1e-4),
             Part("y", f"输出 $y_{{{i}}}$", "real", y, atol=1e-4),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       clean_mistakes(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes)
+        )
 
 
 # -- bn_running_stats ------------------------------------------------------------------------------
@@ -225,33 +240,48 @@ class BNRunningStats(Family):
         shown = "\n".join(f"- 第 {t + 1} 个 batch：${tex_vec(b)}$" for t, b in enumerate(batches))
         stat_lines = "\n".join(
             f"- 第 {t + 1} 步：$\\mu={fmt(bms[t])}$，有偏方差 ${fmt(bvb[t])}$，无偏方差 ${fmt(bvu[t])}$"
-            for t in range(k))
+            for t in range(k)
+        )
         if conv == "pytorch":
-            layer = (f"`bn = nn.BatchNorm1d(1, momentum={fmt(m)})`，把 `running_mean` 设为 {fmt(m0)}、"
-                     f"`running_var` 设为 {fmt(v0)}，在 `bn.train()` 模式下")
+            layer = (
+                f"`bn = nn.BatchNorm1d(1, momentum={fmt(m)})`，把 `running_mean` 设为 {fmt(m0)}、"
+                f"`running_var` 设为 {fmt(v0)}，在 `bn.train()` 模式下"
+            )
             names = ("`running_mean`", "`running_var`")
-            rule = (f"PyTorch：$\\text{{running}}\\leftarrow(1-m)\\cdot\\text{{running}}+m\\cdot\\text{{batch}}$，$m={fmt(m)}$ 是**新值**的权重；"
-                    "running_var 用**无偏**的 batch 方差（除以 $n-1$）。")
+            rule = (
+                f"PyTorch：$\\text{{running}}\\leftarrow(1-m)\\cdot\\text{{running}}+m\\cdot\\text{{batch}}$，$m={fmt(m)}$ 是**新值**的权重；"
+                "running_var 用**无偏**的 batch 方差（除以 $n-1$）。"
+            )
         elif conv == "tensorflow":
             d = self._decay(p)
-            layer = (f"`tf.keras.layers.BatchNormalization(momentum={fmt(d)})`，`moving_mean` 初值 {fmt(m0)}、"
-                     f"`moving_variance` 初值 {fmt(v0)}，在 `training=True` 下")
+            layer = (
+                f"`tf.keras.layers.BatchNormalization(momentum={fmt(d)})`，`moving_mean` 初值 {fmt(m0)}、"
+                f"`moving_variance` 初值 {fmt(v0)}，在 `training=True` 下"
+            )
             names = ("`moving_mean`", "`moving_variance`")
-            rule = (f"Keras：$\\text{{moving}}=d\\cdot\\text{{moving}}+(1-d)\\cdot x_t$，$d={fmt(d)}$ 是**旧值**"
-                    "的权重（与 PyTorch 的 momentum 相反）；方差用**有偏**的 batch 方差（tf.nn.moments）。")
+            rule = (
+                f"Keras：$\\text{{moving}}=d\\cdot\\text{{moving}}+(1-d)\\cdot x_t$，$d={fmt(d)}$ 是**旧值**"
+                "的权重（与 PyTorch 的 momentum 相反）；方差用**有偏**的 batch 方差（tf.nn.moments）。"
+            )
         else:
-            layer = (f"`bn = nn.BatchNorm1d(1, momentum=None)`（累计平均），把 `running_mean` 设为 {fmt(m0)}、"
-                     f"`running_var` 设为 {fmt(v0)}，在 `bn.train()` 模式下")
+            layer = (
+                f"`bn = nn.BatchNorm1d(1, momentum=None)`（累计平均），把 `running_mean` 设为 {fmt(m0)}、"
+                f"`running_var` 设为 {fmt(v0)}，在 `bn.train()` 模式下"
+            )
             names = ("`running_mean`", "`running_var`")
-            rule = ("`momentum=None`：第 $t$ 步的权重为 $1/t$（第 1 步直接覆盖初值），"
-                    "即前 $t$ 个 batch 统计量的简单平均；running_var 用**无偏**的 batch 方差。")
+            rule = (
+                "`momentum=None`：第 $t$ 步的权重为 $1/t$（第 1 步直接覆盖初值），"
+                "即前 $t$ 个 batch 统计量的简单平均；running_var 用**无偏**的 batch 方差。"
+            )
         prompt = (
             f"{layer}依次送入 {k} 个 mini-batch（单通道，每个 {n} 个标量）：\n\n{shown}\n\n"
             f"求 {k} 步之后的 {names[0]} 与 {names[1]}。"
         )
         if conv == "cumulative":
-            calc = (f"$$\\text{{mean}}=\\frac{{{'+'.join(fmt(v) for v in bms)}}}{{{k}}}={fmt(r['mean'])},\\quad"
-                    f"\\text{{var}}=\\frac{{{'+'.join(fmt(v) for v in bvu)}}}{{{k}}}={fmt(r['var'])}$$")
+            calc = (
+                f"$$\\text{{mean}}=\\frac{{{'+'.join(fmt(v) for v in bms)}}}{{{k}}}={fmt(r['mean'])},\\quad"
+                f"\\text{{var}}=\\frac{{{'+'.join(fmt(v) for v in bvu)}}}{{{k}}}={fmt(r['var'])}$$"
+            )
         else:
             w = 1 - self._decay(p) if conv == "tensorflow" else m
             bv = bvb if conv == "tensorflow" else bvu
@@ -270,34 +300,56 @@ class BNRunningStats(Family):
         mistakes: list[Mistake] = []
         if conv == "pytorch":
             mistakes += [
-                Mistake("bn.tf-vs-pytorch-momentum", "把 momentum 当成了旧值的权重（PyTorch 中它是新值的权重）",
-                        ema_pair(1 - m, bvu)),
-                Mistake("bn.biased-running-var", "running_var 用了有偏方差（PyTorch 用无偏方差更新）",
-                        {"var": _ema(v0, bvb, m)}),
+                Mistake(
+                    "bn.tf-vs-pytorch-momentum",
+                    "把 momentum 当成了旧值的权重（PyTorch 中它是新值的权重）",
+                    ema_pair(1 - m, bvu),
+                ),
+                Mistake(
+                    "bn.biased-running-var",
+                    "running_var 用了有偏方差（PyTorch 用无偏方差更新）",
+                    {"var": _ema(v0, bvb, m)},
+                ),
             ]
         elif conv == "tensorflow":
             d = self._decay(p)
             mistakes += [
-                Mistake("bn.tf-vs-pytorch-momentum", "把 Keras 的 momentum 当成了新值的权重（Keras 中它是旧值的权重）",
-                        ema_pair(d, bvb)),
-                Mistake("bn.unbiased-var-in-tf", "moving_variance 用了无偏方差（Keras 用有偏的 batch 方差）",
-                        {"var": _ema(v0, bvu, 1 - d)}),
+                Mistake(
+                    "bn.tf-vs-pytorch-momentum",
+                    "把 Keras 的 momentum 当成了新值的权重（Keras 中它是旧值的权重）",
+                    ema_pair(d, bvb),
+                ),
+                Mistake(
+                    "bn.unbiased-var-in-tf",
+                    "moving_variance 用了无偏方差（Keras 用有偏的 batch 方差）",
+                    {"var": _ema(v0, bvu, 1 - d)},
+                ),
             ]
         else:
             mistakes += [
-                Mistake("bn.cumulative-vs-exponential", "按指数滑动平均（momentum=0.1）算了；momentum=None 是简单累计平均",
-                        ema_pair(0.1, bvu)),
-                Mistake("bn.cumulative-counted-init", "把初值也算进了累计平均（第 1 步应直接覆盖初值）",
-                        {"mean": (m0 + sum(bms)) / (k + 1), "var": (v0 + sum(bvu)) / (k + 1)}),
-                Mistake("bn.biased-running-var", "running_var 用了有偏方差（PyTorch 用无偏方差更新）",
-                        {"var": sum(bvb) / k}),
+                Mistake(
+                    "bn.cumulative-vs-exponential",
+                    "按指数滑动平均（momentum=0.1）算了；momentum=None 是简单累计平均",
+                    ema_pair(0.1, bvu),
+                ),
+                Mistake(
+                    "bn.cumulative-counted-init",
+                    "把初值也算进了累计平均（第 1 步应直接覆盖初值）",
+                    {"mean": (m0 + sum(bms)) / (k + 1), "var": (v0 + sum(bvu)) / (k + 1)},
+                ),
+                Mistake(
+                    "bn.biased-running-var",
+                    "running_var 用了有偏方差（PyTorch 用无偏方差更新）",
+                    {"var": sum(bvb) / k},
+                ),
             ]
         parts = (
             Part("mean", names[0], "real", r["mean"], atol=1e-4),
             Part("var", names[1], "real", r["var"], atol=1e-4),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       clean_mistakes(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes)
+        )
 
 
 # -- norm_axes -------------------------------------------------------------------------------------
@@ -309,7 +361,9 @@ def _stat_dims(norm: str) -> tuple[int, ...]:
     return {"BN": (0, 2, 3), "LN": (1, 2, 3), "IN": (2, 3), "GN": (2, 3)}[norm]
 
 
-def _stats_keepdim(x: torch.Tensor, norm: str, groups: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _stats_keepdim(
+    x: torch.Tensor, norm: str, groups: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(view, mean, biased var) with keepdim, GN on the view ``(N, G, C//G*H, W)``."""
     n, c, h, w = x.shape
     v = x.view(n, groups, c // groups * h, w) if norm == "GN" else x
@@ -354,6 +408,12 @@ class NormAxes(Family):
             return "GN needs groups < C dividing C"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        g = torch.tensor(self.schema["groups"].choices, dtype=F64, device=c["groups"].device)[c["groups"]]
+        ch = torch.tensor(self.schema["C"].choices, dtype=F64, device=c["C"].device)[c["C"]]
+        bad_gn = (torch.remainder(ch, g) != 0) | (g >= ch)
+        return ~((c["norm"] == _NORMS.index("GN")) & bad_gn)
+
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         norm, g = p["norm"], p["groups"]
         _check_against_functional(norm, p["C"], g if norm == "GN" else 1)
@@ -390,15 +450,27 @@ class NormAxes(Family):
             "`x.view(N, G, C//G*H, W).mean(dim=(2, 3), keepdim=True)` 写成 $(N, G, 1, 1)$ 的形式。"
         )
         formulas = {
-            "BN": ("(0, 2, 3)", "每个通道一个统计量，跨整个 batch 与空间位置",
-                   f"N\\cdot H\\cdot W={n}\\times{h}\\times{w}={count}"),
-            "LN": ("(1, 2, 3)", "每个样本一个统计量，跨全部通道与空间位置",
-                   f"C\\cdot H\\cdot W={c}\\times{h}\\times{w}={count}"),
-            "IN": ("(2, 3)", "每个样本的每个通道一个统计量，只跨空间位置",
-                   f"H\\cdot W={h}\\times{w}={count}"),
-            "GN": ("(2, 3)", "在 view 成 $(N, G, C/G\\cdot H, W)$ 的张量上归约，即每个样本的每个组一个统计量，"
-                   "跨该组的 C/G 个通道与全部空间位置",
-                   f"\\frac{{C}}{{G}}\\cdot H\\cdot W=\\frac{{{c}}}{{{g}}}\\times{h}\\times{w}={count}"),
+            "BN": (
+                "(0, 2, 3)",
+                "每个通道一个统计量，跨整个 batch 与空间位置",
+                f"N\\cdot H\\cdot W={n}\\times{h}\\times{w}={count}",
+            ),
+            "LN": (
+                "(1, 2, 3)",
+                "每个样本一个统计量，跨全部通道与空间位置",
+                f"C\\cdot H\\cdot W={c}\\times{h}\\times{w}={count}",
+            ),
+            "IN": (
+                "(2, 3)",
+                "每个样本的每个通道一个统计量，只跨空间位置",
+                f"H\\cdot W={h}\\times{w}={count}",
+            ),
+            "GN": (
+                "(2, 3)",
+                "在 view 成 $(N, G, C/G\\cdot H, W)$ 的张量上归约，即每个样本的每个组一个统计量，"
+                "跨该组的 C/G 个通道与全部空间位置",
+                f"\\frac{{C}}{{G}}\\cdot H\\cdot W=\\frac{{{c}}}{{{g}}}\\times{h}\\times{w}={count}",
+            ),
         }
         dims, what, cnt = formulas[norm]
         solution = (
@@ -417,20 +489,32 @@ class NormAxes(Family):
             return Mistake(mid, title, {"shape": s, "count": k})
 
         if norm == "BN":
-            mistakes += [other("norm.bn-ln-axes-swapped", "把 BN 与 LN 的归约维度弄反了", "LN"),
-                         other("norm.in-bn-confused", "把 BN 当成了逐样本逐通道（IN）的统计", "IN")]
+            mistakes += [
+                other("norm.bn-ln-axes-swapped", "把 BN 与 LN 的归约维度弄反了", "LN"),
+                other("norm.in-bn-confused", "把 BN 当成了逐样本逐通道（IN）的统计", "IN"),
+            ]
         elif norm == "LN":
-            mistakes += [other("norm.bn-ln-axes-swapped", "把 BN 与 LN 的归约维度弄反了", "BN"),
-                         other("norm.in-ln-confused", "LN 只在空间维上归约了（那是 IN）", "IN")]
+            mistakes += [
+                other("norm.bn-ln-axes-swapped", "把 BN 与 LN 的归约维度弄反了", "BN"),
+                other("norm.in-ln-confused", "LN 只在空间维上归约了（那是 IN）", "IN"),
+            ]
         elif norm == "IN":
-            mistakes += [other("norm.in-bn-confused", "把 IN 当成了跨 batch 的 BN 统计", "BN"),
-                         other("norm.in-ln-confused", "IN 把通道维也归约了（那是 LN）", "LN")]
+            mistakes += [
+                other("norm.in-bn-confused", "把 IN 当成了跨 batch 的 BN 统计", "BN"),
+                other("norm.in-ln-confused", "IN 把通道维也归约了（那是 LN）", "LN"),
+            ]
         else:
-            mistakes.append(Mistake("norm.gn-group-size-confused", "把组数 G 与每组通道数 C/G 弄混了",
-                                    {"shape": (n, c // g, 1, 1), "count": g * h * w}))
+            mistakes.append(
+                Mistake(
+                    "norm.gn-group-size-confused",
+                    "把组数 G 与每组通道数 C/G 弄混了",
+                    {"shape": (n, c // g, 1, 1), "count": g * h * w},
+                )
+            )
         parts = (
             Part("shape", "均值统计量的形状（keepdim=True）", "shape", shape),
             Part("count", "每个均值平均的元素个数", "int", count),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       clean_mistakes(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes)
+        )

@@ -991,6 +991,22 @@ class LrSchedule(Family):
             return "eta_min must be below the base lr"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        dev = c["kind"].device
+
+        def value(name: str) -> torch.Tensor:
+            return torch.tensor(self.schema[name].choices, dtype=torch.float64, device=dev)[c[name]]
+
+        def kind_in(*names: str) -> torch.Tensor:
+            return torch.isin(c["kind"], torch.tensor([_KINDS.index(n) for n in names], device=dev))
+
+        bad = (
+            (kind_in("exponential") & (value("gamma") < 0.8))
+            | (kind_in("cosine", "polynomial") & (c["t"] > c["total"]))
+            | (kind_in("cosine", "cosine_restarts") & (value("eta_min") >= value("base_lr")))
+        )
+        return ~bad
+
     def _scheduler(self, p: dict[str, Any], opt: torch.optim.Optimizer) -> lr_scheduler.LRScheduler:
         kind, g, k = p["kind"], p["gamma"], p["step_size"]
         if kind == "step":

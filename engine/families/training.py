@@ -17,6 +17,7 @@ __all__ = ["DataParallelSpeedup", "DatasetSplit", "EpochIterations", "NumericalG
 
 # -- iterations per epoch --------------------------------------------------------------------------
 
+
 @register
 class EpochIterations(Family):
     id = "epoch_iterations"
@@ -33,6 +34,9 @@ class EpochIterations(Family):
         if p["batch"] > p["n"]:
             return "the batch is larger than the dataset"
         return None
+
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        return _choice_table(self.schema["batch"].choices, c["batch"]) <= c["n"]
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         dataset = TensorDataset(torch.empty(p["n"], device="meta"))
@@ -52,28 +56,47 @@ class EpochIterations(Family):
             f"训练集有 ${n}$ 个样本，`DataLoader(dataset, batch_size={b}, shuffle=True, drop_last={dl})`，"
             f"训练 ${e}$ 个 epoch。\n\n1. 每个 epoch 有多少次迭代（多少个 batch）？\n2. 训练全程一共多少次迭代？"
         )
-        rule = ("\\left\\lfloor\\frac{N}{B}\\right\\rfloor", f"\\left\\lfloor\\frac{{{n}}}{{{b}}}\\right\\rfloor") \
-            if dl else ("\\left\\lceil\\frac{N}{B}\\right\\rceil", f"\\left\\lceil\\frac{{{n}}}{{{b}}}\\right\\rceil")
+        rule = (
+            (
+                "\\left\\lfloor\\frac{N}{B}\\right\\rfloor",
+                f"\\left\\lfloor\\frac{{{n}}}{{{b}}}\\right\\rfloor",
+            )
+            if dl
+            else (
+                "\\left\\lceil\\frac{N}{B}\\right\\rceil",
+                f"\\left\\lceil\\frac{{{n}}}{{{b}}}\\right\\rceil",
+            )
+        )
         solution = (
-            ("`drop_last=True` 丢掉最后不满一个 batch 的样本，向下取整：" if dl
-             else "`drop_last=False` 时最后不满的 batch 也算一次迭代，向上取整：")
+            (
+                "`drop_last=True` 丢掉最后不满一个 batch 的样本，向下取整："
+                if dl
+                else "`drop_last=False` 时最后不满的 batch 也算一次迭代，向上取整："
+            )
             + f"\n\n$$\\text{{iters}}={rule[0]}={rule[1]}={per}$$\n\n"
             f"$$\\text{{total}}={per}\\times{e}={total}$$"
         )
         other = math.ceil(n / b) if dl else n // b
         samples = (n * e) // b if dl else -(-(n * e) // b)
         mistakes = [
-            Mistake("train.ceil-vs-floor", "drop_last 的取整方向弄反了（True 向下取整，False 向上取整）",
-                    {"per_epoch": other, "total": other * e}),
-            Mistake("train.total-from-samples", "总迭代数用 总样本数/B 一次取整（每个 epoch 应单独取整）",
-                    {"total": samples}),
+            Mistake(
+                "train.ceil-vs-floor",
+                "drop_last 的取整方向弄反了（True 向下取整，False 向上取整）",
+                {"per_epoch": other, "total": other * e},
+            ),
+            Mistake(
+                "train.total-from-samples",
+                "总迭代数用 总样本数/B 一次取整（每个 epoch 应单独取整）",
+                {"total": samples},
+            ),
         ]
         parts = (
             Part("per_epoch", "每个 epoch 的迭代次数", "int", per),
             Part("total", "总迭代次数", "int", total),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- dataset split ---------------------------------------------------------------------------------
@@ -114,6 +137,16 @@ class DatasetSplit(Family):
             return "floating-point rounding would change the split"
         return None
 
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        n = c["n"]
+        ok = torch.ones_like(n, dtype=torch.bool)
+        for i in range(3):
+            q = _choice_table(SPLITS, c["ratios"], lambda t, i=i: _pcts(t)[i])
+            floats = torch.floor(n * _choice_table(SPLITS, c["ratios"], lambda t, i=i: _pcts(t)[i] / 100))
+            exact = torch.div(n * q, 100, rounding_mode="floor")  # n * q is an exact integer in float64
+            ok = ok & (floats == exact)
+        return ok
+
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         fracs = [q / 100 for q in _pcts(p["ratios"])]
         subsets = random_split(range(p["n"]), fracs, generator=torch.Generator().manual_seed(0))
@@ -122,8 +155,10 @@ class DatasetSplit(Family):
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         n = c["n"]
-        floors = [torch.floor(n * _choice_table(SPLITS, c["ratios"], lambda t, i=i: _pcts(t)[i]) / 100)
-                  for i in range(3)]
+        floors = [
+            torch.floor(n * _choice_table(SPLITS, c["ratios"], lambda t, i=i: _pcts(t)[i]) / 100)
+            for i in range(3)
+        ]
         rem = n - floors[0] - floors[1] - floors[2]  # 0, 1 or 2 for three splits
         extra1, extra2 = (rem >= 1).to(n.dtype), (rem >= 2).to(n.dtype)
         return {"train": floors[0] + extra1, "val": floors[1] + extra2, "test": floors[2]}
@@ -142,36 +177,63 @@ class DatasetSplit(Family):
         names = ("train", "val", "test")
         solution = (
             "`random_split` 先对每一份向下取整，再把剩下的样本从第一份开始轮流各加 1：\n\n"
-            + "$$" + ",\\quad ".join(f"\\lfloor{n}\\times{q / 100:g}\\rfloor={f}" for q, f in zip(pcts, floors,
-                                                                                             strict=True))
+            + "$$"
+            + ",\\quad ".join(
+                f"\\lfloor{n}\\times{q / 100:g}\\rfloor={f}" for q, f in zip(pcts, floors, strict=True)
+            )
             + f"$$\n\n剩余 ${n}-{sum(floors)}={rem}$ 个"
-            + (f"，依次加到前 {rem} 份" if rem else "") + "：\n\n"
-            + "$$" + ",\\quad ".join(f"\\text{{{nm}}}={s}" for nm, s in zip(names, sizes, strict=True)) + "$$"
+            + (f"，依次加到前 {rem} 份" if rem else "")
+            + "：\n\n"
+            + "$$"
+            + ",\\quad ".join(f"\\text{{{nm}}}={s}" for nm, s in zip(names, sizes, strict=True))
+            + "$$"
         )
         to_last = [floors[0], floors[1], n - floors[0] - floors[1]]
         rounded = [math.floor(n * Fraction(q, 100) + Fraction(1, 2)) for q in pcts]
         to_first = [n - floors[1] - floors[2], floors[1], floors[2]]
         mistakes = [
-            Mistake("split.remainder-to-last", "把剩余样本全部给了最后一份（random_split 从第一份起轮流分配）",
-                    dict(zip(names, to_last, strict=True))),
-            Mistake("split.remainder-to-first", "把剩余样本全部给了第一份（random_split 轮流分配）",
-                    dict(zip(names, to_first, strict=True))),
-            Mistake("split.rounded-each", "每一份各自四舍五入（random_split 先向下取整再分配余数）",
-                    dict(zip(names, rounded, strict=True))),
+            Mistake(
+                "split.remainder-to-last",
+                "把剩余样本全部给了最后一份（random_split 从第一份起轮流分配）",
+                dict(zip(names, to_last, strict=True)),
+            ),
+            Mistake(
+                "split.remainder-to-first",
+                "把剩余样本全部给了第一份（random_split 轮流分配）",
+                dict(zip(names, to_first, strict=True)),
+            ),
+            Mistake(
+                "split.rounded-each",
+                "每一份各自四舍五入（random_split 先向下取整再分配余数）",
+                dict(zip(names, rounded, strict=True)),
+            ),
         ]
-        parts = tuple(Part(nm, lab, "int", s) for nm, lab, s in zip(names, ("训练集", "验证集", "测试集"), sizes,
-                                                                    strict=True))
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        parts = tuple(
+            Part(nm, lab, "int", s)
+            for nm, lab, s in zip(names, ("训练集", "验证集", "测试集"), sizes, strict=True)
+        )
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- numerical gradient ----------------------------------------------------------------------------
 
 FUNCS = ("x^3-3x", "x^4-2x^2", "e^x", "x*e^x", "e^(-x^2)")
-_TEX = {"x^3-3x": "x^3-3x", "x^4-2x^2": "x^4-2x^2", "e^x": "e^{x}", "x*e^x": "x\\,e^{x}",
-        "e^(-x^2)": "e^{-x^2}"}
-_DTEX = {"x^3-3x": "3x^2-3", "x^4-2x^2": "4x^3-4x", "e^x": "e^{x}", "x*e^x": "(1+x)\\,e^{x}",
-         "e^(-x^2)": "-2x\\,e^{-x^2}"}
+_TEX = {
+    "x^3-3x": "x^3-3x",
+    "x^4-2x^2": "x^4-2x^2",
+    "e^x": "e^{x}",
+    "x*e^x": "x\\,e^{x}",
+    "e^(-x^2)": "e^{-x^2}",
+}
+_DTEX = {
+    "x^3-3x": "3x^2-3",
+    "x^4-2x^2": "4x^3-4x",
+    "e^x": "e^{x}",
+    "x*e^x": "(1+x)\\,e^{x}",
+    "e^(-x^2)": "-2x\\,e^{-x^2}",
+}
 
 
 def _f(name: str, x: torch.Tensor) -> torch.Tensor:
@@ -222,13 +284,15 @@ class NumericalGradient(Family):
         g = torch.exp(-x * x)
         # Derivatives, and the central difference in closed form (Taylor terms summed exactly).
         analytic = torch.stack([3 * x**2 - 3, 4 * x**3 - 4 * x, ex, (1 + x) * ex, -2 * x * g])
-        num = torch.stack([
-            3 * x**2 - 3 + h**2,
-            4 * x**3 + 4 * x * h**2 - 4 * x,
-            ex * torch.sinh(h) / h,
-            ex * (x * torch.sinh(h) / h + torch.cosh(h)),
-            -g * torch.exp(-h * h) * torch.sinh(2 * x * h) / h,
-        ])
+        num = torch.stack(
+            [
+                3 * x**2 - 3 + h**2,
+                4 * x**3 + 4 * x * h**2 - 4 * x,
+                ex * torch.sinh(h) / h,
+                ex * (x * torch.sinh(h) / h + torch.cosh(h)),
+                -g * torch.exp(-h * h) * torch.sinh(2 * x * h) / h,
+            ]
+        )
         rows = torch.arange(len(x), device=x.device)
         a, n = analytic[f, rows], num[f, rows]
         return {"num": n, "analytic": a, "err": (n - a).abs()}
@@ -254,9 +318,14 @@ class NumericalGradient(Family):
         )
         fwd = (fp - _eval(name, x0)) / h
         mistakes = [
-            Mistake("numgrad.forward-difference", "用了前向差分 (f(x+h)−f(x))/h",
-                    {"num": fwd, "err": abs(fwd - analytic)}),
-            Mistake("numgrad.forgot-2h", "分母用了 h 而不是 2h", {"num": 2 * num, "err": abs(2 * num - analytic)}),
+            Mistake(
+                "numgrad.forward-difference",
+                "用了前向差分 (f(x+h)−f(x))/h",
+                {"num": fwd, "err": abs(fwd - analytic)},
+            ),
+            Mistake(
+                "numgrad.forgot-2h", "分母用了 h 而不是 2h", {"num": 2 * num, "err": abs(2 * num - analytic)}
+            ),
             Mistake("numgrad.gave-analytic", "数值梯度一栏填了解析导数", {"num": analytic}),
         ]
         parts = (
@@ -264,11 +333,13 @@ class NumericalGradient(Family):
             Part("analytic", "解析导数", "real", analytic, rtol=1e-6, atol=1e-12),
             Part("err", "绝对误差", "real", a["err"], rtol=2e-2, atol=1e-12),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )
 
 
 # -- data parallel ---------------------------------------------------------------------------------
+
 
 @register
 class DataParallelSpeedup(Family):
@@ -311,12 +382,21 @@ class DataParallelSpeedup(Family):
         )
         div = (t + comm) / g
         mistakes = [
-            Mistake("parallel.forgot-communication", "忽略了 all-reduce 通信时间",
-                    {"step": t / g, "speedup": float(g), "efficiency": 1.0}),
-            Mistake("parallel.comm-divided-by-p", "通信时间也按卡数缩短了（all-reduce 不会随卡数变短）",
-                    {"step": div, "speedup": t / div, "efficiency": t / div / g}),
-            Mistake("parallel.speedup-inverted", "加速比算反了（多卡 / 单卡）", {"speedup": step / t,
-                                                                       "efficiency": step / t / g}),
+            Mistake(
+                "parallel.forgot-communication",
+                "忽略了 all-reduce 通信时间",
+                {"step": t / g, "speedup": float(g), "efficiency": 1.0},
+            ),
+            Mistake(
+                "parallel.comm-divided-by-p",
+                "通信时间也按卡数缩短了（all-reduce 不会随卡数变短）",
+                {"step": div, "speedup": t / div, "efficiency": t / div / g},
+            ),
+            Mistake(
+                "parallel.speedup-inverted",
+                "加速比算反了（多卡 / 单卡）",
+                {"speedup": step / t, "efficiency": step / t / g},
+            ),
             Mistake("parallel.efficiency-inverted", "效率算反了（卡数 / 加速比）", {"efficiency": g / s}),
         ]
         parts = (
@@ -324,5 +404,6 @@ class DataParallelSpeedup(Family):
             Part("speedup", "加速比", "real", s),
             Part("efficiency", "并行效率", "real", e, ratio=True),
         )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution,
-                       keep_distinct(parts, mistakes))
+        return Variant(
+            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
+        )

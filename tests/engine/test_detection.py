@@ -45,36 +45,42 @@ def test_iou_of_simple_boxes():
     assert iou_xyxy((0, 0, 10, 10), (20, 20, 30, 30))[2] == 0
 
 
-IOU_XYXY = {"box_format": "xyxy", "decimals": 0, "data_seed": 0}
-IOU_XYWH = {"box_format": "xywh", "decimals": 0, "data_seed": 16}
+IOU_XYXY = {"box_format": "xyxy", "decimals": 0, "data_seed": 2}
+IOU_XYWH = {"box_format": "xywh", "decimals": 0, "data_seed": 150}
 
 
 def test_iou_xyxy_example():
-    assert iou_boxes("xyxy", 0, 0) == ((13, 19, 50, 37), (24, 21, 67, 38))
-    # w∩ = min(50,67) - max(13,24) = 26, h∩ = min(37,38) - max(19,21) = 16: 416
-    # |A| = 37·18 = 666, |B| = 43·17 = 731, union 981
+    assert iou_boxes("xyxy", 0, 2) == ((19, 9, 40, 26), (3, 1, 30, 19))
+    # w∩ = min(40,30) - max(19,3) = 11, h∩ = min(26,19) - max(9,1) = 10: 110
+    # |A| = 21·17 = 357, |B| = 27·18 = 486, union 733
     v = get_family("iou").instantiate(IOU_XYXY)
-    assert v.answers == {"inter": 416, "union": 981, "iou": pytest.approx(416 / 981)}
-    assert grade(v, {"inter": "416", "union": "981", "iou": "42.41%"}).correct
+    assert v.answers == {"inter": 110, "union": 733, "iou": pytest.approx(110 / 733)}
+    assert grade(v, {"inter": "110", "union": "733", "iou": "15.007%"}).correct
 
 
 def test_iou_xywh_example():
-    assert iou_boxes("xywh", 0, 16) == ((20, 27, 34, 51), (23, 25, 37, 48))
-    # A: x 3..37, y 1.5..52.5; B: x 4.5..41.5, y 1..49 → 32.5 × 47.5 = 1543.75
-    # |A| = 34·51 = 1734, |B| = 37·48 = 1776, union 1966.25
+    assert iou_boxes("xywh", 0, 150) == ((35, 37, 50, 38), (22, 25, 42, 42))
+    # A: x 10..60, y 18..56; B: x 1..43, y 4..46 → 33 × 28 = 924
+    # |A| = 50·38 = 1900, |B| = 42·42 = 1764, union 2740
     v = get_family("iou").instantiate(IOU_XYWH)
-    assert v.answers == {"inter": 1543.75, "union": 1966.25, "iou": pytest.approx(1543.75 / 1966.25)}
+    assert v.answers == {"inter": 924, "union": 2740, "iou": pytest.approx(924 / 2740)}
+
+
+def test_iou_one_decimal_boxes_sit_on_a_tenth_grid():
+    a, b = iou_boxes("xyxy", 1, 0)
+    assert all(abs(x * 10 - round(x * 10)) < 1e-9 for x in a + b)
+    assert any(abs(x - round(x)) > 1e-9 for x in a + b)
 
 
 def test_iou_mistakes():
     v = get_family("iou").instantiate(IOU_XYXY)
-    # +1 convention: 27·17 = 459; |A| = 38·19 = 722, |B| = 44·18 = 792; union 1055
-    assert _named(v, inter=459, union=1055, iou=459 / 1055) == "iou.plus-one-pixel"
-    assert _named(v, iou=416 / 666) == "iou.over-smaller-box"
-    assert _named(v, union=1397, iou=416 / 1397) == "iou.union-not-subtracted"
+    # +1 convention: 12·11 = 132; |A| = 22·18 = 396, |B| = 28·19 = 532; union 796
+    assert _named(v, inter=132, union=796, iou=132 / 796) == "iou.plus-one-pixel"
+    assert _named(v, iou=110 / 357) == "iou.over-smaller-box"
+    assert _named(v, union=843, iou=110 / 843) == "iou.union-not-subtracted"
     w = get_family("iou").instantiate(IOU_XYWH)
-    # read as corners: A (20,27)-(34,51) 14×24 = 336, B (23,25)-(37,48) 14×23 = 322; ∩ 11×21 = 231
-    assert _named(w, inter=231, union=427, iou=231 / 427) == "iou.xywh-as-xyxy"
+    # read as corners: A (35,37)-(50,38) 15×1 = 15, B (22,25)-(42,42) 20×17 = 340; ∩ 7×1 = 7
+    assert _named(w, inter=7, union=348, iou=7 / 348) == "iou.xywh-as-xyxy"
 
 
 def _cells(lo: float, hi: float, lo2: float, hi2: float, scale: int = 20) -> int:
@@ -104,30 +110,38 @@ def test_iou_matches_cell_count(box_format, decimals, seed):
 
 # -- NMS -------------------------------------------------------------------------------------------
 
-NMS = {"n": 5, "threshold": 0.5, "data_seed": 3}
+NMS = {"n": 5, "threshold": 0.5, "data_seed": 30}
 
 
 def test_nms_example_with_an_iou_exactly_at_the_threshold():
-    boxes, scores = nms_data(5, 0.5, 3)
-    assert boxes == [(46, 36, 85, 67), (1, 35, 22, 47), (51, 53, 86, 69), (60, 38, 83, 67), (8, 35, 29, 47)]
-    assert scores == [0.19, 0.65, 0.65, 0.2, 0.95]
-    # order 4, 1, 2 (tie with 1: lower index first), 3, 0.  IoU(1, 4) = 14·12 / (2·252 - 168) = 0.5: kept.
-    # 2 and 3 overlap nothing kept with IoU > 0.5 (IoU(3, 2) = 322/905); IoU(0, 3) = 667/1209 > 0.5
+    boxes, scores = nms_data(5, 0.5, 30)
+    assert boxes == [(23, 29, 29, 48), (37, 62, 76, 78), (43, 64, 65, 87), (41, 55, 68, 92), (25, 29, 31, 48)]
+    assert scores == [0.83, 0.2, 0.81, 0.83, 0.11]
+    # order 0, 3 (tie with 0: lower index first), 2, 1, 4.  0 and 3 do not meet: both kept.
+    # 2 lies inside 3: IoU 22·23 / (27·37) = 506/999 > 0.5, suppressed. IoU(1, 3) = 27·16 / (624 + 999 - 432)
+    # = 432/1191: 1 kept. IoU(4, 0) = 4·19 / (114 + 114 - 76) = 0.5, not above: 4 kept.
     v = get_family("nms").instantiate(NMS)
-    assert v.answers["keep"] == [4, 1, 2, 3]
-    assert grade(v, {"keep": "4, 1, 2, 3"}).correct
-    assert not grade(v, {"keep": "1, 2, 3, 4"}).correct
+    assert v.answers["keep"] == [0, 3, 1, 4]
+    assert grade(v, {"keep": "0, 3, 1, 4"}).correct
+    assert not grade(v, {"keep": "0, 1, 3, 4"}).correct
 
 
 def test_nms_mistakes():
     v = get_family("nms").instantiate(NMS)
-    assert _named(v, keep=[4, 2, 3]) == "nms.suppress-on-equal"
+    assert _named(v, keep=[0, 3, 1]) == "nms.suppress-on-equal"
+    # index order: 0; 1 (does not meet 0); 2 (IoU 308/822 with 1); 3 suppressed by 2; 4 (IoU 0.5 with 0)
     assert _named(v, keep=[0, 1, 2, 4]) == "nms.no-score-sort"
-    assert _named(v, keep=[1, 2, 3, 4]) == "nms.index-order"
-    # seed 24: box 2 (score .41) is suppressed only by box 4, which box 3 already suppressed
-    w = get_family("nms").instantiate({"n": 5, "threshold": 0.5, "data_seed": 24})
-    assert w.answers["keep"] == [3, 2]
-    assert _named(w, keep=[3]) == "nms.suppressed-still-suppress"
+    assert _named(v, keep=[0, 1, 3, 4]) == "nms.index-order"
+    # seed 26: order 2 (.71), 4, 0, 1, 3. Box 2 suppresses 4 (800/1558); box 1 (.51) overlaps the kept
+    # boxes 2 and 0 by only 704/1514 and 165/1325 and is kept, though the suppressed box 4 overlaps it
+    # by 825/1015
+    w = get_family("nms").instantiate({"n": 5, "threshold": 0.5, "data_seed": 26})
+    assert nms_data(5, 0.5, 26) == (
+        [(54, 44, 86, 64), (44, 21, 69, 55), (28, 23, 66, 59), (40, 31, 59, 56), (41, 22, 71, 55)],
+        [0.54, 0.51, 0.71, 0.12, 0.59],
+    )
+    assert w.answers["keep"] == [2, 0, 1, 3]
+    assert _named(w, keep=[2, 0, 3]) == "nms.suppressed-still-suppress"
 
 
 def _nms_spec(boxes, scores, thr):
@@ -261,3 +275,23 @@ def test_yolo_confidence_properties(po, u, s, al, be):
     t *= p["p_cls"] if al == 1.0 else p["p_cls"] ** 0.5
     assert got["align"] == pytest.approx(t, rel=1e-12)
     assert _closed("yolo_confidence", p)["align"][0] == pytest.approx(t, rel=1e-9)
+
+
+def test_yolo_batch_sampling_keeps_boxes_inside_with_the_conditioned_distribution():
+    # uniform over the (width, x1, bw) triples with x1 + bw <= width: the mean x1, by enumeration
+    fam = get_family("yolo_target")
+    total = weighted = 0
+    for w in (448, 416, 640):
+        for bw in range(8, 401):
+            last = min(600, w - bw)  # x1 in 0..last
+            if last >= 0:
+                total += last + 1
+                weighted += last * (last + 1) / 2
+    cols = fam.sample_columns(200_000, generator=torch.Generator().manual_seed(0), device=torch.device("cpu"))
+    widths = torch.tensor([448.0, 416.0, 640.0])[cols["width"]]
+    heights = torch.tensor([448.0, 416.0, 480.0])[cols["height"]]
+    assert bool((cols["x1"] + cols["bw"] <= widths).all()) and bool(
+        (cols["y1"] + cols["bh"] <= heights).all()
+    )
+    assert abs(float(cols["x1"].mean()) - weighted / total) < 1.5  # a few standard errors (0.3)
+    assert sorted(set(cols["S"].tolist())) == [0, 1, 2]

@@ -148,3 +148,27 @@ def test_vectorised_sampling_respects_constraints_and_grades_like_single_items(f
     assert batch.scores.tolist() == [1.0] * 40
     batch_wrong = grade_batch(family, {k: v[:40] for k, v in cols.items()}, wrong)
     assert batch_wrong.scores.tolist() == [grade(v, a).score for v, a in zip(variants, wrong, strict=True)]
+
+
+@pytest.mark.parametrize("texts", [
+    ["0.1, 0.2, 0.7", "[0.3,0.3,0.4]", "1e-1 ,2e-1, 7e-1"],
+    ["0.1, 0.2, 0.7", "0.1，0.2，0.7", "0.3, 0.3"],  # full-width commas and a short row: slow path
+    ["0.1, 0.2, 0.7", "abc", ""],
+])
+def test_vectorised_parsing_equals_the_tolerant_parser(texts):
+    from engine.core import Part, _parse_column, _parse_column_fast
+
+    part = Part("p", "p", "vector", [0.1, 0.2, 0.7])
+    got_v, got_ok = _parse_column(part, texts, 3)
+    for i, t in enumerate(texts):
+        single = grade(Variant("f", 1, None, {}, "", (part,), ""), {"p": t}).parts[0]
+        assert bool(got_ok[i]) == (single.status in ("correct", "wrong"))
+        if single.status in ("correct", "wrong") and len(single.parsed) == 3:
+            assert got_v[i].tolist() == [float(x) for x in single.parsed]
+    shape = Part("s", "s", "shape", (64, 56, 56))
+    v, ok = _parse_column_fast(shape, ["64x56x56", "1x2x3"], 3)
+    assert v.tolist() == [[64, 56, 56], [1, 2, 3]] and ok.all()
+    assert _parse_column_fast(shape, ["64x56", "1x2x3x4"], 3) is None
+    s = Part("k", "k", "set", [3, 1])
+    v, ok = _parse_column_fast(s, ["3, 1", "1, 3"], 2)
+    assert v.tolist() == [[1, 3], [1, 3]]

@@ -49,20 +49,30 @@ IB = "init_bounds"
 
 
 def ib(layer, cin, cout, kernel, scheme, mode="fan_in", nl="relu"):
-    return {"layer": layer, "in_ch": cin, "out_ch": cout, "kernel": kernel, "scheme": scheme, "mode": mode,
-            "nonlinearity": nl}
+    return {
+        "layer": layer,
+        "in_ch": cin,
+        "out_ch": cout,
+        "kernel": kernel,
+        "scheme": scheme,
+        "mode": mode,
+        "nonlinearity": nl,
+    }
 
 
-@pytest.mark.parametrize(("params", "fan_in", "fan_out", "value"), [
-    # conv 3x3: fans carry the receptive field 9; He uniform a = sqrt(2) * sqrt(3/576) = sqrt(6/576)
-    (ib("conv2d", 64, 128, 3, "kaiming_uniform"), 576, 1152, math.sqrt(6 / 576)),
-    # Linear weight is (out, in); He normal with fan_out: sqrt(2)/sqrt(16)
-    (ib("linear", 3, 16, 3, "kaiming_normal", mode="fan_out"), 3, 16, math.sqrt(2) / 4),
-    # Xavier normal with tanh gain 5/3: 5/3 * sqrt(2/768)
-    (ib("linear", 256, 512, 1, "xavier_normal", nl="tanh"), 256, 512, 5 / 3 * math.sqrt(2 / 768)),
-    # Xavier uniform, 7x7 stem, gain 1: sqrt(6/(147 + 784))
-    (ib("conv2d", 3, 16, 7, "xavier_uniform", nl="linear"), 147, 784, math.sqrt(6 / 931)),
-])
+@pytest.mark.parametrize(
+    ("params", "fan_in", "fan_out", "value"),
+    [
+        # conv 3x3: fans carry the receptive field 9; He uniform a = sqrt(2) * sqrt(3/576) = sqrt(6/576)
+        (ib("conv2d", 64, 128, 3, "kaiming_uniform"), 576, 1152, math.sqrt(6 / 576)),
+        # Linear weight is (out, in); He normal with fan_out: sqrt(2)/sqrt(16)
+        (ib("linear", 3, 16, 3, "kaiming_normal", mode="fan_out"), 3, 16, math.sqrt(2) / 4),
+        # Xavier normal with tanh gain 5/3: 5/3 * sqrt(2/768)
+        (ib("linear", 256, 512, 1, "xavier_normal", nl="tanh"), 256, 512, 5 / 3 * math.sqrt(2 / 768)),
+        # Xavier uniform, 7x7 stem, gain 1: sqrt(6/(147 + 784))
+        (ib("conv2d", 3, 16, 7, "xavier_uniform", nl="linear"), 147, 784, math.sqrt(6 / 931)),
+    ],
+)
 def test_init_bounds_examples(params, fan_in, fan_out, value):
     a = get_family(IB).instantiate(params).answers
     assert (a["fan_in"], a["fan_out"]) == (fan_in, fan_out)
@@ -71,8 +81,10 @@ def test_init_bounds_examples(params, fan_in, fan_out, value):
 
 def test_init_bounds_mistakes():
     conv = ib("conv2d", 64, 128, 3, "kaiming_uniform")
-    assert mistake_id(IB, conv, fan_in="64", fan_out="128", value=repr(math.sqrt(6 / 64))) == \
-        "init.conv-fan-no-receptive-field"
+    assert (
+        mistake_id(IB, conv, fan_in="64", fan_out="128", value=repr(math.sqrt(6 / 64)))
+        == "init.conv-fan-no-receptive-field"
+    )
     assert mistake_id(IB, conv, value=repr(math.sqrt(6 / 1152))) == "init.fan-in-vs-fan-out"
     assert mistake_id(IB, conv, value=repr(math.sqrt(2 / 576))) == "init.uniform-normal-confused"
     xn = ib("linear", 256, 512, 1, "xavier_normal", nl="tanh")
@@ -92,10 +104,15 @@ _GAIN = {"relu": math.sqrt(2), "tanh": 5 / 3, "linear": 1.0}
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(["linear", "conv2d"]), st.sampled_from([3, 16, 32, 64, 128, 256, 512]),
-       st.sampled_from([16, 32, 64, 128, 256, 512]), st.sampled_from([1, 3, 5, 7]),
-       st.sampled_from(["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"]),
-       st.sampled_from(["fan_in", "fan_out"]), st.sampled_from(["relu", "tanh", "linear"]))
+@given(
+    st.sampled_from(["linear", "conv2d"]),
+    st.sampled_from([3, 16, 32, 64, 128, 256, 512]),
+    st.sampled_from([16, 32, 64, 128, 256, 512]),
+    st.sampled_from([1, 3, 5, 7]),
+    st.sampled_from(["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"]),
+    st.sampled_from(["fan_in", "fan_out"]),
+    st.sampled_from(["relu", "tanh", "linear"]),
+)
 def test_init_bounds_match_loop_spec(layer, cin, cout, k, scheme, mode, nl):
     a = get_family(IB).instantiate(ib(layer, cin, cout, k, scheme, mode, nl)).answers
     shape = [cout, cin] + ([k, k] if layer == "conv2d" else [])
@@ -137,8 +154,12 @@ def test_dropout_example_and_mistakes():
     assert all(close(g, w) for g, w in zip(a["train_out"], [6.4, 2.8, 0, 3.1 / 0.75, 0], strict=True))
     assert a["eval_out"] == x and close(a["expected"], 3.3)
     assert mistake_id(DO, p, train_out="19.2, 8.4, 0, 12.4, 0") == "dropout.scaled-by-p"
-    assert mistake_id(DO, p, train_out="4.8, 2.1, 0, 3.1, 0", eval_out=vec([0.75 * v for v in x]),
-                      expected="2.475") == "dropout.non-inverted"
+    assert (
+        mistake_id(
+            DO, p, train_out="4.8, 2.1, 0, 3.1, 0", eval_out=vec([0.75 * v for v in x]), expected="2.475"
+        )
+        == "dropout.non-inverted"
+    )
     assert mistake_id(DO, p, train_out="3.6, 1.575, 0, 2.325, 0") == "dropout.multiplied-by-keep"
     assert mistake_id(DO, p, eval_out=vec([v / 0.75 for v in x])) == "dropout.scaled-at-eval"
 
@@ -173,3 +194,21 @@ def test_dropout_matches_torch_and_loop_spec(p, seed, index):
     a = v.answers
     assert all(close(g, w) for g, w in zip(a["train_out"], expected, strict=True))
     assert a["eval_out"] == x and close(a["expected"], x[index - 1])
+
+
+def test_dropout_vectorised_masks_match_nn_dropout_on_many_seeds():
+    # the closed form rebuilds every row's mask at once (torch's generator recomputed in integer
+    # arithmetic); the reference is nn.Dropout itself after torch.manual_seed(seed)
+    fam = get_family(DO)
+    ps = (0.1, 0.2, 0.25, 0.4, 0.5)
+    rows = [{"p": ps[s % 5], "seed": s * 37 % 100_001, "index": 1} for s in range(1500)]
+    cols = fam.columns(rows, torch.device("cpu"))
+    train = fam.closed_form(cols)["train_out"]
+    mixed = fam.constraint_mask(cols).tolist()
+    for row, out, ok in zip(rows, train.tolist(), mixed, strict=True):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(row["seed"])
+            y = nn.Dropout(row["p"]).train()(torch.ones(5, dtype=torch.float64))
+        mask = [int(t != 0) for t in y.tolist()]
+        assert [int(t != 0) for t in out] == mask, row
+        assert ok == (0 < sum(mask) < 5), row

@@ -18,14 +18,17 @@ def params(layout, N=2, C=3, H=4, W=5, n=1, c=1, h=2, w=3):
     return {"N": N, "C": C, "H": H, "W": W, "n": n, "c": c, "h": h, "w": w, "layout": layout}
 
 
-@pytest.mark.parametrize(("layout", "offset", "strides"), [
-    # NCHW: strides (C*H*W, H*W, W, 1) = (60, 20, 5, 1); 60 + 20 + 10 + 3 = 93
-    ("NCHW", 93, [60, 20, 5, 1]),
-    # NHWC: N 4*5*3 = 60, C 1, H 5*3 = 15, W 3; 60 + 1 + 30 + 9 = 100
-    ("NHWC", 100, [60, 1, 15, 3]),
-    # CHWN: N 1, C 4*5*2 = 40, H 5*2 = 10, W 2; 1 + 40 + 20 + 6 = 67
-    ("CHWN", 67, [1, 40, 10, 2]),
-])
+@pytest.mark.parametrize(
+    ("layout", "offset", "strides"),
+    [
+        # NCHW: strides (C*H*W, H*W, W, 1) = (60, 20, 5, 1); 60 + 20 + 10 + 3 = 93
+        ("NCHW", 93, [60, 20, 5, 1]),
+        # NHWC: N 4*5*3 = 60, C 1, H 5*3 = 15, W 3; 60 + 1 + 30 + 9 = 100
+        ("NHWC", 100, [60, 1, 15, 3]),
+        # CHWN: N 1, C 4*5*2 = 40, H 5*2 = 10, W 2; 1 + 40 + 20 + 6 = 67
+        ("CHWN", 67, [1, 40, 10, 2]),
+    ],
+)
 def test_offsets_and_strides_by_hand(layout, offset, strides):
     assert get_family(FID).instantiate(params(layout)).answers == {"offset": offset, "strides": strides}
 
@@ -37,8 +40,10 @@ def test_size_one_dimension_still_gets_the_dense_stride():
 
 
 def typed(v, offset=None, strides=None):
-    return {"offset": str(v.answers["offset"] if offset is None else offset),
-            "strides": ", ".join(map(str, v.answers["strides"] if strides is None else strides))}
+    return {
+        "offset": str(v.answers["offset"] if offset is None else offset),
+        "strides": ", ".join(map(str, v.answers["strides"] if strides is None else strides)),
+    }
 
 
 def test_mistake_detectors():
@@ -76,7 +81,7 @@ def _spec(p):
     strides = []
     for d in "NCHW":
         # a size-1 dimension is never stepped; its dense stride is the count of the faster dims
-        inner = layout[layout.index(d) + 1:]
+        inner = layout[layout.index(d) + 1 :]
         count = 1
         for x in inner:
             count *= sizes[x]
@@ -99,3 +104,22 @@ def layout_params(draw):
 @given(layout_params())
 def test_matches_memory_walk(p):
     assert get_family(FID).instantiate(p).answers == _spec(p)
+
+
+def test_batch_sampling_draws_valid_indices_with_the_conditioned_distribution():
+    # drawing sizes and indices independently and keeping index < size makes a size D come up with
+    # probability D / (1 + 2 + ... + Dmax), and the index uniform below D
+    import torch
+
+    cols = get_family(FID).sample_columns(
+        60_000, generator=torch.Generator().manual_seed(0), device=torch.device("cpu")
+    )
+    for dim, top in (("N", 4), ("H", 16)):
+        sizes, index = cols[dim], cols[dim.lower()]
+        assert bool((index < sizes).all()) and bool((index >= 0).all())
+        total = top * (top + 1) / 2
+        for d in (1, 2, top):
+            assert abs(float((sizes == d).double().mean()) - d / total) < 0.01
+        at_top = index[sizes == top]
+        assert abs(float((at_top == 0).double().mean()) - 1 / top) < 0.02
+    assert sorted(set(cols["layout"].tolist())) == [0, 1, 2]

@@ -71,12 +71,12 @@ def test_confusion_matches_sample_loop(tp, fp, fn, tn):
 
 # -- ROC points ------------------------------------------------------------------------------------
 
-ROC = {"n": 6, "data_seed": 1}
+ROC = {"n": 6, "data_seed": 211}
 
 
 def test_roc_points_example_threshold_equal_to_a_score():
-    assert roc_data(6, 1) == ([0.53, 0.67, 0.93, 0.3, 0.46, 0.35], [1, 1, 1, 0, 0, 1], 0.46)
-    # ≥ 0.46: samples 0, 1, 2 (positives) and 4 (a negative, exactly at the threshold)
+    assert roc_data(6, 211) == ([0.85, 0.25, 0.44, 0.5, 0.59, 0.7], [1, 0, 1, 0, 1, 1], 0.5)
+    # ≥ 0.5: samples 0, 4, 5 (positives, of 4) and 3 (a negative, of 2, exactly at the threshold)
     v = get_family("roc_points").instantiate(ROC)
     assert v.answers == {"tpr": 0.75, "fpr": 0.5}
 
@@ -107,7 +107,7 @@ def test_roc_points_match_sorted_sweep(n, seed):
 
 # -- AP --------------------------------------------------------------------------------------------
 
-AP = {"n": 5, "extra_gt": 1, "data_seed": 23}
+AP = {"n": 5, "extra_gt": 1, "data_seed": 12}
 
 
 def test_ap_reference_by_hand():
@@ -120,7 +120,7 @@ def test_ap_reference_by_hand():
 
 
 def test_ap_family_example_and_mistakes():
-    assert ap_data(5, 23)[1] == [1, 0, 1, 1, 0]
+    assert ap_data(5, 12) == ([0.93, 0.88, 0.8, 0.79, 0.74], [1, 0, 1, 1, 0])
     v = get_family("average_precision").instantiate(AP)
     assert v.answers == pytest.approx({"ap_all": 0.625, "ap_11": 27 / 44})
     assert _named(v, ap_all=27 / 44, ap_11=0.625) == "ap.11-point-vs-all-point"
@@ -176,15 +176,22 @@ MAP = {"n_classes": 2, "data_seed": 1}
 
 def test_map_example_and_mistakes():
     assert map_data(2, 1) == [
-        [0.47, 0.44, 0.41, 0.39, 0.32, 0.29, 0.21, 0.15, 0.11, 0.06],
-        [0.63, 0.56, 0.54, 0.51, 0.46, 0.41, 0.37, 0.32, 0.23, 0.2],
+        [0.84, 0.76, 0.74, 0.72, 0.68, 0.59, 0.56, 0.51, 0.49, 0.46],
+        [0.76, 0.71, 0.66, 0.62, 0.61, 0.59, 0.58, 0.52, 0.51, 0.49],
     ]
     v = get_family("map_coco").instantiate(MAP)
-    # class means 2.85/10 = 0.285 and 4.23/10 = 0.423
-    assert v.answers == pytest.approx({"map50": 0.55, "map5095": 0.354})
-    assert _named(v, map5095=(2.79 / 9 + 4.03 / 9) / 2) == "map.nine-thresholds"
-    assert _named(v, map5095=(0.265 + 0.415) / 2) == "map.endpoints-only"
-    assert _named(v, map5095=0.35) == "map.ap75-instead"
+    # mAP@.5 = (0.84 + 0.76)/2; class means 6.35/10 = 0.635 and 6.05/10 = 0.605
+    assert v.answers == pytest.approx({"map50": 0.8, "map5095": 0.62})
+    assert _named(v, map5095=(5.89 / 9 + 5.56 / 9) / 2) == "map.nine-thresholds"
+    assert _named(v, map5095=(0.65 + 0.625) / 2) == "map.endpoints-only"
+    assert _named(v, map5095=0.59) == "map.ap75-instead"
+
+
+def test_map_rows_never_rise_nor_go_below_zero():
+    for seed in range(300):
+        for row in map_data(3, seed):
+            assert 0.45 <= row[0] <= 0.95
+            assert all(0 <= b <= a and a - b <= 0.09 + 1e-9 for a, b in zip(row, row[1:], strict=False))
 
 
 @SETTINGS
@@ -204,18 +211,20 @@ def test_map_matches_threshold_loop(k, seed):
 
 # -- ROC AUC ---------------------------------------------------------------------------------------
 
-AUC = {"n": 6, "data_seed": 6}
+AUC = {"n": 6, "data_seed": 39}
 
 
 def test_auc_example_with_ties_and_mistakes():
-    assert auc_data(6, 6) == ([0.4, 0.4, 0.7, 0.4, 0.6, 0.4], [0, 1, 1, 1, 0, 0])
-    # positives .4 .7 .4, negatives .4 .6 .4: 3 wins (the .7), 4 ties, 2 losses → (3 + 4/2)/9
+    assert auc_data(6, 39) == ([0.6, 0.6, 0.3, 0.6, 0.2, 0.3], [0, 1, 0, 1, 0, 1])
+    # positives .6 .6 .3, negatives .6 .3 .2: each .6 beats .3 and .2 and ties .6; the .3 beats .2,
+    # ties .3 and loses to .6 → 5 wins, 3 ties, 1 loss → (5 + 3/2)/9
     v = get_family("roc_auc").instantiate(AUC)
-    assert v.answers["auc"] == pytest.approx(5 / 9)
-    # PR step area: threshold .7 → R 1/3, P 1; .6 → R 1/3; .4 → R 1, P 1/2: 1/3 + 2/3·1/2
-    assert _named(v, auc=2 / 3) == "auc.pr-area"
-    assert _named(v, auc=3 / 9) == "auc.ties-as-zero"
-    assert _named(v, auc=7 / 9) == "auc.ties-as-one"
+    assert v.answers["auc"] == pytest.approx(6.5 / 9)
+    # PR step area: threshold .6 → 3 predicted, 2 TP: R 2/3, P 2/3; .3 → 5 predicted, 3 TP: R 1, P 3/5;
+    # .2 → R stays 1: 2/3·2/3 + 1/3·3/5
+    assert _named(v, auc=4 / 9 + 1 / 5) == "auc.pr-area"
+    assert _named(v, auc=5 / 9) == "auc.ties-as-zero"
+    assert _named(v, auc=8 / 9) == "auc.ties-as-one"
 
 
 def _trapezoid_auc(scores, labels):
@@ -240,3 +249,26 @@ def test_auc_equals_trapezoid_area_under_roc(n, seed):
     p = {"n": n, "data_seed": seed}
     assert get_family("roc_auc").solve(p)["auc"] == pytest.approx(want, rel=1e-12)
     assert _closed("roc_auc", p)["auc"][0] == pytest.approx(want, rel=1e-9)
+
+
+def test_score_lists_keep_both_classes_and_their_ranges():
+    at_a_score = 0
+    for seed in range(400):
+        for n in (5, 6, 12):
+            scores, labels, thr = roc_data(max(n, 6), seed)
+            assert 0 < sum(labels) < len(labels)
+            assert all(
+                (0.3 <= s <= 0.99) if y else (0.01 <= s <= 0.7) for s, y in zip(scores, labels, strict=True)
+            )
+            assert abs(thr * 100 - round(thr * 100)) < 1e-9 and 0.01 <= thr <= 0.99
+            at_a_score += thr in scores
+            scores, labels = auc_data(min(n, 10), seed)
+            assert 0 < sum(labels) < len(labels)
+            assert all(
+                (0.3 <= s <= 0.9) if y else (0.1 <= s <= 0.7) for s, y in zip(scores, labels, strict=True)
+            )
+    assert 0.4 < at_a_score / 1200 < 0.75  # half of the thresholds are picked among the scores
+    for seed in range(200):
+        scores, flags = ap_data(10, seed)
+        assert scores == sorted(scores, reverse=True) and len(set(scores)) == 10 and scores[-1] > 0
+        assert any(flags)
