@@ -74,9 +74,9 @@ frontend-check: frontend/node_modules/.installed
 	cd frontend && npm run --silent lint && npm run --silent typecheck && npm run --silent test && npm run --silent check:api
 
 chromium:
-	@command -v chromium >/dev/null || { \
-	  echo "installing Debian's chromium for the end-to-end tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; } || { \
+	  echo "installing Debian's chromium and a Chinese font for the end-to-end tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
 pytest: deps frontend chromium
 	$(PY) -m pytest

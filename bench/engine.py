@@ -109,8 +109,10 @@ def bench_boxes() -> None:
         ours_nms = timed(lambda b=boxes, s=scores: nms(b, s, 0.5), 2)
         tv_nms = timed(lambda b=boxes, s=scores: tvo.nms(b, s, 0.5))
         same = nms(boxes, scores, 0.5).tolist() == tvo.nms(boxes, scores, 0.5).tolist()
-        print(f"{n:>6} boxes: IoU matrix {ours_iou:8.2f} ms vs torchvision {tv_iou:8.2f} ms ({ours_iou / tv_iou:.1f}x) | "
-              f"NMS {ours_nms:8.2f} ms vs torchvision {tv_nms:8.2f} ms ({ours_nms / tv_nms:.1f}x), same kept: {same}")
+        print(
+            f"{n:>6} boxes: IoU matrix {ours_iou:8.2f} ms vs torchvision {tv_iou:8.2f} ms ({ours_iou / tv_iou:.1f}x) | "
+            f"NMS {ours_nms:8.2f} ms vs torchvision {tv_nms:8.2f} ms ({ours_nms / tv_nms:.1f}x), same kept: {same}"
+        )
 
 
 def main() -> None:
@@ -130,8 +132,10 @@ def main() -> None:
         ratios.append(batch / single)
         print(f"{fam.id:<30} {single:>10.0f} {batch:>12.0f} {batch / single:>8.1f}x")
     ratios.sort()
-    print(f"speed-up over {len(ratios)} families: min {ratios[0]:.1f}x, median {ratios[len(ratios) // 2]:.1f}x, "
-          f"families under 20x: {sum(r < 20 for r in ratios)}")
+    print(
+        f"speed-up over {len(ratios)} families: min {ratios[0]:.1f}x, median {ratios[len(ratios) // 2]:.1f}x, "
+        f"families under 20x: {sum(r < 20 for r in ratios)}"
+    )
     bench_boxes()
 
 

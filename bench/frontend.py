@@ -34,8 +34,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "frontend" / "dist"
 PYTHON = sys.executable
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 USERNAME, PASSWORD = "bench", "bench-kernel-stride-7"
 JS_CSS_BUDGET_KB = 300
 NEXT_CARD_BUDGET_MS = 100
@@ -65,12 +71,22 @@ def prepare_database(env: dict[str, str]) -> None:
     manage = [PYTHON, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     subprocess.run([*manage, "load_content"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([*manage, "shell", "-v", "0", "-c",
-                    "from dlquiz.accounts.services import user_create; "
-                    "from dlquiz.study.services import settings_update; "
-                    f"u = user_create(username={USERNAME!r}, password={PASSWORD!r}, timezone='UTC'); "
-                    "settings_update(user=u, new_per_day=1000)"],
-                   env=env, cwd=ROOT, check=True)
+    subprocess.run(
+        [
+            *manage,
+            "shell",
+            "-v",
+            "0",
+            "-c",
+            "from dlquiz.accounts.services import user_create; "
+            "from dlquiz.study.services import settings_update; "
+            f"u = user_create(username={USERNAME!r}, password={PASSWORD!r}, timezone='UTC'); "
+            "settings_update(user=u, new_per_day=1000)",
+        ],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
 
 
 def wait_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -109,6 +125,7 @@ window.addEventListener('keydown', (e) => {
 }, true);
 """
 
+
 def measure_next_card(base: str, ratings: int) -> list[dict[str, float]]:
     from playwright.sync_api import sync_playwright
 
@@ -131,7 +148,9 @@ def measure_next_card(base: str, ratings: int) -> list[dict[str, float]]:
             card = face.get_attribute("data-card-id")
             if "kind-exercise" in (face.get_attribute("class") or ""):
                 page.keyboard.press("s")  # exercises need an answer first: suspend and go on
-                page.wait_for_function("(c) => document.querySelector('.card-face')?.dataset.cardId !== c", arg=card)
+                page.wait_for_function(
+                    "(c) => document.querySelector('.card-face')?.dataset.cardId !== c", arg=card
+                )
                 continue
             page.keyboard.press("Space")
             page.wait_for_selector(".ratings")
@@ -151,7 +170,9 @@ def measure_next_card(base: str, ratings: int) -> list[dict[str, float]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--ratings", type=int, default=40, help="ratings to time (default 40)")
     args = parser.parse_args()
     if not (DIST / "index.html").is_file():
@@ -169,17 +190,37 @@ def main() -> int:
         print(f"{CHROMIUM} is missing: cannot time the next card", file=sys.stderr)
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="dlquiz-bench-frontend-"))
-    env = {**os.environ, "DLQUIZ_DATA_DIR": str(tmp), "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-           "DEBUG": "false", "DJANGO_SETTINGS_MODULE": "dlquiz.settings", "THROTTLE_LOGIN": "1000/min",
-           "LOG_LEVEL": "ERROR"}
+    env = {
+        **os.environ,
+        "DLQUIZ_DATA_DIR": str(tmp),
+        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "dlquiz.settings",
+        "THROTTLE_LOGIN": "1000/min",
+        "LOG_LEVEL": "ERROR",
+    }
     server = None
     try:
         prepare_database(env)
         port = free_port()
         gunicorn = shutil.which("gunicorn", path=str(Path(PYTHON).parent)) or "gunicorn"
-        server = subprocess.Popen([gunicorn, "dlquiz.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "2",
-                                   "--threads", "4", "--log-level", "warning"], env=env, cwd=ROOT,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            [
+                gunicorn,
+                "dlquiz.wsgi:application",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "2",
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
         base = f"http://127.0.0.1:{port}"
         wait_up(f"{base}/login", server)
         results = measure_next_card(base, args.ratings)
@@ -196,10 +237,14 @@ def main() -> int:
         return xs[min(len(xs) - 1, round(p * (len(xs) - 1)))]
 
     print(f"Next card after a rating (gunicorn + SQLite on loopback, headless Chromium, {len(dom)} ratings):")
-    print(f"  key press -> next front in the DOM: median {statistics.median(dom):.1f} ms, "
-          f"p95 {pct(dom, 0.95):.1f} ms, max {dom[-1]:.1f} ms")
-    print(f"  key press -> first frame with it:   median {statistics.median(frame):.1f} ms, "
-          f"p95 {pct(frame, 0.95):.1f} ms, max {frame[-1]:.1f} ms (budget {NEXT_CARD_BUDGET_MS} ms)")
+    print(
+        f"  key press -> next front in the DOM: median {statistics.median(dom):.1f} ms, "
+        f"p95 {pct(dom, 0.95):.1f} ms, max {dom[-1]:.1f} ms"
+    )
+    print(
+        f"  key press -> first frame with it:   median {statistics.median(frame):.1f} ms, "
+        f"p95 {pct(frame, 0.95):.1f} ms, max {frame[-1]:.1f} ms (budget {NEXT_CARD_BUDGET_MS} ms)"
+    )
     return 0
 
 

@@ -65,24 +65,58 @@ def build_data() -> dict[str, str]:
     for name, n_cards in (("small", 1_000), ("big", 100_000)):
         user = user_create(username=f"bench-{name}", password="bench-password-123")
         deck = Deck.objects.create(slug=f"bench-{name}", name=f"bench {name}", owner=user)
-        Card.objects.bulk_create([Card(uid=f"bench-{name}-{i}", deck=deck, kind="basic", front=f"Q {i}", back=f"A {i}",
-                                       position=i) for i in range(n_cards)], batch_size=5000)
+        Card.objects.bulk_create(
+            [
+                Card(
+                    uid=f"bench-{name}-{i}",
+                    deck=deck,
+                    kind="basic",
+                    front=f"Q {i}",
+                    back=f"A {i}",
+                    position=i,
+                )
+                for i in range(n_cards)
+            ],
+            batch_size=5000,
+        )
         Enrollment.objects.create(user=user, deck=deck)
         card_ids = list(Card.objects.filter(deck=deck).order_by("position").values_list("id", flat=True))
         states, logs = [], []
         for i, cid in enumerate(card_ids):
             if i % 10 < 6:  # 60% studied before: review cards, a few due now, the rest spread over months
                 last = now - dt.timedelta(days=rng.randint(1, 60))
-                due = now - dt.timedelta(hours=rng.randint(1, 48)) if i % 50 == 0 else now + dt.timedelta(
-                    days=rng.randint(1, 120))
-                states.append(CardState(user=user, card_id=cid, state=State.REVIEW, stability=rng.uniform(2, 60),
-                                        difficulty=rng.uniform(2, 8), due=due, last_review=last, reps=2,
-                                        new_order=i))
+                due = (
+                    now - dt.timedelta(hours=rng.randint(1, 48))
+                    if i % 50 == 0
+                    else now + dt.timedelta(days=rng.randint(1, 120))
+                )
+                states.append(
+                    CardState(
+                        user=user,
+                        card_id=cid,
+                        state=State.REVIEW,
+                        stability=rng.uniform(2, 60),
+                        difficulty=rng.uniform(2, 8),
+                        due=due,
+                        last_review=last,
+                        reps=2,
+                        new_order=i,
+                    )
+                )
                 for k in range(2):
                     at = last - dt.timedelta(days=3 * (1 - k))
-                    logs.append(ReviewLog(user=user, card_id=cid, rating=3, reviewed_at=at,
-                                          client_review_id=f"seed-{cid}-{k}", state_before={}, state_after={},
-                                          prior_state=State.NEW if k == 0 else State.LEARNING))
+                    logs.append(
+                        ReviewLog(
+                            user=user,
+                            card_id=cid,
+                            rating=3,
+                            reviewed_at=at,
+                            client_review_id=f"seed-{cid}-{k}",
+                            state_before={},
+                            state_after={},
+                            prior_state=State.NEW if k == 0 else State.LEARNING,
+                        )
+                    )
             else:
                 states.append(CardState(user=user, card_id=cid, state=State.NEW, new_order=i))
         CardState.objects.bulk_create(states, batch_size=5000)
@@ -105,9 +139,24 @@ def free_port() -> int:
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, DEBUG="false")
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "dlquiz.wsgi", "-b", f"127.0.0.1:{port}",
-                             "-w", str(os.cpu_count() or 2), "--threads", "2", "--log-level", "warning"],
-                            cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "dlquiz.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(os.cpu_count() or 2),
+            "--threads",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+    )
     for _ in range(300):
         try:
             requests.get(f"http://127.0.0.1:{port}/api/v1/ping", timeout=10)
@@ -161,6 +210,7 @@ def main() -> None:
     server = start_server(port)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
+
         def session(name: str) -> requests.Session:
             s = requests.Session()
             s.headers["Authorization"] = f"Token {tokens[name]}"
@@ -174,19 +224,32 @@ def main() -> None:
         for _ in range(200):
             for name, s in sessions.items():
                 queue_ms[name] += latency(s, "GET", f"{base}/study/queue?limit=20", 1)
-        due = {name: iter([c["card"]["id"] for c in s.get(f"{base}/study/queue?limit=200").json()["cards"]] * 10)
-               for name, s in sessions.items()}
+        due = {
+            name: iter([c["card"]["id"] for c in s.get(f"{base}/study/queue?limit=200").json()["cards"]] * 10)
+            for name, s in sessions.items()
+        }
         submit_ms: dict[str, list[float]] = {"small": [], "big": []}
         for _ in range(200):
             for name, s in sessions.items():
-                submit_ms[name] += latency(s, "POST", f"{base}/reviews", 1, body=lambda it=due[name]: {
-                    "card": next(it), "rating": 3, "client_review_id": uuid.uuid4().hex})
+                submit_ms[name] += latency(
+                    s,
+                    "POST",
+                    f"{base}/reviews",
+                    1,
+                    body=lambda it=due[name]: {
+                        "card": next(it),
+                        "rating": 3,
+                        "client_review_id": uuid.uuid4().hex,
+                    },
+                )
         for name in ("small", "big"):
             q, sub = queue_ms[name], submit_ms[name]
-            print(f"{name:>5} ({'1k' if name == 'small' else '100k'} cards): queue p50 {pct(q, .5):6.2f} ms "
-                  f"p99 {pct(q, .99):6.2f} ms | submit p50 {pct(sub, .5):6.2f} ms p99 {pct(sub, .99):6.2f} ms")
-        rq = pct(queue_ms["big"], .5) / pct(queue_ms["small"], .5)
-        rs = pct(submit_ms["big"], .5) / pct(submit_ms["small"], .5)
+            print(
+                f"{name:>5} ({'1k' if name == 'small' else '100k'} cards): queue p50 {pct(q, 0.5):6.2f} ms "
+                f"p99 {pct(q, 0.99):6.2f} ms | submit p50 {pct(sub, 0.5):6.2f} ms p99 {pct(sub, 0.99):6.2f} ms"
+            )
+        rq = pct(queue_ms["big"], 0.5) / pct(queue_ms["small"], 0.5)
+        rs = pct(submit_ms["big"], 0.5) / pct(submit_ms["small"], 0.5)
         print(f"latency ratio 100k/1k (p50): queue {rq:.2f}x, submit {rs:.2f}x  (target <= 1.5x)")
 
         # throughput: alternating rounds of the trivial endpoint and review submission
@@ -196,16 +259,27 @@ def main() -> None:
         ping_rounds, review_rounds = [], []
         for _ in range(3):
             ping_rounds.append(throughput(lambda: session("big"), "GET", f"{base}/ping", None, seconds=3))
-            review_rounds.append(throughput(lambda: session("big"), "POST", f"{base}/reviews",
-                                            lambda i: {"card": due_big[next(counter) % len(due_big)], "rating": 3,
-                                                       "client_review_id": uuid.uuid4().hex}, seconds=3))
+            review_rounds.append(
+                throughput(
+                    lambda: session("big"),
+                    "POST",
+                    f"{base}/reviews",
+                    lambda i: {
+                        "card": due_big[next(counter) % len(due_big)],
+                        "rating": 3,
+                        "client_review_id": uuid.uuid4().hex,
+                    },
+                    seconds=3,
+                )
+            )
         ping_rps, review_rps = statistics.median(ping_rounds), statistics.median(review_rounds)
-        print(f"throughput (8 clients, 3 alternating rounds of 3 s, medians): ping {ping_rps:.0f} req/s, "
-              f"review submit {review_rps:.0f} req/s, ratio {review_rps / ping_rps:.2f} (target >= 0.5)")
+        print(
+            f"throughput (8 clients, 3 alternating rounds of 3 s, medians): ping {ping_rps:.0f} req/s, "
+            f"review submit {review_rps:.0f} req/s, ratio {review_rps / ping_rps:.2f} (target >= 0.5)"
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
-
 
 
 if __name__ == "__main__":

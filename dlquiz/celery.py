@@ -17,6 +17,7 @@ def _schedule(sender: Celery, **_: object) -> None:
     from django.conf import settings
 
     sender.add_periodic_task(
-        float(settings.REMINDER_SCAN_SECONDS), sender.signature("dlquiz.reminders.tasks.reminders_dispatch"),
+        float(settings.REMINDER_SCAN_SECONDS),
+        sender.signature("dlquiz.reminders.tasks.reminders_dispatch"),
         name="reminders: dispatch due reminders",
     )

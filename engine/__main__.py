@@ -55,8 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--answers", action="store_true", help="include answers, solution and mistakes")
     grade_p = sub.add_parser("grade", help="grade answers to a variant")
     variant_args(grade_p)
-    grade_p.add_argument("--answer", action="append", default=[], metavar="PART=TEXT",
-                         help="an answer for one part (repeat for each part)")
+    grade_p.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        metavar="PART=TEXT",
+        help="an answer for one part (repeat for each part)",
+    )
     return parser
 
 
@@ -103,7 +108,9 @@ def _answers(variant: Variant, items: Sequence[str]) -> dict[str, str]:
         if name in out:
             raise CliError("bad_answer", f"part {name!r} answered twice")
         if len(text) > MAX_INPUT_CHARS:
-            raise CliError("answer_too_long", f"the answer to {name!r} is longer than {MAX_INPUT_CHARS} characters")
+            raise CliError(
+                "answer_too_long", f"the answer to {name!r} is longer than {MAX_INPUT_CHARS} characters"
+            )
         out[name] = text
     return out
 
@@ -118,13 +125,23 @@ def run(argv: Sequence[str]) -> dict[str, Any]:
     if args.command == "show":
         d = variant.to_dict(with_answers=args.answers)
         if args.answers:
-            d["mistakes"] = [{"id": m.id, "title": m.title,
-                              "values": {k: list(v) if isinstance(v, tuple) else v for k, v in m.values.items()}}
-                             for m in variant.mistakes]
+            d["mistakes"] = [
+                {
+                    "id": m.id,
+                    "title": m.title,
+                    "values": {k: list(v) if isinstance(v, tuple) else v for k, v in m.values.items()},
+                }
+                for m in variant.mistakes
+            ]
         return d
     result = grade(variant, _answers(variant, args.answer))
-    return {"family": variant.family, "version": variant.version, "seed": variant.seed,
-            "params": dict(variant.params), **result.to_dict()}
+    return {
+        "family": variant.family,
+        "version": variant.version,
+        "seed": variant.seed,
+        "params": dict(variant.params),
+        **result.to_dict(),
+    }
 
 
 def _emit(obj: dict[str, Any]) -> None:

@@ -118,8 +118,13 @@ class Part:
         }[self.kind]
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"name": self.name, "label": self.label, "kind": self.kind, "unit": self.unit,
-             "hint": self.expected_hint()}
+        d: dict[str, Any] = {
+            "name": self.name,
+            "label": self.label,
+            "kind": self.kind,
+            "unit": self.unit,
+            "hint": self.expected_hint(),
+        }
         if self.choices:
             d["choices"] = list(self.choices)
         return d
@@ -157,8 +162,11 @@ class Variant:
 
     def to_dict(self, *, with_answers: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "family": self.family, "version": self.version, "seed": self.seed,
-            "params": dict(self.params), "prompt": self.prompt,
+            "family": self.family,
+            "version": self.version,
+            "seed": self.seed,
+            "params": dict(self.params),
+            "prompt": self.prompt,
             "parts": [p.to_dict() for p in self.parts],
         }
         if with_answers:
@@ -181,9 +189,15 @@ class PartResult:
         return self.status == "correct"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status, "correct": self.correct,
-                "parsed": _jsonable(self.parsed), "credit": self.credit, "feedback": self.feedback,
-                "expected": _jsonable(self.expected)}
+        return {
+            "name": self.name,
+            "status": self.status,
+            "correct": self.correct,
+            "parsed": _jsonable(self.parsed),
+            "credit": self.credit,
+            "feedback": self.feedback,
+            "expected": _jsonable(self.expected),
+        }
 
 
 @dataclass
@@ -200,7 +214,9 @@ class GradeResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "parts": [p.to_dict() for p in self.parts], "score": self.score, "readable": self.readable,
+            "parts": [p.to_dict() for p in self.parts],
+            "score": self.score,
+            "readable": self.readable,
             "correct": self.correct,
             "mistake": {"id": self.mistake.id, "title": self.mistake.title} if self.mistake else None,
             "solution": self.solution,
@@ -285,11 +301,15 @@ class Family:
         if type(self).constraint is Family.constraint:
             return torch.ones(n, dtype=torch.bool, device=next(iter(cols.values())).device)
         rows = self.rows(cols)
-        return torch.tensor([self.constraint(r) is None for r in rows], dtype=torch.bool,
-                            device=next(iter(cols.values())).device)
+        return torch.tensor(
+            [self.constraint(r) is None for r in rows],
+            dtype=torch.bool,
+            device=next(iter(cols.values())).device,
+        )
 
-    def sample_columns(self, n: int, *, generator: torch.Generator, device: torch.device | None = None
-                       ) -> dict[str, torch.Tensor]:
+    def sample_columns(
+        self, n: int, *, generator: torch.Generator, device: torch.device | None = None
+    ) -> dict[str, torch.Tensor]:
         """Parameters of ``n`` random variants drawn as tensors (the batch counterpart of :meth:`sample`),
         redrawing rows that break the family's constraints. Same distributions as :meth:`sample`."""
         device = device or get_device()
@@ -303,7 +323,10 @@ class Family:
                     v = torch.randint(int(spec.low), int(spec.high) + 1, (m,), generator=generator)
                     cols[name] = v.to(torch.float64)
                 elif spec.kind == "real":
-                    u = torch.rand(m, generator=generator, dtype=torch.float64) * (spec.high - spec.low) + spec.low
+                    u = (
+                        torch.rand(m, generator=generator, dtype=torch.float64) * (spec.high - spec.low)
+                        + spec.low
+                    )
                     cols[name] = torch.round(u, decimals=spec.decimals)
                 else:
                     cols[name] = torch.randint(0, len(spec.choices), (m,), generator=generator)
@@ -325,16 +348,24 @@ class Family:
             row: dict[str, Any] = {}
             for name, spec in self.schema.items():
                 v = lists[name][i]
-                row[name] = spec.choices[int(v)] if spec.kind == "choice" else (int(v) if spec.kind == "int" else v)
+                row[name] = (
+                    spec.choices[int(v)] if spec.kind == "choice" else (int(v) if spec.kind == "int" else v)
+                )
             out.append(row)
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "topics": list(self.topics), "version": self.version,
-                "params": {k: v.to_dict() for k, v in self.schema.items()}}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "topics": list(self.topics),
+            "version": self.version,
+            "params": {k: v.to_dict() for k, v in self.schema.items()},
+        }
 
-    def columns(self, params_list: Sequence[Mapping[str, Any]], device: torch.device | None = None
-                ) -> dict[str, torch.Tensor]:
+    def columns(
+        self, params_list: Sequence[Mapping[str, Any]], device: torch.device | None = None
+    ) -> dict[str, torch.Tensor]:
         """Parameters of many variants as 1-D tensors (float64; choices as indices)."""
         device = device or get_device()
         cols: dict[str, torch.Tensor] = {}
@@ -343,8 +374,9 @@ class Family:
                 values = [spec.choices.index(p[name]) for p in params_list]
                 cols[name] = torch.tensor(values, dtype=torch.int64, device=device)
             else:
-                cols[name] = torch.tensor([float(p[name]) for p in params_list], dtype=torch.float64,
-                                          device=device)
+                cols[name] = torch.tensor(
+                    [float(p[name]) for p in params_list], dtype=torch.float64, device=device
+                )
         return cols
 
 
@@ -379,6 +411,7 @@ def all_families() -> list[Family]:
 
 
 # -- grading ---------------------------------------------------------------------------------------
+
 
 def _tol(part: Part, target: float) -> float:
     return part.atol + part.rtol * abs(target)
@@ -462,8 +495,11 @@ def _prune_mistakes(variant: Variant) -> Variant:
         parts = [variant.part(n) for n in m.values]
         if all(_same(p, m.values[p.name], p.answer) for p in parts):
             continue
-        if any(k.values.keys() == m.values.keys()
-               and all(_same(variant.part(n), k.values[n], m.values[n]) for n in m.values) for k in kept):
+        if any(
+            k.values.keys() == m.values.keys()
+            and all(_same(variant.part(n), k.values[n], m.values[n]) for n in m.values)
+            for k in kept
+        ):
             continue
         kept.append(m)
     return replace(variant, mistakes=tuple(kept))
@@ -494,13 +530,20 @@ def grade(variant: Variant, answers: Mapping[str, str]) -> GradeResult:
     for part in variant.parts:
         text = answers.get(part.name)
         if text is None or (isinstance(text, str) and not text.strip()):
-            results.append(PartResult(part.name, "missing", feedback="没有作答。应填写" + part.expected_hint()))
+            results.append(
+                PartResult(part.name, "missing", feedback="没有作答。应填写" + part.expected_hint())
+            )
             continue
         try:
             value = _parse(part, text)
         except Unreadable as exc:
-            results.append(PartResult(part.name, "unreadable",
-                                      feedback=f"无法读取你的答案（{exc}）。应填写{part.expected_hint()}。"))
+            results.append(
+                PartResult(
+                    part.name,
+                    "unreadable",
+                    feedback=f"无法读取你的答案（{exc}）。应填写{part.expected_hint()}。",
+                )
+            )
             continue
         tols = _tolerances(part, variant.mistakes) if part.kind in NUMERIC_KINDS else None
         if _matches(part, value, part.answer, tols):
@@ -553,8 +596,10 @@ class BatchGrade:
         return int(self.scores.shape[0])
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        return {"score": float(self.scores[i]),
-                "parts": {k: self.STATUS[int(v[i])] for k, v in self.status.items()}}
+        return {
+            "score": float(self.scores[i]),
+            "parts": {k: self.STATUS[int(v[i])] for k, v in self.status.items()},
+        }
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         scores = self.scores.tolist()
@@ -614,16 +659,18 @@ _PLAIN_LIST = re.compile(rf"^\s*\[?\s*{_NUM_RE_SRC}(?:\s*,\s*{_NUM_RE_SRC})*\s*\
 _PLAIN_SHAPE = re.compile(r"^\s*\d+(?:\s*x\s*\d+)*\s*$")
 
 
-def _parse_column_fast(part: Part, texts: list[str | None], width: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+def _parse_column_fast(
+    part: Part, texts: list[str | None], width: int
+) -> tuple[torch.Tensor, torch.Tensor] | None:
     """The vectorised path for the common typings: numbers separated by commas, shapes like 64x56x56,
     choices typed as the choice itself. ``None`` when any text needs the tolerant per-item parser."""
     n = len(texts)
     if part.kind == "choice":
         index = {c: float(i) for i, c in enumerate(part.choices)}
-        values = [index.get(t) if isinstance(t, str) else None for t in texts]
-        if any(v is None for v in values):
+        picked = [index.get(t) if isinstance(t, str) else None for t in texts]
+        if any(v is None for v in picked):
             return None
-        return torch.tensor(values, dtype=torch.float64).reshape(n, 1), torch.ones(n, dtype=torch.bool)
+        return torch.tensor(picked, dtype=torch.float64).reshape(n, 1), torch.ones(n, dtype=torch.bool)
     if part.kind == "shape":
         if not all(isinstance(t, str) and len(t) < 200 and _PLAIN_SHAPE.match(t) for t in texts):
             return None
@@ -641,7 +688,9 @@ def _parse_column_fast(part: Part, texts: list[str | None], width: int) -> tuple
         values = np.array(items, dtype=np.float64).reshape(n, width)
     except ValueError:  # a row of another length shifted the others
         return None
-    counts = np.fromiter(((t.count(",") + t.count("x")) for t in texts if t is not None), dtype=np.int64, count=n)
+    counts = np.fromiter(
+        ((t.count(",") + t.count("x")) for t in texts if t is not None), dtype=np.int64, count=n
+    )
     if not (counts == width - 1).all() or not np.isfinite(values).all():
         return None
     if part.kind in ("list", "set", "shape") and not (values == np.round(values)).all():
@@ -651,9 +700,13 @@ def _parse_column_fast(part: Part, texts: list[str | None], width: int) -> tuple
     return torch.from_numpy(values), torch.ones(n, dtype=torch.bool)
 
 
-def grade_batch(family: Family, params: Sequence[Mapping[str, Any]] | Mapping[str, torch.Tensor],
-                answers_list: Sequence[Mapping[str, str]], *, device: torch.device | None = None
-                ) -> BatchGrade:
+def grade_batch(
+    family: Family,
+    params: Sequence[Mapping[str, Any]] | Mapping[str, torch.Tensor],
+    answers_list: Sequence[Mapping[str, str]],
+    *,
+    device: torch.device | None = None,
+) -> BatchGrade:
     """Grade many submissions of one family at once.
 
     ``params`` is a list of parameter dicts or, already vectorised, a dict of parameter columns (as
@@ -703,6 +756,7 @@ def grade_batch(family: Family, params: Sequence[Mapping[str, Any]] | Mapping[st
 
 # -- helpers for family authors --------------------------------------------------------------------
 
+
 def fmt(x: float, digits: int = 6) -> str:
     """A number as shown in prompts and solutions: integers plain, reals with ``digits`` significant."""
     if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e15):
@@ -712,4 +766,3 @@ def fmt(x: float, digits: int = 6) -> str:
 
 def mistake_if(cond: bool, mid: str, title: str, values: Mapping[str, Any]) -> list[Mistake]:
     return [Mistake(mid, title, values)] if cond else []
-

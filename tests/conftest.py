@@ -41,7 +41,9 @@ def _service_markers(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("postgres") and _db_vendor() != "postgresql":
         if IN_CI:
             pytest.fail("CI=true but the database is not PostgreSQL: set DATABASE_URL")
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (or CI=true make test)")
+        pytest.skip(
+            "needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (or CI=true make test)"
+        )
     if request.node.get_closest_marker("redis") and not settings.REDIS_URL:
         if IN_CI:
             pytest.fail("CI=true but REDIS_URL is not set")

@@ -15,23 +15,39 @@ _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery-9"
 
 
-def make_user(username: str | None = None, *, tz: str = "Asia/Shanghai", email: str | None = None, **settings):
+def make_user(
+    username: str | None = None, *, tz: str = "Asia/Shanghai", email: str | None = None, **settings
+):
     n = next(_seq)
     username = username or f"learner{n}"
-    user = get_user_model().objects.create_user(username, email=f"{username}@example.com" if email is None else email,
-                                                password=PASSWORD)
+    user = get_user_model().objects.create_user(
+        username, email=f"{username}@example.com" if email is None else email, password=PASSWORD
+    )
     StudySettings.objects.create(user=user, timezone=tz, **settings)
     return user
 
 
-def make_deck(n_cards: int = 5, *, name: str | None = None, kind: str = "basic", family: str = "", owner=None) -> Deck:
+def make_deck(
+    n_cards: int = 5, *, name: str | None = None, kind: str = "basic", family: str = "", owner=None
+) -> Deck:
     k = next(_seq)
     deck = Deck.objects.create(slug=f"deck-{k}", name=name or f"Deck {k}", owner=owner)
-    Card.objects.bulk_create([
-        Card(uid=f"d{k}.c{i}", deck=deck, kind=kind, front=f"问题 {k}-{i}：什么是 BN？", back=f"答案 {k}-{i}",
-             family=family, position=k * 10000 + i, tags=["bn"], topics=["001-0574"])
-        for i in range(n_cards)
-    ])
+    Card.objects.bulk_create(
+        [
+            Card(
+                uid=f"d{k}.c{i}",
+                deck=deck,
+                kind=kind,
+                front=f"问题 {k}-{i}：什么是 BN？",
+                back=f"答案 {k}-{i}",
+                family=family,
+                position=k * 10000 + i,
+                tags=["bn"],
+                topics=["001-0574"],
+            )
+            for i in range(n_cards)
+        ]
+    )
     return deck
 
 

@@ -24,8 +24,14 @@ class UserOut(serializers.Serializer):
 
 
 def _user_out(user) -> dict:  # type: ignore[no-untyped-def]
-    return UserOut({"id": user.pk, "username": user.username, "email": user.email,
-                    "language": settings_get(user=user).language}).data
+    return UserOut(
+        {
+            "id": user.pk,
+            "username": user.username,
+            "email": user.email,
+            "language": settings_get(user=user).language,
+        }
+    ).data
 
 
 class Credentials(serializers.Serializer):
@@ -65,8 +71,9 @@ class LoginApi(APIView):
         s.is_valid(raise_exception=True)
         user = authenticate(request._request, **s.validated_data)
         if user is None:
-            raise ServiceError("用户名或密码错误 / wrong username or password", code="bad_credentials",
-                               status_code=400)
+            raise ServiceError(
+                "用户名或密码错误 / wrong username or password", code="bad_credentials", status_code=400
+            )
         login(request._request, user)
         return Response(_user_out(user))
 
@@ -85,8 +92,11 @@ class TokenApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=Credentials, responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()})},
-                   operation_id="auth_token")
+    @extend_schema(
+        request=Credentials,
+        responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()})},
+        operation_id="auth_token",
+    )
     def post(self, request: Request) -> Response:
         s = Credentials(data=request.data)
         s.is_valid(raise_exception=True)
@@ -102,7 +112,9 @@ class PasswordApi(APIView):
         old_password = serializers.CharField(max_length=256, trim_whitespace=False)
         new_password = serializers.CharField(max_length=256, trim_whitespace=False)
 
-    @extend_schema(request=PasswordInputSerializer, responses={204: None}, operation_id="auth_password_change")
+    @extend_schema(
+        request=PasswordInputSerializer, responses={204: None}, operation_id="auth_password_change"
+    )
     def post(self, request: Request) -> Response:
         s = self.PasswordInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)

@@ -13,8 +13,9 @@ from dlquiz.study.models import StudySettings
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, email: str = "", timezone: str | None = None,
-                language: str | None = None) -> User:
+def user_create(
+    *, username: str, password: str, email: str = "", timezone: str | None = None, language: str | None = None
+) -> User:
     User = get_user_model()
     if User.objects.filter(username__iexact=username).exists():
         raise ServiceError("用户名已存在 / username taken", fields={"username": ["already taken"]})
@@ -22,7 +23,9 @@ def user_create(*, username: str, password: str, email: str = "", timezone: str 
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
-        raise ServiceError("密码不符合要求 / password too weak", fields={"password": list(exc.messages)}) from None
+        raise ServiceError(
+            "密码不符合要求 / password too weak", fields={"password": list(exc.messages)}
+        ) from None
     user.set_password(password)
     user.save()
     prefs = StudySettings(user=user)
@@ -42,6 +45,8 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
     try:
         password_validation.validate_password(new_password, user)
     except ValidationError as exc:
-        raise ServiceError("新密码不符合要求 / password too weak", fields={"new_password": list(exc.messages)}) from None
+        raise ServiceError(
+            "新密码不符合要求 / password too weak", fields={"new_password": list(exc.messages)}
+        ) from None
     user.set_password(new_password)
     user.save(update_fields=["password"])

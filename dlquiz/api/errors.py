@@ -18,8 +18,14 @@ class ServiceError(Exception):
     code: str = "invalid"
     status_code: int = status.HTTP_400_BAD_REQUEST
 
-    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
-                 fields: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status_code: int | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.code

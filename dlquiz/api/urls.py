@@ -43,8 +43,13 @@ urlpatterns = [
     path("cards/<int:card_id>/exercise", ExerciseApi.as_view(), name="card-exercise"),
 ]
 for _action in ("suspend", "unsuspend", "bury", "reset"):
-    urlpatterns.append(path(f"cards/<int:card_id>/{_action}",
-                            CardActionApi.as_view(action_name=_action), name=f"card-{_action}"))
+    urlpatterns.append(
+        path(
+            f"cards/<int:card_id>/{_action}",
+            CardActionApi.as_view(action_name=_action),
+            name=f"card-{_action}",
+        )
+    )
 
 # The single-page app's extra endpoints (dlquiz/web/apis.py).
 urlpatterns += [

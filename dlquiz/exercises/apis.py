@@ -15,7 +15,9 @@ from dlquiz.exercises.services import attempt_variant, exercise_answer, exercise
 class PartOut(serializers.Serializer):
     name = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
-    kind = serializers.ChoiceField(choices=["int", "real", "vector", "matrix", "shape", "set", "list", "choice"])
+    kind = serializers.ChoiceField(
+        choices=["int", "real", "vector", "matrix", "shape", "set", "list", "choice"]
+    )
     unit = serializers.CharField(allow_blank=True)
     hint = serializers.CharField()
     choices = serializers.ListField(child=serializers.CharField(), required=False)
@@ -36,8 +38,9 @@ class ResultOut(serializers.Serializer):
     score = serializers.FloatField()
     readable = serializers.BooleanField()
     correct = serializers.BooleanField()
-    mistake = inline_serializer("MistakeOut", {"id": serializers.CharField(), "title": serializers.CharField()},
-                                allow_null=True)
+    mistake = inline_serializer(
+        "MistakeOut", {"id": serializers.CharField(), "title": serializers.CharField()}, allow_null=True
+    )
     solution = serializers.CharField(allow_blank=True)
     suggested_rating = serializers.IntegerField(allow_null=True)
 
@@ -61,8 +64,9 @@ class ExerciseApi(APIView):
 
     class ExerciseAnswerInputSerializer(serializers.Serializer):
         attempt = serializers.IntegerField(min_value=1)
-        answers = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=10_000,
-                                                                    trim_whitespace=False))
+        answers = serializers.DictField(
+            child=serializers.CharField(allow_blank=True, max_length=10_000, trim_whitespace=False)
+        )
 
         def validate_answers(self, value: dict[str, str]) -> dict[str, str]:
             if len(value) > 20:
@@ -73,13 +77,27 @@ class ExerciseApi(APIView):
     def get(self, request: Request, card_id: int) -> Response:
         attempt = exercise_current(user=learner(request), card_id=card_id)
         v = attempt_variant(attempt)
-        return Response({"attempt": attempt.pk, "family": v.family, "title": engine.get_family(v.family).title,
-                         "prompt": v.prompt, "parts": [p.to_dict() for p in v.parts], "result": attempt.result})
+        return Response(
+            {
+                "attempt": attempt.pk,
+                "family": v.family,
+                "title": engine.get_family(v.family).title,
+                "prompt": v.prompt,
+                "parts": [p.to_dict() for p in v.parts],
+                "result": attempt.result,
+            }
+        )
 
-    @extend_schema(request=ExerciseAnswerInputSerializer, responses={200: ResultOut}, operation_id="exercise_answer")
+    @extend_schema(
+        request=ExerciseAnswerInputSerializer, responses={200: ResultOut}, operation_id="exercise_answer"
+    )
     def post(self, request: Request, card_id: int) -> Response:
         s = self.ExerciseAnswerInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        _, result = exercise_answer(user=learner(request), card_id=card_id, attempt_id=s.validated_data["attempt"],
-                                    answers=s.validated_data["answers"])
+        _, result = exercise_answer(
+            user=learner(request),
+            card_id=card_id,
+            attempt_id=s.validated_data["attempt"],
+            answers=s.validated_data["answers"],
+        )
         return Response(result)

@@ -9,7 +9,9 @@ from dlquiz.decks.models import Card
 class ExerciseAttempt(models.Model):
     """The variant drawn for one review of an exercise card, stored so exactly it is graded, once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exercise_attempts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exercise_attempts"
+    )
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="exercise_attempts")
     review_number = models.PositiveIntegerField(help_text="the card state's reps when drawn")
     family = models.CharField(max_length=64)

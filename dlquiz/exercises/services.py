@@ -83,22 +83,32 @@ def exercise_current(*, user: User, card_id: int) -> ExerciseAttempt:
     try:
         with transaction.atomic():
             return ExerciseAttempt.objects.create(
-                user=user, card_id=card_id, review_number=cs.reps, family=v.family, family_version=v.version,
-                seed=v.seed if v.seed is not None else seed, params=dict(v.params))
+                user=user,
+                card_id=card_id,
+                review_number=cs.reps,
+                family=v.family,
+                family_version=v.version,
+                seed=v.seed if v.seed is not None else seed,
+                params=dict(v.params),
+            )
     except IntegrityError:  # a concurrent request drew first: use its variant
         return ExerciseAttempt.objects.get(user=user, card_id=card_id, review_number=cs.reps)
 
 
-def exercise_answer(*, user: User, card_id: int, attempt_id: int,
-                    answers: Mapping[str, str]) -> tuple[ExerciseAttempt, dict[str, Any]]:
+def exercise_answer(
+    *, user: User, card_id: int, attempt_id: int, answers: Mapping[str, str]
+) -> tuple[ExerciseAttempt, dict[str, Any]]:
     """Grade the answers of an open attempt (once). Returns the attempt and the result dict."""
     if sum(len(str(k)) + len(str(v)) for k, v in answers.items()) > MAX_ANSWER_BYTES:
-        raise ServiceError(f"答案过长（上限 {MAX_ANSWER_BYTES} 字符）/ answer too long", code="too_long",
-                           status_code=413)
+        raise ServiceError(
+            f"答案过长（上限 {MAX_ANSWER_BYTES} 字符）/ answer too long", code="too_long", status_code=413
+        )
     with transaction.atomic():
         _exercise_state(user=user, card_id=card_id)
         try:
-            attempt = ExerciseAttempt.objects.select_for_update().get(pk=attempt_id, user=user, card_id=card_id)
+            attempt = ExerciseAttempt.objects.select_for_update().get(
+                pk=attempt_id, user=user, card_id=card_id
+            )
         except ExerciseAttempt.DoesNotExist:
             raise NotFound("练习不存在 / attempt not found") from None
         if attempt.result is not None:
@@ -106,8 +116,10 @@ def exercise_answer(*, user: User, card_id: int, attempt_id: int,
         variant = attempt_variant(attempt)
         unknown = set(answers) - {p.name for p in variant.parts}
         if unknown:
-            raise ServiceError("未知的答案项 / unknown answer parts",
-                               fields={"answers": [f"unknown part {n!r}" for n in sorted(unknown)]})
+            raise ServiceError(
+                "未知的答案项 / unknown answer parts",
+                fields={"answers": [f"unknown part {n!r}" for n in sorted(unknown)]},
+            )
         result = engine.grade(variant, answers).to_dict()
         result["suggested_rating"] = (3 if result["correct"] else 1) if result["readable"] else None
         if not result["readable"]:

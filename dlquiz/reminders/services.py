@@ -55,8 +55,11 @@ def reminders_candidates(*, now: dt.datetime) -> list[tuple[int, dt.date]]:
             out.append((s.user_id, local.date()))
     if not out:
         return []
-    sent = set(ReminderSent.objects.filter(user_id__in=[u for u, _ in out], local_date__in={d for _, d in out})
-               .values_list("user_id", "local_date"))
+    sent = set(
+        ReminderSent.objects.filter(
+            user_id__in=[u for u, _ in out], local_date__in={d for _, d in out}
+        ).values_list("user_id", "local_date")
+    )
     return [(u, d) for u, d in out if (u, d) not in sent]
 
 

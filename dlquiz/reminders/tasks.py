@@ -18,7 +18,12 @@ def reminders_dispatch() -> int:
     return len(candidates)
 
 
-@shared_task(name="dlquiz.reminders.tasks.reminder_send_task", acks_late=True,
-             autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="dlquiz.reminders.tasks.reminder_send_task",
+    acks_late=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=True,
+    max_retries=5,
+)
 def reminder_send_task(user_id: int, local_date: str) -> bool:
     return reminder_send(user_id=user_id, local_date=dt.date.fromisoformat(local_date), now=timezone.now())

@@ -70,8 +70,18 @@ class StateOut(serializers.Serializer):
 
 def card_data(card) -> dict:  # type: ignore[no-untyped-def]
     """CardOut's representation, built directly: the queue builds dozens per request."""
-    return {"id": card.id, "uid": card.uid, "deck": card.deck_id, "deck_name": card.deck.name, "kind": card.kind,
-            "front": card.front, "back": card.back, "tags": card.tags, "topics": card.topics, "family": card.family}
+    return {
+        "id": card.id,
+        "uid": card.uid,
+        "deck": card.deck_id,
+        "deck_name": card.deck.name,
+        "kind": card.kind,
+        "front": card.front,
+        "back": card.back,
+        "tags": card.tags,
+        "topics": card.topics,
+        "family": card.family,
+    }
 
 
 def _iso(value) -> str | None:  # type: ignore[no-untyped-def]
@@ -80,9 +90,18 @@ def _iso(value) -> str | None:  # type: ignore[no-untyped-def]
 
 def state_data(cs: CardState) -> dict:
     """StateOut's representation, built directly."""
-    return {"state": STATE_NAMES[int(cs.state)], "step": cs.step, "stability": cs.stability,
-            "difficulty": cs.difficulty, "due": _iso(cs.due), "last_review": _iso(cs.last_review), "reps": cs.reps,
-            "lapses": cs.lapses, "suspended": cs.suspended, "buried_until": _iso(cs.buried_until)}
+    return {
+        "state": STATE_NAMES[int(cs.state)],
+        "step": cs.step,
+        "stability": cs.stability,
+        "difficulty": cs.difficulty,
+        "due": _iso(cs.due),
+        "last_review": _iso(cs.last_review),
+        "reps": cs.reps,
+        "lapses": cs.lapses,
+        "suspended": cs.suspended,
+        "buried_until": _iso(cs.buried_until),
+    }
 
 
 class TodayOut(serializers.Serializer):
@@ -103,7 +122,9 @@ class Intervals(serializers.Serializer):
 class DeckListApi(APIView):
     @extend_schema(responses={200: DeckCounts(many=True)}, operation_id="decks_list")
     def get(self, request: Request) -> Response:
-        return Response(DeckCounts(deck_due_counts(user=learner(request), now=timezone.now()), many=True).data)
+        return Response(
+            DeckCounts(deck_due_counts(user=learner(request), now=timezone.now()), many=True).data
+        )
 
 
 class QueueParams(serializers.Serializer):
@@ -119,16 +140,31 @@ class QueueApi(APIView):
 
     @extend_schema(
         parameters=[QueueParams],
-        responses={200: inline_serializer("QueueOut", {"today": TodayOut(), "cards": QueueItemOut(many=True)})},
+        responses={
+            200: inline_serializer("QueueOut", {"today": TodayOut(), "cards": QueueItemOut(many=True)})
+        },
         operation_id="study_queue",
     )
     def get(self, request: Request) -> Response:
         params = QueueParams(data=request.query_params)
         params.is_valid(raise_exception=True)
-        items, today = study_queue(user=learner(request), now=timezone.now(), limit=params.validated_data["limit"])
-        cards = [{"card": card_data(i.state.card), "state": state_data(i.state), "queue": i.queue,
-                  "intervals": {"again": i.intervals[1], "hard": i.intervals[2], "good": i.intervals[3],
-                                "easy": i.intervals[4]}} for i in items]
+        items, today = study_queue(
+            user=learner(request), now=timezone.now(), limit=params.validated_data["limit"]
+        )
+        cards = [
+            {
+                "card": card_data(i.state.card),
+                "state": state_data(i.state),
+                "queue": i.queue,
+                "intervals": {
+                    "again": i.intervals[1],
+                    "hard": i.intervals[2],
+                    "good": i.intervals[3],
+                    "easy": i.intervals[4],
+                },
+            }
+            for i in items
+        ]
         return Response({"today": TodayOut(today).data, "cards": cards})
 
 
@@ -147,9 +183,15 @@ class ReviewOut(serializers.Serializer):
 
 def review_data(log: ReviewLog) -> dict:
     """ReviewOut's representation, built directly (the hot path of the study loop)."""
-    return {"id": log.pk, "card": log.card_id, "rating": log.rating, "reviewed_at": _iso(log.reviewed_at),
-            "client_review_id": log.client_review_id, "state_after": log.state_after,
-            "due": log.state_after.get("due")}
+    return {
+        "id": log.pk,
+        "card": log.card_id,
+        "rating": log.rating,
+        "reviewed_at": _iso(log.reviewed_at),
+        "client_review_id": log.client_review_id,
+        "state_after": log.state_after,
+        "due": log.state_after.get("due"),
+    }
 
 
 class ReviewCreateApi(APIView):
@@ -166,16 +208,28 @@ class ReviewCreateApi(APIView):
         reviewed_at = serializers.DateTimeField(required=False)
         duration_ms = serializers.IntegerField(min_value=0, max_value=86_400_000, required=False)
 
-    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewOut, 200: ReviewOut}, operation_id="reviews_create")
+    @extend_schema(
+        request=ReviewInputSerializer,
+        responses={201: ReviewOut, 200: ReviewOut},
+        operation_id="reviews_create",
+    )
     def post(self, request: Request) -> Response:
         s = self.ReviewInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        outcome = review_submit(user=learner(request), card_id=d["card"], rating=d["rating"],
-                                client_review_id=d["client_review_id"], now=timezone.now(),
-                                reviewed_at=d.get("reviewed_at"), duration_ms=d.get("duration_ms"))
-        return Response(review_data(outcome.log),
-                        status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+        outcome = review_submit(
+            user=learner(request),
+            card_id=d["card"],
+            rating=d["rating"],
+            client_review_id=d["client_review_id"],
+            now=timezone.now(),
+            reviewed_at=d.get("reviewed_at"),
+            duration_ms=d.get("duration_ms"),
+        )
+        return Response(
+            review_data(outcome.log),
+            status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
+        )
 
 
 class ReviewUndoApi(APIView):
@@ -200,7 +254,9 @@ class CardActionApi(APIView):
         elif self.action_name == "bury":
             cs = card_bury(user=learner(request), card_id=card_id, now=now)
         else:
-            cs = card_reset(user=learner(request), card_id=card_id, now=now, client_review_id=f"reset-{uuid.uuid4()}")
+            cs = card_reset(
+                user=learner(request), card_id=card_id, now=now, client_review_id=f"reset-{uuid.uuid4()}"
+            )
         return Response(StateOut(cs).data)
 
 
@@ -208,9 +264,12 @@ class SettingsSerializer(serializers.Serializer):
     desired_retention = serializers.FloatField(min_value=0.7, max_value=0.99)
     new_per_day = serializers.IntegerField(min_value=0, max_value=9999)
     max_reviews_per_day = serializers.IntegerField(min_value=0, max_value=99999)
-    learning_steps = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=10080), max_length=10)
-    relearning_steps = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=10080),
-                                             max_length=10)
+    learning_steps = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=10080), max_length=10
+    )
+    relearning_steps = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=10080), max_length=10
+    )
     timezone = serializers.CharField(max_length=64)
     day_start_hour = serializers.IntegerField(min_value=0, max_value=23)
     reminder_time = serializers.TimeField()
@@ -223,8 +282,11 @@ class SettingsApi(APIView):
     def get(self, request: Request) -> Response:
         return Response(SettingsSerializer(settings_get(user=learner(request))).data)
 
-    @extend_schema(request=SettingsSerializer(partial=True), responses={200: SettingsSerializer},
-                   operation_id="settings_update")
+    @extend_schema(
+        request=SettingsSerializer(partial=True),
+        responses={200: SettingsSerializer},
+        operation_id="settings_update",
+    )
     def patch(self, request: Request) -> Response:
         s = SettingsSerializer(data=request.data, partial=True)
         s.is_valid(raise_exception=True)
@@ -236,9 +298,14 @@ class SettingsApi(APIView):
 class PingApi(APIView):
     """A trivial authenticated JSON endpoint (health check and the benchmark's baseline)."""
 
-    @extend_schema(responses={200: inline_serializer("PingOut", {"ok": serializers.BooleanField(),
-                                                                 "user": serializers.IntegerField()})},
-                   operation_id="ping")
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "PingOut", {"ok": serializers.BooleanField(), "user": serializers.IntegerField()}
+            )
+        },
+        operation_id="ping",
+    )
     def get(self, request: Request) -> Response:
         return Response({"ok": True, "user": request.user.pk})
 
@@ -257,12 +324,20 @@ class RetentionDay(serializers.Serializer):
 
 class DashboardApi(APIView):
     class DashboardOutputSerializer(serializers.Serializer):
-        today = inline_serializer("DashboardToday", {
-            "date": serializers.DateField(), "reviewed": serializers.IntegerField(),
-            "new_done": serializers.IntegerField(), "reviews_done": serializers.IntegerField(),
-            "new_left": serializers.IntegerField(), "reviews_left": serializers.IntegerField(),
-            "due_now": serializers.IntegerField(), "due_today": serializers.IntegerField(),
-            "new_available": serializers.IntegerField()})
+        today = inline_serializer(
+            "DashboardToday",
+            {
+                "date": serializers.DateField(),
+                "reviewed": serializers.IntegerField(),
+                "new_done": serializers.IntegerField(),
+                "reviews_done": serializers.IntegerField(),
+                "new_left": serializers.IntegerField(),
+                "reviews_left": serializers.IntegerField(),
+                "due_now": serializers.IntegerField(),
+                "due_today": serializers.IntegerField(),
+                "new_available": serializers.IntegerField(),
+            },
+        )
         streak = serializers.IntegerField()
         heatmap = DayCount(many=True)
         forecast = DayCount(many=True)
@@ -273,5 +348,3 @@ class DashboardApi(APIView):
     @extend_schema(responses={200: DashboardOutputSerializer}, operation_id="dashboard")
     def get(self, request: Request) -> Response:
         return Response(dashboard_stats(user=learner(request), now=timezone.now()))
-
-

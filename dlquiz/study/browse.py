@@ -13,12 +13,24 @@ from dlquiz.study import scheduling
 from dlquiz.study.models import CardState, ReviewLog
 from dlquiz.study.selectors import scheduler_for, settings_get
 
-STATE_FILTERS = {"new": Q(state=0), "learning": Q(state__in=(1, 3)), "review": Q(state=2),
-                 "suspended": Q(suspended=True)}
+STATE_FILTERS = {
+    "new": Q(state=0),
+    "learning": Q(state__in=(1, 3)),
+    "review": Q(state=2),
+    "suspended": Q(suspended=True),
+}
 
 
-def card_state_list(*, user: User, q: str = "", deck: int | None = None, tag: str = "",
-                    state: str = "", topic: str = "", due_before: dt.datetime | None = None) -> QuerySet[CardState]:
+def card_state_list(
+    *,
+    user: User,
+    q: str = "",
+    deck: int | None = None,
+    tag: str = "",
+    state: str = "",
+    topic: str = "",
+    due_before: dt.datetime | None = None,
+) -> QuerySet[CardState]:
     qs = CardState.objects.filter(user=user, card__retired=False).select_related("card", "card__deck")
     if q:
         for word in q.split()[:8]:
@@ -50,17 +62,24 @@ def card_history(*, user: User, card_id: int) -> QuerySet[ReviewLog]:
     return ReviewLog.objects.filter(user=user, card_id=card_id)
 
 
-def forgetting_curve(*, user: User, cs: CardState, now: dt.datetime, days: int = 60
-                     ) -> list[dict[str, Any]]:
+def forgetting_curve(*, user: User, cs: CardState, now: dt.datetime, days: int = 60) -> list[dict[str, Any]]:
     """FSRS retrievability from the last review over ``days`` days (one point a day)."""
     m = scheduling.memory_of(cs)
     if cs.last_review is None or m["stability"] is None:
         return []
     scheduler = scheduler_for(settings_get(user=user))
-    return [{"day": d, "retrievability": scheduling.retrievability(m, at=cs.last_review + dt.timedelta(days=d),
-                                                                    scheduler=scheduler)}
-            for d in range(days + 1)]
+    return [
+        {
+            "day": d,
+            "retrievability": scheduling.retrievability(
+                m, at=cs.last_review + dt.timedelta(days=d), scheduler=scheduler
+            ),
+        }
+        for d in range(days + 1)
+    ]
 
 
 def card_retrievability(*, user: User, cs: CardState, now: dt.datetime) -> float:
-    return scheduling.retrievability(scheduling.memory_of(cs), at=now, scheduler=scheduler_for(settings_get(user=user)))
+    return scheduling.retrievability(
+        scheduling.memory_of(cs), at=now, scheduler=scheduler_for(settings_get(user=user))
+    )

@@ -44,7 +44,9 @@ class CardListApi(APIView):
         q = serializers.CharField(required=False, max_length=200, allow_blank=True, default="")
         deck = serializers.IntegerField(required=False, min_value=1)
         tag = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
-        state = serializers.ChoiceField(choices=sorted(STATE_FILTERS), required=False, allow_blank=True, default="")
+        state = serializers.ChoiceField(
+            choices=sorted(STATE_FILTERS), required=False, allow_blank=True, default=""
+        )
         topic = serializers.CharField(required=False, max_length=32, allow_blank=True, default="")
         due_before = serializers.DateTimeField(required=False)
         page = serializers.IntegerField(required=False, min_value=1)
@@ -66,8 +68,11 @@ class CardDetailApi(APIView):
         card = CardOut()
         state = StateOut()
         retrievability = serializers.FloatField()
-        curve = inline_serializer("CurvePoint", {"day": serializers.IntegerField(),
-                                                 "retrievability": serializers.FloatField()}, many=True)
+        curve = inline_serializer(
+            "CurvePoint",
+            {"day": serializers.IntegerField(), "retrievability": serializers.FloatField()},
+            many=True,
+        )
 
     @extend_schema(responses={200: CardDetailOutputSerializer}, operation_id="cards_retrieve")
     def get(self, request: Request, card_id: int) -> Response:
@@ -88,9 +93,19 @@ class CardHistoryApi(APIView):
         state_before = serializers.DictField()
         state_after = serializers.DictField()
 
-    @extend_schema(responses={200: inline_serializer("HistoryPage", {
-        "next": serializers.URLField(allow_null=True), "previous": serializers.URLField(allow_null=True),
-        "results": ReviewLogOutputSerializer(many=True)})}, operation_id="cards_history")
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "HistoryPage",
+                {
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": ReviewLogOutputSerializer(many=True),
+                },
+            )
+        },
+        operation_id="cards_history",
+    )
     def get(self, request: Request, card_id: int) -> Response:
         qs = card_history(user=learner(request), card_id=card_id)
         paginator = HistoryCursor()

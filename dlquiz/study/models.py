@@ -31,7 +31,9 @@ class CardState(models.Model):
     lapses = models.PositiveIntegerField(default=0)
     suspended = models.BooleanField(default=False)
     buried_until = models.DateTimeField(null=True, blank=True)
-    new_order = models.PositiveIntegerField(default=0, help_text="copy of the card's position, for the new queue")
+    new_order = models.PositiveIntegerField(
+        default=0, help_text="copy of the card's position, for the new queue"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "card"], name="cardstate_user_card")]
@@ -54,13 +56,17 @@ class ReviewLog(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_logs")
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="review_logs")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REVIEW)
-    rating = models.PositiveSmallIntegerField(default=0, help_text="1 Again, 2 Hard, 3 Good, 4 Easy; 0 for a reset")
+    rating = models.PositiveSmallIntegerField(
+        default=0, help_text="1 Again, 2 Hard, 3 Good, 4 Easy; 0 for a reset"
+    )
     reviewed_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     client_review_id = models.CharField(max_length=64)
     state_before = models.JSONField()
     state_after = models.JSONField()
-    prior_state = models.PositiveSmallIntegerField(choices=State.choices, help_text="state before: daily limits")
+    prior_state = models.PositiveSmallIntegerField(
+        choices=State.choices, help_text="state before: daily limits"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -85,8 +91,12 @@ def _default_relearning() -> list[int]:
 
 
 class StudySettings(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_settings")
-    desired_retention = models.FloatField(default=0.9, validators=[MinValueValidator(0.7), MaxValueValidator(0.99)])
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_settings"
+    )
+    desired_retention = models.FloatField(
+        default=0.9, validators=[MinValueValidator(0.7), MaxValueValidator(0.99)]
+    )
     new_per_day = models.PositiveIntegerField(default=20, validators=[MaxValueValidator(9999)])
     max_reviews_per_day = models.PositiveIntegerField(default=200, validators=[MaxValueValidator(99999)])
     learning_steps = models.JSONField(default=_default_steps, help_text="minutes")

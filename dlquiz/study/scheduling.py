@@ -35,11 +35,21 @@ class MemoryState(TypedDict):
 
 
 def new_state() -> MemoryState:
-    return {"state": NEW, "step": None, "stability": None, "difficulty": None, "due": None,
-            "last_review": None, "reps": 0, "lapses": 0}
+    return {
+        "state": NEW,
+        "step": None,
+        "stability": None,
+        "difficulty": None,
+        "due": None,
+        "last_review": None,
+        "reps": 0,
+        "lapses": 0,
+    }
 
 
-def make_scheduler(*, desired_retention: float, learning_steps: list[int], relearning_steps: list[int]) -> Scheduler:
+def make_scheduler(
+    *, desired_retention: float, learning_steps: list[int], relearning_steps: list[int]
+) -> Scheduler:
     return Scheduler(
         desired_retention=desired_retention,
         learning_steps=tuple(dt.timedelta(minutes=m) for m in learning_steps),
@@ -60,8 +70,15 @@ def _parse(s: str | None) -> dt.datetime | None:
 def _to_fsrs(m: MemoryState, now: dt.datetime) -> FsrsCard:
     if m["state"] == NEW:
         return FsrsCard(card_id=1, state=FsrsState.Learning, step=0, due=now)
-    return FsrsCard(card_id=1, state=FsrsState(m["state"]), step=m["step"], stability=m["stability"],
-                    difficulty=m["difficulty"], due=_parse(m["due"]), last_review=_parse(m["last_review"]))
+    return FsrsCard(
+        card_id=1,
+        state=FsrsState(m["state"]),
+        step=m["step"],
+        stability=m["stability"],
+        difficulty=m["difficulty"],
+        due=_parse(m["due"]),
+        last_review=_parse(m["last_review"]),
+    )
 
 
 def fuzzed_days(days: int, *, seed: str) -> int:
@@ -86,9 +103,16 @@ def review(m: MemoryState, *, rating: int, now: dt.datetime, scheduler: Schedule
         days = (card.due - now).days
         due = now + dt.timedelta(days=fuzzed_days(days, seed=seed))
     lapses = m["lapses"] + (1 if m["state"] == REVIEW and rating == Rating.Again else 0)
-    return {"state": int(card.state), "step": card.step, "stability": card.stability,
-            "difficulty": card.difficulty, "due": _iso(due), "last_review": _iso(now),
-            "reps": m["reps"] + 1, "lapses": lapses}
+    return {
+        "state": int(card.state),
+        "step": card.step,
+        "stability": card.stability,
+        "difficulty": card.difficulty,
+        "due": _iso(due),
+        "last_review": _iso(now),
+        "reps": m["reps"] + 1,
+        "lapses": lapses,
+    }
 
 
 def preview(m: MemoryState, *, now: dt.datetime, scheduler: Scheduler, seed: str) -> dict[int, int]:
@@ -112,12 +136,27 @@ def parse_time(s: str | None) -> dt.datetime | None:
 
 def state_fields(m: MemoryState) -> dict[str, Any]:
     """The CardState model fields of a memory state."""
-    return {"state": m["state"], "step": m["step"], "stability": m["stability"], "difficulty": m["difficulty"],
-            "due": _parse(m["due"]), "last_review": _parse(m["last_review"]), "reps": m["reps"],
-            "lapses": m["lapses"]}
+    return {
+        "state": m["state"],
+        "step": m["step"],
+        "stability": m["stability"],
+        "difficulty": m["difficulty"],
+        "due": _parse(m["due"]),
+        "last_review": _parse(m["last_review"]),
+        "reps": m["reps"],
+        "lapses": m["lapses"],
+    }
 
 
 def memory_of(obj: Any) -> MemoryState:
     """A CardState (or anything with its fields) as a MemoryState."""
-    return {"state": int(obj.state), "step": obj.step, "stability": obj.stability, "difficulty": obj.difficulty,
-            "due": _iso(obj.due), "last_review": _iso(obj.last_review), "reps": obj.reps, "lapses": obj.lapses}
+    return {
+        "state": int(obj.state),
+        "step": obj.step,
+        "stability": obj.stability,
+        "difficulty": obj.difficulty,
+        "due": _iso(obj.due),
+        "last_review": _iso(obj.last_review),
+        "reps": obj.reps,
+        "lapses": obj.lapses,
+    }

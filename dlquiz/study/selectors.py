@@ -40,8 +40,9 @@ def scheduler_for(prefs: StudySettings) -> Any:
 @functools.lru_cache(maxsize=256)
 def _scheduler(retention: float, learning: tuple[int, ...], relearning: tuple[int, ...]) -> Any:
     """Schedulers are immutable in use: one per distinct setting, shared."""
-    return scheduling.make_scheduler(desired_retention=retention, learning_steps=list(learning),
-                                     relearning_steps=list(relearning))
+    return scheduling.make_scheduler(
+        desired_retention=retention, learning_steps=list(learning), relearning_steps=list(relearning)
+    )
 
 
 def review_seed(*, user_id: int, card_id: int, reps: int) -> str:
@@ -49,8 +50,9 @@ def review_seed(*, user_id: int, card_id: int, reps: int) -> str:
 
 
 def _active(user: User, now: dt.datetime) -> QuerySet[CardState]:
-    return (CardState.objects.filter(user=user, suspended=False, card__retired=False)
-            .filter(Q(buried_until__isnull=True) | Q(buried_until__lte=now)))
+    return CardState.objects.filter(user=user, suspended=False, card__retired=False).filter(
+        Q(buried_until__isnull=True) | Q(buried_until__lte=now)
+    )
 
 
 @dataclass
@@ -64,14 +66,20 @@ class Today:
 
 def today_counts(*, user: User, prefs: StudySettings, now: dt.datetime) -> Today:
     start, end = study_day_bounds(prefs=prefs, now=now)
-    agg = ReviewLog.objects.filter(user=user, kind=ReviewLog.Kind.REVIEW, reviewed_at__gte=start,
-                                   reviewed_at__lt=end).aggregate(
+    agg = ReviewLog.objects.filter(
+        user=user, kind=ReviewLog.Kind.REVIEW, reviewed_at__gte=start, reviewed_at__lt=end
+    ).aggregate(
         new=Count("id", filter=Q(prior_state=State.NEW)),
         rev=Count("id", filter=Q(prior_state=State.REVIEW)),
         total=Count("id"),
     )
-    return Today(agg["new"], agg["rev"], agg["total"], max(0, prefs.new_per_day - agg["new"]),
-                 max(0, prefs.max_reviews_per_day - agg["rev"]))
+    return Today(
+        agg["new"],
+        agg["rev"],
+        agg["total"],
+        max(0, prefs.new_per_day - agg["new"]),
+        max(0, prefs.max_reviews_per_day - agg["rev"]),
+    )
 
 
 @dataclass
@@ -90,11 +98,15 @@ def study_queue(*, user: User, now: dt.datetime, limit: int = 20) -> tuple[list[
     _, day_end = study_day_bounds(prefs=prefs, now=now)
     base = _active(user, now).select_related("card", "card__deck")
     items: list[tuple[CardState, str]] = []
-    learning = base.filter(state__in=(State.LEARNING, State.RELEARNING), due__lte=now).order_by("due", "id")[:limit]
+    learning = base.filter(state__in=(State.LEARNING, State.RELEARNING), due__lte=now).order_by("due", "id")[
+        :limit
+    ]
     items += [(s, "learning") for s in learning]
     if len(items) < limit and today.reviews_left:
         n = min(limit - len(items), today.reviews_left)
-        items += [(s, "review") for s in base.filter(state=State.REVIEW, due__lt=day_end).order_by("due", "id")[:n]]
+        items += [
+            (s, "review") for s in base.filter(state=State.REVIEW, due__lt=day_end).order_by("due", "id")[:n]
+        ]
     if len(items) < limit and today.new_left:
         n = min(limit - len(items), today.new_left)
         items += [(s, "new") for s in base.filter(state=State.NEW).order_by("new_order", "id")[:n]]
@@ -102,8 +114,11 @@ def study_queue(*, user: User, now: dt.datetime, limit: int = 20) -> tuple[list[
     out = []
     for s, q in items:
         seed = review_seed(user_id=user.pk, card_id=s.card_id, reps=s.reps)
-        out.append(QueueItem(s, q, scheduling.preview(scheduling.memory_of(s), now=now, scheduler=scheduler,
-                                                      seed=seed)))
+        out.append(
+            QueueItem(
+                s, q, scheduling.preview(scheduling.memory_of(s), now=now, scheduler=scheduler, seed=seed)
+            )
+        )
     return out, today
 
 
@@ -122,9 +137,19 @@ def deck_due_counts(*, user: User, now: dt.datetime) -> list[dict[str, Any]]:
         )
         .order_by("card__deck__position", "card__deck_id")
     )
-    return [{"id": r["card__deck_id"], "name": r["card__deck__name"], "slug": r["card__deck__slug"],
-             "learning": r["learning"], "review": r["review"], "new": r["new"], "total": r["total"],
-             "due": r["learning"] + r["review"]} for r in rows]
+    return [
+        {
+            "id": r["card__deck_id"],
+            "name": r["card__deck__name"],
+            "slug": r["card__deck__slug"],
+            "learning": r["learning"],
+            "review": r["review"],
+            "new": r["new"],
+            "total": r["total"],
+            "due": r["learning"] + r["review"],
+        }
+        for r in rows
+    ]
 
 
 def dashboard_stats(*, user: User, now: dt.datetime) -> dict[str, Any]:
@@ -150,14 +175,20 @@ def dashboard_stats(*, user: User, now: dt.datetime) -> dict[str, Any]:
         if prior == State.REVIEW:
             entry[1] += 1
             entry[2] += rating > 1
-    heatmap = [{"date": (today - dt.timedelta(days=i)).isoformat(),
-                "count": per_day.get(today - dt.timedelta(days=i), [0])[0]} for i in range(364, -1, -1)]
+    heatmap = [
+        {
+            "date": (today - dt.timedelta(days=i)).isoformat(),
+            "count": per_day.get(today - dt.timedelta(days=i), [0])[0],
+        }
+        for i in range(364, -1, -1)
+    ]
     retention: list[dict[str, Any]] = []
     for i in range(29, -1, -1):
         d = today - dt.timedelta(days=i)
         n, rev, ok = per_day.get(d, [0, 0, 0])
-        retention.append({"date": d.isoformat(), "reviews": rev, "recalled": ok,
-                          "rate": (ok / rev) if rev else None})
+        retention.append(
+            {"date": d.isoformat(), "reviews": rev, "recalled": ok, "rate": (ok / rev) if rev else None}
+        )
     streak = 0
     d = today if today in per_day else today - dt.timedelta(days=1)
     while d in per_day:
@@ -166,25 +197,39 @@ def dashboard_stats(*, user: User, now: dt.datetime) -> dict[str, Any]:
 
     horizon = day_end + dt.timedelta(days=29)
     forecast_counts: dict[dt.date, int] = {}
-    dues = _active(user, now).filter(state__in=(State.LEARNING, State.REVIEW, State.RELEARNING),
-                                     due__lt=horizon).values_list("due", flat=True)
+    dues = (
+        _active(user, now)
+        .filter(state__in=(State.LEARNING, State.REVIEW, State.RELEARNING), due__lt=horizon)
+        .values_list("due", flat=True)
+    )
     for due in dues.iterator():
         if due is None:
             continue
         d = max((due.astimezone(tz) - shift).date(), today)
         forecast_counts[d] = forecast_counts.get(d, 0) + 1
-    forecast = [{"date": (today + dt.timedelta(days=i)).isoformat(),
-                 "count": forecast_counts.get(today + dt.timedelta(days=i), 0)} for i in range(30)]
+    forecast = [
+        {
+            "date": (today + dt.timedelta(days=i)).isoformat(),
+            "count": forecast_counts.get(today + dt.timedelta(days=i), 0),
+        }
+        for i in range(30)
+    ]
 
     counts = today_counts(user=user, prefs=prefs, now=now)
     decks = deck_due_counts(user=user, now=now)
     total_rev = sum(r["reviews"] for r in retention)
     return {
-        "today": {"date": today.isoformat(), "reviewed": counts.total_done, "new_done": counts.new_done,
-                  "reviews_done": counts.reviews_done, "new_left": counts.new_left,
-                  "reviews_left": counts.reviews_left,
-                  "due_now": sum(x["learning"] for x in decks), "due_today": sum(x["due"] for x in decks),
-                  "new_available": sum(x["new"] for x in decks)},
+        "today": {
+            "date": today.isoformat(),
+            "reviewed": counts.total_done,
+            "new_done": counts.new_done,
+            "reviews_done": counts.reviews_done,
+            "new_left": counts.new_left,
+            "reviews_left": counts.reviews_left,
+            "due_now": sum(x["learning"] for x in decks),
+            "due_today": sum(x["due"] for x in decks),
+            "new_available": sum(x["new"] for x in decks),
+        },
         "streak": streak,
         "heatmap": heatmap,
         "forecast": forecast,

@@ -33,8 +33,16 @@ def _locked_state(*, user: User, card_id: int) -> CardState:
         raise NotFound("卡片不存在 / card not found") from None
 
 
-def review_submit(*, user: User, card_id: int, rating: int, client_review_id: str, now: dt.datetime,
-                  reviewed_at: dt.datetime | None = None, duration_ms: int | None = None) -> ReviewOutcome:
+def review_submit(
+    *,
+    user: User,
+    card_id: int,
+    rating: int,
+    client_review_id: str,
+    now: dt.datetime,
+    reviewed_at: dt.datetime | None = None,
+    duration_ms: int | None = None,
+) -> ReviewOutcome:
     """Record one review. Idempotent on ``client_review_id``: a repeat returns the first result and
     writes nothing. ``reviewed_at`` (an offline client's clock) may not be in the future nor before the
     card's last review.
@@ -46,10 +54,14 @@ def review_submit(*, user: User, card_id: int, rating: int, client_review_id: st
     ORM queries compiled on every request.
     """
     if rating not in (1, 2, 3, 4):
-        raise ServiceError("rating 必须是 1-4 / rating must be 1-4", fields={"rating": ["must be 1, 2, 3 or 4"]})
+        raise ServiceError(
+            "rating 必须是 1-4 / rating must be 1-4", fields={"rating": ["must be 1, 2, 3 or 4"]}
+        )
     when = reviewed_at or now
     if when > now + MAX_CLOCK_SKEW:
-        raise ServiceError("reviewed_at 在未来 / reviewed_at is in the future", fields={"reviewed_at": ["in the future"]})
+        raise ServiceError(
+            "reviewed_at 在未来 / reviewed_at is in the future", fields={"reviewed_at": ["in the future"]}
+        )
     prefs = settings_get(user=user)
     try:
         with transaction.atomic(), connection.cursor() as cur:
@@ -64,15 +76,35 @@ def review_submit(*, user: User, card_id: int, rating: int, client_review_id: st
             if last and when < last:
                 raise Conflict("reviewed_at 早于上次复习 / reviewed_at is before the last review")
             seed = review_seed(user_id=user.pk, card_id=card_id, reps=before["reps"])
-            after = scheduling.review(before, rating=rating, now=when, scheduler=scheduler_for(prefs), seed=seed)
+            after = scheduling.review(
+                before, rating=rating, now=when, scheduler=scheduler_for(prefs), seed=seed
+            )
             ops = connection.ops
             f = scheduling.state_fields(after)
-            update_args = [f["state"], f["step"], f["stability"], f["difficulty"],
-                           ops.adapt_datetimefield_value(f["due"]), ops.adapt_datetimefield_value(f["last_review"]),
-                           f["reps"], f["lapses"], state_id]
-            insert_args = [user.pk, card_id, ReviewLog.Kind.REVIEW, rating, ops.adapt_datetimefield_value(when),
-                           duration_ms, client_review_id, ops.adapt_json_value(before, None),
-                           ops.adapt_json_value(after, None), before["state"], ops.adapt_datetimefield_value(now)]
+            update_args: list[Any] = [
+                f["state"],
+                f["step"],
+                f["stability"],
+                f["difficulty"],
+                ops.adapt_datetimefield_value(f["due"]),
+                ops.adapt_datetimefield_value(f["last_review"]),
+                f["reps"],
+                f["lapses"],
+                state_id,
+            ]
+            insert_args: list[Any] = [
+                user.pk,
+                card_id,
+                ReviewLog.Kind.REVIEW,
+                rating,
+                ops.adapt_datetimefield_value(when),
+                duration_ms,
+                client_review_id,
+                ops.adapt_json_value(before, None),
+                ops.adapt_json_value(after, None),
+                before["state"],
+                ops.adapt_datetimefield_value(now),
+            ]
             statements = _sql()
             if statements.update_and_insert:  # PostgreSQL: one round trip for both writes
                 cur.execute(statements.update_and_insert, update_args + insert_args)
@@ -81,9 +113,20 @@ def review_submit(*, user: User, card_id: int, rating: int, client_review_id: st
                 cur.execute(statements.insert_log, insert_args)
                 log_id = cur.fetchone()[0]
                 cur.execute(statements.update_state, update_args)
-        log = ReviewLog(id=log_id, user_id=user.pk, card_id=card_id, kind=ReviewLog.Kind.REVIEW, rating=rating,
-                        reviewed_at=when, duration_ms=duration_ms, client_review_id=client_review_id,
-                        state_before=before, state_after=after, prior_state=before["state"], created_at=now)
+        log = ReviewLog(
+            id=log_id,
+            user_id=user.pk,
+            card_id=card_id,
+            kind=ReviewLog.Kind.REVIEW,
+            rating=rating,
+            reviewed_at=when,
+            duration_ms=duration_ms,
+            client_review_id=client_review_id,
+            state_before=before,
+            state_after=after,
+            prior_state=before["state"],
+            created_at=now,
+        )
         return ReviewOutcome(log, True)
     except (IntegrityError, Conflict, NotFound):
         existing = ReviewLog.objects.filter(user=user, client_review_id=client_review_id).first()
@@ -108,27 +151,54 @@ def _sql() -> _Statements:
     """The review's statements, built once from the models' table and column names."""
     qn = connection.ops.quote_name
     cs, log = qn(CardState._meta.db_table), qn(ReviewLog._meta.db_table)
-    lock = (f"SELECT {qn('id')}, {qn('suspended')}, {', '.join(qn(c) for c in _MEMORY_COLUMNS)} FROM {cs} "
-            f"WHERE {qn('user_id')} = %s AND {qn('card_id')} = %s")
+    lock = (
+        f"SELECT {qn('id')}, {qn('suspended')}, {', '.join(qn(c) for c in _MEMORY_COLUMNS)} FROM {cs} "
+        f"WHERE {qn('user_id')} = %s AND {qn('card_id')} = %s"
+    )
     if connection.features.has_select_for_update:
         lock += " FOR UPDATE"
-    log_cols = ("user_id", "card_id", "kind", "rating", "reviewed_at", "duration_ms", "client_review_id",
-                "state_before", "state_after", "prior_state", "created_at")
-    insert = (f"INSERT INTO {log} ({', '.join(qn(c) for c in log_cols)}) VALUES ({', '.join(['%s'] * len(log_cols))}) "
-              f"RETURNING {qn('id')}")
-    update = (f"UPDATE {cs} SET {', '.join(f'{qn(c)} = %s' for c in _MEMORY_COLUMNS)}, {qn('buried_until')} = NULL "
-              f"WHERE {qn('id')} = %s")
+    log_cols = (
+        "user_id",
+        "card_id",
+        "kind",
+        "rating",
+        "reviewed_at",
+        "duration_ms",
+        "client_review_id",
+        "state_before",
+        "state_after",
+        "prior_state",
+        "created_at",
+    )
+    insert = (
+        f"INSERT INTO {log} ({', '.join(qn(c) for c in log_cols)}) VALUES ({', '.join(['%s'] * len(log_cols))}) "
+        f"RETURNING {qn('id')}"
+    )
+    update = (
+        f"UPDATE {cs} SET {', '.join(f'{qn(c)} = %s' for c in _MEMORY_COLUMNS)}, {qn('buried_until')} = NULL "
+        f"WHERE {qn('id')} = %s"
+    )
     both = ""
     if connection.vendor == "postgresql":
-        both = (f"WITH upd AS ({update} RETURNING 1) INSERT INTO {log} ({', '.join(qn(c) for c in log_cols)}) "
-                f"SELECT {', '.join(['%s'] * len(log_cols))} FROM upd RETURNING {qn('id')}")
+        both = (
+            f"WITH upd AS ({update} RETURNING 1) INSERT INTO {log} ({', '.join(qn(c) for c in log_cols)}) "
+            f"SELECT {', '.join(['%s'] * len(log_cols))} FROM upd RETURNING {qn('id')}"
+        )
     return _Statements(lock, insert, update, both)
 
 
 def _memory_from_row(row: tuple[Any, ...]) -> scheduling.MemoryState:
     state, step, stability, difficulty, due, last_review, reps, lapses = row
-    return {"state": int(state), "step": step, "stability": stability, "difficulty": difficulty,
-            "due": _iso_db(due), "last_review": _iso_db(last_review), "reps": reps, "lapses": lapses}
+    return {
+        "state": int(state),
+        "step": step,
+        "stability": stability,
+        "difficulty": difficulty,
+        "due": _iso_db(due),
+        "last_review": _iso_db(last_review),
+        "reps": reps,
+        "lapses": lapses,
+    }
 
 
 def _iso_db(value: Any) -> str | None:
@@ -193,9 +263,17 @@ def card_reset(*, user: User, card_id: int, now: dt.datetime, client_review_id: 
     after = scheduling.new_state()
     try:
         with transaction.atomic():
-            ReviewLog.objects.create(user=user, card_id=card_id, kind=ReviewLog.Kind.RESET, rating=0,
-                                     reviewed_at=now, client_review_id=client_review_id, state_before=before,
-                                     state_after=after, prior_state=before["state"])
+            ReviewLog.objects.create(
+                user=user,
+                card_id=card_id,
+                kind=ReviewLog.Kind.RESET,
+                rating=0,
+                reviewed_at=now,
+                client_review_id=client_review_id,
+                state_before=before,
+                state_after=after,
+                prior_state=before["state"],
+            )
     except IntegrityError:
         raise Conflict("client_review_id 已被使用 / client_review_id already used") from None
     _apply(cs, after)
@@ -216,8 +294,18 @@ def card_state_replay(*, user: User, card_id: int) -> scheduling.MemoryState:
     return m
 
 
-SETTINGS_FIELDS = ("desired_retention", "new_per_day", "max_reviews_per_day", "learning_steps", "relearning_steps",
-                   "timezone", "day_start_hour", "reminder_time", "email_reminders", "language")
+SETTINGS_FIELDS = (
+    "desired_retention",
+    "new_per_day",
+    "max_reviews_per_day",
+    "learning_steps",
+    "relearning_steps",
+    "timezone",
+    "day_start_hour",
+    "reminder_time",
+    "email_reminders",
+    "language",
+)
 
 
 @transaction.atomic
@@ -234,8 +322,11 @@ def settings_update(*, user: User, **changes: Any) -> StudySettings:
     for name in ("learning_steps", "relearning_steps"):
         if name in changes:
             steps = changes[name]
-            if not isinstance(steps, list) or len(steps) > 10 or not all(
-                    isinstance(m, int) and 1 <= m <= 1440 * 7 for m in steps):
+            if (
+                not isinstance(steps, list)
+                or len(steps) > 10
+                or not all(isinstance(m, int) and 1 <= m <= 1440 * 7 for m in steps)
+            ):
                 errors[name] = ["a list of up to 10 whole minutes, each 1..10080"]
     if errors:
         raise ServiceError("设置无效 / invalid settings", fields=errors)
@@ -245,5 +336,3 @@ def settings_update(*, user: User, **changes: Any) -> StudySettings:
     prefs.full_clean()
     prefs.save(update_fields=list(changes) or None)
     return prefs
-
-

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from dlquiz.study import scheduling
@@ -18,25 +18,41 @@ from dlquiz.study.selectors import QueueItem, review_seed, scheduler_for, settin
 MAX_LIMIT = 200
 
 
-def _studyable(*, user: AbstractBaseUser, now: dt.datetime) -> QuerySet[CardState]:
-    return (CardState.objects.filter(user=user, suspended=False, card__retired=False)
-            .filter(Q(buried_until__isnull=True) | Q(buried_until__lte=now))
-            .select_related("card", "card__deck"))
+def _studyable(*, user: User, now: dt.datetime) -> QuerySet[CardState]:
+    return (
+        CardState.objects.filter(user=user, suspended=False, card__retired=False)
+        .filter(Q(buried_until__isnull=True) | Q(buried_until__lte=now))
+        .select_related("card", "card__deck")
+    )
 
 
-def study_extra_new(*, user: AbstractBaseUser, now: dt.datetime, limit: int = 20) -> list[QueueItem]:
+def study_extra_new(*, user: User, now: dt.datetime, limit: int = 20) -> list[QueueItem]:
     """New cards beyond today's new-card limit ("learn more today"), in introduction order, each with
     the interval every rating would give (as in the study queue)."""
-    states = list(_studyable(user=user, now=now).filter(state=State.NEW)
-                  .order_by("new_order", "id")[:min(limit, MAX_LIMIT)])
+    states = list(
+        _studyable(user=user, now=now)
+        .filter(state=State.NEW)
+        .order_by("new_order", "id")[: min(limit, MAX_LIMIT)]
+    )
     scheduler = scheduler_for(settings_get(user=user))
-    return [QueueItem(s, "new", scheduling.preview(
-        scheduling.memory_of(s), now=now, scheduler=scheduler,
-        seed=review_seed(user_id=user.pk, card_id=s.card_id, reps=s.reps))) for s in states]
+    return [
+        QueueItem(
+            s,
+            "new",
+            scheduling.preview(
+                scheduling.memory_of(s),
+                now=now,
+                scheduler=scheduler,
+                seed=review_seed(user_id=user.pk, card_id=s.card_id, reps=s.reps),
+            ),
+        )
+        for s in states
+    ]
 
 
-def practice_cards(*, user: AbstractBaseUser, now: dt.datetime, limit: int = 20,
-                   deck: int | None = None) -> list[CardState]:
+def practice_cards(
+    *, user: User, now: dt.datetime, limit: int = 20, deck: int | None = None
+) -> list[CardState]:
     """Cards to practise without scheduling: studied cards first (random order), then new ones."""
     qs = _studyable(user=user, now=now)
     if deck:
@@ -44,7 +60,7 @@ def practice_cards(*, user: AbstractBaseUser, now: dt.datetime, limit: int = 20,
     limit = min(limit, MAX_LIMIT)
     studied = list(qs.exclude(state=State.NEW).order_by("?")[:limit])
     if len(studied) < limit:
-        studied += list(qs.filter(state=State.NEW).order_by("?")[:limit - len(studied)])
+        studied += list(qs.filter(state=State.NEW).order_by("?")[: limit - len(studied)])
     return studied
 
 
@@ -63,7 +79,7 @@ def topic_titles() -> dict[str, str]:
     return _outline_titles(str(path), path.stat().st_mtime)
 
 
-def browse_facets(*, user: AbstractBaseUser) -> dict[str, Any]:
+def browse_facets(*, user: User) -> dict[str, Any]:
     """The tags and topics of the learner's cards, for the browser's filters."""
     tags: set[str] = set()
     topics: set[str] = set()

@@ -16,4 +16,11 @@ def spa(request: HttpRequest) -> HttpResponse:
             "<p>The front end is not built yet: run <code>make run</code> (or <code>make frontend</code>).</p>",
             status=503,
         )
-    return HttpResponse(index.read_text(encoding="utf-8"))
+    # Whether a session is signed in, so the app can skip asking the API (and a 403) when it is not.
+    signed_in = "1" if request.user.is_authenticated else "0"
+    html = index.read_text(encoding="utf-8").replace(
+        "<head>", f'<head>\n    <meta name="dlquiz-signed-in" content="{signed_in}" />', 1
+    )
+    response = HttpResponse(html)
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -19,8 +19,16 @@ import torch
 from engine.core import Mistake, Part, fmt
 
 __all__ = [
-    "clean_mistakes", "draw_grid", "draw_int", "par", "signed", "simplex_units", "simplex_units_cols", "tex_vec",
-    "tnum", "vec_str",
+    "clean_mistakes",
+    "draw_grid",
+    "draw_int",
+    "par",
+    "signed",
+    "simplex_units",
+    "simplex_units_cols",
+    "tex_vec",
+    "tnum",
+    "vec_str",
 ]
 
 _M31 = 0x7FFFFFFF
@@ -67,8 +75,9 @@ def simplex_units(seed: int, salt: int, k: int, units: int = 20) -> list[int] | 
     return [b - a for a, b in zip(edges, edges[1:], strict=False)]
 
 
-def simplex_units_cols(seed: torch.Tensor, salt: int, k: torch.Tensor, kmax: int, units: int = 20
-                       ) -> torch.Tensor:
+def simplex_units_cols(
+    seed: torch.Tensor, salt: int, k: torch.Tensor, kmax: int, units: int = 20
+) -> torch.Tensor:
     """Column form of :func:`simplex_units` (rows assumed valid): ``(B, kmax)`` int64 steps, zero past
     each row's ``k``."""
     j = torch.arange(kmax - 1, device=seed.device)
@@ -140,7 +149,10 @@ def _near(part: Part, a: Any, b: Any, factor: float = 2.0) -> bool:
     fa, fb = _flat(a), _flat(b)
     if len(fa) != len(fb):
         return False
-    return all(abs(x - y) <= factor * (part.atol + part.rtol * max(abs(x), abs(y))) for x, y in zip(fa, fb, strict=False))
+    return all(
+        abs(x - y) <= factor * (part.atol + part.rtol * max(abs(x), abs(y)))
+        for x, y in zip(fa, fb, strict=False)
+    )
 
 
 def _usable(part: Part, value: Any) -> bool:
@@ -149,7 +161,8 @@ def _usable(part: Part, value: Any) -> bool:
         return value in part.choices
     flat = _flat(value)
     return all(math.isfinite(x) for x in flat) and (
-        part.kind in ("set", "list") or len(flat) == len(_flat(part.answer)))
+        part.kind in ("set", "list") or len(flat) == len(_flat(part.answer))
+    )
 
 
 def clean_mistakes(parts: Sequence[Part], mistakes: Iterable[Mistake]) -> tuple[Mistake, ...]:

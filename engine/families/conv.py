@@ -545,14 +545,15 @@ def _rf_by_gradient(layers: list[tuple[str, int, int, int]]) -> tuple[int, int]:
     length = 16
     while True:
         x = torch.zeros(1, 1, length, 1, dtype=torch.float64, requires_grad=True)
-        y = x
+        y: torch.Tensor | None = x
         try:
             for kind, k, s, d in layers:
                 if kind == "conv":
-                    m: nn.Module = nn.Conv2d(
+                    conv = nn.Conv2d(
                         1, 1, (k, 1), stride=(s, 1), dilation=(d, 1), bias=False, dtype=torch.float64
                     )
-                    nn.init.ones_(m.weight)
+                    nn.init.ones_(conv.weight)
+                    m: nn.Module = conv
                 else:
                     m = nn.AvgPool2d((k, 1), stride=(s, 1))
                 y = m(y)

@@ -149,7 +149,7 @@ class DatasetSplit(Family):
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         fracs = [q / 100 for q in _pcts(p["ratios"])]
-        subsets = random_split(range(p["n"]), fracs, generator=torch.Generator().manual_seed(0))
+        subsets = random_split(range(p["n"]), fracs, generator=torch.Generator().manual_seed(0))  # type: ignore[arg-type,var-annotated]
         train, val, test = (len(s) for s in subsets)
         return {"train": train, "val": val, "test": test}
 

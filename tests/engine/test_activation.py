@@ -69,8 +69,10 @@ def test_softmax_mistakes():
     p = {"data_seed": 2, "offset": 1000}
     z = [1000.7, 1001.2, 1000.7, 1000.5]
     assert mistake_id(SM, p, probs=vec([x / sum(z) for x in z])) == "softmax.no-exp"
-    assert mistake_id(SM, p, probs=vec([math.exp(-0.5), 1.0, math.exp(-0.5), math.exp(-0.7)])) == \
-        "softmax.forgot-normalise"
+    assert (
+        mistake_id(SM, p, probs=vec([math.exp(-0.5), 1.0, math.exp(-0.5), math.exp(-0.7)]))
+        == "softmax.forgot-normalise"
+    )
     lse = math.log(2 * math.exp(-0.5) + 1 + math.exp(-0.7))
     assert mistake_id(SM, p, probs=vec([-0.5 - lse, -lse, -0.5 - lse, -0.7 - lse])) == "softmax.log-softmax"
     assert mistake_id(SM, p, shifted="0.5, 0, 0.5, 0.7") == "softmax.shift-sign"
@@ -106,17 +108,20 @@ def _phi(x):
     return 0.5 * (1 + math.erf(x / math.sqrt(2)))
 
 
-@pytest.mark.parametrize(("params", "value", "grad"), [
-    (av("sigmoid", 0.0), 0.5, 0.25),                          # σ(0) = 1/2, σ(1-σ) = 1/4
-    (av("tanh", 1.0), math.tanh(1), 1 - math.tanh(1) ** 2),   # 0.761594, 0.419974
-    (av("relu", -1.5), 0.0, 0.0),
-    (av("relu", 2.5), 2.5, 1.0),
-    (av("leaky_relu", -2.0, slope=0.1), -0.2, 0.1),
-    (av("leaky_relu", 2.0, slope=0.01), 2.0, 1.0),
-    (av("elu", -1.0, alpha=0.5), 0.5 * (math.exp(-1) - 1), 0.5 * math.exp(-1)),
-    # exact GELU: Φ(1) = 0.841345, φ(1) = 0.241971
-    (av("gelu", 1.0), _phi(1.0), _phi(1.0) + math.exp(-0.5) / math.sqrt(2 * math.pi)),
-])
+@pytest.mark.parametrize(
+    ("params", "value", "grad"),
+    [
+        (av("sigmoid", 0.0), 0.5, 0.25),  # σ(0) = 1/2, σ(1-σ) = 1/4
+        (av("tanh", 1.0), math.tanh(1), 1 - math.tanh(1) ** 2),  # 0.761594, 0.419974
+        (av("relu", -1.5), 0.0, 0.0),
+        (av("relu", 2.5), 2.5, 1.0),
+        (av("leaky_relu", -2.0, slope=0.1), -0.2, 0.1),
+        (av("leaky_relu", 2.0, slope=0.01), 2.0, 1.0),
+        (av("elu", -1.0, alpha=0.5), 0.5 * (math.exp(-1) - 1), 0.5 * math.exp(-1)),
+        # exact GELU: Φ(1) = 0.841345, φ(1) = 0.241971
+        (av("gelu", 1.0), _phi(1.0), _phi(1.0) + math.exp(-0.5) / math.sqrt(2 * math.pi)),
+    ],
+)
 def test_activation_examples(params, value, grad):
     a = get_family(AV).instantiate(params).answers
     assert close_all([a["value"], a["grad"]], [value, grad], 1e-12)
@@ -132,8 +137,10 @@ def test_activation_mistakes():
     assert mistake_id(AV, av("tanh", 1.0), grad=repr(1 - math.tanh(1))) == "act.tanh-derivative-unsquared"
     # max(kx, 0) at x = -2: 0 with slope 0 (the right form is max(x, kx) = -0.2)
     assert mistake_id(AV, av("leaky_relu", -2.0, slope=0.1), value="0", grad="0") == "act.leaky-relu-max-kx-0"
-    assert mistake_id(AV, av("elu", -1.0, alpha=0.5), value=repr(math.exp(-1) - 1), grad=repr(math.exp(-1))) == \
-        "act.elu-forgot-alpha"
+    assert (
+        mistake_id(AV, av("elu", -1.0, alpha=0.5), value=repr(math.exp(-1) - 1), grad=repr(math.exp(-1)))
+        == "act.elu-forgot-alpha"
+    )
     # tanh approximation at x = -3: u = sqrt(2/pi)(-3 - 0.044715*27)
     u = math.sqrt(2 / math.pi) * (-3 - 0.044715 * 27)
     approx = 0.5 * -3 * (1 + math.tanh(u))
@@ -151,8 +158,12 @@ _SPEC = {
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(list(_SPEC)), st.integers(-30, 30), st.sampled_from([0.01, 0.1, 0.2]),
-       st.sampled_from([1.0, 0.5, 1.5]))
+@given(
+    st.sampled_from(list(_SPEC)),
+    st.integers(-30, 30),
+    st.sampled_from([0.01, 0.1, 0.2]),
+    st.sampled_from([1.0, 0.5, 1.5]),
+)
 def test_activation_matches_central_difference(fn, x10, k, a):
     x = x10 / 10
     assume(x != 0 or fn in ("sigmoid", "tanh", "gelu"))

@@ -68,7 +68,9 @@ def test_grade_right_wrong_and_named_mistake(capsys):
     rc, out = cli("grade", "conv2d_output_size", "--params", json.dumps(CONV), "--answer", "out=16")
     assert rc == 0 and out["correct"] is True and out["score"] == 1.0
     assert out["params"] == CONV and "solution" in out
-    rc, out = call(["grade", "conv2d_output_size", "--params", json.dumps(CONV), "--answer", "out=15"], capsys)
+    rc, out = call(
+        ["grade", "conv2d_output_size", "--params", json.dumps(CONV), "--answer", "out=15"], capsys
+    )
     assert rc == 0 and out["correct"] is False
     assert out["mistake"]["id"] == "conv.forgot-plus-one"
     assert out["parts"][0]["status"] == "wrong" and out["parts"][0]["expected"] == 16
@@ -76,8 +78,23 @@ def test_grade_right_wrong_and_named_mistake(capsys):
 
 def test_grade_multi_part_and_full_width_input(capsys):
     params = {"size": 7, "kernel": 3, "stride": 2}
-    rc, out = call(["grade", "conv_tf_padding", "--params", json.dumps(params), "--answer", "out_same=４",
-                    "--answer", "out_valid=3", "--answer", "pad_total=2", "--answer", "pad_top=1"], capsys)
+    rc, out = call(
+        [
+            "grade",
+            "conv_tf_padding",
+            "--params",
+            json.dumps(params),
+            "--answer",
+            "out_same=４",
+            "--answer",
+            "out_valid=3",
+            "--answer",
+            "pad_total=2",
+            "--answer",
+            "pad_top=1",
+        ],
+        capsys,
+    )
     assert rc == 0 and out["correct"] is True
 
 
@@ -96,39 +113,54 @@ def test_grade_by_seed_matches_show(capsys):
     assert rc == 0 and out["correct"] is True and out["params"] == shown["params"]
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    (["show", "no_such_family", "--seed", "1"], "unknown_family"),
-    (["grade", "no_such_family", "--seed", "1", "--answer", "out=1"], "unknown_family"),
-    (["show", "conv2d_output_size", "--params", "{size: 32"], "bad_json"),
-    (["show", "conv2d_output_size", "--params", "[1, 2]"], "invalid_params"),
-    (["show", "conv2d_output_size", "--params", json.dumps(dict(CONV, size=1000))], "invalid_params"),
-    (["show", "conv2d_output_size", "--params", json.dumps(dict(CONV, extra=1))], "invalid_params"),
-    (["show", "conv2d_output_size", "--params", json.dumps({"size": 32})], "invalid_params"),
-    (["show", "conv2d_output_size", "--params", json.dumps(dict(CONV, size=5, kernel=7, padding=0))],
-     "invalid_params"),
-    (["show", "conv2d_output_size", "--seed", "-1"], "invalid_seed"),
-    (["show", "conv2d_output_size"], "usage"),
-    (["show", "conv2d_output_size", "--seed", "1", "--params", "{}"], "usage"),
-    (["show", "conv2d_output_size", "--seed", "x"], "usage"),
-    (["frobnicate"], "usage"),
-    ([], "usage"),
-    (["grade", "conv2d_output_size", "--seed", "1", "--answer", "out"], "bad_answer"),
-    (["grade", "conv2d_output_size", "--seed", "1", "--answer", "nope=3"], "unknown_part"),
-    (["grade", "conv2d_output_size", "--seed", "1", "--answer", "out=1", "--answer", "out=2"], "bad_answer"),
-    (["grade", "conv2d_output_size", "--seed", "1", "--answer", "out=" + "1" * (MAX_INPUT_CHARS + 1)],
-     "answer_too_long"),
-])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["show", "no_such_family", "--seed", "1"], "unknown_family"),
+        (["grade", "no_such_family", "--seed", "1", "--answer", "out=1"], "unknown_family"),
+        (["show", "conv2d_output_size", "--params", "{size: 32"], "bad_json"),
+        (["show", "conv2d_output_size", "--params", "[1, 2]"], "invalid_params"),
+        (["show", "conv2d_output_size", "--params", json.dumps(dict(CONV, size=1000))], "invalid_params"),
+        (["show", "conv2d_output_size", "--params", json.dumps(dict(CONV, extra=1))], "invalid_params"),
+        (["show", "conv2d_output_size", "--params", json.dumps({"size": 32})], "invalid_params"),
+        (
+            ["show", "conv2d_output_size", "--params", json.dumps(dict(CONV, size=5, kernel=7, padding=0))],
+            "invalid_params",
+        ),
+        (["show", "conv2d_output_size", "--seed", "-1"], "invalid_seed"),
+        (["show", "conv2d_output_size"], "usage"),
+        (["show", "conv2d_output_size", "--seed", "1", "--params", "{}"], "usage"),
+        (["show", "conv2d_output_size", "--seed", "x"], "usage"),
+        (["frobnicate"], "usage"),
+        ([], "usage"),
+        (["grade", "conv2d_output_size", "--seed", "1", "--answer", "out"], "bad_answer"),
+        (["grade", "conv2d_output_size", "--seed", "1", "--answer", "nope=3"], "unknown_part"),
+        (
+            ["grade", "conv2d_output_size", "--seed", "1", "--answer", "out=1", "--answer", "out=2"],
+            "bad_answer",
+        ),
+        (
+            ["grade", "conv2d_output_size", "--seed", "1", "--answer", "out=" + "1" * (MAX_INPUT_CHARS + 1)],
+            "answer_too_long",
+        ),
+    ],
+)
 def test_bad_input_is_a_json_error_with_exit_status_2(args, code, capsys):
     rc, out = call(args, capsys)
     assert rc == 2
     assert out["error"]["code"] == code and out["error"]["message"]
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    (["show", "no_such_family", "--seed", "1"], "unknown_family"),
-    (["grade", "conv2d_output_size", "--seed", "1", "--answer", "out=" + "1" * (MAX_INPUT_CHARS + 1)],
-     "answer_too_long"),
-])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["show", "no_such_family", "--seed", "1"], "unknown_family"),
+        (
+            ["grade", "conv2d_output_size", "--seed", "1", "--answer", "out=" + "1" * (MAX_INPUT_CHARS + 1)],
+            "answer_too_long",
+        ),
+    ],
+)
 def test_bad_input_from_the_command_line(args, code):
     rc, out = cli(*args)
     assert rc == 2
@@ -136,8 +168,7 @@ def test_bad_input_from_the_command_line(args, code):
 
 
 def test_answer_of_exactly_the_limit_is_graded_not_rejected(capsys):
-    rc, out = call(["grade", "conv2d_output_size", "--seed", "1", "--answer", "out=" + "1" * MAX_INPUT_CHARS],
-                   capsys)
+    rc, out = call(
+        ["grade", "conv2d_output_size", "--seed", "1", "--answer", "out=" + "1" * MAX_INPUT_CHARS], capsys
+    )
     assert rc == 0 and out["parts"][0]["status"] in ("wrong", "unreadable")
-
-

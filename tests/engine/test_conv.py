@@ -28,12 +28,17 @@ def mistake_id(family_id: str, params: dict, /, **wrong: str) -> str | None:
 
 # -- conv2d_output_size (the worked example) ---------------------------------------------------------
 
+
 def test_conv2d_output_size_examples():
     f = get_family("conv2d_output_size")
     # ResNet stem: (224 + 6 - 7) // 2 + 1 = 112
-    assert f.instantiate({"size": 224, "kernel": 7, "padding": 3, "stride": 2, "dilation": 1}).answers == {"out": 112}
+    assert f.instantiate({"size": 224, "kernel": 7, "padding": 3, "stride": 2, "dilation": 1}).answers == {
+        "out": 112
+    }
     # dilated 3x3 (effective 5): (32 + 4 - 5) // 1 + 1 = 32
-    assert f.instantiate({"size": 32, "kernel": 3, "padding": 2, "stride": 1, "dilation": 2}).answers == {"out": 32}
+    assert f.instantiate({"size": 32, "kernel": 3, "padding": 2, "stride": 1, "dilation": 2}).answers == {
+        "out": 32
+    }
 
 
 # -- conv_tf_padding ------------------------------------------------------------------------------------
@@ -41,16 +46,19 @@ def test_conv2d_output_size_examples():
 TF = "conv_tf_padding"
 
 
-@pytest.mark.parametrize(("size", "kernel", "stride", "expected"), [
-    # SAME = ceil(7/2) = 4; VALID = ceil(5/2) = 3; P = 3*2 + 3 - 7 = 2, top 1
-    (7, 3, 2, {"out_same": 4, "out_valid": 3, "pad_total": 2, "pad_top": 1}),
-    # SAME = 4; VALID = ceil(6/2) = 3; P = 3*2 + 3 - 8 = 1: the odd row goes to the bottom
-    (8, 3, 2, {"out_same": 4, "out_valid": 3, "pad_total": 1, "pad_top": 0}),
-    # stride 1, k = 5: P = k - 1 = 4, split 2/2; VALID = 32 - 5 + 1 = 28
-    (32, 5, 1, {"out_same": 32, "out_valid": 28, "pad_total": 4, "pad_top": 2}),
-    # 1x1 stride 4 never needs padding: SAME = VALID = ceil(10/4) = 3
-    (10, 1, 4, {"out_same": 3, "out_valid": 3, "pad_total": 0, "pad_top": 0}),
-])
+@pytest.mark.parametrize(
+    ("size", "kernel", "stride", "expected"),
+    [
+        # SAME = ceil(7/2) = 4; VALID = ceil(5/2) = 3; P = 3*2 + 3 - 7 = 2, top 1
+        (7, 3, 2, {"out_same": 4, "out_valid": 3, "pad_total": 2, "pad_top": 1}),
+        # SAME = 4; VALID = ceil(6/2) = 3; P = 3*2 + 3 - 8 = 1: the odd row goes to the bottom
+        (8, 3, 2, {"out_same": 4, "out_valid": 3, "pad_total": 1, "pad_top": 0}),
+        # stride 1, k = 5: P = k - 1 = 4, split 2/2; VALID = 32 - 5 + 1 = 28
+        (32, 5, 1, {"out_same": 32, "out_valid": 28, "pad_total": 4, "pad_top": 2}),
+        # 1x1 stride 4 never needs padding: SAME = VALID = ceil(10/4) = 3
+        (10, 1, 4, {"out_same": 3, "out_valid": 3, "pad_total": 0, "pad_top": 0}),
+    ],
+)
 def test_tf_padding_examples(size, kernel, stride, expected):
     assert get_family(TF).instantiate({"size": size, "kernel": kernel, "stride": stride}).answers == expected
 
@@ -58,17 +66,23 @@ def test_tf_padding_examples(size, kernel, stride, expected):
 def test_tf_padding_mistakes():
     p = {"size": 8, "kernel": 3, "stride": 2}  # SAME 4, VALID 3, P 1, top 0
     assert mistake_id(TF, {"size": 7, "kernel": 3, "stride": 2}, out_same="3") == "tfpad.same-floor"
-    assert mistake_id(TF, {"size": 9, "kernel": 3, "stride": 2}, out_valid="3") == "tfpad.valid-dropped-plus-one"
+    assert (
+        mistake_id(TF, {"size": 9, "kernel": 3, "stride": 2}, out_valid="3") == "tfpad.valid-dropped-plus-one"
+    )
     assert mistake_id(TF, p, pad_top="1") == "tfpad.extra-pad-on-top"
     # 11, k=5, s=4: SAME 3, P = 2*4 + 5 - 11 = 2 (top 1); "always k-1" says 4 (top 2)
-    assert mistake_id(TF, {"size": 11, "kernel": 5, "stride": 4}, pad_total="4", pad_top="2") == \
-        "tfpad.same-is-k-minus-1"
+    assert (
+        mistake_id(TF, {"size": 11, "kernel": 5, "stride": 4}, pad_total="4", pad_top="2")
+        == "tfpad.same-is-k-minus-1"
+    )
     # 8, k=5, s=2: P = 3 (top 1). "Always k-1" would say top 2, which is also what putting the odd
     # row on top gives: the grader names the simpler mistake, and the variant lists only that one.
     v = get_family(TF).instantiate({"size": 8, "kernel": 5, "stride": 2})
     assert [m.id for m in v.mistakes if m.id.startswith("tfpad.same-is")] == []
-    assert mistake_id(TF, {"size": 8, "kernel": 5, "stride": 2}, pad_total="4", pad_top="2") == \
-        "tfpad.extra-pad-on-top"
+    assert (
+        mistake_id(TF, {"size": 8, "kernel": 5, "stride": 2}, pad_total="4", pad_top="2")
+        == "tfpad.extra-pad-on-top"
+    )
 
 
 def _tf_spec(h: int, k: int, s: int) -> dict[str, int]:
@@ -86,8 +100,9 @@ def _tf_spec(h: int, k: int, s: int) -> dict[str, int]:
 @given(st.integers(5, 128), st.integers(1, 7), st.integers(1, 4))
 def test_tf_padding_matches_brute_force(size, kernel, stride):
     assume(kernel <= size)
-    assert get_family(TF).instantiate({"size": size, "kernel": kernel, "stride": stride}).answers == \
-        _tf_spec(size, kernel, stride)
+    assert get_family(TF).instantiate({"size": size, "kernel": kernel, "stride": stride}).answers == _tf_spec(
+        size, kernel, stride
+    )
 
 
 # -- conv_transpose2d_output_size -----------------------------------------------------------------------
@@ -96,8 +111,14 @@ CT = "conv_transpose2d_output_size"
 
 
 def ct(size, kernel, stride, padding, output_padding, dilation):
-    return {"size": size, "kernel": kernel, "stride": stride, "padding": padding,
-            "output_padding": output_padding, "dilation": dilation}
+    return {
+        "size": size,
+        "kernel": kernel,
+        "stride": stride,
+        "padding": padding,
+        "output_padding": output_padding,
+        "dilation": dilation,
+    }
 
 
 def test_conv_transpose_examples():
@@ -127,8 +148,14 @@ def _convt_spec(h, k, s, p, op, d):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(2, 64), st.integers(1, 7), st.integers(1, 4), st.integers(0, 3), st.integers(0, 3),
-       st.integers(1, 2))
+@given(
+    st.integers(2, 64),
+    st.integers(1, 7),
+    st.integers(1, 4),
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.integers(1, 2),
+)
 def test_conv_transpose_matches_scatter(size, kernel, stride, padding, output_padding, dilation):
     assume(output_padding < max(stride, dilation) and padding <= dilation * (kernel - 1))
     assume(_convt_spec(size, kernel, stride, padding, output_padding, dilation) >= 1)
@@ -141,27 +168,34 @@ def test_conv_transpose_matches_scatter(size, kernel, stride, padding, output_pa
 POOL = "pool_output_size"
 
 
-@pytest.mark.parametrize(("size", "kernel", "stride", "padding", "floor", "ceil"), [
-    (6, 3, 2, 0, 2, 3),    # floor(3/2)+1 = 2; ceil(3/2)+1 = 3, the last window starts at 4 < 6
-    (5, 2, 2, 1, 3, 3),    # ceil(5/2)+1 = 4, but window 4 starts at 6 >= 5+1: dropped
-    (112, 3, 2, 1, 56, 57),  # ResNet max pool: 111/2 = 55.5; ceil 57, window 57 starts at 112 < 113
-    (13, 3, 2, 0, 6, 6),   # AlexNet pool5 input
-    (7, 2, 2, 0, 3, 4),    # GoogLeNet style ceil_mode: 3.5 rounds up
-])
+@pytest.mark.parametrize(
+    ("size", "kernel", "stride", "padding", "floor", "ceil"),
+    [
+        (6, 3, 2, 0, 2, 3),  # floor(3/2)+1 = 2; ceil(3/2)+1 = 3, the last window starts at 4 < 6
+        (5, 2, 2, 1, 3, 3),  # ceil(5/2)+1 = 4, but window 4 starts at 6 >= 5+1: dropped
+        (112, 3, 2, 1, 56, 57),  # ResNet max pool: 111/2 = 55.5; ceil 57, window 57 starts at 112 < 113
+        (13, 3, 2, 0, 6, 6),  # AlexNet pool5 input
+        (7, 2, 2, 0, 3, 4),  # GoogLeNet style ceil_mode: 3.5 rounds up
+    ],
+)
 def test_pool_examples(size, kernel, stride, padding, floor, ceil):
     v = get_family(POOL).instantiate({"size": size, "kernel": kernel, "stride": stride, "padding": padding})
     assert v.answers == {"out_floor": floor, "out_ceil": ceil}
 
 
 def test_pool_mistakes():
-    assert mistake_id(POOL, {"size": 5, "kernel": 2, "stride": 2, "padding": 1}, out_ceil="4") == \
-        "pool.ceil-mode-no-last-window-rule"
+    assert (
+        mistake_id(POOL, {"size": 5, "kernel": 2, "stride": 2, "padding": 1}, out_ceil="4")
+        == "pool.ceil-mode-no-last-window-rule"
+    )
     p = {"size": 6, "kernel": 3, "stride": 2, "padding": 0}  # 2 / 3
     assert mistake_id(POOL, p, out_ceil="2") == "pool.floor-in-ceil-mode"
     assert mistake_id(POOL, p, out_floor="3") == "pool.ceil-in-floor-mode"
     # 9, k=3, s=2, p=1: floor((9+2-3)/2)+1 = 5; padding once: floor((9+1-3)/2)+1 = 4
-    assert mistake_id(POOL, {"size": 9, "kernel": 3, "stride": 2, "padding": 1}, out_floor="4") == \
-        "pool.forgot-double-padding"
+    assert (
+        mistake_id(POOL, {"size": 9, "kernel": 3, "stride": 2, "padding": 1}, out_floor="4")
+        == "pool.forgot-double-padding"
+    )
 
 
 def _pool_spec(h, k, s, p):
@@ -210,11 +244,15 @@ def test_spp_mistakes():
     assert mistake_id(SPP, p, stride="5") == "spp.stride-ceil"
     assert mistake_id(SPP, p, feat="14") == "spp.forgot-channels"
     assert mistake_id(SPP, p, feat=str(256 * 6)) == "spp.levels-not-squared"
-    assert mistake_id(SPP, {"size": 10, "levels": "6,3,2,1", "channels": 512}, out="6") == "spp.assumed-n-bins"
+    assert (
+        mistake_id(SPP, {"size": 10, "levels": "6,3,2,1", "channels": 512}, out="6") == "spp.assumed-n-bins"
+    )
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(6, 60), st.sampled_from(["4,2,1", "3,2,1", "6,3,2,1", "5,3,1"]), st.sampled_from([256, 512]))
+@given(
+    st.integers(6, 60), st.sampled_from(["4,2,1", "3,2,1", "6,3,2,1", "5,3,1"]), st.sampled_from([256, 512])
+)
 def test_spp_matches_plain_windows(size, levels, channels):
     ns = [int(x) for x in levels.split(",")]
     assume(size >= ns[0])
@@ -223,8 +261,12 @@ def test_spp_matches_plain_windows(size, levels, channels):
     stride = size // n
     out = len([j for j in range(0, size, stride) if j + window <= size])
     v = get_family(SPP).instantiate({"size": size, "levels": levels, "channels": channels})
-    assert v.answers == {"window": window, "stride": stride, "out": out,
-                         "feat": channels * sum(m * m for m in ns)}
+    assert v.answers == {
+        "window": window,
+        "stride": stride,
+        "out": out,
+        "feat": channels * sum(m * m for m in ns),
+    }
     assert window * n >= size and stride * n <= size  # n windows cover the map; n strides fit in it
 
 
@@ -263,11 +305,13 @@ def test_rf_mistakes():
 
 def _rf_spec(layers):
     """Back-project output units 0 and 1 through every layer as sets of input indices."""
+
     def footprint(unit):
         cells = {unit}
         for _kind, k, s, d in reversed(layers):
             cells = {o * s + t * d for o in cells for t in range(k)}
         return min(cells), max(cells)
+
     a, b = footprint(0), footprint(1)
     return {"rf": a[1] - a[0] + 1, "jump": b[0] - a[0]}
 

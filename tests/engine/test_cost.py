@@ -29,6 +29,7 @@ def close(a: float, b: float, rel: float = 1e-12) -> bool:
 
 # -- conv_params ---------------------------------------------------------------------------------------
 
+
 def test_conv_params_examples():
     f = get_family("conv_params")
     # 3*3*3*64 + 64 = 1792 (VGG conv1_1)
@@ -58,6 +59,7 @@ def test_conv_params_match_a_weight_count(cin, cout, kernel, bias):
 
 # -- conv_flops ----------------------------------------------------------------------------------------
 
+
 def flops_params(size, cin, cout, kernel, stride, padding):
     return {"size": size, "cin": cin, "cout": cout, "kernel": kernel, "stride": stride, "padding": padding}
 
@@ -65,8 +67,11 @@ def flops_params(size, cin, cout, kernel, stride, padding):
 def test_conv_flops_examples():
     f = get_family("conv_flops")
     # 32x32x16 outputs, each 3*3*3 = 27 MACs: 442368 MACs
-    assert f.instantiate(flops_params(32, 3, 16, 3, 1, 1)).answers == {"out": 32, "macs": 442368.0,
-                                                                       "flops": 884736.0}
+    assert f.instantiate(flops_params(32, 3, 16, 3, 1, 1)).answers == {
+        "out": 32,
+        "macs": 442368.0,
+        "flops": 884736.0,
+    }
     # ResNet-50 stem: 112*112*64 outputs * 7*7*3 = 118013952 MACs (the well-known ~118M)
     a = f.instantiate(flops_params(224, 3, 64, 7, 2, 3)).answers
     assert a == {"out": 112, "macs": 118013952.0, "flops": 236027904.0}
@@ -89,8 +94,14 @@ def test_conv_flops_accepts_scientific_notation_within_tolerance():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(7, 24), st.integers(1, 4), st.integers(1, 4), st.integers(1, 7), st.integers(1, 2),
-       st.integers(0, 3))
+@given(
+    st.integers(7, 24),
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.integers(1, 7),
+    st.integers(1, 2),
+    st.integers(0, 3),
+)
 def test_conv_flops_match_a_sliding_window_count(size, cin, cout, kernel, stride, padding):
     assume(kernel <= size + 2 * padding)
     macs = 0
@@ -105,6 +116,7 @@ def test_conv_flops_match_a_sliding_window_count(size, cin, cout, kernel, stride
 
 # -- depthwise_separable_cost ----------------------------------------------------------------------------
 
+
 def test_depthwise_separable_example():
     v = get_family("depthwise_separable_cost").instantiate({"size": 14, "cin": 32, "cout": 64, "kernel": 3})
     a = v.answers
@@ -112,14 +124,18 @@ def test_depthwise_separable_example():
     assert a["params_dws"] == 9 * 32 + 32 * 64 == 2336
     assert a["macs_dws"] == 14 * 14 * 2336
     assert close(a["ratio"], 1 / 64 + 1 / 9)
-    assert grade(v, {"params_std": "18432", "params_dws": "2336", "macs_dws": "457856", "ratio": "12.674%"}).correct
+    assert grade(
+        v, {"params_std": "18432", "params_dws": "2336", "macs_dws": "457856", "ratio": "12.674%"}
+    ).correct
 
 
 def test_depthwise_separable_mistakes():
     p = {"size": 14, "cin": 32, "cout": 64, "kernel": 3}
     fid = "depthwise_separable_cost"
     full = 9 * 32 * 32 + 32 * 64
-    assert mistake_id(fid, p, params_dws=str(full), macs_dws=str(196 * full)) == "cost.depthwise-groups-ignored"
+    assert (
+        mistake_id(fid, p, params_dws=str(full), macs_dws=str(196 * full)) == "cost.depthwise-groups-ignored"
+    )
     assert mistake_id(fid, p, params_dws="288") == "cost.forgot-pointwise"
     assert mistake_id(fid, p, ratio=repr(18432 / 2336)) == "cost.ratio-inverted"
     assert mistake_id(fid, p, macs_dws=str(2 * 196 * 2336)) == "cost.flops-vs-macs"
@@ -128,17 +144,19 @@ def test_depthwise_separable_mistakes():
 @settings(max_examples=200, deadline=None)
 @given(st.integers(7, 112), st.integers(8, 512), st.integers(8, 512), st.sampled_from([3, 5]))
 def test_depthwise_separable_matches_per_layer_sums(size, cin, cout, kernel):
-    dw = sum(kernel * kernel for _c in range(cin))          # one k x k filter per input channel
-    pw = sum(cin for _o in range(cout))                       # one 1 x 1 x cin filter per output channel
+    dw = sum(kernel * kernel for _c in range(cin))  # one k x k filter per input channel
+    pw = sum(cin for _o in range(cout))  # one 1 x 1 x cin filter per output channel
     std = sum(kernel * kernel * cin for _o in range(cout))
-    v = get_family("depthwise_separable_cost").instantiate({"size": size, "cin": cin, "cout": cout,
-                                                            "kernel": kernel})
+    v = get_family("depthwise_separable_cost").instantiate(
+        {"size": size, "cin": cin, "cout": cout, "kernel": kernel}
+    )
     a = v.answers
     assert (a["params_std"], a["params_dws"], a["macs_dws"]) == (std, dw + pw, float(size * size * (dw + pw)))
     assert close(a["ratio"], (dw + pw) / std)
 
 
 # -- grouped_conv_cost ------------------------------------------------------------------------------------
+
 
 def test_grouped_conv_example_and_mistakes():
     p = {"size": 8, "cin": 64, "cout": 128, "groups": 4, "kernel": 3}
@@ -152,24 +170,32 @@ def test_grouped_conv_rejects_groups_outside_the_schema():
     from engine import InvalidParams
 
     with pytest.raises(InvalidParams):
-        get_family("grouped_conv_cost").instantiate({"size": 8, "cin": 96, "cout": 128, "groups": 3, "kernel": 3})
+        get_family("grouped_conv_cost").instantiate(
+            {"size": 8, "cin": 96, "cout": 128, "groups": 3, "kernel": 3}
+        )
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(7, 56), st.sampled_from([32, 64, 96, 128, 192, 256, 384, 512]),
-       st.sampled_from([32, 64, 96, 128, 192, 256, 384, 512]), st.sampled_from([2, 4, 8, 16, 32]),
-       st.sampled_from([1, 3, 5]))
+@given(
+    st.integers(7, 56),
+    st.sampled_from([32, 64, 96, 128, 192, 256, 384, 512]),
+    st.sampled_from([32, 64, 96, 128, 192, 256, 384, 512]),
+    st.sampled_from([2, 4, 8, 16, 32]),
+    st.sampled_from([1, 3, 5]),
+)
 def test_grouped_conv_matches_a_per_group_count(size, cin, cout, groups, kernel):
     assume(cin % groups == 0 and cout % groups == 0)
     params = 0
     for _g in range(groups):
         params += (cout // groups) * (cin // groups) * kernel * kernel
-    v = get_family("grouped_conv_cost").instantiate({"size": size, "cin": cin, "cout": cout, "groups": groups,
-                                                     "kernel": kernel})
+    v = get_family("grouped_conv_cost").instantiate(
+        {"size": size, "cin": cin, "cout": cout, "groups": groups, "kernel": kernel}
+    )
     assert v.answers == {"params": params, "macs": float(size * size * params)}
 
 
 # -- bottleneck_cost -------------------------------------------------------------------------------------
+
 
 def test_bottleneck_example_and_mistakes():
     p = {"channels": 256, "reduction": 4}
@@ -177,10 +203,16 @@ def test_bottleneck_example_and_mistakes():
     # ResNet: 256*64 + 9*64*64 + 64*256 = 69632 vs 9*256*256 = 589824
     assert a["params_bottleneck"] == 69632 and a["params_plain"] == 589824
     assert close(a["ratio"], 69632 / 589824)
-    assert mistake_id("bottleneck_cost", p, params_bottleneck=str(16384 + 36864),
-                      ratio=repr(53248 / 589824)) == "cost.bottleneck-forgot-expand"
-    assert mistake_id("bottleneck_cost", p, params_bottleneck=str(16384 + 3 * 4096 + 16384),
-                      params_plain=str(3 * 65536)) == "cost.kernel-not-squared"
+    assert (
+        mistake_id("bottleneck_cost", p, params_bottleneck=str(16384 + 36864), ratio=repr(53248 / 589824))
+        == "cost.bottleneck-forgot-expand"
+    )
+    assert (
+        mistake_id(
+            "bottleneck_cost", p, params_bottleneck=str(16384 + 3 * 4096 + 16384), params_plain=str(3 * 65536)
+        )
+        == "cost.kernel-not-squared"
+    )
     assert mistake_id("bottleneck_cost", p, ratio=repr(589824 / 69632)) == "cost.ratio-inverted"
 
 
@@ -195,6 +227,7 @@ def test_bottleneck_matches_layer_list(channels, reduction):
 
 
 # -- fc_params_flops -------------------------------------------------------------------------------------
+
 
 def fc(channels, spatial, out, batch, bias):
     return {"channels": channels, "spatial": spatial, "out": out, "batch": batch, "bias": bias}
@@ -233,6 +266,7 @@ def test_fc_matches_a_dot_product_count(channels, spatial, out, batch, bias):
 
 # -- param_memory ----------------------------------------------------------------------------------------
 
+
 def test_param_memory_examples():
     # ResNet-50's 25,557,032 parameters in fp32
     a = get_family("param_memory").instantiate({"n_params": 25_557_032, "dtype": "float32"}).answers
@@ -267,17 +301,23 @@ def test_param_memory_matches_a_byte_table(n, dtype):
 
 # -- stacked_small_kernels --------------------------------------------------------------------------------
 
+
 def test_stacked_small_kernels_example_and_mistakes():
     p = {"n": 3, "channels": 64}
     # three 3x3 see 7x7; 3*9*64^2 = 110592 vs 49*64^2 = 200704 (VGG's argument)
     assert get_family("stacked_small_kernels").instantiate(p).answers == {
-        "rf": 7, "params_stack": 110592, "params_big": 200704}
+        "rf": 7,
+        "params_stack": 110592,
+        "params_big": 200704,
+    }
     fid = "stacked_small_kernels"
     assert mistake_id(fid, p, rf="9") == "rf.sum-of-kernels"
     assert mistake_id(fid, p, params_stack="36864") == "cost.stack-counted-one-layer"
     assert mistake_id(fid, p, params_stack="1728", params_big="3136") == "cost.forgot-input-channels"
-    assert mistake_id(fid, {"n": 2, "channels": 64}, params_stack=str(6 * 4096),
-                      params_big=str(5 * 4096)) == "cost.kernel-not-squared"
+    assert (
+        mistake_id(fid, {"n": 2, "channels": 64}, params_stack=str(6 * 4096), params_big=str(5 * 4096))
+        == "cost.kernel-not-squared"
+    )
 
 
 @settings(max_examples=200, deadline=None)

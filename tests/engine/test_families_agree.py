@@ -47,8 +47,9 @@ def test_closed_form_agrees_with_torch_on_1000_variants(family_id):
             p = v.part(part.name)
             got = torch.tensor(_as_row(p, p.answer, ref.shape[1]), dtype=torch.float64)
             if p.kind in NUMERIC_KINDS:
-                torch.testing.assert_close(got, ref[i], rtol=1e-6, atol=1e-9,
-                                           msg=lambda m, v=v: f"{family_id} {v.params}: {m}")
+                torch.testing.assert_close(
+                    got, ref[i], rtol=1e-6, atol=1e-9, msg=lambda m, v=v: f"{family_id} {v.params}: {m}"
+                )
             else:
                 assert got.tolist() == ref[i].tolist(), f"{family_id} {v.params}"
 
@@ -134,7 +135,9 @@ def test_vectorised_sampling_respects_constraints_and_grades_like_single_items(f
         if spec.kind == "choice":
             raw[name] = torch.randint(0, len(spec.choices), (400,), generator=g)
         elif spec.kind == "int":
-            raw[name] = torch.randint(int(spec.low), int(spec.high) + 1, (400,), generator=g).to(torch.float64)
+            raw[name] = torch.randint(int(spec.low), int(spec.high) + 1, (400,), generator=g).to(
+                torch.float64
+            )
         else:
             u = torch.rand(400, generator=g, dtype=torch.float64) * (spec.high - spec.low) + spec.low
             raw[name] = torch.round(u, decimals=spec.decimals)
@@ -150,11 +153,14 @@ def test_vectorised_sampling_respects_constraints_and_grades_like_single_items(f
     assert batch_wrong.scores.tolist() == [grade(v, a).score for v, a in zip(variants, wrong, strict=True)]
 
 
-@pytest.mark.parametrize("texts", [
-    ["0.1, 0.2, 0.7", "[0.3,0.3,0.4]", "1e-1 ,2e-1, 7e-1"],
-    ["0.1, 0.2, 0.7", "0.1，0.2，0.7", "0.3, 0.3"],  # full-width commas and a short row: slow path
-    ["0.1, 0.2, 0.7", "abc", ""],
-])
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["0.1, 0.2, 0.7", "[0.3,0.3,0.4]", "1e-1 ,2e-1, 7e-1"],
+        ["0.1, 0.2, 0.7", "0.1，0.2，0.7", "0.3, 0.3"],  # full-width commas and a short row: slow path
+        ["0.1, 0.2, 0.7", "abc", ""],
+    ],
+)
 def test_vectorised_parsing_equals_the_tolerant_parser(texts):
     from engine.core import Part, _parse_column, _parse_column_fast
 

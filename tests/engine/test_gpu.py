@@ -7,8 +7,18 @@ import torch
 
 from engine import all_families, get_family, grade_batch
 
-DEVICES = ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(
-    not torch.cuda.is_available(), reason="needs CUDA: run `pytest -m gpu` on a GPU machine")])]
+DEVICES = [
+    "cpu",
+    pytest.param(
+        "cuda",
+        marks=[
+            pytest.mark.gpu,
+            pytest.mark.skipif(
+                not torch.cuda.is_available(), reason="needs CUDA: run `pytest -m gpu` on a GPU machine"
+            ),
+        ],
+    ),
+]
 
 
 @pytest.mark.parametrize("device", DEVICES)

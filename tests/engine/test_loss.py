@@ -50,10 +50,15 @@ def log_softmax(z: list[float]) -> list[float]:
 
 # -- mse_loss / mae_loss -------------------------------------------------------------------------------
 
+
 def test_mse_example_and_mistakes():
     p = {"n": 3, "data_seed": 0}
     v = get_family("mse_loss").instantiate(p)
-    assert shown_vector(v.prompt, "\\hat y") == [0.2, 0.4, 1.2] and shown_vector(v.prompt, "$y") == [1.6, 0.1, 2.5]
+    assert shown_vector(v.prompt, "\\hat y") == [0.2, 0.4, 1.2] and shown_vector(v.prompt, "$y") == [
+        1.6,
+        0.1,
+        2.5,
+    ]
     # d = (-1.4, 0.3, -1.3); squares 1.96 + 0.09 + 1.69 = 3.74
     assert close(v.answers["mean"], 3.74 / 3) and close(v.answers["half_sum"], 1.87)
     assert mistake_id("mse_loss", p, mean="1.87", half_sum=repr(3.74 / 3)) == "mse.half-sum-vs-mean"
@@ -126,7 +131,9 @@ def test_cross_entropy_probs_example_and_mistakes():
     assert shown_vector(v.prompt, "q") == [0.45, 0.2, 0.35]
     assert close(v.answers["p"], 0.35) and close(v.answers["loss"], -math.log(0.35))  # 1.049822
     e = [math.exp(0.45), math.exp(0.2), math.exp(0.35)]
-    assert mistake_id(CE, p, p=repr(e[2] / sum(e)), loss=repr(-math.log(e[2] / sum(e)))) == "ce.softmax-on-probs"
+    assert (
+        mistake_id(CE, p, p=repr(e[2] / sum(e)), loss=repr(-math.log(e[2] / sum(e)))) == "ce.softmax-on-probs"
+    )
     assert grade(v, {"p": "35%", "loss": "1.0498"}).correct
 
 
@@ -192,7 +199,10 @@ def test_bce_logit_as_prob():
         if 0 < z[0] < 1:
             break
     wrong = -math.log(z[0]) if y[0] == 1 else -math.log(1 - z[0])
-    assert mistake_id(BCE, {"given": "logits", "n": 1, "data_seed": seed}, loss=repr(wrong)) == "bce.logit-as-prob"
+    assert (
+        mistake_id(BCE, {"given": "logits", "n": 1, "data_seed": seed}, loss=repr(wrong))
+        == "bce.logit-as-prob"
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -216,7 +226,11 @@ KL = "kl_divergence"
 def test_kl_example_and_mistakes():
     p = {"K": 3, "direction": "PQ", "data_seed": 1}
     v = get_family(KL).instantiate(p)
-    assert shown_vector(v.prompt, "P") == [0.6, 0.25, 0.15] and shown_vector(v.prompt, "Q") == [0.5, 0.35, 0.15]
+    assert shown_vector(v.prompt, "P") == [0.6, 0.25, 0.15] and shown_vector(v.prompt, "Q") == [
+        0.5,
+        0.35,
+        0.15,
+    ]
     kl = 0.6 * math.log(0.6 / 0.5) + 0.25 * math.log(0.25 / 0.35)  # third term is 0: 0.025275
     assert close(v.answers["kl"], kl)
     assert v.answers["call"] == "F.kl_div(Q.log(), P, reduction='sum')"
@@ -268,16 +282,21 @@ def test_smooth_l1_examples():
 
 def test_smooth_l1_mistakes():
     s2 = sl("sigma", sigma=2)
-    assert mistake_id(SL, s2, loss="0.05") == "smoothl1.sigma-as-beta"           # beta = 2
-    assert mistake_id(SL, s2, loss="0.195") == "smoothl1.sigma-not-squared"      # beta = 1/2
+    assert mistake_id(SL, s2, loss="0.05") == "smoothl1.sigma-as-beta"  # beta = 2
+    assert mistake_id(SL, s2, loss="0.195") == "smoothl1.sigma-not-squared"  # beta = 1/2
     assert mistake_id(SL, s2, loss="0.4") == "smoothl1.used-l1"
-    assert mistake_id(SL, s2, loss="0.2475") == "smoothl1.forgot-beta"           # 0.475 and 0.5*0.04
-    assert mistake_id(SL, s2, loss="0.34") == "smoothl1.linear-no-offset"        # 0.6 and 0.08
+    assert mistake_id(SL, s2, loss="0.2475") == "smoothl1.forgot-beta"  # 0.475 and 0.5*0.04
+    assert mistake_id(SL, s2, loss="0.34") == "smoothl1.linear-no-offset"  # 0.6 and 0.08
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(["beta", "sigma"]), st.sampled_from([1.0, 0.5, 0.2, 0.1]), st.sampled_from([1, 2, 3]),
-       st.integers(2, 4), st.integers(0, 10**6))
+@given(
+    st.sampled_from(["beta", "sigma"]),
+    st.sampled_from([1.0, 0.5, 0.2, 0.1]),
+    st.sampled_from([1, 2, 3]),
+    st.integers(2, 4),
+    st.integers(0, 10**6),
+)
 def test_smooth_l1_matches_loop_spec(form, beta, sigma, n, seed):
     v = get_family(SL).instantiate(sl(form, beta, sigma, n, seed))
     pred, target = shown_vector(v.prompt, "\\hat t"), shown_vector(v.prompt, "$t")
@@ -323,8 +342,12 @@ def test_focal_gamma_zero_alpha_half_is_half_bce():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(5, 95), st.integers(0, 1), st.sampled_from([0.25, 0.5, 0.75]),
-       st.sampled_from([0.0, 0.5, 1.0, 2.0, 5.0]))
+@given(
+    st.integers(5, 95),
+    st.integers(0, 1),
+    st.sampled_from([0.25, 0.5, 0.75]),
+    st.sampled_from([0.0, 0.5, 1.0, 2.0, 5.0]),
+)
 def test_focal_matches_spec(p100, label, alpha, gamma):
     p = p100 / 100
     a = get_family(FL).instantiate(fl(p, label, alpha, gamma)).answers

@@ -87,8 +87,14 @@ def test_bn_forward_rejects_index_beyond_batch():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(3, 6), st.integers(0, 10**6), st.integers(0, 5), st.integers(5, 20), st.integers(-10, 10),
-       st.sampled_from([1e-5, 1e-3, 0.01, 0.1]))
+@given(
+    st.integers(3, 6),
+    st.integers(0, 10**6),
+    st.integers(0, 5),
+    st.integers(5, 20),
+    st.integers(-10, 10),
+    st.sampled_from([1e-5, 1e-3, 0.01, 0.1]),
+)
 def test_bn_forward_matches_loop_spec(n, seed, k, g10, b10, eps):
     index = 1 + k % n
     params = bnf(seed, n, index, g10 / 10, b10 / 10, eps)
@@ -117,8 +123,15 @@ RS = "bn_running_stats"
 
 
 def rs(convention="pytorch", momentum=0.1, steps=2, batch=2, seed=0, init_mean=0.0, init_var=1.0):
-    return {"convention": convention, "momentum": momentum, "steps": steps, "batch": batch,
-            "data_seed": seed, "init_mean": init_mean, "init_var": init_var}
+    return {
+        "convention": convention,
+        "momentum": momentum,
+        "steps": steps,
+        "batch": batch,
+        "data_seed": seed,
+        "init_mean": init_mean,
+        "init_var": init_var,
+    }
 
 
 def shown_batches(prompt: str) -> list[list[float]]:
@@ -159,14 +172,23 @@ def test_running_stats_mistakes():
     cum = rs("cumulative", init_mean=0.5, init_var=2.0)
     # exponential with 0.1 from (0.5, 2): 0.45 + 0.55 = 1.0 -> 0.9 + 0.6 = 1.5; 1.8 + 2.45 = 4.25 -> 3.825 + 1.8
     assert mistake_id(RS, cum, mean="1.5", var="5.625") == "bn.cumulative-vs-exponential"
-    assert mistake_id(RS, cum, mean=f"{(0.5 + 5.5 + 6) / 3}", var=f"{(2 + 24.5 + 18) / 3}") == \
-        "bn.cumulative-counted-init"
+    assert (
+        mistake_id(RS, cum, mean=f"{(0.5 + 5.5 + 6) / 3}", var=f"{(2 + 24.5 + 18) / 3}")
+        == "bn.cumulative-counted-init"
+    )
     assert mistake_id(RS, cum, var=f"{(12.25 + 9) / 2}") == "bn.biased-running-var"
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(["pytorch", "tensorflow", "cumulative"]), st.sampled_from([0.1, 0.01, 0.05, 0.2, 0.3]),
-       st.integers(1, 4), st.integers(2, 4), st.integers(0, 10**6), st.integers(-10, 10), st.integers(5, 20))
+@given(
+    st.sampled_from(["pytorch", "tensorflow", "cumulative"]),
+    st.sampled_from([0.1, 0.01, 0.05, 0.2, 0.3]),
+    st.integers(1, 4),
+    st.integers(2, 4),
+    st.integers(0, 10**6),
+    st.integers(-10, 10),
+    st.integers(5, 20),
+)
 def test_running_stats_match_loop_spec(convention, momentum, steps, batch, seed, m10, v10):
     v = get_family(RS).instantiate(rs(convention, momentum, steps, batch, seed, m10 / 10, v10 / 10))
     batches = shown_batches(v.prompt)
@@ -194,12 +216,15 @@ def na(norm, N=8, C=64, H=10, W=12, groups=4):
     return {"norm": norm, "N": N, "C": C, "H": H, "W": W, "groups": groups}
 
 
-@pytest.mark.parametrize(("norm", "shape", "count"), [
-    ("BN", (1, 64, 1, 1), 8 * 10 * 12),   # per channel, over N, H, W
-    ("LN", (8, 1, 1, 1), 64 * 10 * 12),   # per sample, over C, H, W
-    ("IN", (8, 64, 1, 1), 10 * 12),       # per sample and channel, over H, W
-    ("GN", (8, 4, 1, 1), 16 * 10 * 12),   # per sample and group, over C/G channels and H, W
-])
+@pytest.mark.parametrize(
+    ("norm", "shape", "count"),
+    [
+        ("BN", (1, 64, 1, 1), 8 * 10 * 12),  # per channel, over N, H, W
+        ("LN", (8, 1, 1, 1), 64 * 10 * 12),  # per sample, over C, H, W
+        ("IN", (8, 64, 1, 1), 10 * 12),  # per sample and channel, over H, W
+        ("GN", (8, 4, 1, 1), 16 * 10 * 12),  # per sample and group, over C/G channels and H, W
+    ],
+)
 def test_norm_axes_examples(norm, shape, count):
     assert get_family(NA).instantiate(na(norm)).answers == {"shape": shape, "count": count}
 
@@ -218,11 +243,18 @@ def test_norm_axes_gn_needs_dividing_groups():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(["BN", "LN", "IN", "GN"]), st.integers(2, 16), st.sampled_from([16, 32, 64, 96, 128, 256]),
-       st.integers(4, 64), st.integers(4, 64), st.sampled_from([2, 4, 8, 16, 32]))
+@given(
+    st.sampled_from(["BN", "LN", "IN", "GN"]),
+    st.integers(2, 16),
+    st.sampled_from([16, 32, 64, 96, 128, 256]),
+    st.integers(4, 64),
+    st.integers(4, 64),
+    st.sampled_from([2, 4, 8, 16, 32]),
+)
 def test_norm_axes_match_loop_spec(norm, n, c, h, w, g):
     assume(norm != "GN" or (c % g == 0 and g < c))
     v = get_family(NA).instantiate(na(norm, n, c, h, w, g))
+
     # which (sample, channel) pairs share one statistic, counted by loops over the index space
     def key(i, ch):
         if norm == "BN":
@@ -230,6 +262,7 @@ def test_norm_axes_match_loop_spec(norm, n, c, h, w, g):
         if norm == "LN":
             return (i, 0)
         return (i, ch) if norm == "IN" else (i, ch // (c // g))
+
     keys = {}
     for i in range(n):
         for ch in range(c):

@@ -31,14 +31,18 @@ def nms_ref(boxes, scores, thr):
 
 def test_iou_hand_example():
     # [0,0,4,4] and [2,2,6,6]: intersection 2*2 = 4, union 16 + 16 - 4 = 28
-    got = box_iou(torch.tensor([[0.0, 0.0, 4.0, 4.0]], dtype=torch.float64),
-                  torch.tensor([[2.0, 2.0, 6.0, 6.0]], dtype=torch.float64))
+    got = box_iou(
+        torch.tensor([[0.0, 0.0, 4.0, 4.0]], dtype=torch.float64),
+        torch.tensor([[2.0, 2.0, 6.0, 6.0]], dtype=torch.float64),
+    )
     assert got.item() == pytest.approx(4 / 28)
 
 
 def test_nms_strict_threshold_and_ties():
     # boxes 0 and 1 overlap with IoU exactly 1/3 ([0,0,2,1] vs [1,0,3,1]: inter 1, union 3)
-    boxes = torch.tensor([[0.0, 0.0, 2.0, 1.0], [1.0, 0.0, 3.0, 1.0], [10.0, 10.0, 11.0, 11.0]], dtype=torch.float64)
+    boxes = torch.tensor(
+        [[0.0, 0.0, 2.0, 1.0], [1.0, 0.0, 3.0, 1.0], [10.0, 10.0, 11.0, 11.0]], dtype=torch.float64
+    )
     scores = torch.tensor([0.5, 0.5, 0.9], dtype=torch.float64)
     assert nms(boxes, scores, 1 / 3).tolist() == [2, 0, 1]  # IoU == threshold is not suppressed
     assert nms(boxes, scores, 0.3).tolist() == [2, 0]  # equal scores: the lower index ranks first

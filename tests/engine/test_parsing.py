@@ -28,17 +28,21 @@ FULL_WIDTH = str.maketrans("0123456789.,-+/%()eE", "０１２３４５６７８�
 
 # -- normalize ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("１２，３４　", "12,34"),
-    ("　（６４，５６）　", "(64,56)"),
-    ("１２．５％", "12.5%"),
-    ("３／４", "3/4"),
-    ("ａ—ｂ", "a-b"),          # em dash from an IME
-    ("−３", "-3"),             # U+2212 minus sign
-    ("１；２", "1;2"),
-    ("【１，２】", "[1,2]"),
-    ("  7 \n", "7"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("１２，３４　", "12,34"),
+        ("　（６４，５６）　", "(64,56)"),
+        ("１２．５％", "12.5%"),
+        ("３／４", "3/4"),
+        ("ａ—ｂ", "a-b"),  # em dash from an IME
+        ("−３", "-3"),  # U+2212 minus sign
+        ("１；２", "1;2"),
+        ("【１，２】", "[1,2]"),
+        ("  7 \n", "7"),
+    ],
+)
 def test_normalize_full_width_and_ime_punctuation(text, expected):
     assert normalize(text) == expected
 
@@ -50,56 +54,87 @@ def test_normalize_rejects_non_text():
 
 # -- reals -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("0.125", 0.125),
-    ("1e-3", 1e-3),
-    ("1E-3", 1e-3),
-    ("2.5e2", 250.0),
-    ("1×10^-3", 1e-3),
-    ("1x10^-3", 1e-3),
-    ("1*10^-3", 1e-3),
-    ("3×10^{-2}", 0.03),
-    ("3\\times10^{-2}", 0.03),
-    ("1.5 × 10 ^ 4", 15000.0),
-    ("10^-3", 1e-3),
-    ("10^{3}", 1000.0),
-    ("1/8", 0.125),
-    ("-3/4", -0.75),
-    ("1 / 8", 0.125),
-    ("\\frac{1}{4}", 0.25),
-    ("\\dfrac{3}{4}", 0.75),
-    ("\\tfrac{1}{2}", 0.5),
-    ("-\\frac{1}{2}", -0.5),
-    ("\\frac{1e-3}{2}", 5e-4),
-    ("$0.5$", 0.5),
-    ("$$\\frac{1}{8}$$", 0.125),
-    ("１．５", 1.5),
-    ("－２", -2.0),
-    ("１／８", 0.125),
-    ("１×１０^－３", 1e-3),
-    (".5", 0.5),
-    ("+3", 3.0),
-    ("1,024", 1024.0),
-    ("1,234,567.5", 1234567.5),
-])
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0.125", 0.125),
+        ("1e-3", 1e-3),
+        ("1E-3", 1e-3),
+        ("2.5e2", 250.0),
+        ("1×10^-3", 1e-3),
+        ("1x10^-3", 1e-3),
+        ("1*10^-3", 1e-3),
+        ("3×10^{-2}", 0.03),
+        ("3\\times10^{-2}", 0.03),
+        ("1.5 × 10 ^ 4", 15000.0),
+        ("10^-3", 1e-3),
+        ("10^{3}", 1000.0),
+        ("1/8", 0.125),
+        ("-3/4", -0.75),
+        ("1 / 8", 0.125),
+        ("\\frac{1}{4}", 0.25),
+        ("\\dfrac{3}{4}", 0.75),
+        ("\\tfrac{1}{2}", 0.5),
+        ("-\\frac{1}{2}", -0.5),
+        ("\\frac{1e-3}{2}", 5e-4),
+        ("$0.5$", 0.5),
+        ("$$\\frac{1}{8}$$", 0.125),
+        ("１．５", 1.5),
+        ("－２", -2.0),
+        ("１／８", 0.125),
+        ("１×１０^－３", 1e-3),
+        (".5", 0.5),
+        ("+3", 3.0),
+        ("1,024", 1024.0),
+        ("1,234,567.5", 1234567.5),
+    ],
+)
 def test_parse_real_accepts(text, value):
     assert parse_real(text) == pytest.approx(value, rel=1e-15)
 
 
-@pytest.mark.parametrize("text", [
-    "", "   ", "abc", "0.1.2", "1e", "e3", "1/0", "\\frac{1}{0}", "inf", "nan", "1e999", "2^3",
-    "1,2",            # a decimal comma or two numbers? never guessed
-    "12,34,5",
-    "0x10", "1/2/3", "\\frac{1}{2", "--1", "约 0.5", "0.5 左右",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "abc",
+        "0.1.2",
+        "1e",
+        "e3",
+        "1/0",
+        "\\frac{1}{0}",
+        "inf",
+        "nan",
+        "1e999",
+        "2^3",
+        "1,2",  # a decimal comma or two numbers? never guessed
+        "12,34,5",
+        "0x10",
+        "1/2/3",
+        "\\frac{1}{2",
+        "--1",
+        "约 0.5",
+        "0.5 左右",
+    ],
+)
 def test_parse_real_rejects_garbage(text):
     with pytest.raises(Unreadable):
         parse_real(text)
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("12.5%", 0.125), ("12.5％", 0.125), ("１２．５％", 0.125), ("50 %", 0.5), ("100%", 1.0), ("1/2%", 0.005),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("12.5%", 0.125),
+        ("12.5％", 0.125),
+        ("１２．５％", 0.125),
+        ("50 %", 0.5),
+        ("100%", 1.0),
+        ("1/2%", 0.005),
+    ],
+)
 def test_percentages_only_for_ratios(text, value):
     assert parse_real(text, ratio=True) == pytest.approx(value, rel=1e-15)
     with pytest.raises(Unreadable, match="percentage"):
@@ -113,10 +148,21 @@ def test_plain_number_for_a_ratio_is_not_rescaled():
 
 # -- integers ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("3", 3), ("3.0", 3), ("1e3", 1000), ("1,024", 1024), ("１，０２４", 1024), ("-4", -4), ("\\frac{6}{2}", 3),
-    ("1×10^6", 1_000_000), ("８", 8),
-])
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("3", 3),
+        ("3.0", 3),
+        ("1e3", 1000),
+        ("1,024", 1024),
+        ("１，０２４", 1024),
+        ("-4", -4),
+        ("\\frac{6}{2}", 3),
+        ("1×10^6", 1_000_000),
+        ("８", 8),
+    ],
+)
 def test_parse_int_accepts(text, value):
     got = parse_int(text)
     assert got == value and isinstance(got, int)
@@ -130,15 +176,19 @@ def test_parse_int_rejects_non_integers_and_overflow(text):
 
 # -- vectors and matrices ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("[0.1，0.2 ]", [0.1, 0.2]),
-    ("0.1, 0.2", [0.1, 0.2]),
-    ("0.1 0.2", [0.1, 0.2]),
-    ("0.1;0.2", [0.1, 0.2]),
-    ("(1, 2, 3)", [1.0, 2.0, 3.0]),
-    ("1e-3, 1/2, \\frac{1}{4}", [1e-3, 0.5, 0.25]),
-    ("５", [5.0]),
-])
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("[0.1，0.2 ]", [0.1, 0.2]),
+        ("0.1, 0.2", [0.1, 0.2]),
+        ("0.1 0.2", [0.1, 0.2]),
+        ("0.1;0.2", [0.1, 0.2]),
+        ("(1, 2, 3)", [1.0, 2.0, 3.0]),
+        ("1e-3, 1/2, \\frac{1}{4}", [1e-3, 0.5, 0.25]),
+        ("５", [5.0]),
+    ],
+)
 def test_parse_vector(text, value):
     assert parse_vector(text) == value
 
@@ -155,14 +205,17 @@ def test_parse_vector_rejects(text):
         parse_vector(text)
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("[[1, 2], [3, 4]]", [[1.0, 2.0], [3.0, 4.0]]),
-    ("((1,2),(3,4))", [[1.0, 2.0], [3.0, 4.0]]),
-    ("1 2; 3 4", [[1.0, 2.0], [3.0, 4.0]]),
-    ("1 2\n3 4", [[1.0, 2.0], [3.0, 4.0]]),
-    ("１，２；３，４", [[1.0, 2.0], [3.0, 4.0]]),
-    ("[[1/2, 1e-3]]", [[0.5, 1e-3]]),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("[[1, 2], [3, 4]]", [[1.0, 2.0], [3.0, 4.0]]),
+        ("((1,2),(3,4))", [[1.0, 2.0], [3.0, 4.0]]),
+        ("1 2; 3 4", [[1.0, 2.0], [3.0, 4.0]]),
+        ("1 2\n3 4", [[1.0, 2.0], [3.0, 4.0]]),
+        ("１，２；３，４", [[1.0, 2.0], [3.0, 4.0]]),
+        ("[[1/2, 1e-3]]", [[0.5, 1e-3]]),
+    ],
+)
 def test_parse_matrix(text, value):
     assert parse_matrix(text) == value
 
@@ -175,10 +228,22 @@ def test_parse_matrix_rejects_ragged_or_garbage(text):
 
 # -- shapes ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    "64x56x56", "64×56×56", "64X56X56", "64 x 56 x 56", "(64, 56, 56)", "[64, 56, 56]", "64*56*56",
-    "（64，56，56）", "６４×５６×５６", "64 56 56",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "64x56x56",
+        "64×56×56",
+        "64X56X56",
+        "64 x 56 x 56",
+        "(64, 56, 56)",
+        "[64, 56, 56]",
+        "64*56*56",
+        "（64，56，56）",
+        "６４×５６×５６",
+        "64 56 56",
+    ],
+)
 def test_parse_shape_forms(text):
     assert parse_shape(text) == (64, 56, 56)
 
@@ -195,18 +260,22 @@ def test_parse_shape_rejects(text):
 
 # -- index lists and choices -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("0, 2, 3", [0, 2, 3]),
-    ("3 0 2", [3, 0, 2]),
-    ("[0，2]", [0, 2]),
-    ("{1,2}", [1, 2]),
-    ("１、３", [1, 3]),
-    ("[]", []),
-    ("无", []),
-    ("空", []),
-    ("none", []),
-    ("None", []),
-])
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0, 2, 3", [0, 2, 3]),
+        ("3 0 2", [3, 0, 2]),
+        ("[0，2]", [0, 2]),
+        ("{1,2}", [1, 2]),
+        ("１、３", [1, 3]),
+        ("[]", []),
+        ("无", []),
+        ("空", []),
+        ("none", []),
+        ("None", []),
+    ],
+)
 def test_parse_index_list(text, value):
     assert parse_index_list(text) == value
 
@@ -220,9 +289,17 @@ def test_parse_index_list_rejects(text):
 CHOICES = ("NCHW", "NHWC", "CHWN")
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("A", "NCHW"), ("b", "NHWC"), ("Ｃ", "CHWN"), ("2", "NHWC"), ("nhwc", "NHWC"), (" chwn ", "CHWN"),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("A", "NCHW"),
+        ("b", "NHWC"),
+        ("Ｃ", "CHWN"),
+        ("2", "NHWC"),
+        ("nhwc", "NHWC"),
+        (" chwn ", "CHWN"),
+    ],
+)
 def test_parse_choice(text, value):
     assert parse_choice(text, CHOICES) == value
 
@@ -236,7 +313,12 @@ def test_parse_choice_rejects(text):
 # -- the length limit --------------------------------------------------------------------------------
 
 PARSERS = [
-    parse_real, parse_int, parse_vector, parse_matrix, parse_shape, parse_index_list,
+    parse_real,
+    parse_int,
+    parse_vector,
+    parse_matrix,
+    parse_shape,
+    parse_index_list,
     lambda t: parse_choice(t, CHOICES),
 ]
 

@@ -31,12 +31,15 @@ def mistake_id(family_id: str, params: dict, /, **wrong: str) -> str | None:
 EPOCH = "epoch_iterations"
 
 
-@pytest.mark.parametrize(("n", "batch", "epochs", "drop_last", "per", "total"), [
-    (1000, 32, 10, False, 32, 320),   # 1000/32 = 31.25: the last, partial batch counts
-    (1000, 32, 10, True, 31, 310),    # dropped
-    (50000, 128, 90, False, 391, 35190),  # CIFAR-10
-    (1024, 256, 3, True, 4, 12),      # exact division: both rules agree
-])
+@pytest.mark.parametrize(
+    ("n", "batch", "epochs", "drop_last", "per", "total"),
+    [
+        (1000, 32, 10, False, 32, 320),  # 1000/32 = 31.25: the last, partial batch counts
+        (1000, 32, 10, True, 31, 310),  # dropped
+        (50000, 128, 90, False, 391, 35190),  # CIFAR-10
+        (1024, 256, 3, True, 4, 12),  # exact division: both rules agree
+    ],
+)
 def test_epoch_iterations_examples(n, batch, epochs, drop_last, per, total):
     v = get_family(EPOCH).instantiate({"n": n, "batch": batch, "epochs": epochs, "drop_last": drop_last})
     assert v.answers == {"per_epoch": per, "total": total}
@@ -50,8 +53,12 @@ def test_epoch_iterations_mistakes():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(100, 200_000), st.sampled_from([8, 16, 24, 32, 48, 64, 100, 128, 256, 512]),
-       st.integers(1, 300), st.booleans())
+@given(
+    st.integers(100, 200_000),
+    st.sampled_from([8, 16, 24, 32, 48, 64, 100, 128, 256, 512]),
+    st.integers(1, 300),
+    st.booleans(),
+)
 def test_epoch_iterations_match_a_batching_loop(n, batch, epochs, drop_last):
     assume(batch <= n)
     per, left = 0, n
@@ -69,12 +76,15 @@ def test_epoch_iterations_match_a_batching_loop(n, batch, epochs, drop_last):
 SPLIT = "dataset_split"
 
 
-@pytest.mark.parametrize(("n", "ratios", "sizes"), [
-    (1001, "70/15/15", (701, 150, 150)),  # floors 700, 150, 150; 1 left -> train
-    (199, "70/15/15", (140, 30, 29)),     # floors 139, 29, 29; 2 left -> train, val
-    (1000, "80/10/10", (800, 100, 100)),
-    (1003, "70/20/10", (703, 200, 100)),  # floors 702, 200, 100
-])
+@pytest.mark.parametrize(
+    ("n", "ratios", "sizes"),
+    [
+        (1001, "70/15/15", (701, 150, 150)),  # floors 700, 150, 150; 1 left -> train
+        (199, "70/15/15", (140, 30, 29)),  # floors 139, 29, 29; 2 left -> train, val
+        (1000, "80/10/10", (800, 100, 100)),
+        (1003, "70/20/10", (703, 200, 100)),  # floors 702, 200, 100
+    ],
+)
 def test_dataset_split_examples(n, ratios, sizes):
     v = get_family(SPLIT).instantiate({"n": n, "ratios": ratios})
     assert (v.answers["train"], v.answers["val"], v.answers["test"]) == sizes
@@ -98,8 +108,12 @@ def _split_spec(n, ratios):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(100, 20_000), st.sampled_from(["70/15/15", "80/10/10", "60/20/20", "70/20/10", "90/5/5",
-                                                 "75/15/10", "85/10/5", "98/1/1"]))
+@given(
+    st.integers(100, 20_000),
+    st.sampled_from(
+        ["70/15/15", "80/10/10", "60/20/20", "70/20/10", "90/5/5", "75/15/10", "85/10/5", "98/1/1"]
+    ),
+)
 def test_dataset_split_matches_round_robin(n, ratios):
     fam = get_family(SPLIT)
     assume(fam.constraint({"n": n, "ratios": ratios}) is None)
@@ -179,8 +193,10 @@ def test_data_parallel_by_hand():
 def test_data_parallel_mistakes():
     p = {"t_compute": 1000, "gpus": 4, "t_comm": 50}
     assert mistake_id(DP, p, step="250", speedup="4", efficiency="1") == "parallel.forgot-communication"
-    assert mistake_id(DP, p, step="262.5", speedup=repr(1000 / 262.5),
-                      efficiency=repr(1000 / 262.5 / 4)) == "parallel.comm-divided-by-p"
+    assert (
+        mistake_id(DP, p, step="262.5", speedup=repr(1000 / 262.5), efficiency=repr(1000 / 262.5 / 4))
+        == "parallel.comm-divided-by-p"
+    )
     assert mistake_id(DP, p, speedup="0.3", efficiency="0.075") == "parallel.speedup-inverted"
     assert mistake_id(DP, p, efficiency="1.2") == "parallel.efficiency-inverted"
 

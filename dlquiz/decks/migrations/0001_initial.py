@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,54 +14,131 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Deck',
+            name="Deck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('source', models.CharField(blank=True, help_text='content file or imported note path', max_length=200)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='own_decks', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="content file or imported note path", max_length=200
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="own_decks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Card',
+            name="Card",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(help_text='stable id from content/ or the importer', max_length=160, unique=True)),
-                ('kind', models.CharField(choices=[('basic', 'Q&A'), ('reverse', 'Q&A (reverse)'), ('cloze', 'Cloze'), ('exercise', 'Exercise')], max_length=16)),
-                ('front', models.TextField()),
-                ('back', models.TextField(blank=True)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('topics', models.JSONField(blank=True, default=list)),
-                ('family', models.CharField(blank=True, max_length=64)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('position', models.PositiveIntegerField(default=0, help_text='order in which new cards are introduced')),
-                ('source_line', models.PositiveIntegerField(default=0)),
-                ('draft', models.BooleanField(default=False, help_text='imported, not yet reviewed by its owner')),
-                ('retired', models.BooleanField(default=False, help_text='removed from content/: hidden from new study')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('deck', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cards', to='decks.deck')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        help_text="stable id from content/ or the importer", max_length=160, unique=True
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("basic", "Q&A"),
+                            ("reverse", "Q&A (reverse)"),
+                            ("cloze", "Cloze"),
+                            ("exercise", "Exercise"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("front", models.TextField()),
+                ("back", models.TextField(blank=True)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                ("topics", models.JSONField(blank=True, default=list)),
+                ("family", models.CharField(blank=True, max_length=64)),
+                ("params", models.JSONField(blank=True, default=dict)),
+                (
+                    "position",
+                    models.PositiveIntegerField(
+                        default=0, help_text="order in which new cards are introduced"
+                    ),
+                ),
+                ("source_line", models.PositiveIntegerField(default=0)),
+                (
+                    "draft",
+                    models.BooleanField(default=False, help_text="imported, not yet reviewed by its owner"),
+                ),
+                (
+                    "retired",
+                    models.BooleanField(
+                        default=False, help_text="removed from content/: hidden from new study"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "deck",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="cards", to="decks.deck"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
-                'indexes': [models.Index(fields=['deck', 'position'], name='decks_card_deck_id_b3430d_idx')],
+                "ordering": ["position", "id"],
+                "indexes": [models.Index(fields=["deck", "position"], name="decks_card_deck_id_b3430d_idx")],
             },
         ),
         migrations.CreateModel(
-            name='Enrollment',
+            name="Enrollment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('deck', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to='decks.deck')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "deck",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to="decks.deck",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'deck'), name='enrollment_unique')],
+                "constraints": [models.UniqueConstraint(fields=("user", "deck"), name="enrollment_unique")],
             },
         ),
     ]

@@ -6,34 +6,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('decks', '0001_initial'),
+        ("decks", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExerciseAttempt',
+            name="ExerciseAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('review_number', models.PositiveIntegerField(help_text="the card state's reps when drawn")),
-                ('family', models.CharField(max_length=64)),
-                ('family_version', models.PositiveIntegerField()),
-                ('seed', models.BigIntegerField()),
-                ('params', models.JSONField()),
-                ('answers', models.JSONField(blank=True, null=True)),
-                ('result', models.JSONField(blank=True, null=True)),
-                ('suggested_rating', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('graded_at', models.DateTimeField(blank=True, null=True)),
-                ('card', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exercise_attempts', to='decks.card')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exercise_attempts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("review_number", models.PositiveIntegerField(help_text="the card state's reps when drawn")),
+                ("family", models.CharField(max_length=64)),
+                ("family_version", models.PositiveIntegerField()),
+                ("seed", models.BigIntegerField()),
+                ("params", models.JSONField()),
+                ("answers", models.JSONField(blank=True, null=True)),
+                ("result", models.JSONField(blank=True, null=True)),
+                ("suggested_rating", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("graded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "card",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exercise_attempts",
+                        to="decks.card",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exercise_attempts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'card', 'review_number'), name='attempt_one_per_review')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "card", "review_number"), name="attempt_one_per_review"
+                    )
+                ],
             },
         ),
     ]

@@ -11,74 +11,190 @@ import dlquiz.study.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('decks', '0001_initial'),
+        ("decks", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StudySettings',
+            name="StudySettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('desired_retention', models.FloatField(default=0.9, validators=[django.core.validators.MinValueValidator(0.7), django.core.validators.MaxValueValidator(0.99)])),
-                ('new_per_day', models.PositiveIntegerField(default=20, validators=[django.core.validators.MaxValueValidator(9999)])),
-                ('max_reviews_per_day', models.PositiveIntegerField(default=200, validators=[django.core.validators.MaxValueValidator(99999)])),
-                ('learning_steps', models.JSONField(default=dlquiz.study.models._default_steps, help_text='minutes')),
-                ('relearning_steps', models.JSONField(default=dlquiz.study.models._default_relearning, help_text='minutes')),
-                ('timezone', models.CharField(default='Asia/Shanghai', max_length=64)),
-                ('day_start_hour', models.PositiveSmallIntegerField(default=4, validators=[django.core.validators.MaxValueValidator(23)])),
-                ('reminder_time', models.TimeField(default=datetime.time(9, 0))),
-                ('email_reminders', models.BooleanField(default=True)),
-                ('language', models.CharField(choices=[('zh', '中文'), ('en', 'English')], default='zh', max_length=8)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='study_settings', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "desired_retention",
+                    models.FloatField(
+                        default=0.9,
+                        validators=[
+                            django.core.validators.MinValueValidator(0.7),
+                            django.core.validators.MaxValueValidator(0.99),
+                        ],
+                    ),
+                ),
+                (
+                    "new_per_day",
+                    models.PositiveIntegerField(
+                        default=20, validators=[django.core.validators.MaxValueValidator(9999)]
+                    ),
+                ),
+                (
+                    "max_reviews_per_day",
+                    models.PositiveIntegerField(
+                        default=200, validators=[django.core.validators.MaxValueValidator(99999)]
+                    ),
+                ),
+                (
+                    "learning_steps",
+                    models.JSONField(default=dlquiz.study.models._default_steps, help_text="minutes"),
+                ),
+                (
+                    "relearning_steps",
+                    models.JSONField(default=dlquiz.study.models._default_relearning, help_text="minutes"),
+                ),
+                ("timezone", models.CharField(default="Asia/Shanghai", max_length=64)),
+                (
+                    "day_start_hour",
+                    models.PositiveSmallIntegerField(
+                        default=4, validators=[django.core.validators.MaxValueValidator(23)]
+                    ),
+                ),
+                ("reminder_time", models.TimeField(default=datetime.time(9, 0))),
+                ("email_reminders", models.BooleanField(default=True)),
+                (
+                    "language",
+                    models.CharField(choices=[("zh", "中文"), ("en", "English")], default="zh", max_length=8),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="study_settings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CardState',
+            name="CardState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.PositiveSmallIntegerField(choices=[(0, 'new'), (1, 'learning'), (2, 'review'), (3, 'relearning')], default=0)),
-                ('step', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('stability', models.FloatField(blank=True, null=True)),
-                ('difficulty', models.FloatField(blank=True, null=True)),
-                ('due', models.DateTimeField(blank=True, null=True)),
-                ('last_review', models.DateTimeField(blank=True, null=True)),
-                ('reps', models.PositiveIntegerField(default=0)),
-                ('lapses', models.PositiveIntegerField(default=0)),
-                ('suspended', models.BooleanField(default=False)),
-                ('buried_until', models.DateTimeField(blank=True, null=True)),
-                ('new_order', models.PositiveIntegerField(default=0, help_text="copy of the card's position, for the new queue")),
-                ('card', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='states', to='decks.card')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='card_states', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "new"), (1, "learning"), (2, "review"), (3, "relearning")], default=0
+                    ),
+                ),
+                ("step", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("stability", models.FloatField(blank=True, null=True)),
+                ("difficulty", models.FloatField(blank=True, null=True)),
+                ("due", models.DateTimeField(blank=True, null=True)),
+                ("last_review", models.DateTimeField(blank=True, null=True)),
+                ("reps", models.PositiveIntegerField(default=0)),
+                ("lapses", models.PositiveIntegerField(default=0)),
+                ("suspended", models.BooleanField(default=False)),
+                ("buried_until", models.DateTimeField(blank=True, null=True)),
+                (
+                    "new_order",
+                    models.PositiveIntegerField(
+                        default=0, help_text="copy of the card's position, for the new queue"
+                    ),
+                ),
+                (
+                    "card",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="states", to="decks.card"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="card_states",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', 'state', 'due'], name='cardstate_queue'), models.Index(fields=['user', 'state', 'new_order'], name='cardstate_new')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'card'), name='cardstate_user_card')],
+                "indexes": [
+                    models.Index(fields=["user", "state", "due"], name="cardstate_queue"),
+                    models.Index(fields=["user", "state", "new_order"], name="cardstate_new"),
+                ],
+                "constraints": [models.UniqueConstraint(fields=("user", "card"), name="cardstate_user_card")],
             },
         ),
         migrations.CreateModel(
-            name='ReviewLog',
+            name="ReviewLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('review', 'Review'), ('reset', 'Reset')], default='review', max_length=8)),
-                ('rating', models.PositiveSmallIntegerField(default=0, help_text='1 Again, 2 Hard, 3 Good, 4 Easy; 0 for a reset')),
-                ('reviewed_at', models.DateTimeField()),
-                ('duration_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('client_review_id', models.CharField(max_length=64)),
-                ('state_before', models.JSONField()),
-                ('state_after', models.JSONField()),
-                ('prior_state', models.PositiveSmallIntegerField(choices=[(0, 'new'), (1, 'learning'), (2, 'review'), (3, 'relearning')], help_text='state before: daily limits')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('card', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='review_logs', to='decks.card')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='review_logs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("review", "Review"), ("reset", "Reset")], default="review", max_length=8
+                    ),
+                ),
+                (
+                    "rating",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="1 Again, 2 Hard, 3 Good, 4 Easy; 0 for a reset"
+                    ),
+                ),
+                ("reviewed_at", models.DateTimeField()),
+                ("duration_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("client_review_id", models.CharField(max_length=64)),
+                ("state_before", models.JSONField()),
+                ("state_after", models.JSONField()),
+                (
+                    "prior_state",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "new"), (1, "learning"), (2, "review"), (3, "relearning")],
+                        help_text="state before: daily limits",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "card",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_logs",
+                        to="decks.card",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_logs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', 'reviewed_at'], name='reviewlog_user_time'), models.Index(fields=['user', 'card', 'id'], name='reviewlog_user_card')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'client_review_id'), name='reviewlog_client_id_unique')],
+                "indexes": [
+                    models.Index(fields=["user", "reviewed_at"], name="reviewlog_user_time"),
+                    models.Index(fields=["user", "card", "id"], name="reviewlog_user_card"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "client_review_id"), name="reviewlog_client_id_unique"
+                    )
+                ],
             },
         ),
     ]

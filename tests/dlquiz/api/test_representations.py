@@ -14,8 +14,13 @@ pytestmark = pytest.mark.django_db
 
 def test_card_and_state_data_match_their_serializers():
     user, _, cards = enrolled_user(2)
-    out = review_submit(user=user, card_id=cards[0].id, rating=3, client_review_id=rid(),
-                        now=dt.datetime(2026, 1, 5, 3, 4, 5, 678901, tzinfo=dt.UTC))
+    out = review_submit(
+        user=user,
+        card_id=cards[0].id,
+        rating=3,
+        client_review_id=rid(),
+        now=dt.datetime(2026, 1, 5, 3, 4, 5, 678901, tzinfo=dt.UTC),
+    )
     assert review_data(out.log) == ReviewOut(out.log).data
     assert review_data(ReviewLog.objects.get(pk=out.log.pk)) == ReviewOut(out.log).data
     for cs in CardState.objects.filter(user=user).select_related("card", "card__deck"):

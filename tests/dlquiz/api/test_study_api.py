@@ -36,9 +36,14 @@ def owner():
 
 
 def _card_urls(card_id):
-    return [("get", f"/api/v1/cards/{card_id}"), ("get", f"/api/v1/cards/{card_id}/history"),
-            ("post", f"/api/v1/cards/{card_id}/suspend"), ("post", f"/api/v1/cards/{card_id}/unsuspend"),
-            ("post", f"/api/v1/cards/{card_id}/bury"), ("post", f"/api/v1/cards/{card_id}/reset")]
+    return [
+        ("get", f"/api/v1/cards/{card_id}"),
+        ("get", f"/api/v1/cards/{card_id}/history"),
+        ("post", f"/api/v1/cards/{card_id}/suspend"),
+        ("post", f"/api/v1/cards/{card_id}/unsuspend"),
+        ("post", f"/api/v1/cards/{card_id}/bury"),
+        ("post", f"/api/v1/cards/{card_id}/reset"),
+    ]
 
 
 def test_card_endpoints_for_owner_other_user_and_anonymous(owner):
@@ -50,8 +55,18 @@ def test_card_endpoints_for_owner_other_user_and_anonymous(owner):
         _error(getattr(client_for(), method)(url), 403)
 
 
-@pytest.mark.parametrize("url", ["/api/v1/decks", "/api/v1/study/queue", "/api/v1/settings", "/api/v1/dashboard",
-                                 "/api/v1/cards", "/api/v1/me", "/api/v1/ping"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/decks",
+        "/api/v1/study/queue",
+        "/api/v1/settings",
+        "/api/v1/dashboard",
+        "/api/v1/cards",
+        "/api/v1/me",
+        "/api/v1/ping",
+    ],
+)
 def test_list_endpoints_need_a_learner_and_show_only_their_data(owner, url):
     user, deck, cards = owner
     other = make_user()
@@ -73,18 +88,23 @@ def test_submit_review_then_repeat_returns_first_result(owner):
     assert ReviewLog.objects.count() == 1
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"rating": 3}, "card"),
-    ({"card": "x", "rating": 3}, "card"),
-    ({"rating": 9}, "rating"),
-    ({"rating": "good"}, "rating"),
-    ({"rating": 3, "client_review_id": "short"}, "client_review_id"),
-    ({"rating": 3, "reviewed_at": "yesterday"}, "reviewed_at"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"rating": 3}, "card"),
+        ({"card": "x", "rating": 3}, "card"),
+        ({"rating": 9}, "rating"),
+        ({"rating": "good"}, "rating"),
+        ({"rating": 3, "client_review_id": "short"}, "client_review_id"),
+        ({"rating": 3, "reviewed_at": "yesterday"}, "reviewed_at"),
+    ],
+)
 def test_invalid_review_input_is_a_400_envelope_and_writes_nothing(owner, body, field):
     user, _, cards = owner
     payload = {"card": cards[0].id, "client_review_id": rid(), **body}
-    payload = {k: v for k, v in payload.items() if not (k == "card" and "card" not in body and field == "card")}
+    payload = {
+        k: v for k, v in payload.items() if not (k == "card" and "card" not in body and field == "card")
+    }
     before = list(CardState.objects.filter(user=user).values())
     err = _error(client_for(user).post("/api/v1/reviews", payload, format="json"), 400, "invalid")
     assert field in err["fields"]
@@ -102,8 +122,9 @@ def test_unknown_and_foreign_cards_answer_404_alike(owner):
     user, _, cards = owner
     stranger, _, their_cards = enrolled_user(1)
     for card_id in (999999, their_cards[0].id):
-        resp = client_for(user).post("/api/v1/reviews", {"card": card_id, "rating": 3, "client_review_id": rid()},
-                                     format="json")
+        resp = client_for(user).post(
+            "/api/v1/reviews", {"card": card_id, "rating": 3, "client_review_id": rid()}, format="json"
+        )
         _error(resp, 404, "not_found")
     assert ReviewLog.objects.count() == 0
 
@@ -137,8 +158,11 @@ def test_queue_and_submit_query_counts_do_not_grow_with_the_deck(django_assert_m
         with django_assert_max_num_queries(8):
             assert c.get("/api/v1/study/queue?limit=20").status_code == 200
         with django_assert_max_num_queries(10):
-            r = c.post("/api/v1/reviews", {"card": cards[0].id, "rating": 3, "client_review_id": rid()},
-                       format="json")
+            r = c.post(
+                "/api/v1/reviews",
+                {"card": cards[0].id, "rating": 3, "client_review_id": rid()},
+                format="json",
+            )
             assert r.status_code == 201
 
 
@@ -160,28 +184,41 @@ def test_queue_and_submit_exact_query_counts(django_assert_num_queries):
     from django.db import connection
 
     with django_assert_num_queries(5 if connection.vendor == "postgresql" else 6):
-        r = c.post("/api/v1/reviews", {"card": cards[0].id, "rating": 3, "client_review_id": rid()}, format="json")
+        r = c.post(
+            "/api/v1/reviews", {"card": cards[0].id, "rating": 3, "client_review_id": rid()}, format="json"
+        )
         assert r.status_code == 201
 
 
 def test_token_auth_for_mobile_clients(owner):
     user, _, _ = owner
-    resp = APIClient().post("/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, format="json")
+    resp = APIClient().post(
+        "/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, format="json"
+    )
     assert resp.status_code == 200
     token = resp.json()["token"]
     assert token == Token.objects.get(user=user).key
     c = APIClient()
     c.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert c.get("/api/v1/me").json()["username"] == user.username
-    _error(APIClient().post("/api/v1/auth/token", {"username": user.username, "password": "nope"}, format="json"), 400)
+    _error(
+        APIClient().post(
+            "/api/v1/auth/token", {"username": user.username, "password": "nope"}, format="json"
+        ),
+        400,
+    )
 
 
 def test_session_login_enforces_csrf(owner):
     user, _, cards = owner
     c = APIClient(enforce_csrf_checks=True)
-    assert c.post("/api/v1/auth/login", {"username": user.username, "password": PASSWORD}, format="json").status_code in (200, 403)
+    assert c.post(
+        "/api/v1/auth/login", {"username": user.username, "password": PASSWORD}, format="json"
+    ).status_code in (200, 403)
     c.force_login(user)
-    resp = c.post("/api/v1/reviews", {"card": cards[0].id, "rating": 3, "client_review_id": rid()}, format="json")
+    resp = c.post(
+        "/api/v1/reviews", {"card": cards[0].id, "rating": 3, "client_review_id": rid()}, format="json"
+    )
     _error(resp, 403)
     assert ReviewLog.objects.count() == 0
 
@@ -193,14 +230,22 @@ def test_signup_enrols_in_bundled_decks_and_logs_in():
     make_deck(4)
     assert Deck.objects.filter(owner__isnull=True).count() == 1
     c = APIClient()
-    resp = c.post("/api/v1/auth/signup", {"username": "newbie", "password": "a-long-password-42"}, format="json")
+    resp = c.post(
+        "/api/v1/auth/signup", {"username": "newbie", "password": "a-long-password-42"}, format="json"
+    )
     assert resp.status_code == 201, resp.content
     decks = c.get("/api/v1/decks").json()
     assert [d["new"] for d in decks] == [4]
-    err = _error(APIClient().post("/api/v1/auth/signup", {"username": "newbie", "password": "a-long-password-42"},
-                                  format="json"), 400)
+    err = _error(
+        APIClient().post(
+            "/api/v1/auth/signup", {"username": "newbie", "password": "a-long-password-42"}, format="json"
+        ),
+        400,
+    )
     assert "username" in err["fields"]
-    err = _error(APIClient().post("/api/v1/auth/signup", {"username": "weak", "password": "123"}, format="json"), 400)
+    err = _error(
+        APIClient().post("/api/v1/auth/signup", {"username": "weak", "password": "123"}, format="json"), 400
+    )
     assert "password" in err["fields"]
 
 
@@ -210,8 +255,12 @@ def test_login_is_throttled(settings, owner):
     cache.clear()
     user, _, _ = owner
     c = APIClient()
-    codes = [c.post("/api/v1/auth/login", {"username": user.username, "password": "wrong"}, format="json").status_code
-             for _ in range(12)]
+    codes = [
+        c.post(
+            "/api/v1/auth/login", {"username": user.username, "password": "wrong"}, format="json"
+        ).status_code
+        for _ in range(12)
+    ]
     assert codes[:10] == [400] * 10 and codes[-1] == 429
     cache.clear()
 
@@ -224,7 +273,11 @@ def test_settings_patch_validates(owner):
     err = _error(c.patch("/api/v1/settings", {"timezone": "Nowhere/Land"}, format="json"), 400)
     assert "timezone" in err["fields"]
     ok = c.patch("/api/v1/settings", {"desired_retention": 0.85, "reminder_time": "07:30"}, format="json")
-    assert ok.status_code == 200 and ok.json()["desired_retention"] == 0.85 and ok.json()["reminder_time"] == "07:30:00"
+    assert (
+        ok.status_code == 200
+        and ok.json()["desired_retention"] == 0.85
+        and ok.json()["reminder_time"] == "07:30:00"
+    )
 
 
 def test_browse_search_filters_and_history(owner):
@@ -234,7 +287,9 @@ def test_browse_search_filters_and_history(owner):
     res = c.get("/api/v1/cards", {"q": cards[2].front}).json()
     assert [r["card"]["id"] for r in res["results"]] == [cards[2].id]
     assert c.get("/api/v1/cards", {"q": "什么是"}).json()["count"] == 3
-    assert [r["card"]["id"] for r in c.get("/api/v1/cards", {"state": "learning"}).json()["results"]] == [cards[1].id]
+    assert [r["card"]["id"] for r in c.get("/api/v1/cards", {"state": "learning"}).json()["results"]] == [
+        cards[1].id
+    ]
     assert c.get("/api/v1/cards", {"state": "new"}).json()["count"] == 2
     assert c.get("/api/v1/cards", {"tag": "bn"}).json()["count"] == 3
     assert c.get("/api/v1/cards", {"tag": "b"}).json()["count"] == 0

@@ -53,13 +53,18 @@ def test_deck_size_ids_and_backs():
 
 
 def test_cards_are_not_pasted_from_the_notes():
-    notes = re.sub(r"\s+", "", "".join(p.read_text(encoding="utf-8") for p in (need_shared() / "seeds").glob("0*.txt")))
-    windows = {notes[i:i + 20] for i in range(len(notes) - 20)}
+    notes = re.sub(
+        r"\s+", "", "".join(p.read_text(encoding="utf-8") for p in (need_shared() / "seeds").glob("0*.txt"))
+    )
+    windows = {notes[i : i + 20] for i in range(len(notes) - 20)}
     pasted = []
     for c in _cards():
         text = re.sub(r"\s+", "", c.front + c.back)
-        hits = [text[i:i + 20] for i in range(len(text) - 20)
-                if text[i:i + 20] in windows and re.search(r"[\u4e00-\u9fff]{6}", text[i:i + 20])]
+        hits = [
+            text[i : i + 20]
+            for i in range(len(text) - 20)
+            if text[i : i + 20] in windows and re.search(r"[\u4e00-\u9fff]{6}", text[i : i + 20])
+        ]
         if hits:
             pasted.append((c.id, hits[0]))
     assert pasted == []

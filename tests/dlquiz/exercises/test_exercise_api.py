@@ -51,13 +51,19 @@ def test_right_answer_suggests_good_and_is_graded_once(setup):
     ex = c.get(f"/api/v1/cards/{cards[0].id}/exercise").json()
     params = ExerciseAttempt.objects.get(pk=ex["attempt"]).params
     right = str(conv_out(params))
-    res = c.post(f"/api/v1/cards/{cards[0].id}/exercise", {"attempt": ex["attempt"], "answers": {"out": right}},
-                 format="json").json()
+    res = c.post(
+        f"/api/v1/cards/{cards[0].id}/exercise",
+        {"attempt": ex["attempt"], "answers": {"out": right}},
+        format="json",
+    ).json()
     assert res["correct"] is True and res["suggested_rating"] == 3 and res["parts"][0]["parsed"] == int(right)
     assert "lfloor" in res["solution"]
     # a second submission (even a wrong one) returns the first grade
-    res2 = c.post(f"/api/v1/cards/{cards[0].id}/exercise", {"attempt": ex["attempt"], "answers": {"out": "0"}},
-                  format="json").json()
+    res2 = c.post(
+        f"/api/v1/cards/{cards[0].id}/exercise",
+        {"attempt": ex["attempt"], "answers": {"out": "0"}},
+        format="json",
+    ).json()
     assert res2 == res
     assert ReviewLog.objects.count() == 0  # grading records no review: the learner confirms the rating
 
@@ -69,8 +75,11 @@ def test_wrong_answer_suggests_again_and_names_a_known_mistake(setup):
     attempt.params = {"size": 32, "kernel": 3, "padding": 2, "stride": 1, "dilation": 1}
     attempt.save()
     # forgot to double the padding: 32 + 2 - 3 + 1 = 32 instead of 34
-    res = c.post(f"/api/v1/cards/{cards[0].id}/exercise", {"attempt": attempt.pk, "answers": {"out": "32"}},
-                 format="json").json()
+    res = c.post(
+        f"/api/v1/cards/{cards[0].id}/exercise",
+        {"attempt": attempt.pk, "answers": {"out": "32"}},
+        format="json",
+    ).json()
     assert res["correct"] is False and res["suggested_rating"] == 1
     assert res["mistake"]["id"] == "conv.forgot-double-padding"
 
@@ -79,13 +88,19 @@ def test_unreadable_answer_costs_nothing_and_can_be_corrected(setup):
     user, cards, c = setup
     ex = c.get(f"/api/v1/cards/{cards[0].id}/exercise").json()
     params = ExerciseAttempt.objects.get(pk=ex["attempt"]).params
-    res = c.post(f"/api/v1/cards/{cards[0].id}/exercise", {"attempt": ex["attempt"], "answers": {"out": "三十二"}},
-                 format="json").json()
+    res = c.post(
+        f"/api/v1/cards/{cards[0].id}/exercise",
+        {"attempt": ex["attempt"], "answers": {"out": "三十二"}},
+        format="json",
+    ).json()
     assert res["readable"] is False and res["suggested_rating"] is None and res["solution"] == ""
     assert "整数" in res["parts"][0]["feedback"]
     assert ExerciseAttempt.objects.get(pk=ex["attempt"]).result is None
-    res = c.post(f"/api/v1/cards/{cards[0].id}/exercise",
-                 {"attempt": ex["attempt"], "answers": {"out": f"{conv_out(params)}．０"}}, format="json").json()
+    res = c.post(
+        f"/api/v1/cards/{cards[0].id}/exercise",
+        {"attempt": ex["attempt"], "answers": {"out": f"{conv_out(params)}．０"}},
+        format="json",
+    ).json()
     assert res["correct"] is True
 
 

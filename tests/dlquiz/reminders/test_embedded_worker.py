@@ -25,14 +25,23 @@ def test_embedded_default_runs_tasks_on_the_filesystem_broker(tmp_path):
     app = Celery("dlquiz-embedded-test")
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.conf.broker_url = "filesystem://"
-    app.conf.broker_transport_options = {"data_folder_in": str(queue), "data_folder_out": str(queue),
-                                         "processed_folder": str(processed), "control_folder": str(control)}
+    app.conf.broker_transport_options = {
+        "data_folder_in": str(queue),
+        "data_folder_out": str(queue),
+        "processed_folder": str(processed),
+        "control_folder": str(control),
+    }
     import dlquiz.reminders.tasks  # noqa: F401  (shared tasks register on every app)
 
     user, _, _ = enrolled_user(2, tz="Asia/Shanghai", reminder_time=dt.time(0, 0))
-    CardState.objects.filter(user=user).update(state=State.REVIEW, stability=3.0, difficulty=5.0, reps=1,
-                                               due=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-                                               last_review=dt.datetime(2019, 12, 28, tzinfo=dt.UTC))
+    CardState.objects.filter(user=user).update(
+        state=State.REVIEW,
+        stability=3.0,
+        difficulty=5.0,
+        reps=1,
+        due=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+        last_review=dt.datetime(2019, 12, 28, tzinfo=dt.UTC),
+    )
     with app.connection_for_write() as conn:
         assert conn.transport.driver_type == "filesystem"
     with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=30):

@@ -26,8 +26,14 @@ def _utc(*args):
 def _make_due(user, n):
     """n of the learner's cards become review cards due on 1 March 2026."""
     ids = list(CardState.objects.filter(user=user).values_list("id", flat=True)[:n])
-    CardState.objects.filter(id__in=ids).update(state=State.REVIEW, stability=5.0, difficulty=5.0,
-                                                due=_utc(2026, 3, 1), last_review=_utc(2026, 2, 24), reps=1)
+    CardState.objects.filter(id__in=ids).update(
+        state=State.REVIEW,
+        stability=5.0,
+        difficulty=5.0,
+        due=_utc(2026, 3, 1),
+        last_review=_utc(2026, 2, 24),
+        reps=1,
+    )
 
 
 @pytest.fixture

@@ -32,9 +32,14 @@ def test_reminder_is_delivered_once_through_redis_by_a_real_worker():
 
     assert app.conf.broker_url.startswith("redis://")
     user, _, _ = enrolled_user(3, tz="Asia/Shanghai", reminder_time=dt.time(0, 0))
-    CardState.objects.filter(user=user).update(state=State.REVIEW, stability=3.0, difficulty=5.0, reps=1,
-                                               due=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-                                               last_review=dt.datetime(2019, 12, 28, tzinfo=dt.UTC))
+    CardState.objects.filter(user=user).update(
+        state=State.REVIEW,
+        stability=3.0,
+        difficulty=5.0,
+        reps=1,
+        due=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+        last_review=dt.datetime(2019, 12, 28, tzinfo=dt.UTC),
+    )
     with app.connection_for_write() as conn:  # start from an empty queue
         conn.default_channel.queue_purge(app.conf.task_default_queue)
     with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=30):
@@ -45,4 +50,3 @@ def test_reminder_is_delivered_once_through_redis_by_a_real_worker():
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [user.email] and "3" in mail.outbox[0].subject
     assert ReminderSent.objects.filter(user=user).count() == 1
-

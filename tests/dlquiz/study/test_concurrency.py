@@ -42,9 +42,16 @@ def test_two_concurrent_reviews_of_one_card_serialise_and_match_replay():
     user, _, cards = enrolled_user(1)
     card = cards[0]
     for round_ in range(5):
-        fns = [lambda r=r, k=round_: review_submit(user=user, card_id=card.id, rating=r, client_review_id=rid(),
-                                                   now=T0 + dt.timedelta(minutes=k * 30))
-               for r in (1, 3)]
+        fns = [
+            lambda r=r, k=round_: review_submit(
+                user=user,
+                card_id=card.id,
+                rating=r,
+                client_review_id=rid(),
+                now=T0 + dt.timedelta(minutes=k * 30),
+            )
+            for r in (1, 3)
+        ]
         results, errors = _race(fns)
         assert errors == [] and all(r.created for r in results)
     logs = list(ReviewLog.objects.filter(user=user).order_by("id"))

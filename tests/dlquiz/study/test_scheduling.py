@@ -12,7 +12,9 @@ NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def _sched(**kw):
-    return scheduling.make_scheduler(desired_retention=0.9, learning_steps=[1, 10], relearning_steps=[10], **kw)
+    return scheduling.make_scheduler(
+        desired_retention=0.9, learning_steps=[1, 10], relearning_steps=[10], **kw
+    )
 
 
 def test_new_card_good_moves_to_second_learning_step_in_ten_minutes():
@@ -70,7 +72,9 @@ def test_lapse_counted_only_when_a_review_card_is_forgotten():
     assert m["state"] == 2
     m2 = scheduling.review(m, rating=1, now=NOW + dt.timedelta(days=9), scheduler=_sched(), seed="b")
     assert m2["state"] == 3 and m2["lapses"] == 1
-    m3 = scheduling.review(m2, rating=1, now=NOW + dt.timedelta(days=9, minutes=20), scheduler=_sched(), seed="c")
+    m3 = scheduling.review(
+        m2, rating=1, now=NOW + dt.timedelta(days=9, minutes=20), scheduler=_sched(), seed="c"
+    )
     assert m3["lapses"] == 1  # relearning Again is not another lapse
 
 

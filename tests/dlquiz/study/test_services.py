@@ -37,7 +37,9 @@ def test_review_twice_counts_once_and_returns_first_result():
     user, _, cards = enrolled_user(2)
     key = rid()
     first = review_submit(user=user, card_id=cards[0].id, rating=3, client_review_id=key, now=T0)
-    again = review_submit(user=user, card_id=cards[0].id, rating=3, client_review_id=key, now=T0 + dt.timedelta(seconds=5))
+    again = review_submit(
+        user=user, card_id=cards[0].id, rating=3, client_review_id=key, now=T0 + dt.timedelta(seconds=5)
+    )
     assert first.created and not again.created
     assert again.log.pk == first.log.pk and again.log.state_after == first.log.state_after
     assert ReviewLog.objects.filter(user=user).count() == 1
@@ -73,19 +75,33 @@ def test_other_learners_card_is_not_found():
 def test_reviewed_at_in_the_future_or_before_last_review_is_refused():
     user, _, cards = enrolled_user(1)
     with pytest.raises(ServiceError):
-        review_submit(user=user, card_id=cards[0].id, rating=3, client_review_id=rid(), now=T0,
-                      reviewed_at=T0 + dt.timedelta(hours=1))
+        review_submit(
+            user=user,
+            card_id=cards[0].id,
+            rating=3,
+            client_review_id=rid(),
+            now=T0,
+            reviewed_at=T0 + dt.timedelta(hours=1),
+        )
     review_submit(user=user, card_id=cards[0].id, rating=3, client_review_id=rid(), now=T0)
     with pytest.raises(Conflict):
-        review_submit(user=user, card_id=cards[0].id, rating=3, client_review_id=rid(), now=T0,
-                      reviewed_at=T0 - dt.timedelta(hours=1))
+        review_submit(
+            user=user,
+            card_id=cards[0].id,
+            rating=3,
+            client_review_id=rid(),
+            now=T0,
+            reviewed_at=T0 - dt.timedelta(hours=1),
+        )
     assert ReviewLog.objects.count() == 1
 
 
 def test_offline_review_uses_the_clients_time():
     user, _, cards = enrolled_user(1)
     when = T0 - dt.timedelta(hours=3)
-    out = review_submit(user=user, card_id=cards[0].id, rating=3, client_review_id=rid(), now=T0, reviewed_at=when)
+    out = review_submit(
+        user=user, card_id=cards[0].id, rating=3, client_review_id=rid(), now=T0, reviewed_at=when
+    )
     assert out.log.reviewed_at == when
     assert scheduling.parse_time(_state(user, cards[0])["due"]) == when + dt.timedelta(minutes=10)
 
@@ -93,9 +109,13 @@ def test_offline_review_uses_the_clients_time():
 def test_undo_restores_the_exact_previous_state_and_removes_the_log():
     user, _, cards = enrolled_user(1)
     review_submit(user=user, card_id=cards[0].id, rating=3, client_review_id=rid(), now=T0)
-    review_submit(user=user, card_id=cards[0].id, rating=3, client_review_id=rid(), now=T0 + dt.timedelta(minutes=11))
+    review_submit(
+        user=user, card_id=cards[0].id, rating=3, client_review_id=rid(), now=T0 + dt.timedelta(minutes=11)
+    )
     middle = _state(user, cards[0])
-    review_submit(user=user, card_id=cards[0].id, rating=1, client_review_id=rid(), now=T0 + dt.timedelta(days=3))
+    review_submit(
+        user=user, card_id=cards[0].id, rating=1, client_review_id=rid(), now=T0 + dt.timedelta(days=3)
+    )
     undone = review_undo(user=user)
     assert undone.rating == 1
     assert _state(user, cards[0]) == middle
@@ -111,7 +131,9 @@ def test_undo_only_touches_the_learners_own_last_review():
     a, _, cards_a = enrolled_user(1)
     b, _, cards_b = enrolled_user(1)
     review_submit(user=a, card_id=cards_a[0].id, rating=3, client_review_id=rid(), now=T0)
-    review_submit(user=b, card_id=cards_b[0].id, rating=3, client_review_id=rid(), now=T0 + dt.timedelta(seconds=1))
+    review_submit(
+        user=b, card_id=cards_b[0].id, rating=3, client_review_id=rid(), now=T0 + dt.timedelta(seconds=1)
+    )
     review_undo(user=a)
     assert _state(a, cards_a[0])["reps"] == 0 and _state(b, cards_b[0])["reps"] == 1
 
@@ -128,7 +150,9 @@ def test_replay_reproduces_the_stored_state_over_a_random_history():
         elif action < 0.15 and ReviewLog.objects.filter(user=user).exists():
             review_undo(user=user)
         else:
-            review_submit(user=user, card_id=card.id, rating=rng.choice([1, 2, 3, 3, 4]), client_review_id=rid(), now=t)
+            review_submit(
+                user=user, card_id=card.id, rating=rng.choice([1, 2, 3, 3, 4]), client_review_id=rid(), now=t
+            )
         t += dt.timedelta(minutes=rng.choice([1, 15, 60 * 20, 60 * 24 * 4]))
     for card in cards:
         assert card_state_replay(user=user, card_id=card.id) == _state(user, card)
@@ -151,7 +175,10 @@ def test_buried_card_comes_back_at_the_next_study_day():
     card_bury(user=user, card_id=cards[0].id, now=T0)
     assert [i.state.card_id for i in study_queue(user=user, now=T0)[0]] == [cards[1].id]
     # next study day starts 04:00 Shanghai on 11 March = 20:00 UTC on 10 March
-    assert [i.state.card_id for i in study_queue(user=user, now=dt.datetime(2026, 3, 10, 19, 59, tzinfo=dt.UTC))[0]] == [cards[1].id]
+    assert [
+        i.state.card_id
+        for i in study_queue(user=user, now=dt.datetime(2026, 3, 10, 19, 59, tzinfo=dt.UTC))[0]
+    ] == [cards[1].id]
     assert len(study_queue(user=user, now=dt.datetime(2026, 3, 10, 20, 0, tzinfo=dt.UTC))[0]) == 2
 
 
@@ -169,8 +196,12 @@ def test_queue_order_learning_then_reviews_by_due_then_new():
     user, _, cards = enrolled_user(6, new_per_day=10)
     c = cards
     review_submit(user=user, card_id=c[0].id, rating=4, client_review_id=rid(), now=T0)  # review, due in days
-    review_submit(user=user, card_id=c[1].id, rating=4, client_review_id=rid(), now=T0 + dt.timedelta(hours=1))
-    review_submit(user=user, card_id=c[2].id, rating=1, client_review_id=rid(), now=T0)  # learning, due +1 min
+    review_submit(
+        user=user, card_id=c[1].id, rating=4, client_review_id=rid(), now=T0 + dt.timedelta(hours=1)
+    )
+    review_submit(
+        user=user, card_id=c[2].id, rating=1, client_review_id=rid(), now=T0
+    )  # learning, due +1 min
     dues = {cid: CardState.objects.get(user=user, card_id=cid).due for cid in (c[0].id, c[1].id)}
     when = max(dues.values()) + dt.timedelta(hours=2)
     items, _ = study_queue(user=user, now=when, limit=10)
@@ -183,8 +214,10 @@ def test_queue_order_learning_then_reviews_by_due_then_new():
 
 
 def test_new_cards_per_day_count_per_local_day_in_each_timezone():
-    for tz, day_start_utc in (("Asia/Shanghai", dt.datetime(2026, 3, 10, 20, tzinfo=dt.UTC)),
-                              ("America/Los_Angeles", dt.datetime(2026, 3, 10, 11, tzinfo=dt.UTC))):
+    for tz, day_start_utc in (
+        ("Asia/Shanghai", dt.datetime(2026, 3, 10, 20, tzinfo=dt.UTC)),
+        ("America/Los_Angeles", dt.datetime(2026, 3, 10, 11, tzinfo=dt.UTC)),
+    ):
         user, _, cards = enrolled_user(6, tz=tz, new_per_day=2, day_start_hour=4)
         start, end = study_day_bounds(prefs=user.study_settings, now=day_start_utc - dt.timedelta(minutes=1))
         assert end == day_start_utc
@@ -230,7 +263,9 @@ def test_time_travel_across_a_day_boundary_with_the_real_clock():
     la = ZoneInfo("America/Los_Angeles")
     with time_machine.travel(dt.datetime(2026, 7, 1, 23, 50, tzinfo=la), tick=False):
         items, _ = study_queue(user=user, now=timezone.now())
-        review_submit(user=user, card_id=items[0].state.card_id, rating=4, client_review_id=rid(), now=timezone.now())
+        review_submit(
+            user=user, card_id=items[0].state.card_id, rating=4, client_review_id=rid(), now=timezone.now()
+        )
         assert study_queue(user=user, now=timezone.now())[0] == []
     with time_machine.travel(dt.datetime(2026, 7, 2, 0, 10, tzinfo=la), tick=False):
         items, today = study_queue(user=user, now=timezone.now())
@@ -249,7 +284,9 @@ def test_settings_update_validates_and_changes_nothing_on_error():
 
 def test_today_counts_only_today():
     user, _, cards = enrolled_user(3)
-    review_submit(user=user, card_id=cards[0].id, rating=3, client_review_id=rid(), now=T0 - dt.timedelta(days=1))
+    review_submit(
+        user=user, card_id=cards[0].id, rating=3, client_review_id=rid(), now=T0 - dt.timedelta(days=1)
+    )
     review_submit(user=user, card_id=cards[1].id, rating=3, client_review_id=rid(), now=T0)
     t = today_counts(user=user, prefs=user.study_settings, now=T0)
     assert (t.new_done, t.total_done, t.new_left) == (1, 1, 19)

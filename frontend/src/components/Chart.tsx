@@ -1,0 +1,50 @@
+import "uplot/dist/uPlot.min.css";
+
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+
+interface Props {
+  /** uPlot options without the size (the chart fills its container's width). */
+  options: Omit<uPlot.Options, "width" | "height">;
+  data: uPlot.AlignedData;
+  height?: number;
+  /** What the chart shows, for screen readers (the chart itself is a canvas). */
+  summary: string;
+  id?: string;
+}
+
+/** A uPlot chart sized to its container (and resized with it). */
+export function Chart({ options, data, height = 220, summary, id }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const width = Math.max(200, el.clientWidth);
+    const u = new uPlot({ ...options, width, height }, data, el);
+    plot.current = u;
+    const ro = new ResizeObserver(() => {
+      const w = Math.max(200, el.clientWidth);
+      if (Math.abs(w - u.width) > 1) u.setSize({ width: w, height });
+    });
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      u.destroy();
+      plot.current = null;
+    };
+    // Options are rebuilt by the caller when the language changes; data updates go through setData.
+  }, [options, height]);
+
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [data]);
+
+  return (
+    <figure class="chart" id={id}>
+      <div ref={box} class="chart-canvas" role="img" aria-label={summary} />
+      <figcaption class="visually-hidden">{summary}</figcaption>
+    </figure>
+  );
+}

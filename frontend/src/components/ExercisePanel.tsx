@@ -1,0 +1,262 @@
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+
+import type { GradeResult, Schemas } from "../api/client";
+import { type Key, useI18n } from "../i18n";
+import { blankParts, collectAnswers, formatValue, inputModeFor, isSubmitKey, placeholderFor } from "../lib/answers";
+import { errorMessage } from "../lib/errors";
+import { Markdown } from "./Markdown";
+
+type Part = Schemas["PartOut"];
+type PartResult = Schemas["PartResultOut"];
+
+export interface ExerciseData {
+  title: string;
+  prompt: string;
+  parts: Part[];
+  result?: GradeResult | null;
+}
+
+interface Props {
+  /** Identifies the exercise (a new key starts over). */
+  load: () => Promise<ExerciseData>;
+  submit: (answers: Record<string, string>) => Promise<GradeResult>;
+  /** Called once the answers are graded (readable): the caller shows the rating or next controls. */
+  onGraded?: (result: GradeResult) => void;
+  /** Rendered below a graded result (rating buttons, "next"). */
+  children?: (result: GradeResult) => ComponentChildren;
+}
+
+const STATUS_KEYS: Record<PartResult["status"], Key> = {
+  correct: "ex.status.correct",
+  wrong: "ex.status.wrong",
+  unreadable: "ex.status.unreadable",
+  missing: "ex.status.missing",
+};
+
+/**
+ * An exercise: the prompt, one labelled input per answer part, Enter submits. An unreadable answer is
+ * explained next to its input and can be corrected (nothing is recorded); a graded answer shows each
+ * part's verdict with the value as read, the named mistake and the worked solution.
+ */
+export function ExercisePanel({ load, submit, onGraded, children }: Props) {
+  const i18n = useI18n();
+  const { t, lang } = i18n;
+  const [data, setData] = useState<ExerciseData | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [result, setResult] = useState<GradeResult | null>(null);
+  const [blanks, setBlanks] = useState<string[]>([]);
+  const [unreadable, setUnreadable] = useState<GradeResult | null>(null);
+  const [edited, setEdited] = useState<Set<string>>(new Set());
+  const [busy, setBusy] = useState(false);
+  const [submitError, setSubmitError] = useState<unknown>(null);
+  const form = useRef<HTMLFormElement>(null);
+  const resultRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    let live = true;
+    load()
+      .then((d) => {
+        if (!live) return;
+        setData(d);
+        if (d.result && d.result.readable) {
+          setResult(d.result);
+          onGraded?.(d.result);
+        }
+      })
+      .catch((e) => live && setLoadError(e));
+    return () => {
+      live = false;
+    };
+    // Loaded once per mounted exercise: the caller keys the component by card (and review).
+  }, []);
+
+
+  const kindHint = (p: Part) =>
+    lang === "zh" && p.hint ? p.hint : t(`kind.${p.kind}` as Key);
+
+  async function onSubmit(e: Event) {
+    e.preventDefault();
+    if (!data || result || busy) return;
+    const missing = blankParts(data.parts, values);
+    setBlanks(missing);
+    setEdited(new Set());
+    if (missing.length) {
+      setUnreadable(null);
+      form.current?.querySelector<HTMLElement>(`[name="${missing[0]}"]`)?.focus();
+      return;
+    }
+    setBusy(true);
+    setSubmitError(null);
+    try {
+      const r = await submit(collectAnswers(data.parts, values));
+      if (!r.readable) {
+        setUnreadable(r);
+        const first = r.parts.find((pr) => pr.status === "unreadable" || pr.status === "missing");
+        if (first) form.current?.querySelector<HTMLElement>(`[name="${first.name}"]`)?.focus();
+      } else {
+        setUnreadable(null);
+        setResult(r);
+        onGraded?.(r);
+      }
+    } catch (err) {
+      setSubmitError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  /** Why a part needs correcting (blank, or unreadable as the grader explained), until it is edited. */
+  function problemOf(p: Part): string | undefined {
+    if (edited.has(p.name)) return undefined;
+    if (blanks.includes(p.name)) return t("err.required");
+    const pr = unreadable?.parts.find((x) => x.name === p.name);
+    if (!pr || (pr.status !== "unreadable" && pr.status !== "missing")) return undefined;
+    return lang === "zh" ? pr.feedback : t("ex.unreadableWhy", { kind: t(`kind.${p.kind}` as Key), example: placeholderFor(p.kind) || "—" });
+  }
+
+  function onKeyDown(e: KeyboardEvent) {
+    const tag = (e.target as HTMLElement).tagName;
+    if (e.key === "Escape") {
+      (e.target as HTMLElement).blur(); // back to the study shortcuts (U, S, B)
+      return;
+    }
+    if (isSubmitKey(e, tag) && tag !== "INPUT") {
+      e.preventDefault();
+      form.current?.requestSubmit();
+    }
+  }
+
+  if (loadError) return <p class="error" role="alert">{errorMessage(loadError, i18n)}</p>;
+  if (!data) return <p class="muted" aria-live="polite">{t("ex.loading")}</p>;
+
+  const graded = result !== null;
+  const anyUnreadable = unreadable !== null && !graded;
+  return (
+    <div class="exercise">
+      <h3 class="exercise-title" lang="zh-CN">
+        {data.title}
+      </h3>
+      <Markdown text={data.prompt} class="exercise-prompt" />
+      <form ref={form} class="exercise-form" onSubmit={onSubmit} onKeyDown={onKeyDown} noValidate aria-label={t("ex.answers")}>
+        {data.parts.map((p) => {
+          const id = `part-${p.name}`;
+          const problem = problemOf(p);
+          const pr = result?.parts.find((x) => x.name === p.name);
+          const described = [`${id}-hint`, problem ? `${id}-problem` : "", pr ? `${id}-result` : ""].filter(Boolean).join(" ");
+          return (
+            <div key={p.name} class={`field part${problem ? " has-error" : ""}${pr ? ` part-${pr.status}` : ""}`}>
+              {p.kind === "choice" && p.choices ? (
+                <fieldset aria-describedby={described}>
+                  <legend>
+                    <Markdown text={p.label} inline />
+                  </legend>
+                  {p.choices.map((c, ci) => (
+                    <label key={c} class="choice">
+                      <input
+                        type="radio"
+                        name={p.name}
+                        id={ci === 0 ? id : undefined}
+                        value={c}
+                        checked={values[p.name] === c}
+                        disabled={graded}
+                        onChange={() => {
+                          setValues({ ...values, [p.name]: c });
+                          setEdited((old) => new Set(old).add(p.name));
+                        }}
+                      />
+                      <Markdown text={c} inline />
+                    </label>
+                  ))}
+                </fieldset>
+              ) : (
+                <>
+                  <label for={id}>
+                    <Markdown text={p.label} inline />
+                    {p.unit ? <span class="unit"> ({t("ex.unit", { unit: p.unit })})</span> : null}
+                  </label>
+                  <input
+                    id={id}
+                    name={p.name}
+                    type="text"
+                    inputMode={inputModeFor(p.kind)}
+                    autoComplete="off"
+                    autoCapitalize="off"
+                    spellcheck={false}
+                    placeholder={placeholderFor(p.kind)}
+                    value={values[p.name] ?? ""}
+                    readOnly={graded}
+                    aria-invalid={problem ? true : undefined}
+                    aria-describedby={described}
+                    onInput={(e) => {
+                      const v = (e.currentTarget as HTMLInputElement).value;
+                      setValues((old) => ({ ...old, [p.name]: v }));
+                      if (!edited.has(p.name)) setEdited((old) => new Set(old).add(p.name));
+                    }}
+                  />
+                </>
+              )}
+              <p class="hint" id={`${id}-hint`}>
+                {kindHint(p)}
+              </p>
+              {problem ? (
+                <p class="error" id={`${id}-problem`} role="alert">
+                  {problem}
+                </p>
+              ) : null}
+              {pr ? <PartVerdict id={`${id}-result`} part={p} result={pr} /> : null}
+            </div>
+          );
+        })}
+        {!graded ? (
+          <div class="form-actions">
+            <button type="submit" class="primary" disabled={busy}>
+              {t("ex.submit")}
+            </button>
+            <span class="muted">{t("ex.enterHint")}</span>
+          </div>
+        ) : null}
+        {anyUnreadable ? <p class="notice" role="status">{t("ex.unreadableNote")}</p> : null}
+        {submitError ? <p class="error" role="alert">{errorMessage(submitError, i18n)}</p> : null}
+      </form>
+      {result ? (
+        <div class="exercise-result" ref={resultRef} aria-live="polite">
+          <p class={`verdict ${result.correct ? "ok" : "bad"}`}>
+            {result.correct ? t("ex.allCorrect") : t("ex.someWrong")}
+            {result.parts.length > 1 ? ` · ${t("ex.score", { pct: Math.round(result.score * 100) + "%" })}` : ""}
+          </p>
+          {result.mistake ? (
+            <p class="mistake">
+              <strong>{t("ex.mistake")}</strong> <span lang="zh-CN">{result.mistake.title}</span>
+            </p>
+          ) : null}
+          {result.solution ? (
+            <section class="solution" aria-label={t("ex.solution")}>
+              <h4>{t("ex.solution")}</h4>
+              <Markdown text={result.solution} />
+            </section>
+          ) : null}
+          {children?.(result)}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function PartVerdict({ id, part, result }: { id: string; part: Part; result: PartResult }) {
+  const { t } = useI18n();
+  return (
+    <p class={`verdict-part ${result.status}`} id={id}>
+      <span class="status">{t(STATUS_KEYS[result.status])}</span>
+      {" · "}
+      {t("ex.readAs")} <code>{formatValue(result.parsed, part.kind)}</code>
+      {!result.correct ? (
+        <>
+          {" · "}
+          {t("ex.expected")} <code>{formatValue(result.expected, part.kind)}</code>
+        </>
+      ) : null}
+    </p>
+  );
+}

@@ -1,0 +1,163 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+
+import { api } from "../api/client";
+import { ExercisePanel } from "../components/ExercisePanel";
+import { Link } from "../components/Link";
+import { Markdown } from "../components/Markdown";
+import { useI18n } from "../i18n";
+import { errorMessage } from "../lib/errors";
+import { useAsync } from "../lib/useAsync";
+import { hasCloze } from "../render/markdown";
+
+/** Practice without scheduling: cards shown and answered, nothing recorded. */
+export function Practice() {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [round, setRound] = useState(0);
+  const cards = useAsync(() => api.practiceCards(20), [round]);
+  const [index, setIndex] = useState(0);
+  const [revealed, setRevealed] = useState(false);
+  const [variant, setVariant] = useState(0);
+  const token = useRef("");
+  const nextButton = useRef<HTMLButtonElement>(null);
+
+  const list = cards.data?.cards ?? [];
+  const card = list[index];
+  const exercise = card?.kind === "exercise";
+
+  function next() {
+    setRevealed(false);
+    setVariant(0);
+    setIndex((i) => i + 1);
+  }
+
+  useEffect(() => {
+    if (revealed) nextButton.current?.focus({ preventScroll: true });
+  }, [revealed]);
+
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      if (e.ctrlKey || e.metaKey || e.altKey || (e.target as HTMLElement).closest?.("input, textarea, select, button")) return;
+      if (!card) return;
+      if (exercise) {
+        const input = document.querySelector<HTMLElement>(".exercise-form input");
+        if ((e.key === " " || e.key === "Enter") && !revealed && input) {
+          e.preventDefault();
+          input.focus();
+        }
+        return;
+      }
+      if ((e.key === " " || e.key === "Enter") && !revealed) {
+        e.preventDefault();
+        setRevealed(true);
+      } else if ((e.key === "Enter" || e.key === "n" || e.key === "N" || e.key === "ArrowRight") && revealed) {
+        e.preventDefault();
+        next();
+      }
+    }
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  });
+
+  return (
+    <section class="practice study" aria-labelledby="practice-title">
+      <div class="page-head">
+        <h1 id="practice-title" tabIndex={-1}>
+          {t("prac.title")}
+        </h1>
+        <p class="muted">{t("prac.note")}</p>
+      </div>
+      {cards.error ? <p class="error" role="alert">{errorMessage(cards.error, i18n)}</p> : null}
+      {cards.loading && !cards.data ? <p class="muted">{t("common.loading")}</p> : null}
+      {cards.data && !list.length ? <p>{t("prac.none")}</p> : null}
+      {cards.data && list.length && !card ? (
+        <div class="panel finished">
+          <h2>{t("prac.done")}</h2>
+          <div class="actions">
+            <button
+              type="button"
+              class="primary"
+              onClick={() => {
+                setIndex(0);
+                setRound((r) => r + 1);
+              }}
+            >
+              {t("prac.again")}
+            </button>
+            <Link href="/" class="button">
+              {t("sum.back")}
+            </Link>
+          </div>
+        </div>
+      ) : null}
+      {card ? (
+        <>
+          <div class="study-head">
+            <span class="deck-name">{card.deck_name}</span>
+            <span class="study-count">
+              {index + 1} / {list.length}
+            </span>
+          </div>
+          <article class={`card-face kind-${card.kind}`} data-card-id={card.id} aria-label={t("study.front")}>
+            {exercise ? (
+              <>
+                <Markdown text={card.front} class="front exercise-front" />
+                <ExercisePanel
+                  key={`${card.id}-${variant}`}
+                  load={() =>
+                    api.practiceExercise(card.id).then((v) => {
+                      token.current = v.token;
+                      return v;
+                    })
+                  }
+                  submit={(answers) => api.practiceAnswer({ token: token.current, answers })}
+                  onGraded={() => setRevealed(true)}
+                >
+                  {() => (
+                    <div class="actions">
+                      <button type="button" class="primary" ref={nextButton} onClick={next}>
+                        {t("prac.next")}
+                      </button>
+                      <button
+                        type="button"
+                        onClick={() => {
+                          setRevealed(false);
+                          setVariant((v) => v + 1);
+                        }}
+                      >
+                        {t("prac.another")}
+                      </button>
+                    </div>
+                  )}
+                </ExercisePanel>
+              </>
+            ) : (
+              <>
+                <div class="front">
+                  <Markdown text={card.front} cloze={hasCloze(card.front) ? "hide" : undefined} />
+                </div>
+                <div class={`answer${revealed ? " shown" : ""}`} aria-hidden={revealed ? undefined : "true"}>
+                  {hasCloze(card.front) ? <Markdown text={card.front} cloze="show" class="cloze-full" /> : null}
+                  {card.back ? <Markdown text={card.back} class="back" /> : null}
+                </div>
+              </>
+            )}
+          </article>
+          {!exercise ? (
+            <div class="answer-bar">
+              {revealed ? (
+                <button type="button" class="primary show-answer" ref={nextButton} onClick={next}>
+                  {t("prac.next")} <kbd>N</kbd>
+                </button>
+              ) : (
+                <button type="button" class="primary show-answer" onClick={() => setRevealed(true)}>
+                  {t("study.show")} <kbd>{t("key.space")}</kbd>
+                </button>
+              )}
+            </div>
+          ) : null}
+        </>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,234 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+
+import { api, type SettingsPatch, type StudySettings } from "../api/client";
+import { Field } from "../components/Field";
+import { Link } from "../components/Link";
+import { type Key, type Lang, useI18n } from "../i18n";
+import { errorMessage, fieldErrors } from "../lib/errors";
+
+/** "1 10" → [1, 10]; null when not 0–10 whole minutes in 1..10080. */
+export function parseSteps(text: string): number[] | null {
+  const parts = text.split(/[\s,，、]+/).filter(Boolean);
+  if (parts.length > 10) return null;
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d+$/.test(p)) return null;
+    const n = Number(p);
+    if (n < 1 || n > 10080) return null;
+    out.push(n);
+  }
+  return out;
+}
+
+function timezones(current: string): string[] {
+  let list: string[];
+  try {
+    list = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.("timeZone") ?? [];
+  } catch {
+    list = [];
+  }
+  if (!list.includes("UTC")) list = ["UTC", ...list];
+  return list.includes(current) ? list : [current, ...list];
+}
+
+interface Form {
+  desired_retention: string;
+  new_per_day: string;
+  max_reviews_per_day: string;
+  learning_steps: string;
+  relearning_steps: string;
+  timezone: string;
+  day_start_hour: string;
+  reminder_time: string;
+  email_reminders: boolean;
+  language: Lang;
+}
+
+function toForm(s: StudySettings): Form {
+  return {
+    desired_retention: s.desired_retention.toFixed(2),
+    new_per_day: String(s.new_per_day),
+    max_reviews_per_day: String(s.max_reviews_per_day),
+    learning_steps: s.learning_steps.join(" "),
+    relearning_steps: s.relearning_steps.join(" "),
+    timezone: s.timezone,
+    day_start_hour: String(s.day_start_hour),
+    reminder_time: s.reminder_time.slice(0, 5),
+    email_reminders: s.email_reminders,
+    language: s.language,
+  };
+}
+
+export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
+  const i18n = useI18n();
+  const { t, lang } = i18n;
+  const [form, setForm] = useState<Form | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [localErrors, setLocalErrors] = useState<Record<string, Key>>({});
+  const [saveError, setSaveError] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api
+      .settings()
+      .then((s) => setForm(toForm(s)))
+      .catch((e) => setLoadError(e));
+  }, []);
+
+  useEffect(() => {
+    setForm((f) => (f && f.language !== lang ? { ...f, language: lang } : f));
+  }, [lang]);
+
+  const zones = useMemo(() => timezones(form?.timezone ?? "UTC"), [form?.timezone]);
+
+  if (loadError) return <section><h1 tabIndex={-1}>{t("set.title")}</h1><p class="error" role="alert">{errorMessage(loadError, i18n)}</p></section>;
+  if (!form) return <section><h1 tabIndex={-1}>{t("set.title")}</h1><p class="muted">{t("common.loading")}</p></section>;
+
+  const up = (patch: Partial<Form>) => setForm({ ...form, ...patch });
+
+  async function save(e: Event) {
+    e.preventDefault();
+    if (!form) return;
+    setSaved(false);
+    setSaveError(null);
+    const local: Record<string, Key> = {};
+    const learning = parseSteps(form.learning_steps);
+    const relearning = parseSteps(form.relearning_steps);
+    if (!learning) local.learning_steps = "set.stepsInvalid";
+    if (!relearning) local.relearning_steps = "set.stepsInvalid";
+    setLocalErrors(local);
+    if (Object.keys(local).length) return;
+    const body: SettingsPatch = {
+      desired_retention: Number(form.desired_retention),
+      new_per_day: Number(form.new_per_day),
+      max_reviews_per_day: Number(form.max_reviews_per_day),
+      learning_steps: learning!,
+      relearning_steps: relearning!,
+      timezone: form.timezone,
+      day_start_hour: Number(form.day_start_hour),
+      reminder_time: form.reminder_time.length === 5 ? `${form.reminder_time}:00` : form.reminder_time,
+      email_reminders: form.email_reminders,
+      language: form.language,
+    };
+    setBusy(true);
+    try {
+      const saved = await api.settingsUpdate(body);
+      setForm(toForm(saved));
+      if (saved.language !== lang) onLanguage(saved.language);
+      setSaved(true);
+    } catch (err) {
+      setSaveError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const errors: Record<string, string> = {
+    ...fieldErrors(saveError, i18n),
+    ...Object.fromEntries(Object.entries(localErrors).map(([k, v]) => [k, t(v)])),
+  };
+  const status = saved ? t("set.saved") : saveError ? errorMessage(saveError, i18n) : "";
+  const retention = Number(form.desired_retention);
+  return (
+    <section class="settings" aria-labelledby="settings-title">
+      <h1 id="settings-title" tabIndex={-1}>
+        {t("set.title")}
+      </h1>
+      <form onSubmit={save} noValidate class="settings-form">
+        <fieldset class="panel">
+          <legend>{t("set.scheduling")}</legend>
+          <div class={`field${errors.desired_retention ? " has-error" : ""}`}>
+            <label for="desired_retention">{t("set.retention")}</label>
+            <div class="inline">
+              <input
+                id="desired_retention-range"
+                type="range"
+                min={0.7}
+                max={0.99}
+                step={0.01}
+                value={form.desired_retention}
+                aria-hidden="true"
+                tabIndex={-1}
+                onInput={(e) => up({ desired_retention: Number(e.currentTarget.value).toFixed(2) })}
+              />
+              <input
+                id="desired_retention"
+                type="number"
+                min={0.7}
+                max={0.99}
+                step={0.01}
+                inputMode="decimal"
+                value={form.desired_retention}
+                aria-describedby="retention-help"
+                aria-invalid={errors.desired_retention ? true : undefined}
+                onInput={(e) => up({ desired_retention: e.currentTarget.value })}
+                class="narrow"
+              />
+              <output for="desired_retention">{Number.isFinite(retention) ? `${Math.round(retention * 100)}%` : ""}</output>
+            </div>
+            <p class="hint" id="retention-help">
+              {t("set.retentionHelp")}
+            </p>
+            {errors.desired_retention ? <p class="error" role="alert">{errors.desired_retention}</p> : null}
+          </div>
+          <Field id="learning_steps" label={t("set.learningSteps")} value={form.learning_steps} inputMode="text"
+            onInput={(e) => up({ learning_steps: e.currentTarget.value })} error={errors.learning_steps} />
+          <Field id="relearning_steps" label={t("set.relearningSteps")} value={form.relearning_steps}
+            onInput={(e) => up({ relearning_steps: e.currentTarget.value })} error={errors.relearning_steps} />
+        </fieldset>
+        <fieldset class="panel">
+          <legend>{t("set.limits")}</legend>
+          <Field id="new_per_day" type="number" min={0} max={9999} inputMode="numeric" label={t("set.newPerDay")}
+            value={form.new_per_day} onInput={(e) => up({ new_per_day: e.currentTarget.value })} error={errors.new_per_day} />
+          <Field id="max_reviews_per_day" type="number" min={0} max={99999} inputMode="numeric" label={t("set.maxReviews")}
+            value={form.max_reviews_per_day} onInput={(e) => up({ max_reviews_per_day: e.currentTarget.value })}
+            error={errors.max_reviews_per_day} />
+        </fieldset>
+        <fieldset class="panel">
+          <legend>{t("set.timeSection")}</legend>
+          <div class={`field${errors.timezone ? " has-error" : ""}`}>
+            <label for="timezone">{t("set.timezone")}</label>
+            <select id="timezone" value={form.timezone} onChange={(e) => up({ timezone: e.currentTarget.value })}
+              aria-invalid={errors.timezone ? true : undefined}>
+              {zones.map((z) => (
+                <option key={z} value={z}>
+                  {z}
+                </option>
+              ))}
+            </select>
+            {errors.timezone ? <p class="error" role="alert">{errors.timezone}</p> : null}
+          </div>
+          <Field id="day_start_hour" type="number" min={0} max={23} inputMode="numeric" label={t("set.dayStart")}
+            value={form.day_start_hour} onInput={(e) => up({ day_start_hour: e.currentTarget.value })} error={errors.day_start_hour} />
+          <Field id="reminder_time" type="time" label={t("set.reminderTime")} value={form.reminder_time}
+            onInput={(e) => up({ reminder_time: e.currentTarget.value })} error={errors.reminder_time} />
+          <div class="field checkbox">
+            <input id="email_reminders" type="checkbox" checked={form.email_reminders}
+              onChange={(e) => up({ email_reminders: e.currentTarget.checked })} />
+            <label for="email_reminders">{t("set.emailReminders")}</label>
+          </div>
+          <div class="field">
+            <label for="language">{t("set.language")}</label>
+            <select id="language" value={form.language} onChange={(e) => up({ language: e.currentTarget.value as Lang })}>
+              <option value="zh" lang="zh-CN">中文</option>
+              <option value="en" lang="en">English</option>
+            </select>
+          </div>
+        </fieldset>
+        <div class="form-actions">
+          <button type="submit" class="primary" disabled={busy}>
+            {busy ? t("common.saving") : t("common.save")}
+          </button>
+          <span role="status" class="status" aria-live="polite">{status}</span>
+        </div>
+      </form>
+      <section class="panel">
+        <h2>{t("set.account")}</h2>
+        <p>
+          <Link href="/password">{t("nav.password")}</Link>
+        </p>
+      </section>
+    </section>
+  );
+}

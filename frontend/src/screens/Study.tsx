@@ -1,0 +1,333 @@
+import type { RefObject } from "preact";
+import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
+
+import { api, type QueueItem } from "../api/client";
+import { ExercisePanel } from "../components/ExercisePanel";
+import { Link } from "../components/Link";
+import { Markdown } from "../components/Markdown";
+import { RATING_KEYS, RatingButtons } from "../components/RatingButtons";
+import { type Key, useI18n } from "../i18n";
+import { errorMessage, type Note, noteText } from "../lib/errors";
+import { formatDuration, formatPercent } from "../lib/format";
+import { isRating, type Rating } from "../lib/queue";
+import { StudySession } from "../lib/session";
+import { hasCloze, renderMarkdown } from "../render/markdown";
+
+const QUEUE_KEYS: Record<QueueItem["queue"], Key> = {
+  new: "study.queue.new",
+  learning: "study.queue.learning",
+  review: "study.queue.review",
+};
+const MORE_NEW = 10;
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el?.closest?.("input, textarea, select, [contenteditable='true']");
+}
+
+function idle(fn: () => void): void {
+  if ("requestIdleCallback" in window) window.requestIdleCallback(fn, { timeout: 500 });
+  else setTimeout(fn, 30);
+}
+
+export function Study() {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const session = useMemo(() => new StudySession(api), []);
+  const [, rerender] = useReducer((x: number, _: void) => x + 1, 0);
+  const [flash, setFlash] = useState<Note>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    const off = session.subscribe(rerender);
+    void session.start();
+    return off;
+  }, [session]);
+
+  const item = session.current;
+  const cardKey = item && session.phase === "card" ? `${item.card.id}:${item.state.reps}:${session.reviewedCount}` : "";
+
+  // The moment the next card's front is in the document: timing for the review and for the benchmark.
+  useLayoutEffect(() => {
+    if (!cardKey || !item) return;
+    session.markShown();
+    performance.mark("dlquiz:card-shown", { detail: { card: item.card.id } });
+    idle(() => {
+      for (const next of session.upcoming()) {
+        renderMarkdown(next.card.front, { cloze: "hide" });
+        if (hasCloze(next.card.front)) renderMarkdown(next.card.front, { cloze: "show" });
+        renderMarkdown(next.card.back);
+      }
+    });
+  }, [cardKey]);
+
+  function rate(r: Rating) {
+    performance.mark("dlquiz:rate");
+    setFlash(null);
+    session.rate(r);
+  }
+
+  async function undo() {
+    try {
+      const ok = await session.undo();
+      setFlash({ key: ok ? "study.undone" : "study.nothingToUndo" });
+    } catch (e) {
+      setFlash({ error: e });
+    }
+  }
+
+  async function act(action: "suspend" | "bury") {
+    try {
+      const p = session.act(action);
+      setFlash({ key: action === "suspend" ? "study.suspended" : "study.buried" });
+      await p;
+    } catch (e) {
+      setFlash({ error: e });
+    }
+  }
+
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      if (e.ctrlKey || e.metaKey || e.altKey || e.isComposing || isTyping(e.target)) return;
+      if (session.phase !== "card" || !session.current) return;
+      const exercise = session.current.card.kind === "exercise";
+      const k = e.key;
+      if ((k === " " || k === "Enter") && !session.revealed && !exercise) {
+        e.preventDefault();
+        session.reveal();
+      } else if ((k === " " || k === "Enter") && !session.revealed && exercise) {
+        // An exercise starts in its first answer box (not automatically: U, S and B stay shortcuts).
+        const input = document.querySelector<HTMLElement>(".exercise-form input");
+        if (input) {
+          e.preventDefault();
+          input.focus();
+        }
+      } else if (session.revealed && isRating(Number(k)) && k.length === 1) {
+        e.preventDefault();
+        rate(Number(k) as Rating);
+      } else if (k === "u" || k === "U") {
+        e.preventDefault();
+        void undo();
+      } else if (k === "s" || k === "S") {
+        e.preventDefault();
+        void act("suspend");
+      } else if (k === "b" || k === "B") {
+        e.preventDefault();
+        void act("bury");
+      }
+    }
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  });
+
+  const finished = session.phase === "done";
+  useEffect(() => {
+    if (finished) heading.current?.focus();
+  }, [finished]);
+
+  return (
+    <section class="study" aria-labelledby="study-title">
+      <h1 id="study-title" class="visually-hidden" tabIndex={-1}>
+        {t("study.title")}
+      </h1>
+      {session.saveState !== "ok" ? (
+        <p class="notice" role="alert">
+          {t(session.saveState === "retrying" ? "study.saveRetry" : "study.saveFailed")}{" "}
+          {session.saveState === "failed" ? (
+            <button type="button" onClick={() => session.retryFailed()}>
+              {t("common.retry")}
+            </button>
+          ) : null}
+        </p>
+      ) : null}
+      {session.phase === "loading" ? <p class="muted">{t("common.loading")}</p> : null}
+      {session.phase === "refilling" ? <p class="muted" aria-live="polite">{t("study.loadingNext")}</p> : null}
+      {session.phase === "error" ? (
+        <div class="panel">
+          <p class="error" role="alert">
+            {errorMessage(session.error, i18n)}
+          </p>
+          <button type="button" onClick={() => void session.start()}>
+            {t("common.retry")}
+          </button>
+        </div>
+      ) : null}
+      {session.phase === "card" && item ? (
+        <CardView
+          key={cardKey}
+          session={session}
+          item={item}
+          onRate={rate}
+          onUndo={() => void undo()}
+          onAct={(a) => void act(a)}
+        />
+      ) : null}
+      {finished ? <Finished session={session} headingRef={heading} /> : null}
+      <p class="flash" role="status" aria-live="polite">
+        {noteText(flash, i18n)}
+      </p>
+    </section>
+  );
+}
+
+interface CardViewProps {
+  session: StudySession;
+  item: QueueItem;
+  onRate: (r: Rating) => void;
+  onUndo: () => void;
+  onAct: (a: "suspend" | "bury") => void;
+}
+
+function CardView({ session, item, onRate, onUndo, onAct }: CardViewProps) {
+  const { t } = useI18n();
+  const card = item.card;
+  const exercise = card.kind === "exercise";
+  const cloze = hasCloze(card.front);
+  const revealed = session.revealed;
+  const attempt = useRef(0);
+  const [suggested, setSuggested] = useState<Rating | null>(null);
+  return (
+    <>
+      <div class="study-head">
+        <span class={`badge queue-${item.queue}`}>{t(QUEUE_KEYS[item.queue])}</span>
+        <span class="deck-name">{card.deck_name}</span>
+        <span class="study-count">{t("study.count", { n: session.reviewedCount, left: session.queue.length })}</span>
+      </div>
+      <article class={`card-face kind-${card.kind}`} data-card-id={card.id} aria-label={t("study.front")}>
+        {exercise ? (
+          <>
+            <Markdown text={card.front} class="front exercise-front" />
+            <ExercisePanel
+              load={() =>
+                session.exercise(card.id).then((ex) => {
+                  attempt.current = ex.attempt;
+                  return ex;
+                })
+              }
+              submit={(answers) => api.answer(card.id, { attempt: attempt.current, answers })}
+              onGraded={(r) => {
+                setSuggested(r.suggested_rating !== null && isRating(r.suggested_rating) ? r.suggested_rating : null);
+                session.reveal();
+              }}
+            >
+              {(r) => (
+                <div class="exercise-rating">
+                  {r.suggested_rating !== null && isRating(r.suggested_rating) ? (
+                    <p>
+                      <strong>{t("ex.suggested", { label: t(RATING_KEYS[r.suggested_rating]) })}</strong>{" "}
+                      <span class="muted">{t("ex.chooseRating")}</span>
+                    </p>
+                  ) : null}
+                  <RatingButtons item={item} onRate={onRate} suggested={suggested} />
+                </div>
+              )}
+            </ExercisePanel>
+          </>
+        ) : (
+          <>
+            <div class="front">
+              <Markdown text={card.front} cloze={cloze ? "hide" : undefined} />
+            </div>
+            <div class={`answer${revealed ? " shown" : ""}`} aria-hidden={revealed ? undefined : "true"}>
+              <h2 class="visually-hidden">{t("study.answer")}</h2>
+              {cloze ? <Markdown text={card.front} cloze="show" class="cloze-full" /> : null}
+              {card.back ? <Markdown text={card.back} class="back" /> : null}
+            </div>
+          </>
+        )}
+      </article>
+      {!exercise ? (
+        <div class="answer-bar">
+          {revealed ? (
+            <RatingButtons item={item} onRate={onRate} />
+          ) : (
+            <button type="button" class="primary show-answer" onClick={() => session.reveal()}>
+              {t("study.show")} <kbd>{t("key.space")}</kbd>
+            </button>
+          )}
+        </div>
+      ) : null}
+      <div class="card-actions" role="group" aria-label={t("study.actions")}>
+        <button type="button" onClick={onUndo} disabled={!session.canUndo}>
+          {t("study.undo")} <kbd>U</kbd>
+        </button>
+        <button type="button" onClick={() => onAct("suspend")}>
+          {t("study.suspend")} <kbd>S</kbd>
+        </button>
+        <button type="button" onClick={() => onAct("bury")}>
+          {t("study.bury")} <kbd>B</kbd>
+        </button>
+      </div>
+      <p class="keys-help">{t(exercise ? "study.keysExercise" : "study.keys")}</p>
+    </>
+  );
+}
+
+function Finished({ session, headingRef }: { session: StudySession; headingRef: RefObject<HTMLHeadingElement | null> }) {
+  const i18n = useI18n();
+  const { t, locale } = i18n;
+  const [note, setNote] = useState<Note>(null);
+  const [busy, setBusy] = useState(false);
+  const n = session.reviewedCount;
+  const c = session.counts;
+  const recalled = n ? (c[2] + c[3] + c[4]) / n : null;
+
+  async function learnMore() {
+    setBusy(true);
+    try {
+      const added = await session.learnMore(MORE_NEW);
+      if (!added) setNote({ key: "empty.noNew" });
+    } catch (e) {
+      setNote({ error: e });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div class="panel finished">
+      <h2 ref={headingRef} tabIndex={-1}>
+        {n ? t("sum.title") : t("empty.title")}
+      </h2>
+      {n ? (
+        <dl class="summary">
+          <div>
+            <dt>{t("sum.reviewed")}</dt>
+            <dd data-testid="summary-count">{n}</dd>
+          </div>
+          <div>
+            <dt>{t("sum.time")}</dt>
+            <dd>{formatDuration(Date.now() - session.startedAt, t)}</dd>
+          </div>
+          <div>
+            <dt>{t("sum.recall")}</dt>
+            <dd>{formatPercent(recalled, locale)}</dd>
+          </div>
+          <div>
+            <dt>{t("sum.byRating")}</dt>
+            <dd>
+              {([1, 2, 3, 4] as Rating[]).map((r) => `${t(RATING_KEYS[r])} ${c[r]}`).join(" · ")}
+            </dd>
+          </div>
+        </dl>
+      ) : (
+        <p>{t("empty.text")}</p>
+      )}
+      <div class="actions">
+        <button type="button" class="primary" onClick={() => void learnMore()} disabled={busy}>
+          {t("empty.moreNew", { n: MORE_NEW })}
+        </button>
+        <Link href="/practice" class="button">
+          {t("empty.practice")}
+        </Link>
+        <button type="button" onClick={() => void session.checkAgain()}>
+          {t("sum.checkAgain")}
+        </button>
+        <Link href="/" class="button">
+          {t("sum.back")}
+        </Link>
+      </div>
+      <p role="status">{noteText(note, i18n)}</p>
+    </div>
+  );
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+
+import type { Part } from "../../src/lib/answers";
+import { blankParts, collectAnswers, formatValue, inputModeFor, isSubmitKey, placeholderFor } from "../../src/lib/answers";
+
+const parts: Part[] = [
+  { name: "out", label: "输出边长", kind: "int", unit: "", hint: "一个整数" },
+  { name: "p", label: "概率", kind: "vector", unit: "", hint: "" },
+];
+
+describe("answer-input helpers", () => {
+  it("asks phones for the right keyboard", () => {
+    expect(inputModeFor("int")).toBe("numeric");
+    expect(inputModeFor("real")).toBe("decimal");
+    expect(inputModeFor("shape")).toBe("text");
+    expect(inputModeFor("vector")).toBe("text");
+  });
+
+  it("gives an example of each format", () => {
+    expect(placeholderFor("shape")).toBe("(64, 56, 56)");
+    expect(placeholderFor("int")).toMatch(/^\d+$/);
+    expect(placeholderFor("choice")).toBe("");
+  });
+
+  it("collects one trimmed answer per part, blank ones included", () => {
+    expect(collectAnswers(parts, { out: "  59 ", extra: "x" })).toEqual({ out: "59", p: "" });
+  });
+
+  it("lists the parts left blank (whitespace counts as blank)", () => {
+    expect(blankParts(parts, { out: "59", p: "   " })).toEqual(["p"]);
+    expect(blankParts(parts, { out: "59", p: "[1]" })).toEqual([]);
+    expect(blankParts(parts, {})).toEqual(["out", "p"]);
+  });
+
+  it("echoes parsed values readably", () => {
+    expect(formatValue(59)).toBe("59");
+    expect(formatValue(0.30000000000000004)).toBe("0.3");
+    expect(formatValue(1.5e-7)).toBe("1.5e-7");
+    expect(formatValue([64, 56, 56], "shape")).toBe("(64, 56, 56)");
+    expect(formatValue([0, 2], "set")).toBe("{0, 2}");
+    expect(formatValue([[1, 2], [3, 4]], "matrix")).toBe("[[1, 2], [3, 4]]");
+    expect(formatValue(null)).toBe("—");
+    expect(formatValue("B")).toBe("B");
+  });
+
+  it("submits on a plain Enter but not while composing Chinese, with Shift, or in a textarea", () => {
+    const key = (k: string, extra: Partial<KeyboardEvent> = {}) => ({ key: k, shiftKey: false, isComposing: false, ...extra });
+    expect(isSubmitKey(key("Enter"), "INPUT")).toBe(true);
+    expect(isSubmitKey(key("Enter", { isComposing: true }), "INPUT")).toBe(false);
+    expect(isSubmitKey(key("Enter", { shiftKey: true }), "INPUT")).toBe(false);
+    expect(isSubmitKey(key("Enter"), "TEXTAREA")).toBe(false);
+    expect(isSubmitKey(key("a"), "INPUT")).toBe(false);
+  });
+});

@@ -1,0 +1,24 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from "vite";
+
+// Django serves the built files: dist/index.html for every page, dist/assets/* under /static/.
+export default defineConfig({
+  base: "/static/",
+  oxc: {
+    jsx: { runtime: "automatic", importSource: "preact" },
+  },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    target: "es2022",
+    assetsInlineLimit: 0,
+    chunkSizeWarningLimit: 600,
+  },
+  server: {
+    proxy: { "/api": "http://127.0.0.1:8000" },
+  },
+  test: {
+    environment: "jsdom",
+    include: ["tests/unit/**/*.test.{ts,tsx}"],
+  },
+});
