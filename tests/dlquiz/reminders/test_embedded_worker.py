@@ -22,15 +22,16 @@ def test_embedded_default_runs_tasks_on_the_filesystem_broker(tmp_path):
     queue, processed, control = tmp_path / "queue", tmp_path / "processed", tmp_path / "control"
     for folder in (queue, processed, control):
         folder.mkdir()
-    app = Celery("dlquiz-embedded-test")
-    app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.broker_url = "filesystem://"
-    app.conf.broker_transport_options = {
-        "data_folder_in": str(queue),
-        "data_folder_out": str(queue),
-        "processed_folder": str(processed),
-        "control_folder": str(control),
-    }
+    app = Celery("dlquiz-embedded-test", broker="filesystem://", set_as_current=False)
+    app.conf.update(
+        broker_transport_options={
+            "data_folder_in": str(queue),
+            "data_folder_out": str(queue),
+            "processed_folder": str(processed),
+            "control_folder": str(control),
+        },
+        task_ignore_result=True,
+    )
     import dlquiz.reminders.tasks  # noqa: F401  (shared tasks register on every app)
 
     user, _, _ = enrolled_user(2, tz="Asia/Shanghai", reminder_time=dt.time(0, 0))
