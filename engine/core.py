@@ -608,27 +608,25 @@ class BatchGrade:
             yield {"score": sc, "parts": {k: self.STATUS[v[i]] for k, v in status.items()}}
 
 
-_PLAIN_NUMBER = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
+_NUM_RE_SRC = r"[ \t]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?[ \t]*"
+_LIST_ROW = rf"[ \t]*\[?(?:{_NUM_RE_SRC}(?:,{_NUM_RE_SRC})*)?\]?[ \t]*"
+_SHAPE_ROW = r"[ \t]*\d+(?:[ \t]*x[ \t]*\d+)*[ \t]*"
+_NUMERIC_CHARS = re.compile(r"[0-9eE+\-., \t\n]*")
+_COLUMN_RES = {
+    "scalar": re.compile(rf"{_NUM_RE_SRC}(?:\n{_NUM_RE_SRC})*"),
+    "list": re.compile(rf"{_LIST_ROW}(?:\n{_LIST_ROW})*"),
+    "shape": re.compile(rf"{_SHAPE_ROW}(?:\n{_SHAPE_ROW})*"),
+}
 
 
 def _parse_column(part: Part, texts: list[str | None], width: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Parsed values (n, width) float64 (NaN where unreadable or of the wrong length) and a readable mask.
 
-    Plain ASCII numbers (the common case) are converted in one vectorised step; anything else goes
-    through the tolerant per-item parser."""
-    n = len(texts)
+    The common typings are converted for the whole column at once (:func:`_parse_column_fast`); any other
+    column goes through the tolerant per-item parser."""
     fast = _parse_column_fast(part, texts, width)
     if fast is not None:
         return fast
-    if part.kind in ("int", "real") and width == 1:
-        items = [t if isinstance(t, str) else "" for t in texts]
-        if all(len(t) < 64 and _PLAIN_NUMBER.match(t) for t in items):
-            values = torch.from_numpy(np.array(items, dtype=np.float64)).reshape(n, 1)
-            ok = torch.isfinite(values[:, 0])
-            if part.kind == "int":
-                ok = ok & (values[:, 0] == torch.round(values[:, 0]))
-            if bool(ok.all()):
-                return values, ok
     nan_row = [math.nan] * width
     rows: list[list[float]] = []
     readable: list[bool] = []
@@ -654,16 +652,13 @@ def _parse_column(part: Part, texts: list[str | None], width: int) -> tuple[torc
     return torch.tensor(rows, dtype=torch.float64), torch.tensor(readable, dtype=torch.bool)
 
 
-_NUM_RE_SRC = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_PLAIN_LIST = re.compile(rf"^\s*\[?\s*{_NUM_RE_SRC}(?:\s*,\s*{_NUM_RE_SRC})*\s*\]?\s*$")
-_PLAIN_SHAPE = re.compile(r"^\s*\d+(?:\s*x\s*\d+)*\s*$")
-
-
 def _parse_column_fast(
     part: Part, texts: list[str | None], width: int
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """The vectorised path for the common typings: numbers separated by commas, shapes like 64x56x56,
-    choices typed as the choice itself. ``None`` when any text needs the tolerant per-item parser."""
+    """The vectorised path for the common typings: plain numbers, numbers separated by commas (optionally
+    bracketed; index lists may be shorter than the widest row), shapes like 64x56x56, choices typed as the
+    choice itself. One regular expression checks the whole column and NumPy converts it; ``None`` when
+    any text needs the tolerant per-item parser (full-width characters, fractions, percentages, ...)."""
     n = len(texts)
     if part.kind == "choice":
         index = {c: float(i) for i, c in enumerate(part.choices)}
@@ -671,29 +666,47 @@ def _parse_column_fast(
         if any(v is None for v in picked):
             return None
         return torch.tensor(picked, dtype=torch.float64).reshape(n, 1), torch.ones(n, dtype=torch.bool)
-    if part.kind == "shape":
-        if not all(isinstance(t, str) and len(t) < 200 and _PLAIN_SHAPE.match(t) for t in texts):
+    if not all(isinstance(t, str) and t and "\n" not in t for t in texts):
+        return None
+    joined = "\n".join(texts)  # type: ignore[arg-type]
+    if len(joined) > 200 * n + 1000:
+        return None
+    # a cheap character check first; NumPy's conversion then rejects malformed numbers ("1e", "+-1")
+    plain = "[" not in joined and "]" not in joined and _NUMERIC_CHARS.fullmatch(joined) is not None
+    if part.kind in ("int", "real"):
+        if width != 1 or "," in joined or not (plain or _COLUMN_RES["scalar"].fullmatch(joined)):
             return None
-        joined = ",".join(texts).replace("x", ",")  # type: ignore[arg-type]
-    elif part.kind in ("vector", "list", "set"):
-        if not all(isinstance(t, str) and len(t) < 2000 and _PLAIN_LIST.match(t) for t in texts):
+        try:
+            values = np.array(joined.split("\n"), dtype=np.float64).reshape(n, 1)
+        except ValueError:
             return None
-        joined = ",".join(texts).replace("[", "").replace("]", "")  # type: ignore[arg-type]
     else:
+        if part.kind == "shape":
+            if not _COLUMN_RES["shape"].fullmatch(joined):
+                return None
+            rows = joined.replace("x", ",").split("\n")
+        elif part.kind in ("vector", "list", "set"):
+            if not (plain or _COLUMN_RES["list"].fullmatch(joined)):
+                return None
+            rows = joined.replace("[", "").replace("]", "").split("\n")
+        else:
+            return None
+        lengths = np.fromiter((r.count(",") + 1 if r.strip() else 0 for r in rows), dtype=np.int64, count=n)
+        if (lengths > width).any() or (part.kind in ("vector", "shape") and (lengths != width).any()):
+            return None
+        flat = ",".join(r for r in rows if r.strip())
+        try:
+            items = np.array(flat.split(","), dtype=np.float64) if flat else np.zeros(0)
+        except ValueError:
+            return None
+        if part.kind in ("list", "set", "shape") and (items < 0).any():
+            return None  # negative indices are unreadable to the tolerant parser too
+        values = np.full((n, width), -1.0)  # index lists shorter than the widest are padded with -1
+        starts = np.cumsum(lengths) - lengths
+        values[np.repeat(np.arange(n), lengths), np.arange(len(items)) - np.repeat(starts, lengths)] = items
+    if not np.isfinite(values).all():
         return None
-    items = joined.split(",")
-    if len(items) != n * width:
-        return None
-    try:
-        values = np.array(items, dtype=np.float64).reshape(n, width)
-    except ValueError:  # a row of another length shifted the others
-        return None
-    counts = np.fromiter(
-        ((t.count(",") + t.count("x")) for t in texts if t is not None), dtype=np.int64, count=n
-    )
-    if not (counts == width - 1).all() or not np.isfinite(values).all():
-        return None
-    if part.kind in ("list", "set", "shape") and not (values == np.round(values)).all():
+    if part.kind in ("int", "list", "set", "shape") and not (values == np.round(values)).all():
         return None
     if part.kind == "set":
         values = np.sort(values, axis=1)

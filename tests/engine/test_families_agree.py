@@ -178,3 +178,7 @@ def test_vectorised_parsing_equals_the_tolerant_parser(texts):
     s = Part("k", "k", "set", [3, 1])
     v, ok = _parse_column_fast(s, ["3, 1", "1, 3"], 2)
     assert v.tolist() == [[1, 3], [1, 3]]
+    lst = Part("l", "l", "list", [2, 0, 1])
+    v, ok = _parse_column_fast(lst, ["2, 0, 1", "[]", "[4]", "3,1"], 3)
+    assert v.tolist() == [[2, 0, 1], [-1, -1, -1], [4, -1, -1], [3, 1, -1]]
+    assert _parse_column_fast(lst, ["2, 0, -1"], 3) is None  # a negative index: the tolerant parser decides
