@@ -159,7 +159,7 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     )
     for _ in range(300):
         try:
-            requests.get(f"http://127.0.0.1:{port}/api/v1/ping", timeout=10)
+            requests.get(f"http://127.0.0.1:{port}/", timeout=10)  # the SPA shell: no auth needed
             return proc
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
