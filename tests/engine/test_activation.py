@@ -4,7 +4,6 @@ hypothesis properties against plain-loop specifications written here."""
 from __future__ import annotations
 
 import math
-import re
 
 import pytest
 from hypothesis import assume, given, settings
@@ -12,25 +11,7 @@ from hypothesis import strategies as st
 
 from engine import get_family, grade
 from engine.core import InvalidParams
-
-
-def answers_of(variant, **wrong: str) -> dict[str, str]:
-    out = {p.name: str(p.answer) for p in variant.parts}
-    out.update(wrong)
-    return out
-
-
-def mistake_id(family_id: str, params: dict, **wrong: str) -> str | None:
-    v = get_family(family_id).instantiate(params)
-    result = grade(v, answers_of(v, **wrong))
-    assert not result.correct
-    return result.mistake.id if result.mistake else None
-
-
-def shown_vector(prompt: str, name: str) -> list[float]:
-    m = re.search(rf"{re.escape(name)} ?= ?\(([^)]*)\)", prompt)
-    assert m, f"{name} not shown in the prompt"
-    return [float(x.replace("\\", "").strip()) for x in m.group(1).split(",")]
+from tests.engine.helpers import mistake_id, shown_vector
 
 
 def vec(xs) -> str:

@@ -12,22 +12,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine import get_family, grade
+from engine import get_family
 from engine.core import InvalidParams
-
-
-def answers_of(variant, **wrong: str) -> dict[str, str]:
-    """The reference answers as typed text, with some parts replaced by wrong text."""
-    out = {p.name: str(p.answer) for p in variant.parts}
-    out.update(wrong)
-    return out
-
-
-def mistake_id(family_id: str, params: dict, **wrong: str) -> str | None:
-    v = get_family(family_id).instantiate(params)
-    result = grade(v, answers_of(v, **wrong))
-    assert not result.correct
-    return result.mistake.id if result.mistake else None
+from tests.engine.helpers import mistake_id
 
 
 def _nums(body: str) -> list[float]:

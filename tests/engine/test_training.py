@@ -11,20 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine import get_family, grade
-
-
-def answers_of(variant, **wrong: str) -> dict[str, str]:
-    out = {p.name: repr(p.answer) for p in variant.parts}
-    out.update(wrong)
-    return out
-
-
-def mistake_id(family_id: str, params: dict, /, **wrong: str) -> str | None:
-    v = get_family(family_id).instantiate(params)
-    result = grade(v, answers_of(v, **wrong))
-    assert not result.correct
-    return result.mistake.id if result.mistake else None
-
+from tests.engine.helpers import mistake_id
 
 # -- epoch_iterations -------------------------------------------------------------------------------------
 
