@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import torch
+
 from engine import get_family, grade
 
 
@@ -27,3 +29,10 @@ def shown_vector(prompt: str, name: str) -> list[float]:
     m = re.search(rf"{re.escape(name)} ?= ?\(([^)]*)\)", prompt)
     assert m, f"{name} not shown in the prompt"
     return [float(x.replace("\\", "").strip()) for x in m.group(1).split(",")]
+
+
+def closed_answers(family_id: str, params: dict) -> dict:
+    """The family's vectorised closed form evaluated on one parameter row."""
+    fam = get_family(family_id)
+    cols = fam.columns([params], torch.device("cpu"))
+    return {k: v.reshape(1, -1)[0].tolist() for k, v in fam.closed_form(cols).items()}

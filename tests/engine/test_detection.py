@@ -12,14 +12,9 @@ from hypothesis import strategies as st
 
 from engine import get_family, grade
 from engine.families.detection import iou_boxes, iou_xyxy, nms_data
+from tests.engine.helpers import closed_answers
 
 SETTINGS = settings(max_examples=200, deadline=None)
-
-
-def _closed(family_id: str, params: dict) -> dict:
-    fam = get_family(family_id)
-    cols = fam.columns([params], torch.device("cpu"))
-    return {k: v.reshape(1, -1)[0].tolist() for k, v in fam.closed_form(cols).items()}
 
 
 def _typed(v) -> str:
@@ -105,7 +100,7 @@ def test_iou_matches_cell_count(box_format, decimals, seed):
     assert got["inter"] == pytest.approx(inter, abs=1e-9)
     assert got["union"] == pytest.approx(union, abs=1e-9)
     assert got["iou"] == pytest.approx(inter / union, abs=1e-12)
-    assert _closed("iou", p)["iou"][0] == pytest.approx(inter / union, abs=1e-12)
+    assert closed_answers("iou", p)["iou"][0] == pytest.approx(inter / union, abs=1e-12)
 
 
 # -- NMS -------------------------------------------------------------------------------------------
@@ -175,7 +170,7 @@ def test_nms_matches_repeat_until_empty_spec(n, thr, seed):
     p = {"n": n, "threshold": thr, "data_seed": seed}
     assert get_family("nms").solve(p)["keep"] == want
     padded = want + [-1] * (8 - len(want))
-    assert _closed("nms", p)["keep"] == padded
+    assert closed_answers("nms", p)["keep"] == padded
 
 
 # -- YOLO ------------------------------------------------------------------------------------------
@@ -239,7 +234,10 @@ def test_yolo_target_matches_cell_search(W, H, S, x1, y1, bw, bh):
     ]
     assert len(cells) == 1
     row, col = cells[0]
-    for got in (get_family("yolo_target").solve(p), {k: v[0] for k, v in _closed("yolo_target", p).items()}):
+    for got in (
+        get_family("yolo_target").solve(p),
+        {k: v[0] for k, v in closed_answers("yolo_target", p).items()},
+    ):
         assert (got["row"], got["col"]) == (row, col)
         assert got["x"] == pytest.approx(float(cx - col * Fraction(W, S)) / (W / S), abs=1e-12)
         assert got["y"] == pytest.approx(float(cy - row * Fraction(H, S)) / (H / S), abs=1e-12)
@@ -274,7 +272,7 @@ def test_yolo_confidence_properties(po, u, s, al, be):
         t *= p["iou"]
     t *= p["p_cls"] if al == 1.0 else p["p_cls"] ** 0.5
     assert got["align"] == pytest.approx(t, rel=1e-12)
-    assert _closed("yolo_confidence", p)["align"][0] == pytest.approx(t, rel=1e-9)
+    assert closed_answers("yolo_confidence", p)["align"][0] == pytest.approx(t, rel=1e-9)
 
 
 def test_yolo_batch_sampling_keeps_boxes_inside_with_the_conditioned_distribution():

@@ -6,20 +6,14 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import get_family, grade
 from engine.families.metrics import ap_data, ap_reference, auc_data, map_data, roc_data
+from tests.engine.helpers import closed_answers
 
 SETTINGS = settings(max_examples=200, deadline=None)
-
-
-def _closed(family_id: str, params: dict) -> dict:
-    fam = get_family(family_id)
-    cols = fam.columns([params], torch.device("cpu"))
-    return {k: v.reshape(1, -1)[0].tolist() for k, v in fam.closed_form(cols).items()}
 
 
 def _named(variant, **typed) -> str | None:
@@ -66,7 +60,9 @@ def test_confusion_matches_sample_loop(tp, fp, fn, tn):
     }
     p = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
     assert get_family("confusion_metrics").solve(p) == pytest.approx(want, rel=1e-12)
-    assert {k: v[0] for k, v in _closed("confusion_metrics", p).items()} == pytest.approx(want, rel=1e-12)
+    assert {k: v[0] for k, v in closed_answers("confusion_metrics", p).items()} == pytest.approx(
+        want, rel=1e-12
+    )
 
 
 # -- ROC points ------------------------------------------------------------------------------------
@@ -102,7 +98,7 @@ def test_roc_points_match_sorted_sweep(n, seed):
     want = {"tpr": tp / sum(labels), "fpr": fp / (n - sum(labels))}
     p = {"n": n, "data_seed": seed}
     assert get_family("roc_points").solve(p) == pytest.approx(want)
-    assert {k: v[0] for k, v in _closed("roc_points", p).items()} == pytest.approx(want)
+    assert {k: v[0] for k, v in closed_answers("roc_points", p).items()} == pytest.approx(want)
 
 
 # -- AP --------------------------------------------------------------------------------------------
@@ -165,7 +161,7 @@ def test_ap_matches_definition(n, extra, seed):
     assert get_family("average_precision").solve(p) == pytest.approx(
         {"ap_all": ap_all, "ap_11": ap11}, rel=1e-12
     )
-    cf = _closed("average_precision", p)
+    cf = closed_answers("average_precision", p)
     assert (cf["ap_all"][0], cf["ap_11"][0]) == pytest.approx((ap_all, ap11), rel=1e-9)
 
 
@@ -206,7 +202,7 @@ def test_map_matches_threshold_loop(k, seed):
     p = {"n_classes": k, "data_seed": seed}
     want = {"map50": sum(r[0] for r in table) / k, "map5095": total / count}
     assert get_family("map_coco").solve(p) == pytest.approx(want, rel=1e-12)
-    assert {n: v[0] for n, v in _closed("map_coco", p).items()} == pytest.approx(want, rel=1e-12)
+    assert {n: v[0] for n, v in closed_answers("map_coco", p).items()} == pytest.approx(want, rel=1e-12)
 
 
 # -- ROC AUC ---------------------------------------------------------------------------------------
@@ -248,7 +244,7 @@ def test_auc_equals_trapezoid_area_under_roc(n, seed):
     want = _trapezoid_auc(*auc_data(n, seed))
     p = {"n": n, "data_seed": seed}
     assert get_family("roc_auc").solve(p)["auc"] == pytest.approx(want, rel=1e-12)
-    assert _closed("roc_auc", p)["auc"][0] == pytest.approx(want, rel=1e-9)
+    assert closed_answers("roc_auc", p)["auc"][0] == pytest.approx(want, rel=1e-9)
 
 
 def test_score_lists_keep_both_classes_and_their_ranges():

@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import get_family, grade
+from tests.engine.helpers import closed_answers
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -34,12 +34,6 @@ def _params(family_id: str, **kw):
 
 def _variant(family_id: str, **kw):
     return get_family(family_id).instantiate(_params(family_id, **kw))
-
-
-def _closed(family_id: str, params: dict) -> dict:
-    fam = get_family(family_id)
-    cols = fam.columns([params], torch.device("cpu"))
-    return {k: v.reshape(1, -1)[0].tolist() for k, v in fam.closed_form(cols).items()}
 
 
 def _typed(v) -> str:
@@ -184,7 +178,9 @@ def test_adamw_vs_adam_l2_one_step():
 def test_lr_schedule_examples(kw, expected):
     v = _variant("lr_schedule", **kw)
     assert v.answers["lr"] == pytest.approx(expected, rel=1e-9, abs=1e-15)
-    assert _closed("lr_schedule", dict(v.params))["lr"][0] == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    assert closed_answers("lr_schedule", dict(v.params))["lr"][0] == pytest.approx(
+        expected, rel=1e-9, abs=1e-15
+    )
 
 
 # -- one test per mistake detector ----------------------------------------------------------------
@@ -543,7 +539,7 @@ def test_sgd_closed_form_and_torch_match_loop_spec(k, mode_, a, th0, gs, lr, wd)
             th -= lr * (_spec_grad(mode_, a, [row[i] for row in gs], t, th) + wd * th)
         want.append(th)
     assert get_family("sgd_step").solve(p)["theta"] == pytest.approx(want, rel=1e-9, abs=1e-12)
-    assert _closed("sgd_step", p)["theta"] == pytest.approx(want, rel=1e-9, abs=1e-12)
+    assert closed_answers("sgd_step", p)["theta"] == pytest.approx(want, rel=1e-9, abs=1e-12)
 
 
 def _lr_spec(p: dict) -> float:
@@ -581,4 +577,4 @@ def test_lr_schedule_matches_step_by_step_spec(seed):
     v = fam.generate(seed)
     want = _lr_spec(dict(v.params))
     assert v.answers["lr"] == pytest.approx(want, rel=1e-9, abs=1e-15)
-    assert _closed("lr_schedule", dict(v.params))["lr"][0] == pytest.approx(want, rel=1e-9, abs=1e-15)
+    assert closed_answers("lr_schedule", dict(v.params))["lr"][0] == pytest.approx(want, rel=1e-9, abs=1e-15)
