@@ -488,20 +488,25 @@ def _norm_exact(part: Part, v: Any) -> Any:
 
 
 def _prune_mistakes(variant: Variant) -> Variant:
-    """Drop the mistakes this variant cannot reveal: those giving exactly the right answers (e.g.
-    "forgot the padding" when the padding is 0), and repeats of an earlier mistake's values."""
+    """Drop the mistakes this variant cannot reveal, keeping the catalogue's order of priority.
+
+    Dropped: a mistake giving exactly the right answers (e.g. "forgot the padding" when the padding is
+    0), and a mistake an earlier one would shadow in grading: grading names the first mistake whose
+    values match every part the learner got wrong, so a later mistake whose wrong parts all match an
+    earlier one's values (by the grader's own rule) could never be named."""
     kept: list[Mistake] = []
     for m in variant.mistakes:
-        parts = [variant.part(n) for n in m.values]
-        if all(_same(p, m.values[p.name], p.answer) for p in parts):
+        wrong = [n for n, v in m.values.items() if not _same(variant.part(n), v, variant.part(n).answer)]
+        if not wrong:
             continue
-        if any(
-            k.values.keys() == m.values.keys()
-            and all(_same(variant.part(n), k.values[n], m.values[n]) for n in m.values)
-            for k in kept
-        ):
-            continue
-        kept.append(m)
+        shadowed = False
+        for k in kept:
+            shared = [n for n in k.values if n in wrong]
+            if shared and all(_matches(variant.part(n), m.values[n], k.values[n]) for n in shared):
+                shadowed = True
+                break
+        if not shadowed:
+            kept.append(m)
     return replace(variant, mistakes=tuple(kept))
 
 

@@ -168,35 +168,19 @@ def _usable(part: Part, value: Any) -> bool:
 def clean_mistakes(parts: Sequence[Part], mistakes: Iterable[Mistake]) -> tuple[Mistake, ...]:
     """The mistakes a grader can name without doubt, in order.
 
-    Dropped: values that are not finite or have the wrong length; values that equal the answer; values
-    so close to the answer that the learner's rounding could be taken for them (they would also tighten
-    the tolerance on the right answer); and values that the grader would take for an earlier mistake
-    (same values, within twice the tolerance, on every part they share and get wrong).
+    Dropped here: values that are not finite or have the wrong length, and values so close to the answer
+    that a learner's rounding could be taken for them (they would also tighten the tolerance on the right
+    answer). Mistakes equal to the answer or shadowed by an earlier one are dropped by the core for every
+    family (``engine.core._prune_mistakes``).
     """
     by_name = {p.name: p for p in parts}
-    kept: list[tuple[Mistake, list[str]]] = []
+    kept: list[Mistake] = []
     for m in mistakes:
-        wrong: list[str] = []
-        usable = True
-        for name, value in m.values.items():
-            part = by_name[name]
-            if not _usable(part, value):
-                usable = False
-                break
-            if _equal(part, value, part.answer):
-                continue
-            if _near(part, value, part.answer):
-                usable = False
-                break
-            wrong.append(name)
-        if not usable or not wrong:
-            continue
-        clash = False
-        for k, _ in kept:
-            shared = [n for n in wrong if n in k.values]
-            if shared and all(_near(by_name[n], m.values[n], k.values[n]) for n in shared):
-                clash = True
-                break
-        if not clash:
-            kept.append((m, wrong))
-    return tuple(m for m, _ in kept)
+        usable = all(
+            _usable(by_name[n], v)
+            and (_equal(by_name[n], v, by_name[n].answer) or not _near(by_name[n], v, by_name[n].answer))
+            for n, v in m.values.items()
+        )
+        if usable:
+            kept.append(m)
+    return tuple(kept)

@@ -18,7 +18,6 @@ __all__ = [
     "PoolOutputSize",
     "ReceptiveField",
     "SppBins",
-    "keep_distinct",
     "rf_by_gradient",
 ]
 
@@ -97,39 +96,6 @@ class Conv2dOutputSize(Family):
 
 
 # -- helpers shared by the families in this package (conv, cost, layout, training) -----------------
-
-
-def keep_distinct(parts: tuple[Part, ...], mistakes: list[Mistake]) -> tuple[Mistake, ...]:
-    """Drop each mistake that an earlier one would shadow in grading.
-
-    Grading names the first mistake whose values match every part the learner got wrong; a later
-    mistake whose wrong parts all agree with an earlier one's values could never be named, so it is
-    dropped here (mistakes giving the right answers everywhere are dropped too).
-
-    Args:
-        parts: The variant's answer parts (reference answers).
-        mistakes: Candidate mistakes in priority order.
-
-    Returns:
-        The mistakes that grading can tell apart, in the same order.
-    """
-    from engine.core import _matches, _same  # the grader's own comparison rules
-
-    by_name = {p.name: p for p in parts}
-    kept: list[Mistake] = []
-    for m in mistakes:
-        wrong = [n for n, v in m.values.items() if not _same(by_name[n], v, by_name[n].answer)]
-        if not wrong:
-            continue
-        shadowed = False
-        for k in kept:
-            shared = [n for n in k.values if n in wrong]
-            if shared and all(_matches(by_name[n], m.values[n], k.values[n]) for n in shared):
-                shadowed = True
-                break
-        if not shadowed:
-            kept.append(m)
-    return tuple(kept)
 
 
 def _choice_table(choices: tuple[Any, ...], index: torch.Tensor, fn: Any = float) -> torch.Tensor:
@@ -225,9 +191,7 @@ class ConvTfPadding(Family):
                 {"pad_total": k - 1, "pad_top": (k - 1) // 2},
             ),
         ]
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- ConvTranspose2d --------------------------------------------------------------------------------
@@ -328,9 +292,7 @@ class ConvTranspose2dOutputSize(Family):
             Mistake("convT.h-times-stride", "用了 H·s 而不是 (H−1)·s", {"out": out + s}),
         ]
         parts = (Part("out", "输出边长 $H_{out}$", "int", out),)
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- MaxPool2d --------------------------------------------------------------------------------------
@@ -413,9 +375,7 @@ class PoolOutputSize(Family):
             Part("out_floor", "`ceil_mode=False` 输出边长", "int", a["out_floor"]),
             Part("out_ceil", "`ceil_mode=True` 输出边长", "int", a["out_ceil"]),
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- SPP --------------------------------------------------------------------------------------------
@@ -511,9 +471,7 @@ class SppBins(Family):
             Part("out", "`MaxPool2d` 实际输出边长", "int", out),
             Part("feat", "拼接后的向量维数", "int", feat),
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- receptive field --------------------------------------------------------------------------------
@@ -696,6 +654,4 @@ class ReceptiveField(Family):
             Part("rf", "感受野边长", "int", a["rf"]),
             Part("jump", "累计步长", "int", a["jump"]),
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, "\n".join(steps), keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, "\n".join(steps), tuple(mistakes))

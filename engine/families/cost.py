@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families.conv import _choice_table, keep_distinct, rf_by_gradient
+from engine.families.conv import _choice_table, rf_by_gradient
 
 __all__ = [
     "BottleneckCost",
@@ -102,9 +102,7 @@ class ConvParams(Family):
             ),
         ]
         parts = (Part("params", "参数量", "int", n),)
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 @register
@@ -192,9 +190,7 @@ class ConvFlops(Family):
             Part("macs", "MACs", "real", macs),
             Part("flops", "FLOPs", "real", a["flops"]),
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- depthwise separable ---------------------------------------------------------------------------
@@ -281,9 +277,7 @@ class DepthwiseSeparableCost(Family):
             Part("macs_dws", "深度可分离卷积 MACs", "real", a["macs_dws"]),
             Part("ratio", "计算量之比", "real", a["ratio"], ratio=True),
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- grouped conv ----------------------------------------------------------------------------------
@@ -362,9 +356,7 @@ class GroupedConvCost(Family):
             Mistake("cost.flops-vs-macs", "把 FLOPs 当成了 MACs（多乘了 2）", {"macs": 2 * macs}),
         ]
         parts = (Part("params", "参数量", "int", n), Part("macs", "MACs", "real", macs))
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- bottleneck ------------------------------------------------------------------------------------
@@ -434,9 +426,7 @@ class BottleneckCost(Family):
             Part("params_plain", "普通 3×3 卷积参数量", "int", npl),
             Part("ratio", "参数量之比", "real", a["ratio"], ratio=True),
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- fully connected -------------------------------------------------------------------------------
@@ -499,9 +489,7 @@ class FcParamsFlops(Family):
             ),
         ]
         parts = (Part("params", "参数量", "int", n), Part("flops", "FLOPs", "real", flops))
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- memory ----------------------------------------------------------------------------------------
@@ -563,9 +551,7 @@ class ParamMemory(Family):
             Part("bytes", "字节数", "int", nbytes),
             Part("mib", "MB（MiB）", "real", mib, unit="MB"),
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- stacked 3x3 -----------------------------------------------------------------------------------
@@ -626,6 +612,4 @@ class StackedSmallKernels(Family):
             Part("params_stack", "堆叠的参数量", "int", ns),
             Part("params_big", "大卷积核的参数量", "int", nb),
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))

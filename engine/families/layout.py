@@ -9,7 +9,6 @@ import torch
 
 from engine.core import Family, Mistake, Param, Part, Variant, register
 from engine.device import get_device
-from engine.families.conv import keep_distinct
 
 __all__ = ["TensorLayoutOffset"]
 
@@ -153,6 +152,4 @@ class TensorLayoutOffset(Family):
             Part("offset", "偏移（元素个数）", "int", offset),
             Part("strides", "stride（按 N, C, H, W）", "list", strides),
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))

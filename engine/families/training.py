@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset, random_split
 
 from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families.conv import _choice_table, keep_distinct
+from engine.families.conv import _choice_table
 
 __all__ = ["DataParallelSpeedup", "DatasetSplit", "EpochIterations", "NumericalGradient"]
 
@@ -94,9 +94,7 @@ class EpochIterations(Family):
             Part("per_epoch", "每个 epoch 的迭代次数", "int", per),
             Part("total", "总迭代次数", "int", total),
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- dataset split ---------------------------------------------------------------------------------
@@ -212,9 +210,7 @@ class DatasetSplit(Family):
             Part(nm, lab, "int", s)
             for nm, lab, s in zip(names, ("训练集", "验证集", "测试集"), sizes, strict=True)
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- numerical gradient ----------------------------------------------------------------------------
@@ -333,9 +329,7 @@ class NumericalGradient(Family):
             Part("analytic", "解析导数", "real", analytic, rtol=1e-6, atol=1e-12),
             Part("err", "绝对误差", "real", a["err"], rtol=2e-2, atol=1e-12),
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- data parallel ---------------------------------------------------------------------------------
@@ -404,6 +398,4 @@ class DataParallelSpeedup(Family):
             Part("speedup", "加速比", "real", s),
             Part("efficiency", "并行效率", "real", e, ratio=True),
         )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, keep_distinct(parts, mistakes)
-        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
