@@ -2,9 +2,10 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import type { GradeResult, Schemas } from "../api/client";
-import { type Key, useI18n } from "../i18n";
+import { useI18n } from "../i18n";
 import { blankParts, collectAnswers, formatValue, inputModeFor, isSubmitKey, placeholderFor } from "../lib/answers";
 import { errorMessage } from "../lib/errors";
+import { answerKindKey, PART_STATUS_KEYS } from "../lib/labels";
 import { Markdown } from "./Markdown";
 
 type Part = Schemas["PartOut"];
@@ -26,13 +27,6 @@ interface Props {
   /** Rendered below a graded result (rating buttons, "next"). */
   children?: (result: GradeResult) => ComponentChildren;
 }
-
-const STATUS_KEYS: Record<PartResult["status"], Key> = {
-  correct: "ex.status.correct",
-  wrong: "ex.status.wrong",
-  unreadable: "ex.status.unreadable",
-  missing: "ex.status.missing",
-};
 
 /**
  * An exercise: the prompt, one labelled input per answer part, Enter submits. An unreadable answer is
@@ -74,7 +68,7 @@ export function ExercisePanel({ load, submit, onGraded, children }: Props) {
 
 
   const kindHint = (p: Part) =>
-    lang === "zh" && p.hint ? p.hint : t(`kind.${p.kind}` as Key);
+    lang === "zh" && p.hint ? p.hint : t(answerKindKey(p.kind));
 
   async function onSubmit(e: Event) {
     e.preventDefault();
@@ -113,7 +107,7 @@ export function ExercisePanel({ load, submit, onGraded, children }: Props) {
     if (blanks.includes(p.name)) return t("err.required");
     const pr = unreadable?.parts.find((x) => x.name === p.name);
     if (!pr || (pr.status !== "unreadable" && pr.status !== "missing")) return undefined;
-    return lang === "zh" ? pr.feedback : t("ex.unreadableWhy", { kind: t(`kind.${p.kind}` as Key), example: placeholderFor(p.kind) || "—" });
+    return lang === "zh" ? pr.feedback : t("ex.unreadableWhy", { kind: t(answerKindKey(p.kind)), example: placeholderFor(p.kind) || "—" });
   }
 
   function onKeyDown(e: KeyboardEvent) {
@@ -248,7 +242,7 @@ function PartVerdict({ id, part, result }: { id: string; part: Part; result: Par
   const { t } = useI18n();
   return (
     <p class={`verdict-part ${result.status}`} id={id}>
-      <span class="status">{t(STATUS_KEYS[result.status])}</span>
+      <span class="status">{t(PART_STATUS_KEYS[result.status])}</span>
       {" · "}
       {t("ex.readAs")} <code>{formatValue(result.parsed, part.kind)}</code>
       {!result.correct ? (

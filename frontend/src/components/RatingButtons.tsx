@@ -1,11 +1,10 @@
 import { useEffect, useRef } from "preact/hooks";
 
 import type { QueueItem } from "../api/client";
-import { type Key, useI18n } from "../i18n";
+import { useI18n } from "../i18n";
 import { formatInterval } from "../lib/intervals";
-import { intervalFor, type Rating } from "../lib/queue";
-
-export const RATING_KEYS: Record<Rating, Key> = { 1: "study.again", 2: "study.hard", 3: "study.good", 4: "study.easy" };
+import { RATING_KEYS } from "../lib/labels";
+import { intervalFor, type Rating, RATINGS } from "../lib/queue";
 
 interface Props {
   item: QueueItem;
@@ -26,7 +25,7 @@ export function RatingButtons({ item, onRate, suggested = null, autoFocus = true
   }, [item.card.id, suggested, autoFocus]);
   return (
     <div class="ratings" role="group" aria-label={t("study.ratings")}>
-      {([1, 2, 3, 4] as Rating[]).map((r) => {
+      {RATINGS.map((r) => {
         const label = t(RATING_KEYS[r]);
         const interval = formatInterval(intervalFor(item, r), lang);
         return (

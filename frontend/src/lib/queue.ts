@@ -15,6 +15,8 @@ export function mergeQueue(local: readonly QueueItem[], fetched: readonly QueueI
 
 export type Rating = 1 | 2 | 3 | 4;
 
+export const RATINGS: readonly Rating[] = [1, 2, 3, 4];
+
 export function isRating(n: number): n is Rating {
   return n === 1 || n === 2 || n === 3 || n === 4;
 }

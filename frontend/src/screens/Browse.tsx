@@ -3,9 +3,10 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type CardFilters } from "../api/client";
 import { Link } from "../components/Link";
 import { Markdown } from "../components/Markdown";
-import { type Key, useI18n } from "../i18n";
+import { useI18n } from "../i18n";
 import { errorMessage } from "../lib/errors";
 import { formatDate } from "../lib/format";
+import { kindKey, stateKey, stateName } from "../lib/labels";
 import { useAsync } from "../lib/useAsync";
 import { navigate, type Route } from "../router";
 
@@ -53,24 +54,6 @@ function toFilters(q: BrowseQuery): CardFilters {
   if (q.topic) f.topic = q.topic;
   if (q.due) f.due_before = new Date(`${q.due}T00:00:00`).toISOString();
   return f;
-}
-
-const STATE_KEYS: Record<string, Key> = {
-  new: "state.new",
-  learning: "state.learning",
-  review: "state.review",
-  relearning: "state.relearning",
-  suspended: "state.suspended",
-};
-
-export function kindKey(kind: string): Key {
-  if (kind === "reverse" || kind === "basic+reverse") return "cardkind.reverse";
-  if (kind === "cloze" || kind === "exercise") return `cardkind.${kind}`;
-  return "cardkind.basic";
-}
-
-export function stateKey(state: string, suspended: boolean): Key {
-  return suspended ? "state.suspended" : STATE_KEYS[state] ?? "state.new";
 }
 
 export function Browse({ route }: { route: Route }) {
@@ -134,7 +117,7 @@ export function Browse({ route }: { route: Route }) {
               <option value="">{t("browse.all")}</option>
               {STATES.map((s) => (
                 <option key={s} value={s}>
-                  {t(STATE_KEYS[s]!)}
+                  {t(stateKey(s))}
                 </option>
               ))}
             </select>
@@ -186,7 +169,7 @@ export function Browse({ route }: { route: Route }) {
                 <Markdown text={card.front} class="result-front" />
               </Link>
               <p class="result-meta">
-                <span class={`badge state-${state.suspended ? "suspended" : state.state}`}>{t(stateKey(state.state, state.suspended))}</span>
+                <span class={`badge state-${stateName(state.state, state.suspended)}`}>{t(stateKey(state.state, state.suspended))}</span>
                 <span>{card.deck_name}</span>
                 <span>{t(kindKey(card.kind))}</span>
                 {state.due ? (

@@ -5,13 +5,12 @@ import { api, type HistoryPage } from "../api/client";
 import { Chart } from "../components/Chart";
 import { Link } from "../components/Link";
 import { Markdown } from "../components/Markdown";
-import { RATING_KEYS } from "../components/RatingButtons";
 import { useI18n } from "../i18n";
 import { errorMessage, type Note, noteText } from "../lib/errors";
 import { formatDateTime, formatDuration, formatPercent } from "../lib/format";
+import { kindKey, RATING_KEYS, stateKey } from "../lib/labels";
 import { isRating } from "../lib/queue";
 import { useAsync } from "../lib/useAsync";
-import { kindKey, stateKey } from "./Browse";
 
 const AXIS = { stroke: "#4b5563", grid: { stroke: "#e5e7eb", width: 1 }, ticks: { stroke: "#d1d5db", width: 1 }, font: "12px system-ui, sans-serif" };
 

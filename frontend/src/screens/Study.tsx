@@ -5,19 +5,15 @@ import { api, type QueueItem } from "../api/client";
 import { ExercisePanel } from "../components/ExercisePanel";
 import { Link } from "../components/Link";
 import { Markdown } from "../components/Markdown";
-import { RATING_KEYS, RatingButtons } from "../components/RatingButtons";
-import { type Key, useI18n } from "../i18n";
+import { RatingButtons } from "../components/RatingButtons";
+import { useI18n } from "../i18n";
 import { errorMessage, type Note, noteText } from "../lib/errors";
 import { formatDuration, formatPercent } from "../lib/format";
-import { isRating, type Rating } from "../lib/queue";
+import { QUEUE_KEYS, RATING_KEYS } from "../lib/labels";
+import { isRating, type Rating, RATINGS } from "../lib/queue";
 import { StudySession } from "../lib/session";
 import { hasCloze, renderMarkdown } from "../render/markdown";
 
-const QUEUE_KEYS: Record<QueueItem["queue"], Key> = {
-  new: "study.queue.new",
-  learning: "study.queue.learning",
-  review: "study.queue.review",
-};
 const MORE_NEW = 10;
 
 function isTyping(target: EventTarget | null): boolean {
@@ -306,7 +302,7 @@ function Finished({ session, headingRef }: { session: StudySession; headingRef: 
           <div>
             <dt>{t("sum.byRating")}</dt>
             <dd>
-              {([1, 2, 3, 4] as Rating[]).map((r) => `${t(RATING_KEYS[r])} ${c[r]}`).join(" · ")}
+              {RATINGS.map((r) => `${t(RATING_KEYS[r])} ${c[r]}`).join(" · ")}
             </dd>
           </div>
         </dl>
