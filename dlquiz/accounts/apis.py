@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from dlquiz.accounts.services import password_change, user_create
 from dlquiz.api.auth import learner
-from dlquiz.api.errors import ServiceError
+from dlquiz.errors import ServiceError
 from dlquiz.study.selectors import settings_get
 
 

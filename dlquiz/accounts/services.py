@@ -7,8 +7,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from dlquiz.api.errors import ServiceError
 from dlquiz.decks.services import bundled_decks_enroll
+from dlquiz.errors import ServiceError
 from dlquiz.study.models import StudySettings
 
 

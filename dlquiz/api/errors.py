@@ -1,4 +1,7 @@
-"""One error envelope for the whole API: ``{"error": {"code", "message", "fields"}}``."""
+"""One error envelope for the whole API: ``{"error": {"code", "message", "fields"}}``.
+
+Services raise :class:`dlquiz.errors.ServiceError` (and its subclasses); DRF's and Django's own
+exceptions are mapped onto the same envelope."""
 
 from __future__ import annotations
 
@@ -7,40 +10,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-
-class ServiceError(Exception):
-    """Raised by services for a request that is understood but cannot be carried out."""
-
-    code: str = "invalid"
-    status_code: int = status.HTTP_400_BAD_REQUEST
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None = None,
-        status_code: int | None = None,
-        fields: dict[str, list[str]] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.code
-        self.status_code = status_code or self.status_code
-        self.fields = fields or {}
-
-
-class NotFound(ServiceError):
-    code: str = "not_found"
-    status_code: int = status.HTTP_404_NOT_FOUND
-
-
-class Conflict(ServiceError):
-    code: str = "conflict"
-    status_code: int = status.HTTP_409_CONFLICT
+from dlquiz.errors import ServiceError
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:

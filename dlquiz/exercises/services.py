@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import engine
-from dlquiz.api.errors import NotFound, ServiceError
 from dlquiz.decks.models import Card
+from dlquiz.errors import NotFound, ServiceError
 from dlquiz.exercises.models import ExerciseAttempt
 from dlquiz.study.models import CardState
 

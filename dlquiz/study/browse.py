@@ -8,15 +8,15 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
-from dlquiz.api.errors import NotFound
+from dlquiz.errors import NotFound
 from dlquiz.study import scheduling
-from dlquiz.study.models import CardState, ReviewLog
+from dlquiz.study.models import CardState, ReviewLog, State
 from dlquiz.study.selectors import scheduler_for, settings_get
 
 STATE_FILTERS = {
-    "new": Q(state=0),
-    "learning": Q(state__in=(1, 3)),
-    "review": Q(state=2),
+    "new": Q(state=State.NEW),
+    "learning": Q(state__in=(State.LEARNING, State.RELEARNING)),
+    "review": Q(state=State.REVIEW),
     "suspended": Q(suspended=True),
 }
 
@@ -65,14 +65,14 @@ def card_history(*, user: User, card_id: int) -> QuerySet[ReviewLog]:
 def forgetting_curve(*, user: User, cs: CardState, now: dt.datetime, days: int = 60) -> list[dict[str, Any]]:
     """FSRS retrievability from the last review over ``days`` days (one point a day)."""
     m = scheduling.memory_of(cs)
-    if cs.last_review is None or m["stability"] is None:
+    if m.last_review is None or m.stability is None:
         return []
     scheduler = scheduler_for(settings_get(user=user))
     return [
         {
             "day": d,
             "retrievability": scheduling.retrievability(
-                m, at=cs.last_review + dt.timedelta(days=d), scheduler=scheduler
+                m, at=m.last_review + dt.timedelta(days=d), scheduler=scheduler
             ),
         }
         for d in range(days + 1)

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
-from django.utils.dateparse import parse_datetime
+from django.db import IntegrityError, transaction
 
-from dlquiz.api.errors import Conflict, NotFound, ServiceError
-from dlquiz.study import scheduling
+from dlquiz.errors import Conflict, NotFound, ServiceError
+from dlquiz.study import review_sql, scheduling
 from dlquiz.study.models import CardState, ReviewLog, StudySettings
+from dlquiz.study.scheduling import MemoryState
 from dlquiz.study.selectors import review_seed, scheduler_for, settings_get, study_day_bounds
 
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -50,7 +49,7 @@ def review_submit(
     The unique (user, client_review_id) index is the idempotency check: the insert of a repeated id fails,
     the transaction rolls back whole, and the first review is returned. Concurrent reviews of one card
     queue on the card state's row lock, so each starts from the state the previous one left.
-    This is the hottest write of the product: its three statements are prepared SQL (``_sql``), not
+    This is the hottest write of the product: its statements are prepared SQL (``review_sql``), not
     ORM queries compiled on every request.
     """
     if rating not in (1, 2, 3, 4):
@@ -64,69 +63,33 @@ def review_submit(
         )
     prefs = settings_get(user=user)
     try:
-        with transaction.atomic(), connection.cursor() as cur:
-            cur.execute(_sql().lock, [user.pk, card_id])
-            row = cur.fetchone()
-            if row is None:
+        with transaction.atomic():
+            locked = review_sql.card_state_lock(user_id=user.pk, card_id=card_id)
+            if locked is None:
                 raise NotFound("卡片不存在 / card not found")
-            state_id, suspended, before = row[0], row[1], _memory_from_row(row[2:])
-            if suspended:
+            if locked.suspended:
                 raise Conflict("卡片已暂停 / card is suspended")
-            last = scheduling.parse_time(before["last_review"])
-            if last and when < last:
+            before = locked.memory
+            if before.last_review and when < before.last_review:
                 raise Conflict("reviewed_at 早于上次复习 / reviewed_at is before the last review")
-            seed = review_seed(user_id=user.pk, card_id=card_id, reps=before["reps"])
+            seed = review_seed(user_id=user.pk, card_id=card_id, reps=before.reps)
             after = scheduling.review(
                 before, rating=rating, now=when, scheduler=scheduler_for(prefs), seed=seed
             )
-            ops = connection.ops
-            f = scheduling.state_fields(after)
-            update_args: list[Any] = [
-                f["state"],
-                f["step"],
-                f["stability"],
-                f["difficulty"],
-                ops.adapt_datetimefield_value(f["due"]),
-                ops.adapt_datetimefield_value(f["last_review"]),
-                f["reps"],
-                f["lapses"],
-                state_id,
-            ]
-            insert_args: list[Any] = [
-                user.pk,
-                card_id,
-                ReviewLog.Kind.REVIEW,
-                rating,
-                ops.adapt_datetimefield_value(when),
-                duration_ms,
-                client_review_id,
-                ops.adapt_json_value(before, None),
-                ops.adapt_json_value(after, None),
-                before["state"],
-                ops.adapt_datetimefield_value(now),
-            ]
-            statements = _sql()
-            if statements.update_and_insert:  # PostgreSQL: one round trip for both writes
-                cur.execute(statements.update_and_insert, update_args + insert_args)
-                log_id = cur.fetchone()[0]
-            else:
-                cur.execute(statements.insert_log, insert_args)
-                log_id = cur.fetchone()[0]
-                cur.execute(statements.update_state, update_args)
-        log = ReviewLog(
-            id=log_id,
-            user_id=user.pk,
-            card_id=card_id,
-            kind=ReviewLog.Kind.REVIEW,
-            rating=rating,
-            reviewed_at=when,
-            duration_ms=duration_ms,
-            client_review_id=client_review_id,
-            state_before=before,
-            state_after=after,
-            prior_state=before["state"],
-            created_at=now,
-        )
+            log = ReviewLog(
+                user_id=user.pk,
+                card_id=card_id,
+                kind=ReviewLog.Kind.REVIEW,
+                rating=rating,
+                reviewed_at=when,
+                duration_ms=duration_ms,
+                client_review_id=client_review_id,
+                state_before=before.to_json(),
+                state_after=after.to_json(),
+                prior_state=before.state,
+                created_at=now,
+            )
+            review_sql.review_write(state_id=locked.id, memory=after, log=log)
         return ReviewOutcome(log, True)
     except (IntegrityError, Conflict, NotFound):
         existing = ReviewLog.objects.filter(user=user, client_review_id=client_review_id).first()
@@ -135,91 +98,14 @@ def review_submit(
         return _same_request(existing, card_id, rating)
 
 
-_MEMORY_COLUMNS = ("state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses")
-
-
-@dataclass(frozen=True)
-class _Statements:
-    lock: str
-    insert_log: str
-    update_state: str
-    update_and_insert: str  # empty where the database has no data-modifying CTEs
-
-
-@functools.cache
-def _sql() -> _Statements:
-    """The review's statements, built once from the models' table and column names."""
-    qn = connection.ops.quote_name
-    cs, log = qn(CardState._meta.db_table), qn(ReviewLog._meta.db_table)
-    lock = (
-        f"SELECT {qn('id')}, {qn('suspended')}, {', '.join(qn(c) for c in _MEMORY_COLUMNS)} FROM {cs} "
-        f"WHERE {qn('user_id')} = %s AND {qn('card_id')} = %s"
-    )
-    if connection.features.has_select_for_update:
-        lock += " FOR UPDATE"
-    log_cols = (
-        "user_id",
-        "card_id",
-        "kind",
-        "rating",
-        "reviewed_at",
-        "duration_ms",
-        "client_review_id",
-        "state_before",
-        "state_after",
-        "prior_state",
-        "created_at",
-    )
-    insert = (
-        f"INSERT INTO {log} ({', '.join(qn(c) for c in log_cols)}) VALUES ({', '.join(['%s'] * len(log_cols))}) "
-        f"RETURNING {qn('id')}"
-    )
-    update = (
-        f"UPDATE {cs} SET {', '.join(f'{qn(c)} = %s' for c in _MEMORY_COLUMNS)}, {qn('buried_until')} = NULL "
-        f"WHERE {qn('id')} = %s"
-    )
-    both = ""
-    if connection.vendor == "postgresql":
-        both = (
-            f"WITH upd AS ({update} RETURNING 1) INSERT INTO {log} ({', '.join(qn(c) for c in log_cols)}) "
-            f"SELECT {', '.join(['%s'] * len(log_cols))} FROM upd RETURNING {qn('id')}"
-        )
-    return _Statements(lock, insert, update, both)
-
-
-def _memory_from_row(row: tuple[Any, ...]) -> scheduling.MemoryState:
-    state, step, stability, difficulty, due, last_review, reps, lapses = row
-    return {
-        "state": int(state),
-        "step": step,
-        "stability": stability,
-        "difficulty": difficulty,
-        "due": _iso_db(due),
-        "last_review": _iso_db(last_review),
-        "reps": reps,
-        "lapses": lapses,
-    }
-
-
-def _iso_db(value: Any) -> str | None:
-    """A datetime column read by a raw cursor (SQLite gives text, PostgreSQL an aware datetime) as ISO UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat()
-
-
 def _same_request(log: ReviewLog, card_id: int, rating: int) -> ReviewOutcome:
     if log.card_id != card_id or log.rating != rating:
         raise Conflict("client_review_id 已用于另一次复习 / client_review_id was used for a different review")
     return ReviewOutcome(log, False)
 
 
-def _apply(cs: CardState, m: scheduling.MemoryState, **extra: Any) -> None:
-    fields = scheduling.state_fields(m) | extra
+def _apply(cs: CardState, m: MemoryState) -> None:
+    fields = m.fields()
     for k, v in fields.items():
         setattr(cs, k, v)
     cs.save(update_fields=list(fields))
@@ -232,7 +118,7 @@ def review_undo(*, user: User) -> ReviewLog:
     if log is None:
         raise NotFound("没有可撤销的复习 / nothing to undo")
     cs = _locked_state(user=user, card_id=log.card_id)
-    _apply(cs, log.state_before)
+    _apply(cs, MemoryState.from_json(log.state_before))
     log.delete()
     return log
 
@@ -260,7 +146,7 @@ def card_reset(*, user: User, card_id: int, now: dt.datetime, client_review_id: 
     """Forget the card: back to NEW. Logged (kind=reset) so replay and undo stay exact."""
     cs = _locked_state(user=user, card_id=card_id)
     before = scheduling.memory_of(cs)
-    after = scheduling.new_state()
+    after = MemoryState()
     try:
         with transaction.atomic():
             ReviewLog.objects.create(
@@ -270,9 +156,9 @@ def card_reset(*, user: User, card_id: int, now: dt.datetime, client_review_id: 
                 rating=0,
                 reviewed_at=now,
                 client_review_id=client_review_id,
-                state_before=before,
-                state_after=after,
-                prior_state=before["state"],
+                state_before=before.to_json(),
+                state_after=after.to_json(),
+                prior_state=before.state,
             )
     except IntegrityError:
         raise Conflict("client_review_id 已被使用 / client_review_id already used") from None
@@ -280,16 +166,16 @@ def card_reset(*, user: User, card_id: int, now: dt.datetime, client_review_id: 
     return cs
 
 
-def card_state_replay(*, user: User, card_id: int) -> scheduling.MemoryState:
+def card_state_replay(*, user: User, card_id: int) -> MemoryState:
     """Rebuild a card's memory state from its review log alone (with the learner's current settings)."""
     prefs = settings_get(user=user)
     scheduler = scheduler_for(prefs)
-    m = scheduling.new_state()
+    m = MemoryState()
     for log in ReviewLog.objects.filter(user=user, card_id=card_id).order_by("id"):
         if log.kind == ReviewLog.Kind.RESET:
-            m = scheduling.new_state()
+            m = MemoryState()
             continue
-        seed = review_seed(user_id=user.pk, card_id=card_id, reps=m["reps"])
+        seed = review_seed(user_id=user.pk, card_id=card_id, reps=m.reps)
         m = scheduling.review(m, rating=log.rating, now=log.reviewed_at, scheduler=scheduler, seed=seed)
     return m
 

@@ -14,8 +14,8 @@ from django.contrib.auth.models import User
 from django.core import signing
 
 import engine
-from dlquiz.api.errors import ServiceError
 from dlquiz.decks.models import Card
+from dlquiz.errors import ServiceError
 from dlquiz.exercises.services import MAX_ANSWER_BYTES, variant_draw
 from dlquiz.study.browse import card_state_get
 

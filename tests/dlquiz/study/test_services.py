@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from dlquiz.api.errors import Conflict, NotFound, ServiceError
+from dlquiz.errors import Conflict, NotFound, ServiceError
 from dlquiz.study import scheduling
 from dlquiz.study.models import CardState, ReviewLog
 from dlquiz.study.selectors import study_day_bounds, study_queue, today_counts
