@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import { api } from "../api/client";
+import { CardFace } from "../components/CardFace";
 import { ExercisePanel } from "../components/ExercisePanel";
 import { Link } from "../components/Link";
-import { Markdown } from "../components/Markdown";
 import { useI18n } from "../i18n";
 import { errorMessage } from "../lib/errors";
 import { useAsync } from "../lib/useAsync";
-import { hasCloze } from "../render/markdown";
+import { useCardKeys } from "../lib/useCardKeys";
 
 /** Practice without scheduling: cards shown and answered, nothing recorded. */
 export function Practice() {
@@ -35,29 +35,7 @@ export function Practice() {
     if (revealed) nextButton.current?.focus({ preventScroll: true });
   }, [revealed]);
 
-  useEffect(() => {
-    function onKey(e: KeyboardEvent) {
-      if (e.ctrlKey || e.metaKey || e.altKey || (e.target as HTMLElement).closest?.("input, textarea, select, button")) return;
-      if (!card) return;
-      if (exercise) {
-        const input = document.querySelector<HTMLElement>(".exercise-form input");
-        if ((e.key === " " || e.key === "Enter") && !revealed && input) {
-          e.preventDefault();
-          input.focus();
-        }
-        return;
-      }
-      if ((e.key === " " || e.key === "Enter") && !revealed) {
-        e.preventDefault();
-        setRevealed(true);
-      } else if ((e.key === "Enter" || e.key === "n" || e.key === "N" || e.key === "ArrowRight") && revealed) {
-        e.preventDefault();
-        next();
-      }
-    }
-    document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
-  });
+  useCardKeys(() => ({ active: !!card, exercise, revealed, onReveal: () => setRevealed(true), onNext: next }));
 
   return (
     <section class="practice study" aria-labelledby="practice-title">
@@ -98,51 +76,38 @@ export function Practice() {
               {index + 1} / {list.length}
             </span>
           </div>
-          <article class={`card-face kind-${card.kind}`} data-card-id={card.id} aria-label={t("study.front")}>
+          <CardFace card={card} revealed={revealed}>
             {exercise ? (
-              <>
-                <Markdown text={card.front} class="front exercise-front" />
-                <ExercisePanel
-                  key={`${card.id}-${variant}`}
-                  load={() =>
-                    api.practiceExercise(card.id).then((v) => {
-                      token.current = v.token;
-                      return v;
-                    })
-                  }
-                  submit={(answers) => api.practiceAnswer({ token: token.current, answers })}
-                  onGraded={() => setRevealed(true)}
-                >
-                  {() => (
-                    <div class="actions">
-                      <button type="button" class="primary" ref={nextButton} onClick={next}>
-                        {t("prac.next")}
-                      </button>
-                      <button
-                        type="button"
-                        onClick={() => {
-                          setRevealed(false);
-                          setVariant((v) => v + 1);
-                        }}
-                      >
-                        {t("prac.another")}
-                      </button>
-                    </div>
-                  )}
-                </ExercisePanel>
-              </>
-            ) : (
-              <>
-                <div class="front">
-                  <Markdown text={card.front} cloze={hasCloze(card.front) ? "hide" : undefined} />
-                </div>
-                <div class={`answer${revealed ? " shown" : ""}`} aria-hidden={revealed ? undefined : "true"}>
-                  {hasCloze(card.front) ? <Markdown text={card.front} cloze="show" class="cloze-full" /> : null}
-                  {card.back ? <Markdown text={card.back} class="back" /> : null}
-                </div>
-              </>
-            )}
-          </article>
+              <ExercisePanel
+                key={`${card.id}-${variant}`}
+                load={() =>
+                  api.practiceExercise(card.id).then((v) => {
+                    token.current = v.token;
+                    return v;
+                  })
+                }
+                submit={(answers) => api.practiceAnswer({ token: token.current, answers })}
+                onGraded={() => setRevealed(true)}
+              >
+                {() => (
+                  <div class="actions">
+                    <button type="button" class="primary" ref={nextButton} onClick={next}>
+                      {t("prac.next")}
+                    </button>
+                    <button
+                      type="button"
+                      onClick={() => {
+                        setRevealed(false);
+                        setVariant((v) => v + 1);
+                      }}
+                    >
+                      {t("prac.another")}
+                    </button>
+                  </div>
+                )}
+              </ExercisePanel>
+            ) : null}
+          </CardFace>
           {!exercise ? (
             <div class="answer-bar">
               {revealed ? (

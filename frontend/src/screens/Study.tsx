@@ -2,9 +2,9 @@ import type { RefObject } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 
 import { api, type QueueItem } from "../api/client";
+import { CardFace, prerenderCardFace } from "../components/CardFace";
 import { ExercisePanel } from "../components/ExercisePanel";
 import { Link } from "../components/Link";
-import { Markdown } from "../components/Markdown";
 import { RatingButtons } from "../components/RatingButtons";
 import { useI18n } from "../i18n";
 import { errorMessage, type Note, noteText } from "../lib/errors";
@@ -12,14 +12,9 @@ import { formatDuration, formatPercent } from "../lib/format";
 import { QUEUE_KEYS, RATING_KEYS } from "../lib/labels";
 import { isRating, type Rating, RATINGS } from "../lib/queue";
 import { StudySession } from "../lib/session";
-import { hasCloze, renderMarkdown } from "../render/markdown";
+import { useCardKeys } from "../lib/useCardKeys";
 
 const MORE_NEW = 10;
-
-function isTyping(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null;
-  return !!el?.closest?.("input, textarea, select, [contenteditable='true']");
-}
 
 function idle(fn: () => void): void {
   if ("requestIdleCallback" in window) window.requestIdleCallback(fn, { timeout: 500 });
@@ -49,11 +44,7 @@ export function Study() {
     session.markShown();
     performance.mark("dlquiz:card-shown", { detail: { card: item.card.id } });
     idle(() => {
-      for (const next of session.upcoming()) {
-        renderMarkdown(next.card.front, { cloze: "hide" });
-        if (hasCloze(next.card.front)) renderMarkdown(next.card.front, { cloze: "show" });
-        renderMarkdown(next.card.back);
-      }
+      for (const next of session.upcoming()) prerenderCardFace(next.card);
     });
   }, [cardKey]);
 
@@ -82,39 +73,16 @@ export function Study() {
     }
   }
 
-  useEffect(() => {
-    function onKey(e: KeyboardEvent) {
-      if (e.ctrlKey || e.metaKey || e.altKey || e.isComposing || isTyping(e.target)) return;
-      if (session.phase !== "card" || !session.current) return;
-      const exercise = session.current.card.kind === "exercise";
-      const k = e.key;
-      if ((k === " " || k === "Enter") && !session.revealed && !exercise) {
-        e.preventDefault();
-        session.reveal();
-      } else if ((k === " " || k === "Enter") && !session.revealed && exercise) {
-        // An exercise starts in its first answer box (not automatically: U, S and B stay shortcuts).
-        const input = document.querySelector<HTMLElement>(".exercise-form input");
-        if (input) {
-          e.preventDefault();
-          input.focus();
-        }
-      } else if (session.revealed && isRating(Number(k)) && k.length === 1) {
-        e.preventDefault();
-        rate(Number(k) as Rating);
-      } else if (k === "u" || k === "U") {
-        e.preventDefault();
-        void undo();
-      } else if (k === "s" || k === "S") {
-        e.preventDefault();
-        void act("suspend");
-      } else if (k === "b" || k === "B") {
-        e.preventDefault();
-        void act("bury");
-      }
-    }
-    document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
-  });
+  useCardKeys(() => ({
+    active: session.phase === "card" && !!session.current,
+    exercise: session.current?.card.kind === "exercise",
+    revealed: session.revealed,
+    onReveal: () => session.reveal(),
+    onRate: rate,
+    onUndo: () => void undo(),
+    onSuspend: () => void act("suspend"),
+    onBury: () => void act("bury"),
+  }));
 
   const finished = session.phase === "done";
   useEffect(() => {
@@ -178,7 +146,6 @@ function CardView({ session, item, onRate, onUndo, onAct }: CardViewProps) {
   const { t } = useI18n();
   const card = item.card;
   const exercise = card.kind === "exercise";
-  const cloze = hasCloze(card.front);
   const revealed = session.revealed;
   const attempt = useRef(0);
   const [suggested, setSuggested] = useState<Rating | null>(null);
@@ -189,49 +156,35 @@ function CardView({ session, item, onRate, onUndo, onAct }: CardViewProps) {
         <span class="deck-name">{card.deck_name}</span>
         <span class="study-count">{t("study.count", { n: session.reviewedCount, left: session.queue.length })}</span>
       </div>
-      <article class={`card-face kind-${card.kind}`} data-card-id={card.id} aria-label={t("study.front")}>
+      <CardFace card={card} revealed={revealed}>
         {exercise ? (
-          <>
-            <Markdown text={card.front} class="front exercise-front" />
-            <ExercisePanel
-              load={() =>
-                session.exercise(card.id).then((ex) => {
-                  attempt.current = ex.attempt;
-                  return ex;
-                })
-              }
-              submit={(answers) => api.answer(card.id, { attempt: attempt.current, answers })}
-              onGraded={(r) => {
-                setSuggested(r.suggested_rating !== null && isRating(r.suggested_rating) ? r.suggested_rating : null);
-                session.reveal();
-              }}
-            >
-              {(r) => (
-                <div class="exercise-rating">
-                  {r.suggested_rating !== null && isRating(r.suggested_rating) ? (
-                    <p>
-                      <strong>{t("ex.suggested", { label: t(RATING_KEYS[r.suggested_rating]) })}</strong>{" "}
-                      <span class="muted">{t("ex.chooseRating")}</span>
-                    </p>
-                  ) : null}
-                  <RatingButtons item={item} onRate={onRate} suggested={suggested} />
-                </div>
-              )}
-            </ExercisePanel>
-          </>
-        ) : (
-          <>
-            <div class="front">
-              <Markdown text={card.front} cloze={cloze ? "hide" : undefined} />
-            </div>
-            <div class={`answer${revealed ? " shown" : ""}`} aria-hidden={revealed ? undefined : "true"}>
-              <h2 class="visually-hidden">{t("study.answer")}</h2>
-              {cloze ? <Markdown text={card.front} cloze="show" class="cloze-full" /> : null}
-              {card.back ? <Markdown text={card.back} class="back" /> : null}
-            </div>
-          </>
-        )}
-      </article>
+          <ExercisePanel
+            load={() =>
+              session.exercise(card.id).then((ex) => {
+                attempt.current = ex.attempt;
+                return ex;
+              })
+            }
+            submit={(answers) => api.answer(card.id, { attempt: attempt.current, answers })}
+            onGraded={(r) => {
+              setSuggested(r.suggested_rating !== null && isRating(r.suggested_rating) ? r.suggested_rating : null);
+              session.reveal();
+            }}
+          >
+            {(r) => (
+              <div class="exercise-rating">
+                {r.suggested_rating !== null && isRating(r.suggested_rating) ? (
+                  <p>
+                    <strong>{t("ex.suggested", { label: t(RATING_KEYS[r.suggested_rating]) })}</strong>{" "}
+                    <span class="muted">{t("ex.chooseRating")}</span>
+                  </p>
+                ) : null}
+                <RatingButtons item={item} onRate={onRate} suggested={suggested} />
+              </div>
+            )}
+          </ExercisePanel>
+        ) : null}
+      </CardFace>
       {!exercise ? (
         <div class="answer-bar">
           {revealed ? (

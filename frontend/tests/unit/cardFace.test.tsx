@@ -1,0 +1,42 @@
+import { type ComponentChildren, render } from "preact";
+import { act } from "preact/test-utils";
+import { afterEach, describe, expect, it } from "vitest";
+
+import { CardFace } from "../../src/components/CardFace";
+
+const root = document.createElement("div");
+document.body.append(root);
+afterEach(() => act(() => render(null, root)));
+
+function show(card: { kind: string; front: string; back: string }, revealed: boolean, panel: ComponentChildren = null) {
+  act(() => render(<CardFace card={{ id: 7, ...card }} revealed={revealed}>{panel}</CardFace>, root));
+  return root.querySelector<HTMLElement>(".card-face")!;
+}
+
+describe("CardFace", () => {
+  it("keeps the answer in the page, hidden until revealed", () => {
+    let face = show({ kind: "basic", front: "Q?", back: "A." }, false);
+    expect(face.dataset.cardId).toBe("7");
+    expect(face.className).toBe("card-face kind-basic");
+    expect(face.querySelector(".front")!.textContent).toContain("Q?");
+    expect(face.querySelector(".answer")!.getAttribute("aria-hidden")).toBe("true");
+    expect(face.querySelector(".answer .back")!.textContent).toContain("A.");
+    face = show({ kind: "basic", front: "Q?", back: "A." }, true);
+    expect(face.querySelector(".answer")!.className).toBe("answer shown");
+    expect(face.querySelector(".answer")!.hasAttribute("aria-hidden")).toBe(false);
+  });
+
+  it("hides a cloze gap on the front and shows the full text in the answer", () => {
+    const face = show({ kind: "cloze", front: "A conv has {{c1::output channels}}.", back: "" }, false);
+    expect(face.querySelector(".front")!.textContent).not.toContain("output channels");
+    expect(face.querySelector(".answer .cloze-full mark.cloze-shown")!.textContent).toBe("output channels");
+    expect(face.querySelector(".answer .back")).toBeNull();
+  });
+
+  it("shows an exercise's front over the caller's panel, with no answer area", () => {
+    const face = show({ kind: "exercise", front: "Compute it.", back: "" }, false, <p class="panel-here">panel</p>);
+    expect(face.querySelector(".front.exercise-front")!.textContent).toContain("Compute it.");
+    expect(face.querySelector(".panel-here")).not.toBeNull();
+    expect(face.querySelector(".answer")).toBeNull();
+  });
+});
