@@ -1,0 +1,200 @@
+"""Binary losses on one sigmoid output: BCE (probabilities against BCEWithLogits) and the focal loss."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
+from engine.families._support import draw_grid, draw_int, tex_vec, tnum
+from engine.families.loss._data import F64, tensor, variant
+
+__all__ = ["BCELoss", "FocalLoss"]
+
+# -- bce_loss ----------------------------------------------------------------------------------------
+
+
+def _bce_data(seed: int, n: int, given: str) -> tuple[list[float], list[int]]:
+    if given == "probs":
+        x = [draw_grid(seed, j, 30, 1, 19, 20) for j in range(n)]
+    else:
+        x = [draw_grid(seed, j, 31, -30, 30, 10) for j in range(n)]
+    return x, [draw_int(seed, j, 32, 0, 1) for j in range(n)]
+
+
+def _bce_plain(p: list[float], y: list[int]) -> float:
+    return -sum(yi * math.log(pi) + (1 - yi) * math.log(1 - pi) for pi, yi in zip(p, y, strict=False)) / len(
+        p
+    )
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+@register
+class BCELoss(Family):
+    id = "bce_loss"
+    title = "BCE：概率输入与 BCEWithLogits"
+    topics = ("003-0097",)
+    schema = {
+        "given": Param("choice", choices=("probs", "logits")),
+        "n": Param("int", 1, 4),
+        "data_seed": Param("int", 0, 10**6),
+    }
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        x, y = _bce_data(p["data_seed"], p["n"], p["given"])
+        xt, yt = tensor(x), tensor([float(v) for v in y])
+        if p["given"] == "probs":
+            return {"loss": F.binary_cross_entropy(xt, yt).item()}
+        return {"loss": F.binary_cross_entropy_with_logits(xt, yt).item()}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        seed = c["data_seed"].to(torch.int64)
+        j = torch.arange(4, device=seed.device)[None, :]
+        mask = (j < c["n"][:, None]).to(F64)
+        y = draw_int(seed[:, None], j, 32, 0, 1).to(F64)
+        prob = draw_grid(seed[:, None], j, 30, 1, 19, 20)
+        z = draw_grid(seed[:, None], j, 31, -30, 30, 10)
+        from_probs = -(y * torch.log(prob) + (1 - y) * torch.log(1 - prob))
+        # stable logits form: max(z, 0) - z*y + log(1 + e^{-|z|})
+        from_logits = torch.clamp(z, min=0) - z * y + torch.log1p(torch.exp(-z.abs()))
+        per = torch.where((c["given"] == 0)[:, None], from_probs, from_logits)
+        return {"loss": (per * mask).sum(1) / c["n"]}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        n, given = p["n"], p["given"]
+        x, y = _bce_data(p["data_seed"], n, given)
+        loss = self.solve(p)["loss"]
+        yt = tensor([float(v) for v in y])
+        if given == "probs":
+            prompt = (
+                f"模型对 {n} 个样本输出的正类**概率**为 $p={tex_vec(x)}$，标签 $y={tex_vec(y)}$。"
+                "求 `F.binary_cross_entropy(p, y)`（默认 `reduction='mean'`，自然对数）。"
+            )
+            probs = x
+            solution = "直接用概率：\n\n"
+        else:
+            probs = [_sigmoid(v) for v in x]
+            prompt = (
+                f"模型对 {n} 个样本输出的 **logits** 为 $z={tex_vec(x)}$，标签 $y={tex_vec(y)}$。"
+                "求 `F.binary_cross_entropy_with_logits(z, y)`（默认 `reduction='mean'`）。"
+            )
+            solution = (
+                f"先过 sigmoid：$p=\\sigma(z)={tex_vec(probs)}$（BCEWithLogits 内部只做这一次 sigmoid）。\n\n"
+            )
+        terms = [-math.log(pi) if yi == 1 else -math.log(1 - pi) for pi, yi in zip(probs, y, strict=False)]
+        solution += (
+            "$$\\ell_i=-[y_i\\ln p_i+(1-y_i)\\ln(1-p_i)]$$\n\n"
+            f"逐项：${tex_vec(terms)}$\n\n"
+            f"$$\\mathcal L=\\frac1{{{n}}}\\left({'+'.join(tnum(v) for v in terms)}\\right)={tnum(loss)}$$"
+        )
+        mistakes: list[Mistake] = []
+        if given == "probs":
+            mistakes.append(
+                Mistake(
+                    "bce.sigmoid-on-probs",
+                    "对概率又做了一次 sigmoid（用成了 BCEWithLogits）",
+                    {"loss": F.binary_cross_entropy_with_logits(tensor(x), yt).item()},
+                )
+            )
+        else:
+            mistakes.append(
+                Mistake(
+                    "bce.double-sigmoid",
+                    "sigmoid 做了两次（先手动 sigmoid 再用 BCEWithLogits）",
+                    {"loss": F.binary_cross_entropy_with_logits(tensor(probs), yt).item()},
+                )
+            )
+            if all(0 < v < 1 for v in x):
+                mistakes.append(
+                    Mistake("bce.logit-as-prob", "把 logit 直接当成了概率", {"loss": _bce_plain(x, y)})
+                )
+        if n > 1:
+            mistakes.append(
+                Mistake(
+                    "bce.sum-not-mean", "求和后没有除以样本数（默认 reduction='mean'）", {"loss": loss * n}
+                )
+            )
+        parts = (Part("loss", "BCE 损失", "real", loss, atol=1e-6),)
+        return variant(self, p, prompt, parts, solution, mistakes)
+
+
+# -- focal_loss --------------------------------------------------------------------------------------
+
+
+@register
+class FocalLoss(Family):
+    id = "focal_loss"
+    title = "Focal loss（alpha、gamma）"
+    topics = ("001-1761",)
+    schema = {
+        "p": Param("real", 0.05, 0.95, decimals=2),
+        "label": Param("int", 0, 1),
+        "alpha": Param("choice", choices=(0.25, 0.5, 0.75)),
+        "gamma": Param("choice", choices=(0.0, 0.5, 1.0, 2.0, 5.0)),
+    }
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        # torchvision.ops.sigmoid_focal_loss's formula, written with torch ops on a probability
+        # (torchvision is not a dependency): ce * (1 - p_t)^gamma * alpha_t.
+        prob = torch.tensor(p["p"], dtype=F64)
+        y = torch.tensor(float(p["label"]), dtype=F64)
+        ce = F.binary_cross_entropy(prob, y, reduction="none")
+        p_t = prob * y + (1 - prob) * (1 - y)
+        loss = ce * ((1 - p_t) ** p["gamma"])
+        alpha_t = p["alpha"] * y + (1 - p["alpha"]) * (1 - y)
+        return {"p_t": p_t.item(), "loss": (alpha_t * loss).item()}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        prob, pos = c["p"], c["label"] == 1
+        alpha = torch.tensor(self.schema["alpha"].choices, dtype=F64, device=prob.device)[c["alpha"]]
+        gamma = torch.tensor(self.schema["gamma"].choices, dtype=F64, device=prob.device)[c["gamma"]]
+        pt = torch.where(pos, prob, 1 - prob)
+        at = torch.where(pos, alpha, 1 - alpha)
+        return {"p_t": pt, "loss": -at * (1 - pt) ** gamma * torch.log(pt)}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        prob, y, a, g = p["p"], p["label"], p["alpha"], p["gamma"]
+        r = self.solve(p)
+        pt, loss = r["p_t"], r["loss"]
+        at = a if y == 1 else 1 - a
+        prompt = (
+            f"二分类 focal loss（RetinaNet / `torchvision.ops.sigmoid_focal_loss` 的定义），$\\alpha={fmt(a)}$，"
+            f"$\\gamma={fmt(g)}$。某个 anchor 的正类预测概率 $p={fmt(prob)}$，标签 $y={y}$。\n\n"
+            "求 $p_t$ 与该样本的 focal loss $\\mathrm{FL}=-\\alpha_t(1-p_t)^\\gamma\\ln p_t$（自然对数）。"
+        )
+        solution = (
+            "$$p_t=\\begin{cases}p & y=1\\\\ 1-p & y=0\\end{cases},\\quad "
+            "\\alpha_t=\\begin{cases}\\alpha & y=1\\\\ 1-\\alpha & y=0\\end{cases}$$\n\n"
+            f"$y={y}$：$p_t={tnum(pt)}$，$\\alpha_t={tnum(at)}$\n\n"
+            f"$$\\mathrm{{FL}}=-{tnum(at)}\\times(1-{tnum(pt)})^{{{tnum(g)}}}\\times\\ln {tnum(pt)}={tnum(loss)}$$"
+        )
+        ce = -math.log(pt)
+        mod = (1 - pt) ** g
+        mistakes = [
+            Mistake("focal.forgot-alpha", "漏掉了 α_t", {"loss": mod * ce}),
+            Mistake(
+                "focal.alpha-wrong-class",
+                "α 用在了错误的类别上（正类应乘 α，负类乘 1−α）",
+                {"loss": (1 - at) * mod * ce},
+            ),
+            Mistake("focal.gamma-on-pt", "调制因子写成了 p_t^γ（应为 (1−p_t)^γ）", {"loss": at * pt**g * ce}),
+        ]
+        if y == 0:
+            mistakes.append(
+                Mistake(
+                    "focal.pt-is-p",
+                    "负样本也直接用 p 当 p_t（应为 1−p）",
+                    {"p_t": prob, "loss": at * (1 - prob) ** g * -math.log(prob)},
+                )
+            )
+        parts = (
+            Part("p_t", "$p_t$", "real", pt, atol=1e-6, ratio=True),
+            Part("loss", "focal loss", "real", loss, atol=1e-6),
+        )
+        return variant(self, p, prompt, parts, solution, mistakes)

@@ -1,0 +1,238 @@
+"""Softmax cross-entropy over K classes: from logits or from probabilities, and with label smoothing."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
+from engine.families._support import draw_grid, simplex_units, simplex_units_cols, tex_vec, tnum
+from engine.families.loss._data import F64, LN2, LN10, cuts_cols, tensor, variant
+
+__all__ = ["CrossEntropy", "LabelSmoothing"]
+
+# -- cross_entropy -----------------------------------------------------------------------------------
+
+_KMAX = 5
+
+
+def _ce_logits(seed: int, k: int) -> list[float]:
+    return [draw_grid(seed, j, 20, -30, 40, 10) for j in range(k)]
+
+
+def _ce_probs(seed: int, k: int) -> list[float] | None:
+    units = simplex_units(seed, 21, k)
+    return None if units is None else [u / 20 for u in units]
+
+
+@register
+class CrossEntropy(Family):
+    id = "cross_entropy"
+    title = "交叉熵（logits 或概率）"
+    topics = ("002-0132", "003-0097")
+    schema = {
+        "given": Param("choice", choices=("logits", "probs")),
+        "K": Param("int", 3, _KMAX),
+        "target": Param("int", 0, _KMAX - 1),
+        "data_seed": Param("int", 0, 10**6),
+    }
+
+    def constraint(self, p: dict[str, Any]) -> str | None:
+        if p["target"] >= p["K"]:
+            return "target must be a class index below K"
+        if p["given"] == "probs" and _ce_probs(p["data_seed"], p["K"]) is None:
+            return "the probability draw has coinciding cut points"
+        return None
+
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        k = c["K"].to(torch.int64)
+        _, distinct = cuts_cols(c["data_seed"].to(torch.int64), 21, k, _KMAX)
+        return (c["target"] < c["K"]) & ((c["given"] != 1) | distinct)
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        t = torch.tensor([p["target"]])
+        if p["given"] == "logits":
+            z = tensor(_ce_logits(p["data_seed"], p["K"]))
+            return {"p": F.softmax(z, dim=0)[p["target"]].item(), "loss": F.cross_entropy(z[None], t).item()}
+        q = tensor(_ce_probs(p["data_seed"], p["K"]) or [])
+        return {"p": q[p["target"]].item(), "loss": F.nll_loss(torch.log(q)[None], t).item()}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        seed = c["data_seed"].to(torch.int64)
+        k = c["K"].to(torch.int64)
+        t = c["target"].to(torch.int64)[:, None]
+        j = torch.arange(_KMAX, device=seed.device)[None, :]
+        z = draw_grid(seed[:, None], j, 20, -30, 40, 10)
+        z = torch.where(j < k[:, None], z, torch.full_like(z, -math.inf))
+        m = z.max(dim=1).values
+        lse = m + torch.log(torch.exp(z - m[:, None]).sum(1))
+        zt = z.gather(1, t)[:, 0]
+        probs_units = simplex_units_cols(seed, 21, k, _KMAX)
+        pt_given = probs_units.gather(1, t)[:, 0].to(F64) / 20
+        from_probs = c["given"] == 1
+        pt = torch.where(from_probs, pt_given, torch.exp(zt - lse))
+        return {"p": pt, "loss": torch.where(from_probs, -torch.log(pt_given), lse - zt)}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        k, t = p["K"], p["target"]
+        r = self.solve(p)
+        pt, loss = r["p"], r["loss"]
+        mistakes: list[Mistake] = []
+        if p["given"] == "logits":
+            z = _ce_logits(p["data_seed"], k)
+            zmax = max(z)
+            exps = [math.exp(v - zmax) for v in z]
+            prompt = (
+                f"一个 {k} 分类模型对某个样本输出 logits $z={tex_vec(z)}$（类别下标从 0 开始），真实类别为 {t}。\n\n"
+                f"求：softmax 后真实类别的概率 $p_{{{t}}}$，以及 `F.cross_entropy(z, target)` 的值（自然对数）。"
+            )
+            solution = (
+                f"$$p_{{{t}}}=\\frac{{e^{{z_{{{t}}}}}}}{{\\sum_j e^{{z_j}}}}"
+                f"=\\frac{{e^{{{tnum(z[t] - zmax)}}}}}{{{'+'.join(f'e^{{{tnum(v - zmax)}}}' for v in z)}}}"
+                f"=\\frac{{{tnum(exps[t])}}}{{{tnum(sum(exps))}}}={tnum(pt)}$$\n\n"
+                f"（分子分母同乘 $e^{{-\\max z}}$，$\\max z={tnum(zmax)}$）\n\n"
+                f"$$\\mathcal L=-\\ln p_{{{t}}}=-\\ln {tnum(pt)}={tnum(loss)}$$"
+            )
+            zt, s = z[t], sum(z)
+            if zt > 0:
+                mistakes.append(
+                    Mistake(
+                        "ce.no-softmax", "没有做 softmax，直接对原始 logit 取了 −log", {"loss": -math.log(zt)}
+                    )
+                )
+            if s != 0 and zt / s > 0:
+                mistakes.append(
+                    Mistake(
+                        "ce.forgot-exp",
+                        "没有取指数，直接用 z/Σz 当作概率",
+                        {"p": zt / s, "loss": -math.log(zt / s)},
+                    )
+                )
+        else:
+            q = _ce_probs(p["data_seed"], k) or []
+            prompt = (
+                f"一个 {k} 分类模型对某个样本输出的**概率**（已经过 softmax）为 $q={tex_vec(q)}$"
+                f"（类别下标从 0 开始），真实类别为 {t}。\n\n"
+                f"求：真实类别的概率 $p_{{{t}}}$，以及交叉熵损失（自然对数）。"
+            )
+            solution = (
+                f"已经是概率，直接取真实类别：$p_{{{t}}}={tnum(pt)}$。\n\n"
+                f"$$\\mathcal L=-\\ln p_{{{t}}}=-\\ln {tnum(pt)}={tnum(loss)}$$\n\n"
+                "（对概率不能再用 `F.cross_entropy`，它内部还会做一次 log_softmax；"
+                "应写 `F.nll_loss(q.log(), target)`。）"
+            )
+            qt = tensor(q)
+            mistakes.append(
+                Mistake(
+                    "ce.softmax-on-probs",
+                    "把概率当 logits 又做了一次 softmax（F.cross_entropy(q)）",
+                    {
+                        "p": F.softmax(qt, 0)[t].item(),
+                        "loss": F.cross_entropy(qt[None], torch.tensor([t])).item(),
+                    },
+                )
+            )
+        mistakes += [
+            Mistake("ce.log2", "用了以 2 为底的对数（PyTorch 用自然对数）", {"loss": loss / LN2}),
+            Mistake("ce.log10", "用了以 10 为底的对数（PyTorch 用自然对数）", {"loss": loss / LN10}),
+        ]
+        parts = (
+            Part("p", f"真实类别的概率 $p_{{{t}}}$", "real", pt, atol=1e-6, ratio=True),
+            Part("loss", "交叉熵损失", "real", loss, atol=1e-6),
+        )
+        return variant(self, p, prompt, parts, solution, mistakes)
+
+
+# -- label_smoothing ---------------------------------------------------------------------------------
+
+
+def _ls_logits(seed: int, k: int) -> list[float]:
+    return [draw_grid(seed, j, 60, -20, 30, 10) for j in range(k)]
+
+
+@register
+class LabelSmoothing(Family):
+    id = "label_smoothing"
+    title = "带 label smoothing 的交叉熵"
+    topics = ("003-0097",)
+    schema = {
+        "K": Param("int", 3, _KMAX),
+        "target": Param("int", 0, _KMAX - 1),
+        "eps": Param("choice", choices=(0.1, 0.2, 0.05, 0.3)),
+        "data_seed": Param("int", 0, 10**6),
+    }
+
+    def constraint(self, p: dict[str, Any]) -> str | None:
+        if p["target"] >= p["K"]:
+            return "target must be a class index below K"
+        return None
+
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        return c["target"] < c["K"]
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        z = tensor(_ls_logits(p["data_seed"], p["K"])).requires_grad_(True)
+        t = p["target"]
+        loss = F.cross_entropy(z[None], torch.tensor([t]), label_smoothing=p["eps"])
+        (grad,) = torch.autograd.grad(loss, z)
+        q = (F.softmax(z.detach(), 0) - grad).tolist()  # d CE / dz = softmax(z) - q: torch's own targets
+        other = next(i for i in range(p["K"]) if i != t)
+        return {"q_t": q[t], "q_other": q[other], "loss": loss.item()}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        seed = c["data_seed"].to(torch.int64)
+        k = c["K"]
+        eps = torch.tensor(self.schema["eps"].choices, dtype=F64, device=seed.device)[c["eps"]]
+        j = torch.arange(_KMAX, device=seed.device)[None, :]
+        mask = j < k[:, None]
+        z = draw_grid(seed[:, None], j, 60, -20, 30, 10)
+        m = torch.where(mask, z, -math.inf).max(1).values
+        lse = m + torch.log((torch.exp(z - m[:, None]) * mask).sum(1))
+        logp = z - lse[:, None]
+        q_other = eps / k
+        q_t = 1 - eps + eps / k
+        zt = logp.gather(1, c["target"].to(torch.int64)[:, None])[:, 0]
+        loss = -(q_t * zt + q_other * ((logp * mask).sum(1) - zt))
+        return {"q_t": q_t, "q_other": q_other, "loss": loss}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        k, t, eps = p["K"], p["target"], p["eps"]
+        z = _ls_logits(p["data_seed"], k)
+        r = self.solve(p)
+        zmax = max(z)
+        lse = zmax + math.log(sum(math.exp(v - zmax) for v in z))
+        logp = [v - lse for v in z]
+        prompt = (
+            f"{k} 分类，logits $z={tex_vec(z)}$（类别下标从 0 开始），真实类别为 {t}。用 "
+            f"`F.cross_entropy(z, target, label_smoothing={fmt(eps)})`。\n\n"
+            "求：平滑后的目标分布中真实类别的概率 $q_t$、任一其他类别的概率 $q_{other}$，以及损失值。"
+        )
+        solution = (
+            "PyTorch 的 label smoothing 把 $\\varepsilon$ 均分给**全部** $K$ 个类别（含真实类）：\n\n"
+            f"$$q_t=1-\\varepsilon+\\frac{{\\varepsilon}}{{K}}=1-{tnum(eps)}+\\frac{{{tnum(eps)}}}{{{k}}}={tnum(r['q_t'])},\\quad "
+            f"q_{{other}}=\\frac{{\\varepsilon}}{{K}}={tnum(r['q_other'])}$$\n\n"
+            f"$\\log\\mathrm{{softmax}}(z)={tex_vec(logp)}$\n\n"
+            f"$$\\mathcal L=-\\sum_i q_i\\log p_i={tnum(r['loss'])}$$"
+        )
+
+        def ce_with(qt: float, qo: float) -> float:
+            return -sum((qt if i == t else qo) * lp for i, lp in enumerate(logp))
+
+        qo_wrong = eps / (k - 1)
+        mistakes = [
+            Mistake(
+                "ls.eps-over-k-minus-1",
+                "用了 ε/(K−1) 的约定（PyTorch 是 ε/K，真实类也分到一份）",
+                {"q_t": 1 - eps, "q_other": qo_wrong, "loss": ce_with(1 - eps, qo_wrong)},
+            ),
+            Mistake("ls.no-smoothing", "忽略了 label smoothing（普通交叉熵）", {"loss": -logp[t]}),
+        ]
+        parts = (
+            Part("q_t", "$q_t$", "real", r["q_t"], atol=1e-6, ratio=True),
+            Part("q_other", "$q_{other}$", "real", r["q_other"], atol=1e-6, ratio=True),
+            Part("loss", "损失", "real", r["loss"], atol=1e-6),
+        )
+        return variant(self, p, prompt, parts, solution, mistakes)

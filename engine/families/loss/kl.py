@@ -1,0 +1,112 @@
+"""KL divergence: its direction, and the argument order of ``F.kl_div``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from engine.core import Family, Mistake, Param, Part, Variant, register
+from engine.families._support import simplex_units, simplex_units_cols, tex_vec, tnum
+from engine.families.loss._data import F64, LN2, cuts_cols, tensor, variant
+
+__all__ = ["KLDivergence"]
+
+# -- kl_divergence -----------------------------------------------------------------------------------
+
+_KL_CALLS = (
+    "F.kl_div(Q.log(), P, reduction='sum')",
+    "F.kl_div(P.log(), Q, reduction='sum')",
+    "F.kl_div(Q, P, reduction='sum')",
+    "F.kl_div(P, Q, reduction='sum')",
+)
+
+
+def _kl_dists(seed: int, k: int) -> tuple[list[float], list[float]] | None:
+    a, b = simplex_units(seed, 40, k), simplex_units(seed, 41, k)
+    if a is None or b is None or a == b:
+        return None
+    return [u / 20 for u in a], [u / 20 for u in b]
+
+
+@register
+class KLDivergence(Family):
+    id = "kl_divergence"
+    title = "KL 散度与 F.kl_div 的参数顺序"
+    topics = ("003-0094",)
+    schema = {
+        "K": Param("int", 3, 4),
+        "direction": Param("choice", choices=("PQ", "QP")),
+        "data_seed": Param("int", 0, 10**6),
+    }
+
+    def constraint(self, p: dict[str, Any]) -> str | None:
+        if _kl_dists(p["data_seed"], p["K"]) is None:
+            return "the distributions draw is degenerate (coinciding cuts or P == Q)"
+        return None
+
+    def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
+        seed, k = c["data_seed"].to(torch.int64), c["K"].to(torch.int64)
+        a, a_ok = cuts_cols(seed, 40, k, 4)
+        b, b_ok = cuts_cols(seed, 41, k, 4)
+        return a_ok & b_ok & (a != b).any(1)
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        pd, qd = _kl_dists(p["data_seed"], p["K"]) or ([], [])
+        P, Q = tensor(pd), tensor(qd)
+        if p["direction"] == "PQ":  # KL(P||Q): input is log Q, target is P
+            return {"kl": F.kl_div(Q.log(), P, reduction="sum").item(), "call": _KL_CALLS[0]}
+        return {"kl": F.kl_div(P.log(), Q, reduction="sum").item(), "call": _KL_CALLS[1]}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        seed = c["data_seed"].to(torch.int64)
+        k = c["K"].to(torch.int64)
+        pu = simplex_units_cols(seed, 40, k, 4).to(F64)
+        qu = simplex_units_cols(seed, 41, k, 4).to(F64)
+        mask = pu > 0
+        pu, qu = torch.where(mask, pu, 1.0) / 20, torch.where(mask, qu, 1.0) / 20  # padding adds 0 below
+        pq = (mask * pu * torch.log(pu / qu)).sum(1)
+        qp = (mask * qu * torch.log(qu / pu)).sum(1)
+        qp_dir = c["direction"] == 1
+        return {"kl": torch.where(qp_dir, qp, pq), "call": qp_dir.to(F64)}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        P, Q = _kl_dists(p["data_seed"], p["K"]) or ([], [])
+        r = self.solve(p)
+        pq = p["direction"] == "PQ"
+        a, b = (P, Q) if pq else (Q, P)
+        an, bn = ("P", "Q") if pq else ("Q", "P")
+        terms = [f"{tnum(x)}\\ln\\frac{{{tnum(x)}}}{{{tnum(y)}}}" for x, y in zip(a, b, strict=False)]
+        prompt = (
+            f"两个离散分布 $P={tex_vec(P)}$，$Q={tex_vec(Q)}$。\n\n"
+            f"(1) 求 $D_{{KL}}({an}\\,\\|\\,{bn})$（自然对数）；"
+            f"(2) 用 PyTorch 计算它应当怎样调用 `F.kl_div`？"
+        )
+        solution = (
+            f"$$D_{{KL}}({an}\\|{bn})=\\sum_i {an.lower()}_i\\ln\\frac{{{an.lower()}_i}}{{{bn.lower()}_i}}"
+            f"={'+'.join(terms)}={tnum(r['kl'])}$$\n\n"
+            "`F.kl_div(input, target)` 计算 $\\sum \\text{target}\\,(\\ln\\text{target}-\\text{input})$："
+            "`input` 是**近似分布的对数**，`target` 是**参考分布**（概率）。所以 "
+            f"$D_{{KL}}({an}\\|{bn})$ 写作 `{r['call']}`。"
+        )
+        reverse = sum(y * math.log(y / x) for x, y in zip(a, b, strict=False))
+        no_log = sum(x * (math.log(x) - y) for x, y in zip(a, b, strict=False))
+        swapped = _KL_CALLS[1] if pq else _KL_CALLS[0]
+        no_log_call = _KL_CALLS[2] if pq else _KL_CALLS[3]
+        mistakes = [
+            Mistake("kl.reversed", f"算成了反方向的 KL({bn}‖{an})；KL 不对称", {"kl": reverse}),
+            Mistake("kl.kl-div-args-swapped", "F.kl_div 的两个参数顺序弄反了", {"call": swapped}),
+            Mistake(
+                "kl.input-not-log",
+                "F.kl_div 的 input 没有取 log（它要求对数概率）",
+                {"call": no_log_call, "kl": no_log},
+            ),
+            Mistake("kl.log2", "用了以 2 为底的对数", {"kl": r["kl"] / LN2}),
+        ]
+        parts = (
+            Part("kl", f"$D_{{KL}}({an}\\|{bn})$", "real", r["kl"], atol=1e-6),
+            Part("call", "`F.kl_div` 的写法", "choice", r["call"], choices=_KL_CALLS),
+        )
+        return variant(self, p, prompt, parts, solution, mistakes)

@@ -1,0 +1,218 @@
+"""Per-coordinate step sizes from the squared-gradient history: AdaGrad (a running sum) and RMSprop
+(an exponential moving average)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
+from engine.families._support import clean_mistakes
+from engine.families.optim._trajectory import (
+    MAX_STEPS,
+    Traj,
+    TrajCols,
+    choice_col,
+    grad_text,
+    run_torch,
+    start_text,
+    tex,
+    traj_schema,
+)
+
+__all__ = ["AdagradStep", "RmspropStep"]
+
+# -- AdaGrad ---------------------------------------------------------------------------------------
+
+ADAGRAD_EPS = 1e-10
+
+
+def _adagrad_py(
+    tr: Traj, lr: float, form: str = "torch", log: list[str] | None = None
+) -> tuple[list[float], list[float]]:
+    """'torch': G += g², θ -= lr·g/(√G+ε); 'no-sqrt': divide by G; 'last': G = g² (no accumulation)."""
+    th, acc = list(tr.theta0), [0.0] * tr.dim
+    for t in range(tr.steps):
+        g = [tr.grad(t, i, th[i]) for i in range(tr.dim)]
+        acc = [g[i] ** 2 if form == "last" else acc[i] + g[i] ** 2 for i in range(tr.dim)]
+        den = [acc[i] if form == "no-sqrt" else math.sqrt(acc[i]) for i in range(tr.dim)]
+        new = [th[i] - lr * g[i] / (den[i] + ADAGRAD_EPS) for i in range(tr.dim)]
+        if log is not None:
+            root = tex([math.sqrt(a) for a in acc])
+            log.append(
+                f"$$t={t + 1}:\\ g_{t + 1}={tex(g)},\\quad G_{t + 1}={tex(acc)},\\quad "
+                f"\\sqrt{{G_{t + 1}}}={root},\\quad \\theta_{t + 1}={tex(new)}$$"
+            )
+        th = new
+    return th, acc
+
+
+@register
+class AdagradStep(Family):
+    id = "adagrad_step"
+    title = "AdaGrad 参数更新"
+    topics = ("001-1038", "002-0271")
+    dim = 2
+    schema = {**traj_schema(2), "lr": Param("choice", choices=(0.01, 0.1, 0.5, 1.0))}
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        tr = Traj.of(p, self.dim)
+        theta, st = run_torch(lambda ps: torch.optim.Adagrad(ps, lr=p["lr"], eps=ADAGRAD_EPS), tr, ("sum",))
+        return {"theta": theta, "accum": st["sum"]}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        tc = TrajCols(c, self.dim)
+        lr = choice_col(c, self.schema, "lr")
+        th, acc = tc.theta0, torch.zeros_like(tc.theta0)
+        for t in range(MAX_STEPS):
+            a = tc.active(t)
+            g = tc.grad(t, th)
+            acc_new = acc + g * g
+            th, acc = (
+                torch.where(a, th - lr * g / (acc_new.sqrt() + ADAGRAD_EPS), th),
+                torch.where(a, acc_new, acc),
+            )
+        return {"theta": th, "accum": acc}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        tr = Traj.of(p, self.dim)
+        lr = p["lr"]
+        ans = self.solve(p)
+        prompt = (
+            f"{start_text(tr)}，用 `torch.optim.Adagrad([theta], lr={fmt(lr)})` 更新 {tr.steps} 步"
+            "（`lr_decay=0`，`initial_accumulator_value=0`，`eps=1e-10`）。"
+            + grad_text(tr)
+            + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$ 和累积量 $G_{{{tr.steps}}}$（优化器状态 `sum`）。"
+        )
+        log: list[str] = []
+        _adagrad_py(tr, lr, "torch", log)
+        solution = (
+            "AdaGrad 按坐标累积梯度平方：$G_t=G_{t-1}+g_t\\odot g_t$，"
+            "$\\theta_t=\\theta_{t-1}-\\eta\\,\\dfrac{g_t}{\\sqrt{G_t}+\\epsilon}$。\n\n"
+            + "\n\n".join(log)
+            + f"\n\n答案：$\\theta_{{{tr.steps}}}={tex(ans['theta'])}$，$G_{{{tr.steps}}}={tex(ans['accum'])}$。"
+        )
+        wrong = [
+            Mistake("adagrad.no-sqrt", "分母用了 G 而不是 √G", {"theta": _adagrad_py(tr, lr, "no-sqrt")[0]}),
+            Mistake(
+                "adagrad.last-grad-only",
+                "只用了当前梯度的平方（没有累积历史）",
+                {"theta": _adagrad_py(tr, lr, "last")[0], "accum": _adagrad_py(tr, lr, "last")[1]},
+            ),
+        ]
+        parts = (
+            Part("theta", f"$\\theta_{{{tr.steps}}}$", "vector", ans["theta"], atol=1e-6),
+            Part("accum", f"$G_{{{tr.steps}}}$", "vector", ans["accum"], atol=1e-6),
+        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
+
+
+# -- RMSProp ---------------------------------------------------------------------------------------
+
+
+def _rmsprop_py(
+    tr: Traj, lr: float, alpha: float, eps: float, form: str = "torch", log: list[str] | None = None
+) -> tuple[list[float], list[float]]:
+    """'torch': v = αv + (1−α)g², θ -= lr·g/(√v+ε); 'eps-inside': /√(v+ε); 'swapped': v = (1−α)v + αg²;
+    'bias': v̂ = v/(1−α^t) as in Adam."""
+    th, v = list(tr.theta0), [0.0] * tr.dim
+    for t in range(tr.steps):
+        g = [tr.grad(t, i, th[i]) for i in range(tr.dim)]
+        if form == "swapped":
+            v = [(1 - alpha) * v[i] + alpha * g[i] ** 2 for i in range(tr.dim)]
+        else:
+            v = [alpha * v[i] + (1 - alpha) * g[i] ** 2 for i in range(tr.dim)]
+        if form == "eps-inside":
+            den = [math.sqrt(v[i] + eps) for i in range(tr.dim)]
+        elif form == "bias":
+            den = [math.sqrt(v[i] / (1 - alpha ** (t + 1))) + eps for i in range(tr.dim)]
+        else:
+            den = [math.sqrt(v[i]) + eps for i in range(tr.dim)]
+        new = [th[i] - lr * g[i] / den[i] for i in range(tr.dim)]
+        if log is not None:
+            log.append(
+                f"$$t={t + 1}:\\ g_{t + 1}={tex(g)},\\quad v_{t + 1}={tex(v)},\\quad "
+                f"\\sqrt{{v_{t + 1}}}+\\epsilon={tex(den)},\\quad \\theta_{t + 1}={tex(new)}$$"
+            )
+        th = new
+    return th, v
+
+
+@register
+class RmspropStep(Family):
+    id = "rmsprop_step"
+    title = "RMSProp 参数更新"
+    topics = ("001-1048",)
+    dim = 2
+    schema = {
+        **traj_schema(2),
+        "lr": Param("choice", choices=(0.001, 0.01, 0.1)),
+        "alpha": Param("choice", choices=(0.5, 0.9, 0.99)),
+        "eps": Param("choice", choices=(1e-8, 1e-6, 0.01)),
+    }
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        tr = Traj.of(p, self.dim)
+        theta, st = run_torch(
+            lambda ps: torch.optim.RMSprop(ps, lr=p["lr"], alpha=p["alpha"], eps=p["eps"]),
+            tr,
+            ("square_avg",),
+        )
+        return {"theta": theta, "square_avg": st["square_avg"]}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        tc = TrajCols(c, self.dim)
+        lr, alpha, eps = (choice_col(c, self.schema, n) for n in ("lr", "alpha", "eps"))
+        th, v = tc.theta0, torch.zeros_like(tc.theta0)
+        for t in range(MAX_STEPS):
+            a = tc.active(t)
+            g = tc.grad(t, th)
+            v_new = alpha * v + (1 - alpha) * g * g
+            th, v = torch.where(a, th - lr * g / (v_new.sqrt() + eps), th), torch.where(a, v_new, v)
+        return {"theta": th, "square_avg": v}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        tr = Traj.of(p, self.dim)
+        lr, alpha, eps = p["lr"], p["alpha"], p["eps"]
+        ans = self.solve(p)
+        prompt = (
+            f"{start_text(tr)}，用 `torch.optim.RMSprop([theta], lr={fmt(lr)}, alpha={fmt(alpha)}, "
+            f"eps={fmt(eps)})` 更新 {tr.steps} 步（momentum=0，centered=False）。"
+            + grad_text(tr)
+            + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$ 和平方梯度的滑动平均 $v_{{{tr.steps}}}$"
+            "（优化器状态 `square_avg`）。"
+        )
+        log: list[str] = []
+        _rmsprop_py(tr, lr, alpha, eps, "torch", log)
+        solution = (
+            f"$$v_t=\\alpha v_{{t-1}}+(1-\\alpha)\\,g_t^2,\\qquad \\theta_t=\\theta_{{t-1}}-\\eta\\,"
+            f"\\frac{{g_t}}{{\\sqrt{{v_t}}+\\epsilon}}$$\n\n$v_0=0$，$\\alpha={fmt(alpha)}$，$\\eta={fmt(lr)}$，"
+            f"$\\epsilon={fmt(eps)}$：\n\n"
+            + "\n\n".join(log)
+            + f"\n\n答案：$\\theta_{{{tr.steps}}}={tex(ans['theta'])}$，$v_{{{tr.steps}}}={tex(ans['square_avg'])}$。"
+        )
+        sw = _rmsprop_py(tr, lr, alpha, eps, "swapped")
+        wrong = [
+            Mistake(
+                "rmsprop.eps-inside-sqrt",
+                "ε 放在了根号里（TF1 的写法 √(v+ε)；PyTorch 是 √v+ε）",
+                {"theta": _rmsprop_py(tr, lr, alpha, eps, "eps-inside")[0]},
+            ),
+            Mistake(
+                "rmsprop.alpha-swapped",
+                "α 与 1−α 用反了（v=(1−α)v+αg²）",
+                {"theta": sw[0], "square_avg": sw[1]},
+            ),
+            Mistake(
+                "rmsprop.bias-correction",
+                "像 Adam 一样做了偏差修正 v/(1−α^t)（RMSprop 没有）",
+                {"theta": _rmsprop_py(tr, lr, alpha, eps, "bias")[0]},
+            ),
+        ]
+        parts = (
+            Part("theta", f"$\\theta_{{{tr.steps}}}$", "vector", ans["theta"], atol=1e-6),
+            Part("square_avg", f"$v_{{{tr.steps}}}$", "vector", ans["square_avg"], atol=1e-9),
+        )
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))

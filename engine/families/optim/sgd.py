@@ -1,0 +1,133 @@
+"""Plain SGD with PyTorch's weight decay (added to the gradient, scaled by the learning rate)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+
+from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
+from engine.families._support import clean_mistakes
+from engine.families.optim._trajectory import (
+    MAX_STEPS,
+    Traj,
+    TrajCols,
+    choice_col,
+    grad_text,
+    run_torch,
+    start_text,
+    tex,
+    traj_schema,
+)
+
+__all__ = ["SgdStep"]
+
+# -- plain-Python recursion (for the worked solution and the mistakes) -----------------------------
+
+
+def _sgd_py(
+    tr: Traj,
+    lr: float,
+    wd: float,
+    *,
+    wd_scaled: bool = True,
+    stale: bool = False,
+    log: list[str] | None = None,
+) -> list[float]:
+    th = list(tr.theta0)
+    g0 = [tr.grad(0, i, th[i]) for i in range(tr.dim)]
+    for t in range(tr.steps):
+        g = g0 if stale else [tr.grad(t, i, th[i]) for i in range(tr.dim)]
+        if wd_scaled:
+            new = [th[i] - lr * (g[i] + wd * th[i]) for i in range(tr.dim)]
+        else:
+            new = [th[i] - lr * g[i] - wd * th[i] for i in range(tr.dim)]
+        if log is not None:
+            d = [g[i] + wd * th[i] for i in range(tr.dim)]
+            wd_part = f"+{fmt(wd)}\\times{tex(th)}" if wd else ""
+            log.append(
+                f"$$t={t + 1}:\\ g_{t + 1}={tex(g)},\\quad d=g_{t + 1}{wd_part}={tex(d)},\\quad "
+                f"\\theta_{t + 1}={tex(th)}-{fmt(lr)}\\times{tex(d)}={tex(new)}$$"
+            )
+        th = new
+    return th
+
+
+def _as_answer(xs: list[float]) -> Any:
+    return xs[0] if len(xs) == 1 else list(xs)
+
+
+def _part_kind(dim: int) -> Literal["real", "vector"]:
+    return "real" if dim == 1 else "vector"
+
+
+# -- SGD -------------------------------------------------------------------------------------------
+
+
+@register
+class SgdStep(Family):
+    id = "sgd_step"
+    title = "SGD 参数更新（含 weight decay）"
+    topics = ("001-0976", "002-0248")
+    dim = 2
+    schema = {
+        **traj_schema(2),
+        "lr": Param("choice", choices=(0.01, 0.05, 0.1, 0.2, 0.5)),
+        "weight_decay": Param("choice", choices=(0.0, 0.01, 0.1, 0.5)),
+    }
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        tr = Traj.of(p, self.dim)
+        theta, _ = run_torch(lambda ps: torch.optim.SGD(ps, lr=p["lr"], weight_decay=p["weight_decay"]), tr)
+        return {"theta": _as_answer(theta)}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        tc = TrajCols(c, self.dim)
+        lr, wd = choice_col(c, self.schema, "lr"), choice_col(c, self.schema, "weight_decay")
+        th = tc.theta0
+        for t in range(MAX_STEPS):
+            new = th - lr * (tc.grad(t, th) + wd * th)
+            th = torch.where(tc.active(t), new, th)
+        return {"theta": th}
+
+    def build(self, p: dict[str, Any]) -> Variant:
+        tr = Traj.of(p, self.dim)
+        lr, wd = p["lr"], p["weight_decay"]
+        theta = self.solve(p)["theta"]
+        wd_arg = f", weight_decay={fmt(wd)}" if wd else ""
+        prompt = (
+            f"{start_text(tr)}，用 `torch.optim.SGD([theta], lr={fmt(lr)}{wd_arg})` 更新 {tr.steps} 步。"
+            + grad_text(tr, "，不含 weight decay 项" if wd else "")
+            + f"\n\n求 {tr.steps} 步之后的 $\\theta_{{{tr.steps}}}$。"
+        )
+        log: list[str] = []
+        _sgd_py(tr, lr, wd, log=log)
+        rule = (
+            "$$d_t=g_t+\\lambda\\theta_{t-1},\\qquad \\theta_t=\\theta_{t-1}-\\eta\\,d_t$$"
+            if wd
+            else "$$\\theta_t=\\theta_{t-1}-\\eta\\,g_t$$"
+        )
+        solution = (
+            f"PyTorch 的 SGD 把 weight decay 加到梯度上（$\\lambda={fmt(wd)}$），$\\eta={fmt(lr)}$：\n\n"
+            f"{rule}\n\n"
+            + "\n\n".join(log)
+            + f"\n\n答案：$\\theta_{{{tr.steps}}}={tex(theta if isinstance(theta, list) else [theta])}$。"
+        )
+        wrong: list[Mistake] = [
+            Mistake("optim.wd-ignored", "忽略了 weight decay", {"theta": _as_answer(_sgd_py(tr, lr, 0.0))}),
+            Mistake(
+                "optim.wd-not-scaled-by-lr",
+                "weight decay 没有乘学习率（应为 θ -= lr·(g + λθ)）",
+                {"theta": _as_answer(_sgd_py(tr, lr, wd, wd_scaled=False))},
+            ),
+        ]
+        if tr.quadratic:
+            wrong.append(
+                Mistake(
+                    "optim.stale-gradient",
+                    "每一步都用了初始点的梯度，没有在新参数处重新计算",
+                    {"theta": _as_answer(_sgd_py(tr, lr, wd, stale=True))},
+                )
+            )
+        parts = (Part("theta", f"$\\theta_{{{tr.steps}}}$", _part_kind(self.dim), theta, atol=1e-6),)
+        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
