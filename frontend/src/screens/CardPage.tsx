@@ -5,8 +5,9 @@ import { api, type HistoryPage } from "../api/client";
 import { Chart } from "../components/Chart";
 import { Link } from "../components/Link";
 import { Markdown } from "../components/Markdown";
+import { Pending } from "../components/Pending";
 import { useI18n } from "../i18n";
-import { errorMessage, type Note, noteText } from "../lib/errors";
+import { type Note, noteText } from "../lib/errors";
 import { formatDateTime, formatDuration, formatPercent } from "../lib/format";
 import { kindKey, RATING_KEYS, stateKey } from "../lib/labels";
 import { isRating } from "../lib/queue";
@@ -79,23 +80,11 @@ export function CardPage({ id }: { id: number }) {
     setNext(page.next);
   }
 
-  if (detail.error) {
+  if (detail.error || !d) {
     return (
-      <section>
-        <h1 tabIndex={-1}>{t("card.title")}</h1>
-        <p class="error" role="alert">
-          {errorMessage(detail.error, i18n)}
-        </p>
+      <Pending title={t("card.title")} error={detail.error}>
         <Link href="/browse">{t("card.back")}</Link>
-      </section>
-    );
-  }
-  if (!d) {
-    return (
-      <section>
-        <h1 tabIndex={-1}>{t("card.title")}</h1>
-        <p class="muted">{t("common.loading")}</p>
-      </section>
+      </Pending>
     );
   }
   const s = d.state;

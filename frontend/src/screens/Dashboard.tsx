@@ -5,8 +5,8 @@ import { api, type Dashboard as DashboardData } from "../api/client";
 import { Chart } from "../components/Chart";
 import { Heatmap } from "../components/Heatmap";
 import { Link } from "../components/Link";
+import { Pending } from "../components/Pending";
 import { type I18n, useI18n } from "../i18n";
-import { errorMessage } from "../lib/errors";
 import { dayToSeconds, formatPercent } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 
@@ -80,25 +80,13 @@ export function Dashboard() {
     [d],
   );
 
-  if (dash.error && !d) {
+  if (!d) {
     return (
-      <section>
-        <h1 tabIndex={-1}>{t("dash.title")}</h1>
-        <p class="error" role="alert">
-          {errorMessage(dash.error, i18n)}
-        </p>
+      <Pending title={t("dash.title")} error={dash.error}>
         <button type="button" onClick={dash.reload}>
           {t("common.retry")}
         </button>
-      </section>
-    );
-  }
-  if (!d) {
-    return (
-      <section>
-        <h1 tabIndex={-1}>{t("dash.title")}</h1>
-        <p class="muted">{t("common.loading")}</p>
-      </section>
+      </Pending>
     );
   }
   return (

@@ -3,8 +3,10 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, type SettingsPatch, type StudySettings } from "../api/client";
 import { Field } from "../components/Field";
 import { Link } from "../components/Link";
+import { Pending } from "../components/Pending";
 import { type Key, type Lang, useI18n } from "../i18n";
-import { errorMessage, fieldErrors } from "../lib/errors";
+import { useAsync } from "../lib/useAsync";
+import { useSubmit } from "../lib/useSubmit";
 
 /** "1 10" → [1, 10]; null when not 0–10 whole minutes in 1..10080. */
 export function parseSteps(text: string): number[] | null {
@@ -60,38 +62,24 @@ function toForm(s: StudySettings): Form {
 }
 
 export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
-  const i18n = useI18n();
-  const { t, lang } = i18n;
-  const [form, setForm] = useState<Form | null>(null);
-  const [loadError, setLoadError] = useState<unknown>(null);
+  const { t, lang } = useI18n();
+  // The form's values live in the loaded data: an edit replaces it, a save replaces it with the answer.
+  const loaded = useAsync(() => api.settings().then(toForm), []);
+  const form = loaded.data;
+  const setForm = loaded.set;
   const [localErrors, setLocalErrors] = useState<Record<string, Key>>({});
-  const [saveError, setSaveError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const submit = useSubmit(save);
 
   useEffect(() => {
-    api
-      .settings()
-      .then((s) => setForm(toForm(s)))
-      .catch((e) => setLoadError(e));
-  }, []);
-
-  useEffect(() => {
-    setForm((f) => (f && f.language !== lang ? { ...f, language: lang } : f));
+    if (form && form.language !== lang) setForm({ ...form, language: lang });
   }, [lang]);
 
   const zones = useMemo(() => timezones(form?.timezone ?? "UTC"), [form?.timezone]);
 
-  if (loadError) return <section><h1 tabIndex={-1}>{t("set.title")}</h1><p class="error" role="alert">{errorMessage(loadError, i18n)}</p></section>;
-  if (!form) return <section><h1 tabIndex={-1}>{t("set.title")}</h1><p class="muted">{t("common.loading")}</p></section>;
-
-  const up = (patch: Partial<Form>) => setForm({ ...form, ...patch });
-
-  async function save(e: Event) {
-    e.preventDefault();
+  async function save() {
     if (!form) return;
     setSaved(false);
-    setSaveError(null);
     const local: Record<string, Key> = {};
     const learning = parseSteps(form.learning_steps);
     const relearning = parseSteps(form.relearning_steps);
@@ -111,31 +99,27 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
       email_reminders: form.email_reminders,
       language: form.language,
     };
-    setBusy(true);
-    try {
-      const saved = await api.settingsUpdate(body);
-      setForm(toForm(saved));
-      if (saved.language !== lang) onLanguage(saved.language);
-      setSaved(true);
-    } catch (err) {
-      setSaveError(err);
-    } finally {
-      setBusy(false);
-    }
+    const answer = await api.settingsUpdate(body);
+    setForm(toForm(answer));
+    if (answer.language !== lang) onLanguage(answer.language);
+    setSaved(true);
   }
 
+  if (loaded.error || !form) return <Pending title={t("set.title")} error={loaded.error} />;
+
+  const up = (patch: Partial<Form>) => setForm({ ...form, ...patch });
   const errors: Record<string, string> = {
-    ...fieldErrors(saveError, i18n),
+    ...submit.fields,
     ...Object.fromEntries(Object.entries(localErrors).map(([k, v]) => [k, t(v)])),
   };
-  const status = saved ? t("set.saved") : saveError ? errorMessage(saveError, i18n) : "";
+  const status = saved ? t("set.saved") : submit.error;
   const retention = Number(form.desired_retention);
   return (
     <section class="settings" aria-labelledby="settings-title">
       <h1 id="settings-title" tabIndex={-1}>
         {t("set.title")}
       </h1>
-      <form onSubmit={save} noValidate class="settings-form">
+      <form onSubmit={submit.onSubmit} noValidate class="settings-form">
         <fieldset class="panel">
           <legend>{t("set.scheduling")}</legend>
           <div class={`field${errors.desired_retention ? " has-error" : ""}`}>
@@ -217,8 +201,8 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
           </div>
         </fieldset>
         <div class="form-actions">
-          <button type="submit" class="primary" disabled={busy}>
-            {busy ? t("common.saving") : t("common.save")}
+          <button type="submit" class="primary" disabled={submit.busy}>
+            {submit.busy ? t("common.saving") : t("common.save")}
           </button>
           <span role="status" class="status" aria-live="polite">{status}</span>
         </div>
