@@ -13,7 +13,8 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from dlquiz.api.auth import learner
-from dlquiz.study.models import CardState, ReviewLog
+from dlquiz.study.models import CardState, ReviewLog, State
+from dlquiz.study.scheduling import memory_of
 from dlquiz.study.selectors import dashboard_stats, deck_due_counts, settings_get, study_queue
 from dlquiz.study.services import (
     SETTINGS_FIELDS,
@@ -24,8 +25,6 @@ from dlquiz.study.services import (
     review_undo,
     settings_update,
 )
-
-STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
 
 
 class DeckCounts(serializers.Serializer):
@@ -65,7 +64,7 @@ class StateOut(serializers.Serializer):
     buried_until = serializers.DateTimeField(allow_null=True)
 
     def get_state(self, obj: CardState) -> str:
-        return STATE_NAMES[int(obj.state)]
+        return State(obj.state).label
 
 
 def card_data(card) -> dict:  # type: ignore[no-untyped-def]
@@ -91,14 +90,7 @@ def _iso(value) -> str | None:  # type: ignore[no-untyped-def]
 def state_data(cs: CardState) -> dict:
     """StateOut's representation, built directly."""
     return {
-        "state": STATE_NAMES[int(cs.state)],
-        "step": cs.step,
-        "stability": cs.stability,
-        "difficulty": cs.difficulty,
-        "due": _iso(cs.due),
-        "last_review": _iso(cs.last_review),
-        "reps": cs.reps,
-        "lapses": cs.lapses,
+        **memory_of(cs).to_api(time=_iso),
         "suspended": cs.suspended,
         "buried_until": _iso(cs.buried_until),
     }

@@ -7,17 +7,16 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from dlquiz.decks.models import Card
+from dlquiz.study.scheduling import State
 
-
-class State(models.IntegerChoices):
-    NEW = 0, "new"
-    LEARNING = 1, "learning"
-    REVIEW = 2, "review"
-    RELEARNING = 3, "relearning"
+__all__ = ["CardState", "ReviewLog", "State", "StudySettings"]
 
 
 class CardState(models.Model):
-    """One learner's FSRS memory state of one card. Created (as NEW) when the learner enrols in the deck."""
+    """One learner's FSRS memory state of one card. Created (as NEW) when the learner enrols in the deck.
+
+    The memory fields (``state`` to ``lapses``) are those of ``scheduling.MemoryState``, in its order.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="card_states")
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="states")

@@ -1,4 +1,8 @@
-"""FSRS scheduling on plain values (no ORM): the ``fsrs`` package plus a deterministic fuzz.
+"""FSRS scheduling on plain values (no ORM): the memory-state value, the ``fsrs`` package, a deterministic fuzz.
+
+:class:`MemoryState` is the one place the eight FSRS fields are named. The card-state columns
+(:data:`MEMORY_FIELDS`), the review log's JSON (:meth:`MemoryState.to_json`) and the API's form
+(:meth:`MemoryState.to_api`) are derived from it; its times stay aware UTC datetimes until they are written.
 
 py-fsrs draws its interval fuzz from the global ``random``; we switch that off and apply the same
 fuzz ranges with a generator seeded by (learner, card, review number), so the interval previewed on a
@@ -7,44 +11,113 @@ rating button is exactly the interval the review then gives.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import random
-from typing import Any, TypedDict
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from django.db import models
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 from fsrs import State as FsrsState
 
-__all__ = ["MemoryState", "fuzzed_days", "make_scheduler", "new_state", "preview", "retrievability", "review"]
+__all__ = [
+    "MEMORY_FIELDS",
+    "MemoryState",
+    "State",
+    "fuzzed_days",
+    "make_scheduler",
+    "memory_of",
+    "preview",
+    "retrievability",
+    "review",
+]
 
 MAXIMUM_INTERVAL = 36500
-NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3  # same numbers as fsrs.State and study.models.State
 _FUZZ_RANGES = ((2.5, 7.0, 0.15), (7.0, 20.0, 0.1), (20.0, math.inf, 0.05))
 
 
-class MemoryState(TypedDict):
-    state: int
-    step: int | None
-    stability: float | None
-    difficulty: float | None
-    due: str | None
-    last_review: str | None
-    reps: int
-    lapses: int
+class State(models.IntegerChoices):
+    """Where a card is in FSRS's cycle; the same numbers as ``fsrs.State`` (which has no NEW: we give a
+    new card to FSRS as Learning at step 0). The label is the API's name of the state."""
+
+    NEW = 0, "new"
+    LEARNING = 1, "learning"
+    REVIEW = 2, "review"
+    RELEARNING = 3, "relearning"
 
 
-def new_state() -> MemoryState:
-    return {
-        "state": NEW,
-        "step": None,
-        "stability": None,
-        "difficulty": None,
-        "due": None,
-        "last_review": None,
-        "reps": 0,
-        "lapses": 0,
-    }
+@dataclasses.dataclass(frozen=True, slots=True)
+class MemoryState:
+    """One learner's FSRS memory of one card. ``MemoryState()`` is a card never reviewed.
+
+    The field order is the column order of the card state in the review's prepared SQL.
+    """
+
+    state: State = State.NEW
+    step: int | None = None
+    stability: float | None = None
+    difficulty: float | None = None
+    due: dt.datetime | None = None
+    last_review: dt.datetime | None = None
+    reps: int = 0
+    lapses: int = 0
+
+    def __post_init__(self) -> None:
+        if type(self.state) is not State:
+            object.__setattr__(self, "state", State(self.state))
+        for name in _TIME_FIELDS:
+            when = getattr(self, name)
+            if when is None or when.tzinfo is dt.UTC:
+                continue
+            if when.tzinfo is None:
+                raise ValueError(f"MemoryState.{name} must be an aware datetime, got {when!r}")
+            object.__setattr__(self, name, when.astimezone(dt.UTC))
+
+    def fields(self) -> dict[str, Any]:
+        """Field name -> value, in column order (the CardState fields this value sets)."""
+        return {name: getattr(self, name) for name in MEMORY_FIELDS}
+
+    def _encode(self, *, time: Callable[[dt.datetime], Any], state: Callable[[State], Any]) -> dict[str, Any]:
+        """The fields in column order, with the state and the (non-null) times written by the given functions."""
+        out = {}
+        for name in MEMORY_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, State):
+                value = state(value)
+            elif isinstance(value, dt.datetime):
+                value = time(value)
+            out[name] = value
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The review log's form (``state_before``/``state_after``): the state as its number, times as
+        ISO 8601 in UTC (``2026-03-01T12:10:00+00:00``). Unchanged since the first log rows were written."""
+        return self._encode(time=dt.datetime.isoformat, state=int)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MemoryState:
+        """Read the review log's form (any ISO 8601 offset is accepted; times come back in UTC)."""
+        values: dict[str, Any] = {name: data[name] for name in MEMORY_FIELDS}
+        for name in _TIME_FIELDS:
+            values[name] = dt.datetime.fromisoformat(values[name]) if values[name] else None
+        return cls(**values)
+
+    def to_api(self, *, time: Callable[[dt.datetime], Any]) -> dict[str, Any]:
+        """The API's form: the state by name ("new", "learning", "review", "relearning"), times written
+        by ``time`` (the API's datetime format)."""
+        return self._encode(time=time, state=lambda s: s.label)
+
+
+MEMORY_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(MemoryState))
+_TIME_FIELDS = ("due", "last_review")
+
+
+def memory_of(obj: Any) -> MemoryState:
+    """The memory state of a CardState (or of anything with its fields)."""
+    return MemoryState(*(getattr(obj, name) for name in MEMORY_FIELDS))
 
 
 def make_scheduler(
@@ -59,25 +132,17 @@ def make_scheduler(
     )
 
 
-def _iso(d: dt.datetime | None) -> str | None:
-    return d.astimezone(dt.UTC).isoformat() if d else None
-
-
-def _parse(s: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(s).astimezone(dt.UTC) if s else None
-
-
 def _to_fsrs(m: MemoryState, now: dt.datetime) -> FsrsCard:
-    if m["state"] == NEW:
+    if m.state == State.NEW:
         return FsrsCard(card_id=1, state=FsrsState.Learning, step=0, due=now)
     return FsrsCard(
         card_id=1,
-        state=FsrsState(m["state"]),
-        step=m["step"],
-        stability=m["stability"],
-        difficulty=m["difficulty"],
-        due=_parse(m["due"]),
-        last_review=_parse(m["last_review"]),
+        state=FsrsState(m.state),
+        step=m.step,
+        stability=m.stability,
+        difficulty=m.difficulty,
+        due=m.due,
+        last_review=m.last_review,
     )
 
 
@@ -95,68 +160,37 @@ def fuzzed_days(days: int, *, seed: str) -> int:
 
 
 def review(m: MemoryState, *, rating: int, now: dt.datetime, scheduler: Scheduler, seed: str) -> MemoryState:
-    """The memory state after rating the card at ``now`` (UTC)."""
+    """The memory state after rating the card at ``now``."""
     now = now.astimezone(dt.UTC)
     card, _ = scheduler.review_card(_to_fsrs(m, now), Rating(rating), review_datetime=now)
     due = card.due
     if card.state == FsrsState.Review:
         days = (card.due - now).days
         due = now + dt.timedelta(days=fuzzed_days(days, seed=seed))
-    lapses = m["lapses"] + (1 if m["state"] == REVIEW and rating == Rating.Again else 0)
-    return {
-        "state": int(card.state),
-        "step": card.step,
-        "stability": card.stability,
-        "difficulty": card.difficulty,
-        "due": _iso(due),
-        "last_review": _iso(now),
-        "reps": m["reps"] + 1,
-        "lapses": lapses,
-    }
+    lapses = m.lapses + (1 if m.state == State.REVIEW and rating == Rating.Again else 0)
+    return MemoryState(
+        state=State(card.state),
+        step=card.step,
+        stability=card.stability,
+        difficulty=card.difficulty,
+        due=due,
+        last_review=now,
+        reps=m.reps + 1,
+        lapses=lapses,
+    )
 
 
 def preview(m: MemoryState, *, now: dt.datetime, scheduler: Scheduler, seed: str) -> dict[int, int]:
     """Seconds until due for each rating 1-4, as :func:`review` would give them."""
     out = {}
     for rating in (1, 2, 3, 4):
-        after = review(m, rating=rating, now=now, scheduler=scheduler, seed=seed)
-        out[rating] = int((_parse(after["due"]) - now.astimezone(dt.UTC)).total_seconds())  # type: ignore[operator]
+        due = review(m, rating=rating, now=now, scheduler=scheduler, seed=seed).due
+        assert due is not None  # FSRS always schedules a reviewed card
+        out[rating] = int((due - now).total_seconds())
     return out
 
 
 def retrievability(m: MemoryState, *, at: dt.datetime, scheduler: Scheduler) -> float:
-    if m["state"] == NEW or m["stability"] is None:
+    if m.state == State.NEW or m.stability is None:
         return 0.0
     return float(scheduler.get_card_retrievability(_to_fsrs(m, at), current_datetime=at.astimezone(dt.UTC)))
-
-
-def parse_time(s: str | None) -> dt.datetime | None:
-    return _parse(s)
-
-
-def state_fields(m: MemoryState) -> dict[str, Any]:
-    """The CardState model fields of a memory state."""
-    return {
-        "state": m["state"],
-        "step": m["step"],
-        "stability": m["stability"],
-        "difficulty": m["difficulty"],
-        "due": _parse(m["due"]),
-        "last_review": _parse(m["last_review"]),
-        "reps": m["reps"],
-        "lapses": m["lapses"],
-    }
-
-
-def memory_of(obj: Any) -> MemoryState:
-    """A CardState (or anything with its fields) as a MemoryState."""
-    return {
-        "state": int(obj.state),
-        "step": obj.step,
-        "stability": obj.stability,
-        "difficulty": obj.difficulty,
-        "due": _iso(obj.due),
-        "last_review": _iso(obj.last_review),
-        "reps": obj.reps,
-        "lapses": obj.lapses,
-    }

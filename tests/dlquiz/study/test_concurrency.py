@@ -10,6 +10,7 @@ from django.db import connection
 
 from dlquiz.study import scheduling
 from dlquiz.study.models import CardState, ReviewLog
+from dlquiz.study.scheduling import MemoryState
 from dlquiz.study.services import card_state_replay, review_submit
 from tests.factories import enrolled_user, rid
 
@@ -60,8 +61,10 @@ def test_two_concurrent_reviews_of_one_card_serialise_and_match_replay():
     for prev, nxt in zip(logs, logs[1:]):
         assert nxt.state_before == prev.state_after
     stored = scheduling.memory_of(CardState.objects.get(user=user, card=card))
-    assert stored == logs[-1].state_after == card_state_replay(user=user, card_id=card.id)
-    assert stored["reps"] == 10
+    assert (
+        stored == MemoryState.from_json(logs[-1].state_after) == card_state_replay(user=user, card_id=card.id)
+    )
+    assert stored.reps == 10
 
 
 def test_the_same_client_review_id_sent_concurrently_records_one_review():

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from dlquiz.errors import Conflict, NotFound, ServiceError
 from dlquiz.study import scheduling
-from dlquiz.study.models import CardState, ReviewLog
+from dlquiz.study.models import CardState, ReviewLog, State
+from dlquiz.study.scheduling import MemoryState
 from dlquiz.study.selectors import study_day_bounds, study_queue, today_counts
 from dlquiz.study.services import (
     card_bury,
@@ -43,7 +44,7 @@ def test_review_twice_counts_once_and_returns_first_result():
     assert first.created and not again.created
     assert again.log.pk == first.log.pk and again.log.state_after == first.log.state_after
     assert ReviewLog.objects.filter(user=user).count() == 1
-    assert _state(user, cards[0])["reps"] == 1
+    assert _state(user, cards[0]).reps == 1
 
 
 def test_same_client_id_for_another_card_is_a_conflict_and_writes_nothing():
@@ -61,7 +62,7 @@ def test_invalid_rating_writes_nothing(rating):
     user, _, cards = enrolled_user(1)
     with pytest.raises(ServiceError):
         review_submit(user=user, card_id=cards[0].id, rating=rating, client_review_id=rid(), now=T0)
-    assert ReviewLog.objects.count() == 0 and _state(user, cards[0])["reps"] == 0
+    assert ReviewLog.objects.count() == 0 and _state(user, cards[0]).reps == 0
 
 
 def test_other_learners_card_is_not_found():
@@ -103,7 +104,7 @@ def test_offline_review_uses_the_clients_time():
         user=user, card_id=cards[0].id, rating=3, client_review_id=rid(), now=T0, reviewed_at=when
     )
     assert out.log.reviewed_at == when
-    assert scheduling.parse_time(_state(user, cards[0])["due"]) == when + dt.timedelta(minutes=10)
+    assert _state(user, cards[0]).due == when + dt.timedelta(minutes=10)
 
 
 def test_undo_restores_the_exact_previous_state_and_removes_the_log():
@@ -122,7 +123,7 @@ def test_undo_restores_the_exact_previous_state_and_removes_the_log():
     assert ReviewLog.objects.filter(user=user).count() == 2
     review_undo(user=user)
     review_undo(user=user)
-    assert _state(user, cards[0]) == scheduling.new_state()
+    assert _state(user, cards[0]) == MemoryState()
     with pytest.raises(NotFound):
         review_undo(user=user)
 
@@ -135,7 +136,7 @@ def test_undo_only_touches_the_learners_own_last_review():
         user=b, card_id=cards_b[0].id, rating=3, client_review_id=rid(), now=T0 + dt.timedelta(seconds=1)
     )
     review_undo(user=a)
-    assert _state(a, cards_a[0])["reps"] == 0 and _state(b, cards_b[0])["reps"] == 1
+    assert _state(a, cards_a[0]).reps == 0 and _state(b, cards_b[0]).reps == 1
 
 
 def test_replay_reproduces_the_stored_state_over_a_random_history():
@@ -186,10 +187,10 @@ def test_reset_returns_card_to_new_and_is_logged():
     user, _, cards = enrolled_user(1)
     review_submit(user=user, card_id=cards[0].id, rating=4, client_review_id=rid(), now=T0)
     card_reset(user=user, card_id=cards[0].id, now=T0 + dt.timedelta(hours=1), client_review_id=rid())
-    assert _state(user, cards[0]) == scheduling.new_state()
+    assert _state(user, cards[0]) == MemoryState()
     assert list(ReviewLog.objects.values_list("kind", flat=True).order_by("id")) == ["review", "reset"]
     review_undo(user=user)
-    assert _state(user, cards[0])["state"] == 2
+    assert _state(user, cards[0]).state == State.REVIEW
 
 
 def test_queue_order_learning_then_reviews_by_due_then_new():
