@@ -6,6 +6,8 @@ import itertools
 import uuid
 
 from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from dlquiz.decks.models import Card, Deck
 from dlquiz.decks.services import deck_enroll
@@ -51,11 +53,27 @@ def make_deck(
     return deck
 
 
-def enrolled_user(n_cards: int = 5, **kw):
+def enrolled_user(n_cards: int = 5, *, kind: str = "basic", family: str = "", **kw):
     user = make_user(**kw)
-    deck = make_deck(n_cards)
+    deck = make_deck(n_cards, kind=kind, family=family)
     deck_enroll(user=user, deck=deck)
     return user, deck, list(deck.cards.order_by("position"))
+
+
+def client_for(user=None) -> APIClient:
+    """An API client signed in as ``user`` (anonymous for None), without CSRF checks or queries."""
+    c = APIClient()
+    if user is not None:
+        c.force_authenticate(user)
+    return c
+
+
+def token_client(user) -> APIClient:
+    """An API client authenticating like a mobile client: each request loads the learner by token (with
+    their settings, one query), as in production; use it where a test counts queries."""
+    c = APIClient()
+    c.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return c
 
 
 def rid() -> str:

@@ -1,8 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from dlquiz.accounts.apis import LoginApi, LogoutApi, MeApi, PasswordApi, SignupApi, TokenApi
-from dlquiz.exercises.apis import ExerciseApi
 from dlquiz.study.apis import (
     CardActionApi,
     DashboardApi,
@@ -17,9 +16,7 @@ from dlquiz.study.browse_apis import CardDetailApi, CardHistoryApi, CardListApi
 from dlquiz.web.apis import (
     BrowseFacetsApi,
     ExtraNewApi,
-    PracticeAnswerApi,
     PracticeCardsApi,
-    PracticeExerciseApi,
 )
 
 urlpatterns = [
@@ -40,7 +37,7 @@ urlpatterns = [
     path("cards", CardListApi.as_view(), name="cards"),
     path("cards/<int:card_id>", CardDetailApi.as_view(), name="card"),
     path("cards/<int:card_id>/history", CardHistoryApi.as_view(), name="card-history"),
-    path("cards/<int:card_id>/exercise", ExerciseApi.as_view(), name="card-exercise"),
+    path("", include("dlquiz.exercises.urls")),
 ]
 for _action in ("suspend", "unsuspend", "bury", "reset"):
     urlpatterns.append(
@@ -55,7 +52,5 @@ for _action in ("suspend", "unsuspend", "bury", "reset"):
 urlpatterns += [
     path("study/extra-new", ExtraNewApi.as_view(), name="study-extra-new"),
     path("practice/cards", PracticeCardsApi.as_view(), name="practice-cards"),
-    path("practice/exercise", PracticeExerciseApi.as_view(), name="practice-exercise"),
-    path("practice/exercise/answer", PracticeAnswerApi.as_view(), name="practice-exercise-answer"),
     path("browse/facets", BrowseFacetsApi.as_view(), name="browse-facets"),
 ]

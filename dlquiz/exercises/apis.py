@@ -1,4 +1,8 @@
+"""Exercises over HTTP: the variant of a study review (graded once) and practice variants (graded freely)."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -9,7 +13,29 @@ from rest_framework.views import APIView
 
 import engine
 from dlquiz.api.auth import learner
-from dlquiz.exercises.services import attempt_variant, exercise_answer, exercise_current
+from dlquiz.exercises.services import (
+    attempt_variant,
+    exercise_answer,
+    exercise_current,
+    practice_exercise_draw,
+    practice_exercise_grade,
+)
+
+MAX_ANSWER_PARTS = 20
+
+
+class AnswersField(serializers.DictField):
+    """Answers by part name: each at most 10,000 characters (kept as typed), at most 20 parts."""
+
+    def __init__(self, **kwargs: object) -> None:
+        child = serializers.CharField(allow_blank=True, max_length=10_000, trim_whitespace=False)
+        super().__init__(child=child, **kwargs)  # type: ignore[arg-type]
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        value = super().to_internal_value(data)
+        if len(value) > MAX_ANSWER_PARTS:
+            raise serializers.ValidationError("too many answer parts")
+        return value
 
 
 class PartOut(serializers.Serializer):
@@ -54,6 +80,16 @@ class ExerciseOut(serializers.Serializer):
     result = ResultOut(allow_null=True)
 
 
+def variant_data(v: engine.Variant) -> dict[str, Any]:
+    """What the learner sees of a variant (ExerciseOut's and PracticeExerciseOutputSerializer's fields)."""
+    return {
+        "family": v.family,
+        "title": engine.get_family(v.family).title,
+        "prompt": v.prompt,
+        "parts": [p.to_dict() for p in v.parts],
+    }
+
+
 class ExerciseApi(APIView):
     """GET: the variant of the card's current review. POST: grade answers to it (once)."""
 
@@ -64,28 +100,13 @@ class ExerciseApi(APIView):
 
     class ExerciseAnswerInputSerializer(serializers.Serializer):
         attempt = serializers.IntegerField(min_value=1)
-        answers = serializers.DictField(
-            child=serializers.CharField(allow_blank=True, max_length=10_000, trim_whitespace=False)
-        )
-
-        def validate_answers(self, value: dict[str, str]) -> dict[str, str]:
-            if len(value) > 20:
-                raise serializers.ValidationError("too many answer parts")
-            return value
+        answers = AnswersField()
 
     @extend_schema(responses={200: ExerciseOut}, operation_id="exercise_get")
     def get(self, request: Request, card_id: int) -> Response:
         attempt = exercise_current(user=learner(request), card_id=card_id)
-        v = attempt_variant(attempt)
         return Response(
-            {
-                "attempt": attempt.pk,
-                "family": v.family,
-                "title": engine.get_family(v.family).title,
-                "prompt": v.prompt,
-                "parts": [p.to_dict() for p in v.parts],
-                "result": attempt.result,
-            }
+            {"attempt": attempt.pk, **variant_data(attempt_variant(attempt)), "result": attempt.result}
         )
 
     @extend_schema(
@@ -101,3 +122,52 @@ class ExerciseApi(APIView):
             answers=s.validated_data["answers"],
         )
         return Response(result)
+
+
+class PracticeExerciseApi(APIView):
+    """A fresh variant of an exercise card for practice; answer it with ``practice/exercise/answer``."""
+
+    class PracticeExerciseInputSerializer(serializers.Serializer):
+        card = serializers.IntegerField(min_value=1)
+
+    class PracticeExerciseOutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+        family = serializers.CharField()
+        title = serializers.CharField()
+        prompt = serializers.CharField()
+        parts = PartOut(many=True)
+
+    @extend_schema(
+        request=PracticeExerciseInputSerializer,
+        responses={200: PracticeExerciseOutputSerializer},
+        operation_id="practice_exercise_draw",
+    )
+    def post(self, request: Request) -> Response:
+        s = self.PracticeExerciseInputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        token, v = practice_exercise_draw(user=learner(request), card_id=s.validated_data["card"])
+        return Response(self.PracticeExerciseOutputSerializer({"token": token, **variant_data(v)}).data)
+
+
+class PracticeAnswerApi(APIView):
+    """Grade answers to a practice variant (as often as asked; nothing is recorded)."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "answer"
+
+    class PracticeAnswerInputSerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=4000)
+        answers = AnswersField()
+
+    @extend_schema(
+        request=PracticeAnswerInputSerializer,
+        responses={200: ResultOut},
+        operation_id="practice_exercise_answer",
+    )
+    def post(self, request: Request) -> Response:
+        s = self.PracticeAnswerInputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        return Response(
+            practice_exercise_grade(user=learner(request), token=d["token"], answers=d["answers"])
+        )

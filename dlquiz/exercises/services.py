@@ -1,10 +1,18 @@
-"""Exercise cards in the study loop: one stored variant per review, graded once.
+"""Exercise cards: a stored variant per study review, graded once; and practice variants, stored nowhere.
 
-The variant is drawn with a fresh random seed when the learner opens the card for a review and stored
-(family, version, seed, params) so exactly that variant is graded. An unreadable answer is explained and
-costs nothing: the attempt stays open. A graded attempt answers every later submission with its first
-result. The grade implies a rating (wrong → Again, right → Good) that the learner may change before
-submitting the review through the study loop.
+Study: the variant is drawn with a fresh random seed when the learner opens the card for a review and
+stored (family, version, seed, params) so exactly that variant is graded. An unreadable answer is
+explained and costs nothing: the attempt stays open. A graded attempt answers every later submission with
+its first result. The grade implies a rating (wrong → Again, right → Good) that the learner may change
+before submitting the review through the study loop.
+
+Practice: a fresh variant of an exercise card, graded without touching the schedule. Nothing is stored:
+the drawn variant travels to the client as a signed token (family, version and parameters, bound to the
+learner and the card) and comes back with the answers.
+
+Both paths grade with :func:`answers_grade` after :func:`answers_size_check`, so the rules (answer size,
+unknown parts, no solution before a readable answer) are the same for both. A variant is only ever
+rebuilt from its parameters with the family version it was drawn with (:func:`variant_rebuild`).
 """
 
 from __future__ import annotations
@@ -15,16 +23,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import engine
 from dlquiz.decks.models import Card
-from dlquiz.errors import NotFound, ServiceError
+from dlquiz.errors import Conflict, NotFound, ServiceError
 from dlquiz.exercises.models import ExerciseAttempt
+from dlquiz.study.browse import card_state_get
 from dlquiz.study.models import CardState
 
 MAX_ANSWER_BYTES = engine.MAX_INPUT_CHARS
+# The practice token's signing salt; its value predates the move from dlquiz.web (tokens in flight stay valid).
+PRACTICE_TOKEN_SALT = "dlquiz.web.practice"
+PRACTICE_TOKEN_MAX_AGE = 24 * 3600
 
 
 def _exercise_state(*, user: User, card_id: int, lock: bool = False) -> CardState:
@@ -68,16 +81,75 @@ def variant_draw(*, card: Card, seed: int) -> engine.Variant:
     return first
 
 
+def variant_rebuild(*, family: str, version: int, params: Mapping[str, Any]) -> engine.Variant | None:
+    """The variant of ``family`` with ``params``, or None when the family is no longer at ``version``: a
+    newer version may have other parameters, parts, answers or mistakes, so the variant the learner saw
+    cannot be rebuilt."""
+    fam = engine.get_family(family)
+    if fam.version != version:
+        return None
+    return fam.instantiate(params)
+
+
+def answers_size_check(answers: Mapping[str, str]) -> None:
+    """Refuse (413) a submission longer than the engine reads, before any work is done for it."""
+    if sum(len(str(k)) + len(str(v)) for k, v in answers.items()) > MAX_ANSWER_BYTES:
+        raise ServiceError(
+            f"答案过长（上限 {MAX_ANSWER_BYTES} 字符）/ answer too long", code="too_long", status_code=413
+        )
+
+
+def answers_grade(
+    *, variant: engine.Variant, answers: Mapping[str, str], suggest_rating: bool
+) -> dict[str, Any]:
+    """Grade answers to a variant: the result shape of both the study and the practice paths.
+
+    Answers to parts the variant does not have are refused. An unreadable answer shows no solution: the
+    learner corrects the input and tries again. With ``suggest_rating`` a readable result suggests the
+    review's rating (wrong → Again, right → Good); otherwise ``suggested_rating`` is None.
+    """
+    unknown = set(answers) - {p.name for p in variant.parts}
+    if unknown:
+        raise ServiceError(
+            "未知的答案项 / unknown answer parts",
+            fields={"answers": [f"unknown part {n!r}" for n in sorted(unknown)]},
+        )
+    result = engine.grade(variant, answers).to_dict()
+    readable = result["readable"]
+    result["suggested_rating"] = (3 if result["correct"] else 1) if suggest_rating and readable else None
+    if not readable:
+        result["solution"] = ""  # no peeking
+    return result
+
+
 def attempt_variant(attempt: ExerciseAttempt) -> engine.Variant:
-    return engine.get_family(attempt.family).instantiate(attempt.params)
+    """The stored variant of an attempt. Refused (409) when its family has changed version since it was
+    drawn: the variant cannot be rebuilt as the learner saw it."""
+    v = variant_rebuild(family=attempt.family, version=attempt.family_version, params=attempt.params)
+    if v is None:
+        raise Conflict(
+            "题目已更新，请重新打开 / the exercise changed since it was drawn: open the card again",
+            code="stale_exercise",
+        )
+    return v
+
+
+def _attempt_is_stale(attempt: ExerciseAttempt) -> bool:
+    return engine.get_family(attempt.family).version != attempt.family_version
 
 
 def exercise_current(*, user: User, card_id: int) -> ExerciseAttempt:
-    """The attempt of the card's current review, drawn now if the learner has none yet."""
+    """The attempt of the card's current review, drawn now if the learner has none yet.
+
+    An unanswered attempt whose family has changed version since is drawn again (nothing is lost); a
+    graded one is kept (its result stands) and :func:`attempt_variant` refuses to rebuild it.
+    """
     cs = _exercise_state(user=user, card_id=card_id)
     existing = ExerciseAttempt.objects.filter(user=user, card_id=card_id, review_number=cs.reps).first()
     if existing is not None:
-        return existing
+        if existing.result is not None or not _attempt_is_stale(existing):
+            return existing
+        ExerciseAttempt.objects.filter(pk=existing.pk, result__isnull=True).delete()
     seed = secrets.randbits(62)
     v = variant_draw(card=cs.card, seed=seed)
     try:
@@ -99,10 +171,7 @@ def exercise_answer(
     *, user: User, card_id: int, attempt_id: int, answers: Mapping[str, str]
 ) -> tuple[ExerciseAttempt, dict[str, Any]]:
     """Grade the answers of an open attempt (once). Returns the attempt and the result dict."""
-    if sum(len(str(k)) + len(str(v)) for k, v in answers.items()) > MAX_ANSWER_BYTES:
-        raise ServiceError(
-            f"答案过长（上限 {MAX_ANSWER_BYTES} 字符）/ answer too long", code="too_long", status_code=413
-        )
+    answers_size_check(answers)
     with transaction.atomic():
         _exercise_state(user=user, card_id=card_id)
         try:
@@ -113,21 +182,48 @@ def exercise_answer(
             raise NotFound("练习不存在 / attempt not found") from None
         if attempt.result is not None:
             return attempt, attempt.result
-        variant = attempt_variant(attempt)
-        unknown = set(answers) - {p.name for p in variant.parts}
-        if unknown:
-            raise ServiceError(
-                "未知的答案项 / unknown answer parts",
-                fields={"answers": [f"unknown part {n!r}" for n in sorted(unknown)]},
-            )
-        result = engine.grade(variant, answers).to_dict()
-        result["suggested_rating"] = (3 if result["correct"] else 1) if result["readable"] else None
+        result = answers_grade(variant=attempt_variant(attempt), answers=answers, suggest_rating=True)
         if not result["readable"]:
-            result["solution"] = ""  # no peeking: the learner corrects the input and tries again
-            return attempt, result
+            return attempt, result  # costs nothing: the attempt stays open
         attempt.answers = dict(answers)
         attempt.result = result
         attempt.suggested_rating = result["suggested_rating"]
         attempt.graded_at = timezone.now()
         attempt.save(update_fields=["answers", "result", "suggested_rating", "graded_at"])
         return attempt, result
+
+
+def practice_exercise_draw(*, user: User, card_id: int) -> tuple[str, engine.Variant]:
+    """A new variant of one of the learner's exercise cards and the token that names it."""
+    cs = card_state_get(user=user, card_id=card_id)
+    if cs.card.kind != Card.Kind.EXERCISE:
+        raise ServiceError("这不是练习卡 / not an exercise card", code="not_exercise")
+    v = variant_draw(card=cs.card, seed=secrets.randbits(62))
+    token = signing.dumps(
+        {"u": user.pk, "c": card_id, "f": v.family, "v": v.version, "p": dict(v.params)},
+        salt=PRACTICE_TOKEN_SALT,
+        compress=True,
+    )
+    return token, v
+
+
+def practice_exercise_grade(*, user: User, token: str, answers: Mapping[str, str]) -> dict[str, Any]:
+    """Grade answers to a practice variant (as often as asked; nothing is recorded, no rating suggested)."""
+    answers_size_check(answers)
+    expired = ServiceError(
+        "练习已过期，请换一题 / practice exercise expired",
+        code="bad_token",
+        fields={"token": ["invalid or expired"]},
+    )
+    try:
+        data = signing.loads(token, salt=PRACTICE_TOKEN_SALT, max_age=PRACTICE_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        raise expired from None
+    if data.get("u") != user.pk:
+        raise expired
+    variant = variant_rebuild(family=data["f"], version=data["v"], params=data["p"])
+    if variant is None:
+        raise ServiceError(
+            "题目已更新，请换一题 / the exercise changed", code="stale_token", fields={"token": ["stale"]}
+        )
+    return answers_grade(variant=variant, answers=answers, suggest_rating=False)

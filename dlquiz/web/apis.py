@@ -11,14 +11,10 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-import engine
-from dlquiz.exercises.apis import PartOut, ResultOut
 from dlquiz.study.apis import CardOut, QueueApi
 from dlquiz.web.selectors import MAX_LIMIT, browse_facets, practice_cards, study_extra_new
-from dlquiz.web.services import practice_exercise_draw, practice_exercise_grade
 
 
 def _learner(request: Request) -> User:
@@ -85,73 +81,6 @@ class PracticeCardsApi(APIView):
             deck=p.validated_data.get("deck"),
         )
         return Response({"cards": [CardOut(s.card).data for s in states]})
-
-
-class PracticeExerciseApi(APIView):
-    """A fresh variant of an exercise card for practice; answer it with ``practice/exercise/answer``."""
-
-    class PracticeExerciseInputSerializer(serializers.Serializer):
-        card = serializers.IntegerField(min_value=1)
-
-    class PracticeExerciseOutputSerializer(serializers.Serializer):
-        token = serializers.CharField()
-        family = serializers.CharField()
-        title = serializers.CharField()
-        prompt = serializers.CharField()
-        parts = PartOut(many=True)
-
-    @extend_schema(
-        request=PracticeExerciseInputSerializer,
-        responses={200: PracticeExerciseOutputSerializer},
-        operation_id="practice_exercise_draw",
-    )
-    def post(self, request: Request) -> Response:
-        s = self.PracticeExerciseInputSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        token, v = practice_exercise_draw(user=_learner(request), card_id=s.validated_data["card"])
-        return Response(
-            self.PracticeExerciseOutputSerializer(
-                {
-                    "token": token,
-                    "family": v.family,
-                    "title": engine.get_family(v.family).title,
-                    "prompt": v.prompt,
-                    "parts": [p.to_dict() for p in v.parts],
-                }
-            ).data
-        )
-
-
-class PracticeAnswerApi(APIView):
-    """Grade answers to a practice variant (as often as asked; nothing is recorded)."""
-
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "answer"
-
-    class PracticeAnswerInputSerializer(serializers.Serializer):
-        token = serializers.CharField(max_length=4000)
-        answers = serializers.DictField(
-            child=serializers.CharField(allow_blank=True, max_length=10_000, trim_whitespace=False)
-        )
-
-        def validate_answers(self, value: dict[str, str]) -> dict[str, str]:
-            if len(value) > 20:
-                raise serializers.ValidationError("too many answer parts")
-            return value
-
-    @extend_schema(
-        request=PracticeAnswerInputSerializer,
-        responses={200: ResultOut},
-        operation_id="practice_exercise_answer",
-    )
-    def post(self, request: Request) -> Response:
-        s = self.PracticeAnswerInputSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        return Response(
-            practice_exercise_grade(
-                user=_learner(request), token=s.validated_data["token"], answers=s.validated_data["answers"]
-            )
-        )
 
 
 class BrowseFacetsApi(APIView):

@@ -5,15 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-from django.core import signing
 from django.test import Client
 from rest_framework.test import APIClient
 
-from dlquiz.decks.services import deck_enroll
-from dlquiz.exercises.models import ExerciseAttempt
 from dlquiz.study.models import CardState, ReviewLog, StudySettings
-from dlquiz.web.services import TOKEN_SALT
-from tests.factories import enrolled_user, make_deck, make_user, rid
+from tests.factories import enrolled_user, make_user, rid
 
 pytestmark = pytest.mark.django_db
 
@@ -79,72 +75,6 @@ def test_practice_cards_records_nothing_and_prefers_studied_cards():
     assert ReviewLog.objects.count() == before
     other = make_user()
     assert client_for(other).get("/api/v1/practice/cards").json()["cards"] == []
-
-
-@pytest.fixture
-def exercise_setup():
-    user = make_user()
-    deck = make_deck(1, kind="exercise", family="conv2d_output_size")
-    deck_enroll(user=user, deck=deck)
-    return user, deck.cards.get()
-
-
-def test_practice_exercise_grades_a_fresh_variant_without_touching_the_schedule(exercise_setup):
-    user, card = exercise_setup
-    c = client_for(user)
-    drawn = c.post("/api/v1/practice/exercise", {"card": card.id}, format="json").json()
-    assert drawn["family"] == "conv2d_output_size" and [p["name"] for p in drawn["parts"]] == ["out"]
-    params = signing.loads(drawn["token"], salt=TOKEN_SALT)["p"]
-    right = conv_out(params)
-    unreadable = c.post(
-        "/api/v1/practice/exercise/answer",
-        {"token": drawn["token"], "answers": {"out": "abc"}},
-        format="json",
-    ).json()
-    assert unreadable["readable"] is False and unreadable["solution"] == ""
-    wrong = c.post(
-        "/api/v1/practice/exercise/answer",
-        {"token": drawn["token"], "answers": {"out": str(right + 1)}},
-        format="json",
-    ).json()
-    assert wrong["correct"] is False and wrong["parts"][0]["expected"] == right and wrong["solution"]
-    ok = c.post(
-        "/api/v1/practice/exercise/answer",
-        {"token": drawn["token"], "answers": {"out": str(right)}},
-        format="json",
-    ).json()
-    assert ok["correct"] is True and ok["parts"][0]["parsed"] == right
-    assert ExerciseAttempt.objects.count() == 0 and ReviewLog.objects.count() == 0
-    assert CardState.objects.get(user=user, card=card).reps == 0
-
-
-def test_practice_token_is_bound_to_the_learner_and_unforgeable(exercise_setup):
-    user, card = exercise_setup
-    drawn = client_for(user).post("/api/v1/practice/exercise", {"card": card.id}, format="json").json()
-    other = make_user()
-    r = client_for(other).post(
-        "/api/v1/practice/exercise/answer", {"token": drawn["token"], "answers": {"out": "1"}}, format="json"
-    )
-    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_token"
-    forged = signing.dumps(
-        {"u": user.pk, "c": card.id, "f": "conv2d_output_size", "v": 1, "p": {}}, salt="other"
-    )
-    r = client_for(user).post(
-        "/api/v1/practice/exercise/answer", {"token": forged, "answers": {"out": "1"}}, format="json"
-    )
-    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_token"
-
-
-def test_practice_exercise_of_another_learners_card_is_not_found(exercise_setup):
-    _, card = exercise_setup
-    other = make_user()
-    assert (
-        client_for(other).post("/api/v1/practice/exercise", {"card": card.id}, format="json").status_code
-        == 404
-    )
-    basic_user, _, basic_cards = enrolled_user(1)
-    r = client_for(basic_user).post("/api/v1/practice/exercise", {"card": basic_cards[0].id}, format="json")
-    assert r.status_code == 400 and r.json()["error"]["code"] == "not_exercise"
 
 
 def test_facets_list_the_learners_tags_and_topics(settings, tmp_path):
