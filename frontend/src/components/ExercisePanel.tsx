@@ -1,11 +1,13 @@
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 
 import type { GradeResult, Schemas } from "../api/client";
 import { useI18n } from "../i18n";
 import { blankParts, collectAnswers, formatValue, inputModeFor, isSubmitKey, placeholderFor } from "../lib/answers";
 import { errorMessage } from "../lib/errors";
 import { answerKindKey, PART_STATUS_KEYS } from "../lib/labels";
+import { useAsync } from "../lib/useAsync";
+import { useSubmit } from "../lib/useSubmit";
 import { Markdown } from "./Markdown";
 
 type Part = Schemas["PartOut"];
@@ -36,43 +38,30 @@ interface Props {
 export function ExercisePanel({ load, submit, onGraded, children }: Props) {
   const i18n = useI18n();
   const { t, lang } = i18n;
-  const [data, setData] = useState<ExerciseData | null>(null);
-  const [loadError, setLoadError] = useState<unknown>(null);
+  // Loaded once per mounted exercise: the caller keys the component by card (and review).
+  const loaded = useAsync(load, []);
+  const data = loaded.data;
   const [values, setValues] = useState<Record<string, string>>({});
-  const [result, setResult] = useState<GradeResult | null>(null);
+  const [answered, setAnswered] = useState<GradeResult | null>(null);
   const [blanks, setBlanks] = useState<string[]>([]);
   const [unreadable, setUnreadable] = useState<GradeResult | null>(null);
   const [edited, setEdited] = useState<Set<string>>(new Set());
-  const [busy, setBusy] = useState(false);
-  const [submitError, setSubmitError] = useState<unknown>(null);
   const form = useRef<HTMLFormElement>(null);
   const resultRef = useRef<HTMLDivElement>(null);
 
-  useEffect(() => {
-    let live = true;
-    load()
-      .then((d) => {
-        if (!live) return;
-        setData(d);
-        if (d.result && d.result.readable) {
-          setResult(d.result);
-          onGraded?.(d.result);
-        }
-      })
-      .catch((e) => live && setLoadError(e));
-    return () => {
-      live = false;
-    };
-    // Loaded once per mounted exercise: the caller keys the component by card (and review).
-  }, []);
-
+  // An exercise graded before (before a reload, say) comes back with its result; the caller hears of it
+  // before the first paint, as of an answer just graded.
+  const earlier = data && data.result && data.result.readable ? data.result : null;
+  const result = answered ?? earlier;
+  useLayoutEffect(() => {
+    if (earlier) onGraded?.(earlier);
+  }, [earlier]);
 
   const kindHint = (p: Part) =>
     lang === "zh" && p.hint ? p.hint : t(answerKindKey(p.kind));
 
-  async function onSubmit(e: Event) {
-    e.preventDefault();
-    if (!data || result || busy) return;
+  const sending = useSubmit(async () => {
+    if (!data || result) return;
     const missing = blankParts(data.parts, values);
     setBlanks(missing);
     setEdited(new Set());
@@ -81,25 +70,17 @@ export function ExercisePanel({ load, submit, onGraded, children }: Props) {
       form.current?.querySelector<HTMLElement>(`[name="${missing[0]}"]`)?.focus();
       return;
     }
-    setBusy(true);
-    setSubmitError(null);
-    try {
-      const r = await submit(collectAnswers(data.parts, values));
-      if (!r.readable) {
-        setUnreadable(r);
-        const first = r.parts.find((pr) => pr.status === "unreadable" || pr.status === "missing");
-        if (first) form.current?.querySelector<HTMLElement>(`[name="${first.name}"]`)?.focus();
-      } else {
-        setUnreadable(null);
-        setResult(r);
-        onGraded?.(r);
-      }
-    } catch (err) {
-      setSubmitError(err);
-    } finally {
-      setBusy(false);
+    const r = await submit(collectAnswers(data.parts, values));
+    if (!r.readable) {
+      setUnreadable(r);
+      const first = r.parts.find((pr) => pr.status === "unreadable" || pr.status === "missing");
+      if (first) form.current?.querySelector<HTMLElement>(`[name="${first.name}"]`)?.focus();
+    } else {
+      setUnreadable(null);
+      setAnswered(r);
+      onGraded?.(r);
     }
-  }
+  });
 
   /** Why a part needs correcting (blank, or unreadable as the grader explained), until it is edited. */
   function problemOf(p: Part): string | undefined {
@@ -122,7 +103,7 @@ export function ExercisePanel({ load, submit, onGraded, children }: Props) {
     }
   }
 
-  if (loadError) return <p class="error" role="alert">{errorMessage(loadError, i18n)}</p>;
+  if (loaded.error) return <p class="error" role="alert">{errorMessage(loaded.error, i18n)}</p>;
   if (!data) return <p class="muted" aria-live="polite">{t("ex.loading")}</p>;
 
   const graded = result !== null;
@@ -133,7 +114,7 @@ export function ExercisePanel({ load, submit, onGraded, children }: Props) {
         {data.title}
       </h3>
       <Markdown text={data.prompt} class="exercise-prompt" />
-      <form ref={form} class="exercise-form" onSubmit={onSubmit} onKeyDown={onKeyDown} noValidate aria-label={t("ex.answers")}>
+      <form ref={form} class="exercise-form" onSubmit={sending.onSubmit} onKeyDown={onKeyDown} noValidate aria-label={t("ex.answers")}>
         {data.parts.map((p) => {
           const id = `part-${p.name}`;
           const problem = problemOf(p);
@@ -205,14 +186,14 @@ export function ExercisePanel({ load, submit, onGraded, children }: Props) {
         })}
         {!graded ? (
           <div class="form-actions">
-            <button type="submit" class="primary" disabled={busy}>
+            <button type="submit" class="primary" disabled={sending.busy}>
               {t("ex.submit")}
             </button>
             <span class="muted">{t("ex.enterHint")}</span>
           </div>
         ) : null}
         {anyUnreadable ? <p class="notice" role="status">{t("ex.unreadableNote")}</p> : null}
-        {submitError ? <p class="error" role="alert">{errorMessage(submitError, i18n)}</p> : null}
+        {sending.error ? <p class="error" role="alert">{sending.error}</p> : null}
       </form>
       {result ? (
         <div class="exercise-result" ref={resultRef} aria-live="polite">

@@ -16,8 +16,8 @@ export interface Submit {
 }
 
 /**
- * A form's submit: no page load, busy while `send` runs, and what it failed with kept as the error itself
- * (not its text), so the message and the field errors follow a language switch.
+ * A form's submit: no page load, one `send` at a time (busy meanwhile), and what it failed with kept as the
+ * error itself (not its text), so the message and the field errors follow a language switch.
  */
 export function useSubmit(send: () => Promise<void>): Submit {
   const i18n = useI18n();
@@ -43,7 +43,7 @@ export function useSubmit(send: () => Promise<void>): Submit {
     fields: fieldErrors(failure, i18n),
     onSubmit: (e) => {
       e.preventDefault();
-      void submit();
+      if (!busy) void submit();
     },
   };
 }
