@@ -8,8 +8,9 @@ the current parameter. :class:`Traj` holds that set-up for one variant, :class:`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import torch
@@ -18,6 +19,7 @@ from engine.core import Param, fmt
 
 __all__ = [
     "MAX_STEPS",
+    "GradMode",
     "Traj",
     "TrajCols",
     "choice_col",
@@ -29,7 +31,16 @@ __all__ = [
 ]
 
 MAX_STEPS = 3
-GRAD_MODES = ("fixed", "quadratic")
+
+
+class GradMode(StrEnum):
+    """Where the gradients come from (the ``grad_mode`` parameter stores the value)."""
+
+    FIXED = "fixed"  # given per step, as `.grad`
+    QUADRATIC = "quadratic"  # a·θ at the current θ: the gradient of L(θ) = a/2·‖θ‖²
+
+
+_GRAD_MODES = tuple(m.value for m in GradMode)
 
 
 # -- the shared trajectory set-up ------------------------------------------------------------------
@@ -47,7 +58,7 @@ def traj_schema(dim: int) -> dict[str, Param]:
     theta, grads = _names(dim)
     s: dict[str, Param] = {
         "steps": Param("int", 1, MAX_STEPS),
-        "grad_mode": Param("choice", choices=GRAD_MODES),
+        "grad_mode": Param("choice", choices=_GRAD_MODES),
         "curv": Param("real", 0.5, 2.0, decimals=1),
     }
     for n in theta:
@@ -69,13 +80,13 @@ class Traj:
     curv: float
 
     @classmethod
-    def of(cls, p: dict[str, Any], dim: int) -> Traj:
+    def of(cls, p: Mapping[str, Any], dim: int) -> Traj:
         theta, grads = _names(dim)
         return cls(
             tuple(float(p[n]) for n in theta),
             tuple(tuple(float(p[n]) for n in row) for row in grads),
             int(p["steps"]),
-            p["grad_mode"] == "quadratic",
+            GradMode(p["grad_mode"]) is GradMode.QUADRATIC,
             float(p["curv"]),
         )
 
@@ -96,7 +107,7 @@ class TrajCols:
         self.theta0 = torch.stack([c[n] for n in theta], dim=1)
         self.grads = torch.stack([torch.stack([c[n] for n in row], dim=1) for row in grads], dim=1)
         self.steps = c["steps"]
-        self.quadratic = (c["grad_mode"] == GRAD_MODES.index("quadratic"))[:, None]
+        self.quadratic = (c["grad_mode"] == _GRAD_MODES.index(GradMode.QUADRATIC))[:, None]
         self.curv = c["curv"][:, None]
 
     def grad(self, t: int, theta: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -25,6 +27,18 @@ __all__ = ["AdamStep", "AdamwVsL2"]
 # -- Adam ------------------------------------------------------------------------------------------
 
 ADAM_EPS = 1e-8
+
+
+@dataclass(frozen=True)
+class _AdamParams:
+    tr: Traj
+    lr: float
+    beta1: float
+    beta2: float
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _AdamParams:
+        return cls(Traj.of(p, 1), p["lr"], p["beta1"], p["beta2"])
 
 
 def _adam_py(
@@ -103,10 +117,10 @@ class AdamStep(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        tr = Traj.of(p, self.dim)
+        q = _AdamParams.of(p)
         theta, st = run_torch(
-            lambda ps: torch.optim.Adam(ps, lr=p["lr"], betas=(p["beta1"], p["beta2"]), eps=ADAM_EPS),
-            tr,
+            lambda ps: torch.optim.Adam(ps, lr=q.lr, betas=(q.beta1, q.beta2), eps=ADAM_EPS),
+            q.tr,
             ("exp_avg", "exp_avg_sq"),
         )
         return {"theta": theta[0], "m": st["exp_avg"][0], "v": st["exp_avg_sq"][0]}
@@ -118,8 +132,8 @@ class AdamStep(Family):
         return {"theta": th[:, 0], "m": m[:, 0], "v": v[:, 0]}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        tr = Traj.of(p, self.dim)
-        lr, b1, b2 = p["lr"], p["beta1"], p["beta2"]
+        q = _AdamParams.of(p)
+        tr, lr, b1, b2 = q.tr, q.lr, q.beta1, q.beta2
         ans = self.solve(p)
         prompt = (
             f"{start_text(tr)}，用 `torch.optim.Adam([theta], lr={fmt(lr)}, betas=({fmt(b1)}, {fmt(b2)}), "
@@ -169,6 +183,17 @@ class AdamStep(Family):
 # -- AdamW vs Adam + L2 ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _AdamwParams:
+    tr: Traj
+    lr: float
+    weight_decay: float
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _AdamwParams:
+        return cls(Traj.of(p, 1), p["lr"], p["weight_decay"])
+
+
 @register
 class AdamwVsL2(Family):
     id = "adamw_vs_l2"
@@ -183,10 +208,14 @@ class AdamwVsL2(Family):
     betas = (0.9, 0.999)
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        tr = Traj.of(p, self.dim)
-        kw = {"lr": p["lr"], "betas": self.betas, "eps": ADAM_EPS, "weight_decay": p["weight_decay"]}
-        w, _ = run_torch(lambda ps: torch.optim.AdamW(ps, **kw), tr)
-        a, _ = run_torch(lambda ps: torch.optim.Adam(ps, **kw), tr)
+        q = _AdamwParams.of(p)
+        lr, betas, wd = q.lr, self.betas, q.weight_decay
+        w, _ = run_torch(
+            lambda ps: torch.optim.AdamW(ps, lr=lr, betas=betas, eps=ADAM_EPS, weight_decay=wd), q.tr
+        )
+        a, _ = run_torch(
+            lambda ps: torch.optim.Adam(ps, lr=lr, betas=betas, eps=ADAM_EPS, weight_decay=wd), q.tr
+        )
         return {"adamw": w[0], "adam_l2": a[0]}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -199,8 +228,8 @@ class AdamwVsL2(Family):
         return {"adamw": w[:, 0], "adam_l2": a[:, 0]}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        tr = Traj.of(p, self.dim)
-        lr, wd = p["lr"], p["weight_decay"]
+        q = _AdamwParams.of(p)
+        tr, lr, wd = q.tr, q.lr, q.weight_decay
         b1, b2 = self.betas
         ans = self.solve(p)
         prompt = (

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum, auto
+from typing import Any, assert_never
 
 import torch
 
@@ -27,17 +30,46 @@ __all__ = ["AdagradStep", "RmspropStep"]
 # -- AdaGrad ---------------------------------------------------------------------------------------
 
 ADAGRAD_EPS = 1e-10
+DIM = 2
+
+
+class AdagradForm(Enum):
+    """How an AdaGrad step is written: torch's form, and the misreadings the mistakes replay."""
+
+    TORCH = auto()  # G += g², θ -= lr·g/(√G + ε)
+    NO_SQRT = auto()  # divides by G instead of √G
+    LAST_GRAD = auto()  # G = g²: no accumulation over the steps
+
+
+@dataclass(frozen=True)
+class _AdagradParams:
+    tr: Traj
+    lr: float
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _AdagradParams:
+        return cls(Traj.of(p, DIM), p["lr"])
 
 
 def _adagrad_py(
-    tr: Traj, lr: float, form: str = "torch", log: list[str] | None = None
+    tr: Traj, lr: float, form: AdagradForm, log: list[str] | None = None
 ) -> tuple[list[float], list[float]]:
-    """'torch': G += g², θ -= lr·g/(√G+ε); 'no-sqrt': divide by G; 'last': G = g² (no accumulation)."""
+    """AdaGrad written in ``form``: the final θ and accumulator G."""
     th, acc = list(tr.theta0), [0.0] * tr.dim
     for t in range(tr.steps):
         g = [tr.grad(t, i, th[i]) for i in range(tr.dim)]
-        acc = [g[i] ** 2 if form == "last" else acc[i] + g[i] ** 2 for i in range(tr.dim)]
-        den = [acc[i] if form == "no-sqrt" else math.sqrt(acc[i]) for i in range(tr.dim)]
+        match form:
+            case AdagradForm.TORCH:
+                acc = [acc[i] + g[i] ** 2 for i in range(tr.dim)]
+                den = [math.sqrt(acc[i]) for i in range(tr.dim)]
+            case AdagradForm.NO_SQRT:
+                acc = [acc[i] + g[i] ** 2 for i in range(tr.dim)]
+                den = list(acc)
+            case AdagradForm.LAST_GRAD:
+                acc = [g[i] ** 2 for i in range(tr.dim)]
+                den = [math.sqrt(acc[i]) for i in range(tr.dim)]
+            case _:
+                assert_never(form)
         new = [th[i] - lr * g[i] / (den[i] + ADAGRAD_EPS) for i in range(tr.dim)]
         if log is not None:
             root = tex([math.sqrt(a) for a in acc])
@@ -54,12 +86,12 @@ class AdagradStep(Family):
     id = "adagrad_step"
     title = "AdaGrad 参数更新"
     topics = ("001-1038", "002-0271")
-    dim = 2
-    schema = {**traj_schema(2), "lr": Param("choice", choices=(0.01, 0.1, 0.5, 1.0))}
+    dim = DIM
+    schema = {**traj_schema(DIM), "lr": Param("choice", choices=(0.01, 0.1, 0.5, 1.0))}
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        tr = Traj.of(p, self.dim)
-        theta, st = run_torch(lambda ps: torch.optim.Adagrad(ps, lr=p["lr"], eps=ADAGRAD_EPS), tr, ("sum",))
+        q = _AdagradParams.of(p)
+        theta, st = run_torch(lambda ps: torch.optim.Adagrad(ps, lr=q.lr, eps=ADAGRAD_EPS), q.tr, ("sum",))
         return {"theta": theta, "accum": st["sum"]}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -77,8 +109,8 @@ class AdagradStep(Family):
         return {"theta": th, "accum": acc}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        tr = Traj.of(p, self.dim)
-        lr = p["lr"]
+        q = _AdagradParams.of(p)
+        tr, lr = q.tr, q.lr
         ans = self.solve(p)
         prompt = (
             f"{start_text(tr)}，用 `torch.optim.Adagrad([theta], lr={fmt(lr)})` 更新 {tr.steps} 步"
@@ -87,19 +119,24 @@ class AdagradStep(Family):
             + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$ 和累积量 $G_{{{tr.steps}}}$（优化器状态 `sum`）。"
         )
         log: list[str] = []
-        _adagrad_py(tr, lr, "torch", log)
+        _adagrad_py(tr, lr, AdagradForm.TORCH, log)
         solution = (
             "AdaGrad 按坐标累积梯度平方：$G_t=G_{t-1}+g_t\\odot g_t$，"
             "$\\theta_t=\\theta_{t-1}-\\eta\\,\\dfrac{g_t}{\\sqrt{G_t}+\\epsilon}$。\n\n"
             + "\n\n".join(log)
             + f"\n\n答案：$\\theta_{{{tr.steps}}}={tex(ans['theta'])}$，$G_{{{tr.steps}}}={tex(ans['accum'])}$。"
         )
+        last_theta, last_accum = _adagrad_py(tr, lr, AdagradForm.LAST_GRAD)
         wrong = [
-            Mistake("adagrad.no-sqrt", "分母用了 G 而不是 √G", {"theta": _adagrad_py(tr, lr, "no-sqrt")[0]}),
+            Mistake(
+                "adagrad.no-sqrt",
+                "分母用了 G 而不是 √G",
+                {"theta": _adagrad_py(tr, lr, AdagradForm.NO_SQRT)[0]},
+            ),
             Mistake(
                 "adagrad.last-grad-only",
                 "只用了当前梯度的平方（没有累积历史）",
-                {"theta": _adagrad_py(tr, lr, "last")[0], "accum": _adagrad_py(tr, lr, "last")[1]},
+                {"theta": last_theta, "accum": last_accum},
             ),
         ]
         parts = (
@@ -112,24 +149,47 @@ class AdagradStep(Family):
 # -- RMSProp ---------------------------------------------------------------------------------------
 
 
+class RmspropForm(Enum):
+    """How an RMSprop step is written: torch's form, and the misreadings the mistakes replay."""
+
+    TORCH = auto()  # v = αv + (1−α)g², θ -= lr·g/(√v + ε)
+    EPS_INSIDE = auto()  # ε under the root: θ -= lr·g/√(v + ε) (TF1)
+    SWAPPED = auto()  # α and 1−α swapped: v = (1−α)v + αg²
+    BIAS = auto()  # bias-corrected as in Adam: √(v/(1−α^t)) + ε
+
+
+@dataclass(frozen=True)
+class _RmspropParams:
+    tr: Traj
+    lr: float
+    alpha: float
+    eps: float
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _RmspropParams:
+        return cls(Traj.of(p, DIM), p["lr"], p["alpha"], p["eps"])
+
+
 def _rmsprop_py(
-    tr: Traj, lr: float, alpha: float, eps: float, form: str = "torch", log: list[str] | None = None
+    tr: Traj, lr: float, alpha: float, eps: float, form: RmspropForm, log: list[str] | None = None
 ) -> tuple[list[float], list[float]]:
-    """'torch': v = αv + (1−α)g², θ -= lr·g/(√v+ε); 'eps-inside': /√(v+ε); 'swapped': v = (1−α)v + αg²;
-    'bias': v̂ = v/(1−α^t) as in Adam."""
+    """RMSprop written in ``form``: the final θ and square average v."""
     th, v = list(tr.theta0), [0.0] * tr.dim
     for t in range(tr.steps):
         g = [tr.grad(t, i, th[i]) for i in range(tr.dim)]
-        if form == "swapped":
+        if form is RmspropForm.SWAPPED:
             v = [(1 - alpha) * v[i] + alpha * g[i] ** 2 for i in range(tr.dim)]
         else:
             v = [alpha * v[i] + (1 - alpha) * g[i] ** 2 for i in range(tr.dim)]
-        if form == "eps-inside":
-            den = [math.sqrt(v[i] + eps) for i in range(tr.dim)]
-        elif form == "bias":
-            den = [math.sqrt(v[i] / (1 - alpha ** (t + 1))) + eps for i in range(tr.dim)]
-        else:
-            den = [math.sqrt(v[i]) + eps for i in range(tr.dim)]
+        match form:
+            case RmspropForm.TORCH | RmspropForm.SWAPPED:
+                den = [math.sqrt(v[i]) + eps for i in range(tr.dim)]
+            case RmspropForm.EPS_INSIDE:
+                den = [math.sqrt(v[i] + eps) for i in range(tr.dim)]
+            case RmspropForm.BIAS:
+                den = [math.sqrt(v[i] / (1 - alpha ** (t + 1))) + eps for i in range(tr.dim)]
+            case _:
+                assert_never(form)
         new = [th[i] - lr * g[i] / den[i] for i in range(tr.dim)]
         if log is not None:
             log.append(
@@ -145,19 +205,19 @@ class RmspropStep(Family):
     id = "rmsprop_step"
     title = "RMSProp 参数更新"
     topics = ("001-1048",)
-    dim = 2
+    dim = DIM
     schema = {
-        **traj_schema(2),
+        **traj_schema(DIM),
         "lr": Param("choice", choices=(0.001, 0.01, 0.1)),
         "alpha": Param("choice", choices=(0.5, 0.9, 0.99)),
         "eps": Param("choice", choices=(1e-8, 1e-6, 0.01)),
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        tr = Traj.of(p, self.dim)
+        q = _RmspropParams.of(p)
         theta, st = run_torch(
-            lambda ps: torch.optim.RMSprop(ps, lr=p["lr"], alpha=p["alpha"], eps=p["eps"]),
-            tr,
+            lambda ps: torch.optim.RMSprop(ps, lr=q.lr, alpha=q.alpha, eps=q.eps),
+            q.tr,
             ("square_avg",),
         )
         return {"theta": theta, "square_avg": st["square_avg"]}
@@ -174,8 +234,8 @@ class RmspropStep(Family):
         return {"theta": th, "square_avg": v}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        tr = Traj.of(p, self.dim)
-        lr, alpha, eps = p["lr"], p["alpha"], p["eps"]
+        q = _RmspropParams.of(p)
+        tr, lr, alpha, eps = q.tr, q.lr, q.alpha, q.eps
         ans = self.solve(p)
         prompt = (
             f"{start_text(tr)}，用 `torch.optim.RMSprop([theta], lr={fmt(lr)}, alpha={fmt(alpha)}, "
@@ -185,7 +245,7 @@ class RmspropStep(Family):
             "（优化器状态 `square_avg`）。"
         )
         log: list[str] = []
-        _rmsprop_py(tr, lr, alpha, eps, "torch", log)
+        _rmsprop_py(tr, lr, alpha, eps, RmspropForm.TORCH, log)
         solution = (
             f"$$v_t=\\alpha v_{{t-1}}+(1-\\alpha)\\,g_t^2,\\qquad \\theta_t=\\theta_{{t-1}}-\\eta\\,"
             f"\\frac{{g_t}}{{\\sqrt{{v_t}}+\\epsilon}}$$\n\n$v_0=0$，$\\alpha={fmt(alpha)}$，$\\eta={fmt(lr)}$，"
@@ -193,12 +253,12 @@ class RmspropStep(Family):
             + "\n\n".join(log)
             + f"\n\n答案：$\\theta_{{{tr.steps}}}={tex(ans['theta'])}$，$v_{{{tr.steps}}}={tex(ans['square_avg'])}$。"
         )
-        sw = _rmsprop_py(tr, lr, alpha, eps, "swapped")
+        sw = _rmsprop_py(tr, lr, alpha, eps, RmspropForm.SWAPPED)
         wrong = [
             Mistake(
                 "rmsprop.eps-inside-sqrt",
                 "ε 放在了根号里（TF1 的写法 √(v+ε)；PyTorch 是 √v+ε）",
-                {"theta": _rmsprop_py(tr, lr, alpha, eps, "eps-inside")[0]},
+                {"theta": _rmsprop_py(tr, lr, alpha, eps, RmspropForm.EPS_INSIDE)[0]},
             ),
             Mistake(
                 "rmsprop.alpha-swapped",
@@ -208,7 +268,7 @@ class RmspropStep(Family):
             Mistake(
                 "rmsprop.bias-correction",
                 "像 Adam 一样做了偏差修正 v/(1−α^t)（RMSprop 没有）",
-                {"theta": _rmsprop_py(tr, lr, alpha, eps, "bias")[0]},
+                {"theta": _rmsprop_py(tr, lr, alpha, eps, RmspropForm.BIAS)[0]},
             ),
         ]
         parts = (

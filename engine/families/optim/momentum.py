@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum, StrEnum, auto
+from typing import Any, assert_never
 
 import torch
 
@@ -24,30 +27,56 @@ __all__ = ["MomentumStep", "NesterovStep"]
 # -- momentum --------------------------------------------------------------------------------------
 
 
+class MomentumForm(StrEnum):
+    """How a momentum step is written. The first two are the conventions a variant asks for (the
+    ``convention`` parameter stores their values); the others are misreadings the mistakes replay."""
+
+    PYTORCH = "pytorch"  # v = μv + g, θ -= lr·v (v is torch's `momentum_buffer`)
+    BOOK = "book"  # v = μv − lr·g, θ += v (Goodfellow et al.)
+    EMA = "ema"  # v = μv + (1−μ)g from v = 0, θ -= lr·v
+    NONE = "sgd"  # no momentum: θ -= lr·g; the velocity reported is g
+
+
+CONVENTIONS = (MomentumForm.PYTORCH, MomentumForm.BOOK)
+
+
+@dataclass(frozen=True)
+class _MomentumParams:
+    tr: Traj
+    lr: float
+    momentum: float
+    convention: MomentumForm
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _MomentumParams:
+        return cls(Traj.of(p, 1), p["lr"], p["momentum"], MomentumForm(p["convention"]))
+
+
 def _momentum_py(
-    tr: Traj, lr: float, mu: float, form: str, log: list[str] | None = None
+    tr: Traj, lr: float, mu: float, form: MomentumForm, log: list[str] | None = None
 ) -> tuple[float, float]:
-    """Scalar momentum. ``form``: 'pytorch' (v = μv + g, θ -= lr·v), 'book' (v = μv − lr·g, θ += v),
-    'ema' (v = μv + (1−μ)g from v=0, θ -= lr·v), 'sgd' (no momentum; the velocity reported is g)."""
+    """Scalar momentum written in ``form``: the final θ and velocity."""
     th, v = tr.theta0[0], 0.0
     for t in range(tr.steps):
         g = tr.grad(t, 0, th)
-        if form == "pytorch":
-            v_new = mu * v + g
-            new = th - lr * v_new
-            text = f"v_{t + 1}={fmt(mu)}\\times{fmt(v)}+{fmt(g)}={fmt(v_new)},\\quad \\theta_{t + 1}={fmt(th)}-{fmt(lr)}\\times{fmt(v_new)}"
-        elif form == "book":
-            v_new = mu * v - lr * g
-            new = th + v_new
-            text = f"v_{t + 1}={fmt(mu)}\\times{fmt(v)}-{fmt(lr)}\\times{fmt(g)}={fmt(v_new)},\\quad \\theta_{t + 1}={fmt(th)}+{fmt(v_new)}"
-        elif form == "ema":
-            v_new = mu * v + (1 - mu) * g
-            new = th - lr * v_new
-            text = ""
-        else:
-            v_new = g
-            new = th - lr * g
-            text = ""
+        text = ""
+        match form:
+            case MomentumForm.PYTORCH:
+                v_new = mu * v + g
+                new = th - lr * v_new
+                text = f"v_{t + 1}={fmt(mu)}\\times{fmt(v)}+{fmt(g)}={fmt(v_new)},\\quad \\theta_{t + 1}={fmt(th)}-{fmt(lr)}\\times{fmt(v_new)}"
+            case MomentumForm.BOOK:
+                v_new = mu * v - lr * g
+                new = th + v_new
+                text = f"v_{t + 1}={fmt(mu)}\\times{fmt(v)}-{fmt(lr)}\\times{fmt(g)}={fmt(v_new)},\\quad \\theta_{t + 1}={fmt(th)}+{fmt(v_new)}"
+            case MomentumForm.EMA:
+                v_new = mu * v + (1 - mu) * g
+                new = th - lr * v_new
+            case MomentumForm.NONE:
+                v_new = g
+                new = th - lr * g
+            case _:
+                assert_never(form)
         if log is not None:
             log.append(f"$$t={t + 1}:\\ g_{t + 1}={fmt(g)},\\quad {text}={fmt(new)}$$")
         th, v = new, v_new
@@ -64,23 +93,23 @@ class MomentumStep(Family):
         **traj_schema(1),
         "lr": Param("choice", choices=(0.01, 0.05, 0.1, 0.2, 0.5)),
         "momentum": Param("choice", choices=(0.5, 0.8, 0.9)),
-        "convention": Param("choice", choices=("pytorch", "book")),
+        "convention": Param("choice", choices=tuple(f.value for f in CONVENTIONS)),
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        tr = Traj.of(p, self.dim)
+        q = _MomentumParams.of(p)
         theta, st = run_torch(
-            lambda ps: torch.optim.SGD(ps, lr=p["lr"], momentum=p["momentum"]), tr, ("momentum_buffer",)
+            lambda ps: torch.optim.SGD(ps, lr=q.lr, momentum=q.momentum), q.tr, ("momentum_buffer",)
         )
         buf = st["momentum_buffer"][0]
         # same θ under both conventions (constant lr); the book's velocity is −lr times PyTorch's buffer
-        velocity = buf if p["convention"] == "pytorch" else -p["lr"] * buf
+        velocity = buf if q.convention is MomentumForm.PYTORCH else -q.lr * buf
         return {"theta": theta[0], "velocity": velocity}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         tc = TrajCols(c, self.dim)
         lr, mu = choice_col(c, self.schema, "lr"), choice_col(c, self.schema, "momentum")
-        book = (c["convention"] == 1)[:, None]
+        book = (c["convention"] == CONVENTIONS.index(MomentumForm.BOOK))[:, None]
         th_p, v_p = tc.theta0, torch.zeros_like(tc.theta0)
         th_b, v_b = tc.theta0, torch.zeros_like(tc.theta0)
         for t in range(MAX_STEPS):
@@ -92,10 +121,10 @@ class MomentumStep(Family):
         return {"theta": torch.where(book, th_b, th_p)[:, 0], "velocity": torch.where(book, v_b, v_p)[:, 0]}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        tr = Traj.of(p, self.dim)
-        lr, mu, conv = p["lr"], p["momentum"], p["convention"]
+        q = _MomentumParams.of(p)
+        tr, lr, mu, conv = q.tr, q.lr, q.momentum, q.convention
         ans = self.solve(p)
-        if conv == "pytorch":
+        if conv is MomentumForm.PYTORCH:
             rule = (
                 "按 PyTorch `torch.optim.SGD(lr, momentum)` 的形式："
                 "$v_t=\\mu v_{t-1}+g_t,\\ \\theta_t=\\theta_{t-1}-\\eta\\,v_t$（$v_0=0$，$v$ 即 `momentum_buffer`）"
@@ -113,7 +142,7 @@ class MomentumStep(Family):
         )
         log: list[str] = []
         _momentum_py(tr, lr, mu, conv, log)
-        other = "book" if conv == "pytorch" else "pytorch"
+        other = MomentumForm.BOOK if conv is MomentumForm.PYTORCH else MomentumForm.PYTORCH
         _, v_other = _momentum_py(tr, lr, mu, other)
         solution = (
             "逐步代入：\n\n"
@@ -122,9 +151,9 @@ class MomentumStep(Family):
             "\n\n两种写法在学习率不变时给出相同的 $\\theta$，但速度相差一个因子 $-\\eta$："
             f"另一种约定下 $v_{{{tr.steps}}}={fmt(v_other)}$。"
         )
-        ema_th, ema_v = _momentum_py(tr, lr, mu, "ema")
-        sgd_th, sgd_v = _momentum_py(tr, lr, mu, "sgd")
-        scale = 1.0 if conv == "pytorch" else -lr
+        ema_th, ema_v = _momentum_py(tr, lr, mu, MomentumForm.EMA)
+        sgd_th, sgd_v = _momentum_py(tr, lr, mu, MomentumForm.NONE)
+        scale = 1.0 if conv is MomentumForm.PYTORCH else -lr
         wrong = [
             Mistake(
                 "momentum.convention-swapped",
@@ -152,21 +181,39 @@ class MomentumStep(Family):
 # -- Nesterov --------------------------------------------------------------------------------------
 
 
+class NesterovForm(Enum):
+    """How a Nesterov step is written: PyTorch's form, and the misreadings the mistakes replay."""
+
+    PYTORCH = auto()  # b = μb + g, θ -= lr·(g + μb)
+    PLAIN = auto()  # plain momentum: b = μb + g, θ -= lr·b
+    SUTSKEVER = auto()  # look-ahead: v = μv − lr·∇L(θ + μv), θ += v (the buffer reported is −v/lr)
+
+
+@dataclass(frozen=True)
+class _NesterovParams:
+    tr: Traj
+    lr: float
+    momentum: float
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _NesterovParams:
+        return cls(Traj.of(p, 1), p["lr"], p["momentum"])
+
+
 def _nesterov_py(
-    tr: Traj, lr: float, mu: float, form: str = "pytorch", log: list[str] | None = None
+    tr: Traj, lr: float, mu: float, form: NesterovForm, log: list[str] | None = None
 ) -> tuple[float, float]:
-    """Scalar. 'pytorch': b = μb + g, θ -= lr(g + μb); 'plain': θ -= lr·b; 'sutskever': v = μv − lr∇L(θ+μv),
-    θ += v (the buffer reported is −v/lr)."""
+    """Scalar Nesterov written in ``form``: the final θ and momentum buffer."""
     th, b = tr.theta0[0], 0.0
     for t in range(tr.steps):
-        if form == "sutskever":
+        if form is NesterovForm.SUTSKEVER:
             g = tr.grad(t, 0, th + mu * b)  # b holds v here
             b = mu * b - lr * g
             th = th + b
             continue
         g = tr.grad(t, 0, th)
         b_new = mu * b + g
-        d = g + mu * b_new if form == "pytorch" else b_new
+        d = g + mu * b_new if form is NesterovForm.PYTORCH else b_new
         new = th - lr * d
         if log is not None:
             log.append(
@@ -175,7 +222,7 @@ def _nesterov_py(
                 f"\\theta_{t + 1}={fmt(th)}-{fmt(lr)}\\times{fmt(d)}={fmt(new)}$$"
             )
         th, b = new, b_new
-    return (th, -b / lr) if form == "sutskever" else (th, b)
+    return (th, -b / lr) if form is NesterovForm.SUTSKEVER else (th, b)
 
 
 @register
@@ -191,10 +238,10 @@ class NesterovStep(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        tr = Traj.of(p, self.dim)
+        q = _NesterovParams.of(p)
         theta, st = run_torch(
-            lambda ps: torch.optim.SGD(ps, lr=p["lr"], momentum=p["momentum"], nesterov=True),
-            tr,
+            lambda ps: torch.optim.SGD(ps, lr=q.lr, momentum=q.momentum, nesterov=True),
+            q.tr,
             ("momentum_buffer",),
         )
         return {"theta": theta[0], "buffer": st["momentum_buffer"][0]}
@@ -211,8 +258,8 @@ class NesterovStep(Family):
         return {"theta": th[:, 0], "buffer": b[:, 0]}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        tr = Traj.of(p, self.dim)
-        lr, mu = p["lr"], p["momentum"]
+        q = _NesterovParams.of(p)
+        tr, lr, mu = q.tr, q.lr, q.momentum
         ans = self.solve(p)
         prompt = (
             f"{start_text(tr)}，用 `torch.optim.SGD([theta], lr={fmt(lr)}, momentum={fmt(mu)}, nesterov=True)` "
@@ -221,7 +268,7 @@ class NesterovStep(Family):
             + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$ 和优化器状态中的 `momentum_buffer` $b_{{{tr.steps}}}$。"
         )
         log: list[str] = []
-        _nesterov_py(tr, lr, mu, "pytorch", log)
+        _nesterov_py(tr, lr, mu, NesterovForm.PYTORCH, log)
         solution = (
             "PyTorch 的 Nesterov：$b_t=\\mu b_{t-1}+g_t$（$b_0=0$），更新方向 $d_t=g_t+\\mu b_t$，"
             "$\\theta_t=\\theta_{t-1}-\\eta\\,d_t$。\n\n"
@@ -232,12 +279,12 @@ class NesterovStep(Family):
             Mistake(
                 "nesterov.plain-momentum",
                 "按普通动量更新（θ -= lr·b，少了 Nesterov 的 g+μb 校正）",
-                {"theta": _nesterov_py(tr, lr, mu, "plain")[0]},
+                {"theta": _nesterov_py(tr, lr, mu, NesterovForm.PLAIN)[0]},
             ),
             Mistake(
                 "nesterov.sutskever-lookahead",
                 "用了 Sutskever 的前瞻形式 v=μv−η∇L(θ+μv)，θ+=v（与 PyTorch 存的参数不同）",
-                {"theta": _nesterov_py(tr, lr, mu, "sutskever")[0]},
+                {"theta": _nesterov_py(tr, lr, mu, NesterovForm.SUTSKEVER)[0]},
             ),
         ]
         parts = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
@@ -63,22 +65,37 @@ def _part_kind(dim: int) -> Literal["real", "vector"]:
 
 # -- SGD -------------------------------------------------------------------------------------------
 
+DIM = 2
+
+
+@dataclass(frozen=True)
+class _Params:
+    """A variant's parameters: the trajectory, the learning rate η and the weight decay λ."""
+
+    tr: Traj
+    lr: float
+    weight_decay: float
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _Params:
+        return cls(Traj.of(p, DIM), p["lr"], p["weight_decay"])
+
 
 @register
 class SgdStep(Family):
     id = "sgd_step"
     title = "SGD 参数更新（含 weight decay）"
     topics = ("001-0976", "002-0248")
-    dim = 2
+    dim = DIM
     schema = {
-        **traj_schema(2),
+        **traj_schema(DIM),
         "lr": Param("choice", choices=(0.01, 0.05, 0.1, 0.2, 0.5)),
         "weight_decay": Param("choice", choices=(0.0, 0.01, 0.1, 0.5)),
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        tr = Traj.of(p, self.dim)
-        theta, _ = run_torch(lambda ps: torch.optim.SGD(ps, lr=p["lr"], weight_decay=p["weight_decay"]), tr)
+        q = _Params.of(p)
+        theta, _ = run_torch(lambda ps: torch.optim.SGD(ps, lr=q.lr, weight_decay=q.weight_decay), q.tr)
         return {"theta": _as_answer(theta)}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -91,8 +108,8 @@ class SgdStep(Family):
         return {"theta": th}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        tr = Traj.of(p, self.dim)
-        lr, wd = p["lr"], p["weight_decay"]
+        q = _Params.of(p)
+        tr, lr, wd = q.tr, q.lr, q.weight_decay
         theta = self.solve(p)["theta"]
         wd_arg = f", weight_decay={fmt(wd)}" if wd else ""
         prompt = (
