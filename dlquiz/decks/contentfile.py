@@ -183,10 +183,6 @@ def read_outline(path: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
-def cloze_answers(front: str) -> list[str]:
-    return [m.group(2) for m in _CLOZE_RE.finditer(front)]
-
-
 if __name__ == "__main__":  # a quick coverage check for content authors: python -m dlquiz.decks.contentfile
     import sys
 
