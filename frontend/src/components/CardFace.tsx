@@ -56,3 +56,26 @@ export function prerenderCardFace(card: Face): void {
   if (cloze) renderMarkdown(card.front, { cloze: "show" });
   if (card.back) renderMarkdown(card.back);
 }
+
+interface AnswerBarProps {
+  revealed: boolean;
+  onReveal: () => void;
+  /** What follows the answer (the rating buttons, "next"). */
+  children: ComponentChildren;
+}
+
+/** Under a card face (not an exercise's: its panel has its own): "Show answer", then in its place what follows. */
+export function AnswerBar({ revealed, onReveal, children }: AnswerBarProps) {
+  const { t } = useI18n();
+  return (
+    <div class="answer-bar">
+      {revealed ? (
+        children
+      ) : (
+        <button type="button" class="primary show-answer" onClick={onReveal}>
+          {t("study.show")} <kbd>{t("key.space")}</kbd>
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import { api } from "../api/client";
-import { CardFace } from "../components/CardFace";
+import { AnswerBar, CardFace } from "../components/CardFace";
 import { ExercisePanel } from "../components/ExercisePanel";
 import { Link } from "../components/Link";
 import { useI18n } from "../i18n";
@@ -109,17 +109,11 @@ export function Practice() {
             ) : null}
           </CardFace>
           {!exercise ? (
-            <div class="answer-bar">
-              {revealed ? (
-                <button type="button" class="primary show-answer" ref={nextButton} onClick={next}>
-                  {t("prac.next")} <kbd>N</kbd>
-                </button>
-              ) : (
-                <button type="button" class="primary show-answer" onClick={() => setRevealed(true)}>
-                  {t("study.show")} <kbd>{t("key.space")}</kbd>
-                </button>
-              )}
-            </div>
+            <AnswerBar revealed={revealed} onReveal={() => setRevealed(true)}>
+              <button type="button" class="primary show-answer" ref={nextButton} onClick={next}>
+                {t("prac.next")} <kbd>N</kbd>
+              </button>
+            </AnswerBar>
           ) : null}
         </>
       ) : null}

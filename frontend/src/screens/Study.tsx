@@ -2,7 +2,7 @@ import type { RefObject } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 
 import { api, type QueueItem } from "../api/client";
-import { CardFace, prerenderCardFace } from "../components/CardFace";
+import { AnswerBar, CardFace, prerenderCardFace } from "../components/CardFace";
 import { ExercisePanel } from "../components/ExercisePanel";
 import { Link } from "../components/Link";
 import { RatingButtons } from "../components/RatingButtons";
@@ -186,15 +186,9 @@ function CardView({ session, item, onRate, onUndo, onAct }: CardViewProps) {
         ) : null}
       </CardFace>
       {!exercise ? (
-        <div class="answer-bar">
-          {revealed ? (
-            <RatingButtons item={item} onRate={onRate} />
-          ) : (
-            <button type="button" class="primary show-answer" onClick={() => session.reveal()}>
-              {t("study.show")} <kbd>{t("key.space")}</kbd>
-            </button>
-          )}
-        </div>
+        <AnswerBar revealed={revealed} onReveal={() => session.reveal()}>
+          <RatingButtons item={item} onRate={onRate} />
+        </AnswerBar>
       ) : null}
       <div class="card-actions" role="group" aria-label={t("study.actions")}>
         <button type="button" onClick={onUndo} disabled={!session.canUndo}>

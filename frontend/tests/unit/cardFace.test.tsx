@@ -1,8 +1,9 @@
 import { type ComponentChildren, render } from "preact";
 import { act } from "preact/test-utils";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { CardFace } from "../../src/components/CardFace";
+import { AnswerBar, CardFace } from "../../src/components/CardFace";
+import { translate } from "../../src/i18n";
 
 const root = document.createElement("div");
 document.body.append(root);
@@ -38,5 +39,29 @@ describe("CardFace", () => {
     expect(face.querySelector(".front.exercise-front")!.textContent).toContain("Compute it.");
     expect(face.querySelector(".panel-here")).not.toBeNull();
     expect(face.querySelector(".answer")).toBeNull();
+  });
+});
+
+describe("AnswerBar", () => {
+  it("offers to show the answer, then what follows it in the same place", () => {
+    const onReveal = vi.fn();
+    const bar = (revealed: boolean) =>
+      act(() =>
+        render(
+          <AnswerBar revealed={revealed} onReveal={onReveal}>
+            <button type="button" class="next">next</button>
+          </AnswerBar>,
+          root,
+        ),
+      );
+    bar(false);
+    const show = root.querySelector<HTMLButtonElement>(".answer-bar > button.show-answer")!;
+    expect(show.textContent).toContain(translate("zh", "study.show"));
+    expect(root.querySelector(".next")).toBeNull();
+    show.click();
+    expect(onReveal).toHaveBeenCalledTimes(1);
+    bar(true);
+    expect(root.querySelector(".answer-bar > .next")).not.toBeNull();
+    expect(root.querySelector(".show-answer")).toBeNull();
   });
 });
