@@ -56,6 +56,33 @@ function toFilters(q: BrowseQuery): CardFilters {
   return f;
 }
 
+interface FilterSelectProps {
+  id: string;
+  label: string;
+  value: string;
+  /** [value, text] pairs, after "all". */
+  options: Array<[string, string]>;
+  onPick: (value: string) => void;
+}
+
+/** One filter: "all" or one of its values. */
+function FilterSelect({ id, label, value, options, onPick }: FilterSelectProps) {
+  const { t } = useI18n();
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onPick(e.currentTarget.value)}>
+        <option value="">{t("browse.all")}</option>
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 export function Browse({ route }: { route: Route }) {
   const i18n = useI18n();
   const { t, locale } = i18n;
@@ -100,50 +127,14 @@ export function Browse({ route }: { route: Route }) {
           </div>
         </div>
         <div class="filter-grid">
-          <div class="field">
-            <label for="browse-deck">{t("browse.deck")}</label>
-            <select id="browse-deck" value={query.deck} onChange={(e) => set({ deck: e.currentTarget.value })}>
-              <option value="">{t("browse.all")}</option>
-              {(decks.data ?? []).map((d) => (
-                <option key={d.id} value={String(d.id)}>
-                  {d.name}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for="browse-state">{t("browse.state")}</label>
-            <select id="browse-state" value={query.state} onChange={(e) => set({ state: e.currentTarget.value as BrowseQuery["state"] })}>
-              <option value="">{t("browse.all")}</option>
-              {STATES.map((s) => (
-                <option key={s} value={s}>
-                  {t(stateKey(s))}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for="browse-tag">{t("browse.tag")}</label>
-            <select id="browse-tag" value={query.tag} onChange={(e) => set({ tag: e.currentTarget.value })}>
-              <option value="">{t("browse.all")}</option>
-              {(facets.data?.tags ?? []).map((tag) => (
-                <option key={tag} value={tag}>
-                  {tag}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for="browse-topic">{t("browse.topic")}</label>
-            <select id="browse-topic" value={query.topic} onChange={(e) => set({ topic: e.currentTarget.value })}>
-              <option value="">{t("browse.all")}</option>
-              {(facets.data?.topics ?? []).map((tp) => (
-                <option key={tp.id} value={tp.id}>
-                  {tp.title ? `${tp.title} (${tp.id})` : tp.id}
-                </option>
-              ))}
-            </select>
-          </div>
+          <FilterSelect id="browse-deck" label={t("browse.deck")} value={query.deck} onPick={(deck) => set({ deck })}
+            options={(decks.data ?? []).map((d) => [String(d.id), d.name])} />
+          <FilterSelect id="browse-state" label={t("browse.state")} value={query.state}
+            onPick={(state) => set({ state: state as BrowseQuery["state"] })} options={STATES.map((s) => [s, t(stateKey(s))])} />
+          <FilterSelect id="browse-tag" label={t("browse.tag")} value={query.tag} onPick={(tag) => set({ tag })}
+            options={(facets.data?.tags ?? []).map((tag) => [tag, tag])} />
+          <FilterSelect id="browse-topic" label={t("browse.topic")} value={query.topic} onPick={(topic) => set({ topic })}
+            options={(facets.data?.topics ?? []).map((tp) => [tp.id, tp.title ? `${tp.title} (${tp.id})` : tp.id])} />
           <div class="field">
             <label for="browse-due">{t("browse.dueBefore")}</label>
             <input id="browse-due" type="date" value={query.due} onChange={(e) => set({ due: e.currentTarget.value })} />
