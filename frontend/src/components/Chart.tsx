@@ -3,6 +3,9 @@ import "uplot/dist/uPlot.min.css";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 
+/** The axis style every chart shares. */
+export const AXIS = { stroke: "#4b5563", grid: { stroke: "#e5e7eb", width: 1 }, ticks: { stroke: "#d1d5db", width: 1 }, font: "12px system-ui, sans-serif" };
+
 interface Props {
   /** uPlot options without the size (the chart fills its container's width). */
   options: Omit<uPlot.Options, "width" | "height">;

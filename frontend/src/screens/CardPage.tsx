@@ -2,7 +2,7 @@ import { useMemo, useState } from "preact/hooks";
 import type uPlot from "uplot";
 
 import { api, type HistoryPage } from "../api/client";
-import { Chart } from "../components/Chart";
+import { AXIS, Chart } from "../components/Chart";
 import { Link } from "../components/Link";
 import { Markdown } from "../components/Markdown";
 import { Pending } from "../components/Pending";
@@ -12,8 +12,6 @@ import { formatDateTime, formatDuration, formatPercent } from "../lib/format";
 import { kindKey, RATING_KEYS, stateKey } from "../lib/labels";
 import { isRating } from "../lib/queue";
 import { useAsync } from "../lib/useAsync";
-
-const AXIS = { stroke: "#4b5563", grid: { stroke: "#e5e7eb", width: 1 }, ticks: { stroke: "#d1d5db", width: 1 }, font: "12px system-ui, sans-serif" };
 
 export function CardPage({ id }: { id: number }) {
   const i18n = useI18n();

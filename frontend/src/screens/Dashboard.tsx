@@ -2,15 +2,13 @@ import { useMemo } from "preact/hooks";
 import uPlot from "uplot";
 
 import { api, type Dashboard as DashboardData } from "../api/client";
-import { Chart } from "../components/Chart";
+import { AXIS, Chart } from "../components/Chart";
 import { Heatmap } from "../components/Heatmap";
 import { Link } from "../components/Link";
 import { Pending } from "../components/Pending";
 import { type I18n, useI18n } from "../i18n";
 import { dayToSeconds, formatPercent } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
-
-const AXIS = { stroke: "#4b5563", grid: { stroke: "#e5e7eb", width: 1 }, ticks: { stroke: "#d1d5db", width: 1 }, font: "12px system-ui, sans-serif" };
 
 function dateAxis(locale: string): uPlot.Axis {
   const fmt = new Intl.DateTimeFormat(locale, { month: "numeric", day: "numeric" });
