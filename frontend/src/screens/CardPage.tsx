@@ -5,6 +5,7 @@ import { api, type HistoryPage } from "../api/client";
 import { AXIS, Chart } from "../components/Chart";
 import { Link } from "../components/Link";
 import { Markdown } from "../components/Markdown";
+import { Panel } from "../components/Panel";
 import { Pending } from "../components/Pending";
 import { useI18n } from "../i18n";
 import { type Note, noteText } from "../lib/errors";
@@ -132,8 +133,7 @@ export function CardPage({ id }: { id: number }) {
         </div>
         <p role="status">{noteText(note, i18n)}</p>
       </div>
-      <section class="panel" aria-labelledby="curve-title">
-        <h2 id="curve-title">{t("card.curve")}</h2>
+      <Panel id="curve" title={t("card.curve")}>
         <p class="muted">{t("card.curveNote")}</p>
         {d.curve.length ? (
           <Chart
@@ -148,9 +148,8 @@ export function CardPage({ id }: { id: number }) {
         ) : (
           <p>{t("card.noCurve")}</p>
         )}
-      </section>
-      <section class="panel" aria-labelledby="history-title">
-        <h2 id="history-title">{t("card.history")}</h2>
+      </Panel>
+      <Panel id="history" title={t("card.history")}>
         {rows.length ? (
           <div class="table-wrap">
             <table class="history">
@@ -182,7 +181,7 @@ export function CardPage({ id }: { id: number }) {
             {t("card.loadMore")}
           </button>
         ) : null}
-      </section>
+      </Panel>
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { api, type Dashboard as DashboardData } from "../api/client";
 import { AXIS, Chart } from "../components/Chart";
 import { Heatmap } from "../components/Heatmap";
 import { Link } from "../components/Link";
+import { Panel } from "../components/Panel";
 import { Pending } from "../components/Pending";
 import { type I18n, useI18n } from "../i18n";
 import { dayToSeconds, formatPercent } from "../lib/format";
@@ -99,8 +100,7 @@ export function Dashboard() {
       </div>
       <Stats d={d} />
       <Progress d={d} />
-      <section class="panel" aria-labelledby="decks-title">
-        <h2 id="decks-title">{t("dash.decks")}</h2>
+      <Panel id="decks" title={t("dash.decks")}>
         <div class="table-wrap">
           <table class="decks">
             <thead>
@@ -125,14 +125,12 @@ export function Dashboard() {
             </tbody>
           </table>
         </div>
-      </section>
-      <section class="panel" aria-labelledby="heat-title">
-        <h2 id="heat-title">{t("dash.heatmap")}</h2>
+      </Panel>
+      <Panel id="heat" title={t("dash.heatmap")}>
         <Heatmap days={d.heatmap} />
-      </section>
+      </Panel>
       <div class="chart-grid">
-        <section class="panel" aria-labelledby="forecast-title">
-          <h2 id="forecast-title">{t("dash.forecast")}</h2>
+        <Panel id="forecast" title={t("dash.forecast")}>
           <Chart
             id="forecast-chart"
             options={forecastOpts}
@@ -142,9 +140,8 @@ export function Dashboard() {
               max: Math.max(0, ...d.forecast.map((x) => x.count)),
             })}
           />
-        </section>
-        <section class="panel" aria-labelledby="retention-title">
-          <h2 id="retention-title">{t("dash.retention")}</h2>
+        </Panel>
+        <Panel id="retention" title={t("dash.retention")}>
           <Chart
             id="retention-chart"
             options={retentionOpts}
@@ -154,7 +151,7 @@ export function Dashboard() {
             }
           />
           {d.retention_30d === null ? <p class="muted">{t("dash.noRetention")}</p> : null}
-        </section>
+        </Panel>
       </div>
     </section>
   );
@@ -189,13 +186,12 @@ function Progress({ d }: { d: DashboardData }) {
   const total = d.today.reviewed + left;
   const pct = total ? Math.round((d.today.reviewed / total) * 100) : 100;
   return (
-    <section class="panel" aria-labelledby="progress-title">
-      <h2 id="progress-title">{t("dash.progress")}</h2>
+    <Panel id="progress" title={t("dash.progress")}>
       <progress id="today-progress" max={100} value={pct} aria-labelledby="progress-title" aria-describedby="progress-text" />
       <p id="progress-text">
         {t("dash.progressText", { done: d.today.reviewed, left })} · {t("dash.newProgress", { done: d.today.new_done, limit: newLimit })} ·{" "}
         {t("dash.reviewProgress", { done: d.today.reviews_done })}
       </p>
-    </section>
+    </Panel>
   );
 }
