@@ -78,9 +78,10 @@ class BatchNormDemo(Demo):
                     assert layer.running_mean is not None and layer.running_var is not None
                     means.append(float(layer.running_mean[0]))
                     variances.append(float(layer.running_var[0]))
-                train_out = layer(fresh)  # batch statistics (this also updates the running ones once more)
                 layer.eval()
-                eval_out = layer(fresh)
+                eval_out = layer(fresh)  # normalised with the running statistics after k steps
+                layer.train()
+                train_out = layer(fresh)  # with its own batch statistics
             running[f"{m:g}"] = {
                 "running_mean": rounded(means),
                 "running_var": rounded(variances),

@@ -133,18 +133,22 @@ class ReceptiveField(Demo):
         ratio = side / r
         answer = 0 if side >= r else (1 if ratio >= 0.5 else 2)
         peak = float(erf.max())
+        field = erf[top : top + r, top : top + r]
+        ring = torch.cat([field[0], field[-1], field[:, 0], field[:, -1]])
+        edge = float(ring.max()) / max(float(erf[centre, centre]), 1e-30)
         explanation = (
             f"{p['layers']} 层 {p['kernel']}×{p['kernel']} 卷积（步幅 {p['stride']}，空洞率 {p['dilation']}）："
             f"理论感受野 r = 1 + Σ d(k−1)·∏s = {r}；中心输出对输入的梯度（无激活）的非零区域为 "
             f"{support_h}×{support_w}。有效感受野：{p['samples']} 个随机输入上平均的梯度绝对值，"
             f"含 {MASS:.0%} 梯度的中心方块边长为 {side}（{p['activation']}），占理论值的 {ratio:.0%}；"
-            f"无激活时为 {side_linear}。梯度集中在中心、向边缘近似高斯地衰减：理论感受野的边缘像素只通过"
-            "很少的路径影响输出。"
+            f"无激活时为 {side_linear}。梯度集中在中心、向边缘近似高斯地衰减：理论感受野边缘上最大的梯度只有"
+            f"中心像素的 {edge:.2%}，边缘像素只通过很少的路径影响输出。"
         )
         figures = [
             Figure("analytic_rf", "理论感受野", r, "px"),
             Figure("support", "梯度非零区域边长", support_w, "px"),
             Figure("effective_side", f"含 {MASS:.0%} 梯度的方块边长", side, "px"),
+            Figure("edge_over_centre", "感受野边缘最大梯度 / 中心梯度", edge),
         ]
         lo, hi = max(0, top - margin), min(size, top + r + margin)
         return Output(
