@@ -1,13 +1,12 @@
 import { type ComponentChildren, render } from "preact";
 import { act } from "preact/test-utils";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { AnswerBar, CardFace } from "../../src/components/CardFace";
 import { translate } from "../../src/i18n";
+import { renderRoot } from "./helpers";
 
-const root = document.createElement("div");
-document.body.append(root);
-afterEach(() => act(() => render(null, root)));
+const root = renderRoot();
 
 function show(card: { kind: string; front: string; back: string }, revealed: boolean, panel: ComponentChildren = null) {
   act(() => render(<CardFace card={{ id: 7, ...card }} revealed={revealed}>{panel}</CardFace>, root));

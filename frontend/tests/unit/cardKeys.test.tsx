@@ -1,8 +1,9 @@
 import { type ComponentChildren, render } from "preact";
 import { act } from "preact/test-utils";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { type CardKeys, cardKeyAction, useCardKeys } from "../../src/lib/useCardKeys";
+import { renderRoot } from "./helpers";
 
 function keys(over: Partial<CardKeys> = {}): CardKeys {
   return { active: true, exercise: false, revealed: false, onReveal: vi.fn(), ...over };
@@ -46,15 +47,7 @@ describe("cardKeyAction", () => {
 });
 
 describe("useCardKeys", () => {
-  let root: HTMLElement;
-  beforeEach(() => {
-    root = document.createElement("div");
-    document.body.append(root);
-  });
-  afterEach(() => {
-    act(() => render(null, root));
-    root.remove();
-  });
+  const root = renderRoot();
 
   function mount(k: CardKeys, children: ComponentChildren = null) {
     function Screen() {

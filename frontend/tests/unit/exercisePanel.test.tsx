@@ -1,14 +1,13 @@
 import { render } from "preact";
 import { act } from "preact/test-utils";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import type { GradeResult } from "../../src/api/client";
 import { type ExerciseData, ExercisePanel } from "../../src/components/ExercisePanel";
 import { translate } from "../../src/i18n";
+import { renderRoot } from "./helpers";
 
-const root = document.createElement("div");
-document.body.append(root);
-afterEach(() => act(() => render(null, root)));
+const root = renderRoot();
 
 const graded: GradeResult = {
   parts: [{ name: "out", status: "correct", correct: true, parsed: 59, credit: 1, feedback: "", expected: 59 }],

@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { hasCloze, renderMarkdown, scanCloze } from "../../src/render/markdown";
-
-function dom(html: string): HTMLElement {
-  const div = document.createElement("div");
-  div.innerHTML = html;
-  return div;
-}
+import { dom } from "./helpers";
 
 describe("markdown + KaTeX", () => {
   it("renders inline math with KaTeX (HTML and MathML)", () => {

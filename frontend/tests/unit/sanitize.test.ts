@@ -2,12 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { renderMarkdown } from "../../src/render/markdown";
 import { sanitizeContent } from "../../src/render/sanitize";
-
-function dom(html: string): HTMLElement {
-  const div = document.createElement("div");
-  div.innerHTML = html;
-  return div;
-}
+import { dom } from "./helpers";
 
 function allAttributes(el: HTMLElement): string[] {
   return [...el.querySelectorAll("*")].flatMap((n) => [...n.attributes].map((a) => `${a.name}=${a.value}`));

@@ -6,13 +6,10 @@ import { api, ApiError, type User } from "../../src/api/client";
 import { I18nContext, makeI18n, translate } from "../../src/i18n";
 import { useSubmit } from "../../src/lib/useSubmit";
 import { PasswordChange, SignUp } from "../../src/screens/Auth";
+import { renderRoot } from "./helpers";
 
-const root = document.createElement("div");
-document.body.append(root);
-afterEach(() => {
-  act(() => render(null, root));
-  vi.restoreAllMocks();
-});
+const root = renderRoot();
+afterEach(() => vi.restoreAllMocks());
 
 const taken = new ApiError(400, "invalid", "invalid input", { username: ["already taken"], password: ["太短了 / too short"] });
 
