@@ -3,19 +3,19 @@
 Three statements per review (lock the card state, insert the log, update the state; on PostgreSQL the last
 two are one statement), built once from the models' table and column names instead of ORM queries compiled
 on every request. The card-state columns and their argument order are those of ``MemoryState``
-(``scheduling.MEMORY_FIELDS``); the log's columns are ``ReviewLog``'s, and every argument is prepared for
-the database by its model field, as the ORM would.
+(``scheduling.MEMORY_FIELDS``); the log's columns are ``ReviewLog``'s concrete fields, and each argument is
+put in the database's form by an adapter chosen once per column (:func:`_adapter`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-from django.db.models import Field
+from django.db import connection, models
 from django.utils.dateparse import parse_datetime
 
 from dlquiz.study.models import CardState, ReviewLog
@@ -46,8 +46,9 @@ def review_write(*, state_id: int, memory: MemoryState, log: ReviewLog) -> None:
 
     The caller holds the state's row lock (:func:`card_state_lock`) inside a transaction."""
     sql = _sql()
-    update_args = [*_prepared(sql.state_fields, memory.fields().values()), state_id]
-    insert_args = _prepared(sql.log_fields, (getattr(log, f.attname) for f in sql.log_fields))
+    update_args = [adapt(v) for adapt, v in zip(sql.state_adapters, memory.fields().values(), strict=True)]
+    update_args.append(state_id)
+    insert_args = [adapt(getattr(log, name)) for name, adapt in sql.log_adapters]
     with connection.cursor() as cur:
         if sql.update_and_insert:  # PostgreSQL: one round trip for both writes
             cur.execute(sql.update_and_insert, update_args + insert_args)
@@ -64,8 +65,8 @@ class _Statements:
     insert_log: str
     update_state: str
     update_and_insert: str  # empty where the database has no data-modifying CTEs
-    state_fields: tuple[Field[Any, Any], ...]  # the memory fields of CardState, in MEMORY_FIELDS order
-    log_fields: tuple[Field[Any, Any], ...]  # the columns ReviewLog's insert writes (all but the id)
+    state_adapters: tuple[Callable[[Any], Any], ...]  # for CardState's memory fields, in MEMORY_FIELDS order
+    log_adapters: tuple[tuple[str, Callable[[Any], Any]], ...]  # (attname, adapter) of each inserted column
 
 
 @functools.cache
@@ -97,11 +98,37 @@ def _sql() -> _Statements:
             f"WITH upd AS ({update} RETURNING 1) INSERT INTO {log} ({log_cols}) "
             f"SELECT {', '.join(['%s'] * len(log_fields))} FROM upd RETURNING {qn('id')}"
         )
-    return _Statements(lock, insert, update, both, state_fields, log_fields)
+    return _Statements(
+        lock,
+        insert,
+        update,
+        both,
+        tuple(_adapter(f) for f in state_fields),
+        tuple((f.attname, _adapter(f)) for f in log_fields),
+    )
 
 
-def _prepared(fields: tuple[Field[Any, Any], ...], values: Any) -> list[Any]:
-    return [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
+    """The database form of a value of ``field``: what ``field.get_db_prep_save`` gives for the column types
+    of these two tables, without its per-call dispatch (the review's values come from typed sources)."""
+    ops = connection.ops
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    if isinstance(field, models.JSONField):
+        return functools.partial(ops.adapt_json_value, encoder=field.encoder)
+    if isinstance(field, models.IntegerField):
+        return _int  # a State is passed as its number
+    if isinstance(field, (models.CharField, models.FloatField, models.ForeignKey)):
+        return _same
+    raise TypeError(f"no review SQL adapter for {field!r}")
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _from_db(value: Any) -> Any:
