@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import { api } from "../api/client";
-import { AnswerBar, CardFace } from "../components/CardFace";
+import { CardFace } from "../components/CardFace";
 import { ExercisePanel } from "../components/ExercisePanel";
 import { Link } from "../components/Link";
 import { useI18n } from "../i18n";
@@ -76,8 +76,16 @@ export function Practice() {
               {index + 1} / {list.length}
             </span>
           </div>
-          <CardFace card={card} revealed={revealed}>
-            {exercise ? (
+          <CardFace
+            card={card}
+            revealed={revealed}
+            onReveal={() => setRevealed(true)}
+            afterAnswer={
+              <button type="button" class="primary show-answer" ref={nextButton} onClick={next}>
+                {t("prac.next")} <kbd>N</kbd>
+              </button>
+            }
+            exercisePanel={
               <ExercisePanel
                 key={`${card.id}-${variant}`}
                 load={() =>
@@ -106,15 +114,8 @@ export function Practice() {
                   </div>
                 )}
               </ExercisePanel>
-            ) : null}
-          </CardFace>
-          {!exercise ? (
-            <AnswerBar revealed={revealed} onReveal={() => setRevealed(true)}>
-              <button type="button" class="primary show-answer" ref={nextButton} onClick={next}>
-                {t("prac.next")} <kbd>N</kbd>
-              </button>
-            </AnswerBar>
-          ) : null}
+            }
+          />
         </>
       ) : null}
     </section>

@@ -2,7 +2,7 @@ import type { RefObject } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
 
 import { api, type QueueItem } from "../api/client";
-import { AnswerBar, CardFace, prerenderCardFace } from "../components/CardFace";
+import { CardFace, prerenderCardFace } from "../components/CardFace";
 import { ExercisePanel } from "../components/ExercisePanel";
 import { Link } from "../components/Link";
 import { RatingButtons } from "../components/RatingButtons";
@@ -156,8 +156,12 @@ function CardView({ session, item, onRate, onUndo, onAct }: CardViewProps) {
         <span class="deck-name">{card.deck_name}</span>
         <span class="study-count">{t("study.count", { n: session.reviewedCount, left: session.queue.length })}</span>
       </div>
-      <CardFace card={card} revealed={revealed}>
-        {exercise ? (
+      <CardFace
+        card={card}
+        revealed={revealed}
+        onReveal={() => session.reveal()}
+        afterAnswer={<RatingButtons item={item} onRate={onRate} />}
+        exercisePanel={
           <ExercisePanel
             load={() =>
               session.exercise(card.id).then((ex) => {
@@ -183,13 +187,8 @@ function CardView({ session, item, onRate, onUndo, onAct }: CardViewProps) {
               </div>
             )}
           </ExercisePanel>
-        ) : null}
-      </CardFace>
-      {!exercise ? (
-        <AnswerBar revealed={revealed} onReveal={() => session.reveal()}>
-          <RatingButtons item={item} onRate={onRate} />
-        </AnswerBar>
-      ) : null}
+        }
+      />
       <div class="card-actions" role="group" aria-label={t("study.actions")}>
         <button type="button" onClick={onUndo} disabled={!session.canUndo}>
           {t("study.undo")} <kbd>U</kbd>

@@ -1,15 +1,19 @@
-import { type ComponentChildren, render } from "preact";
+import { render } from "preact";
 import { act } from "preact/test-utils";
 import { describe, expect, it, vi } from "vitest";
 
-import { AnswerBar, CardFace } from "../../src/components/CardFace";
+import { CardFace } from "../../src/components/CardFace";
 import { translate } from "../../src/i18n";
 import { renderRoot } from "./helpers";
 
 const root = renderRoot();
 
-function show(card: { kind: string; front: string; back: string }, revealed: boolean, panel: ComponentChildren = null) {
-  act(() => render(<CardFace card={{ id: 7, ...card }} revealed={revealed}>{panel}</CardFace>, root));
+function show(card: { kind: string; front: string; back: string }, revealed: boolean, onReveal = () => undefined) {
+  const next = <button type="button" class="next">next</button>;
+  const panel = <p class="panel-here">panel</p>;
+  act(() =>
+    render(<CardFace card={{ id: 7, ...card }} revealed={revealed} onReveal={onReveal} afterAnswer={next} exercisePanel={panel} />, root),
+  );
   return root.querySelector<HTMLElement>(".card-face")!;
 }
 
@@ -34,33 +38,28 @@ describe("CardFace", () => {
   });
 
   it("shows an exercise's front over the caller's panel, with no answer area", () => {
-    const face = show({ kind: "exercise", front: "Compute it.", back: "" }, false, <p class="panel-here">panel</p>);
+    const face = show({ kind: "exercise", front: "Compute it.", back: "" }, false);
     expect(face.querySelector(".front.exercise-front")!.textContent).toContain("Compute it.");
     expect(face.querySelector(".panel-here")).not.toBeNull();
     expect(face.querySelector(".answer")).toBeNull();
+    expect(root.querySelector(".answer-bar")).toBeNull();
+    expect(face.querySelector(".next")).toBeNull();
   });
 });
 
-describe("AnswerBar", () => {
+describe("the answer bar under a card", () => {
   it("offers to show the answer, then what follows it in the same place", () => {
     const onReveal = vi.fn();
-    const bar = (revealed: boolean) =>
-      act(() =>
-        render(
-          <AnswerBar revealed={revealed} onReveal={onReveal}>
-            <button type="button" class="next">next</button>
-          </AnswerBar>,
-          root,
-        ),
-      );
-    bar(false);
-    const show = root.querySelector<HTMLButtonElement>(".answer-bar > button.show-answer")!;
-    expect(show.textContent).toContain(translate("zh", "study.show"));
+    const card = { kind: "basic", front: "Q?", back: "A." };
+    show(card, false, onReveal);
+    const button = root.querySelector<HTMLButtonElement>(".card-face + .answer-bar > button.show-answer")!;
+    expect(button.textContent).toContain(translate("zh", "study.show"));
     expect(root.querySelector(".next")).toBeNull();
-    show.click();
+    button.click();
     expect(onReveal).toHaveBeenCalledTimes(1);
-    bar(true);
+    show(card, true, onReveal);
     expect(root.querySelector(".answer-bar > .next")).not.toBeNull();
     expect(root.querySelector(".show-answer")).toBeNull();
+    expect(root.querySelector(".panel-here")).toBeNull();
   });
 });
