@@ -1,9 +1,14 @@
-"""The study loop over HTTP: decks, queue, reviews, undo, card actions, settings, dashboard."""
+"""The study endpoints: decks, the queue (and new cards beyond it), reviews, undo, card actions, settings,
+the dashboard, the card browser and cards to practise. Mounted under ``/api/v1/`` by ``study/urls.py``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -13,9 +18,29 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from dlquiz.api.auth import learner
+from dlquiz.api.pagination import HistoryCursor, Pages
+from dlquiz.errors import NotFound
+from dlquiz.study.browse import (
+    STATE_FILTERS,
+    browse_facets,
+    card_history,
+    card_retrievability,
+    card_state_get,
+    card_state_list,
+    forgetting_curve,
+)
 from dlquiz.study.models import CardState, ReviewLog, State
 from dlquiz.study.scheduling import memory_of
-from dlquiz.study.selectors import dashboard_stats, deck_due_counts, settings_get, study_queue
+from dlquiz.study.selectors import (
+    MAX_LIMIT,
+    QueueItem,
+    dashboard_stats,
+    deck_due_counts,
+    practice_cards,
+    settings_get,
+    study_extra_new,
+    study_queue,
+)
 from dlquiz.study.services import (
     SETTINGS_FIELDS,
     card_bury,
@@ -111,6 +136,29 @@ class Intervals(serializers.Serializer):
     easy = serializers.IntegerField(source="4")
 
 
+class QueueItemOut(serializers.Serializer):
+    card = CardOut(source="state.card")
+    state = StateOut()
+    queue = serializers.ChoiceField(choices=["learning", "review", "new"])
+    intervals = Intervals()
+
+
+def queue_item_data(item: QueueItem) -> dict[str, Any]:
+    """QueueItemOut's representation, built directly: the one shape of a card to study, in the queue and
+    among the extra new cards."""
+    return {
+        "card": card_data(item.state.card),
+        "state": state_data(item.state),
+        "queue": item.queue,
+        "intervals": {
+            "again": item.intervals[1],
+            "hard": item.intervals[2],
+            "good": item.intervals[3],
+            "easy": item.intervals[4],
+        },
+    }
+
+
 class DeckListApi(APIView):
     @extend_schema(responses={200: DeckCounts(many=True)}, operation_id="decks_list")
     def get(self, request: Request) -> Response:
@@ -120,16 +168,10 @@ class DeckListApi(APIView):
 
 
 class QueueParams(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=200, required=False, default=20)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False, default=20)
 
 
 class QueueApi(APIView):
-    class QueueItemOut(serializers.Serializer):
-        card = CardOut(source="state.card")
-        state = StateOut()
-        queue = serializers.ChoiceField(choices=["learning", "review", "new"])
-        intervals = Intervals()
-
     @extend_schema(
         parameters=[QueueParams],
         responses={
@@ -143,21 +185,24 @@ class QueueApi(APIView):
         items, today = study_queue(
             user=learner(request), now=timezone.now(), limit=params.validated_data["limit"]
         )
-        cards = [
-            {
-                "card": card_data(i.state.card),
-                "state": state_data(i.state),
-                "queue": i.queue,
-                "intervals": {
-                    "again": i.intervals[1],
-                    "hard": i.intervals[2],
-                    "good": i.intervals[3],
-                    "easy": i.intervals[4],
-                },
-            }
-            for i in items
-        ]
-        return Response({"today": TodayOut(today).data, "cards": cards})
+        return Response({"today": TodayOut(today).data, "cards": [queue_item_data(i) for i in items]})
+
+
+class ExtraNewApi(APIView):
+    """New cards beyond today's new-card limit, shaped like the study queue (reviews go to ``reviews``)."""
+
+    @extend_schema(
+        parameters=[QueueParams],
+        responses={200: inline_serializer("ExtraNewOut", {"cards": QueueItemOut(many=True)})},
+        operation_id="study_extra_new",
+    )
+    def get(self, request: Request) -> Response:
+        params = QueueParams(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        items = study_extra_new(
+            user=learner(request), now=timezone.now(), limit=params.validated_data["limit"]
+        )
+        return Response({"cards": [queue_item_data(i) for i in items]})
 
 
 class ReviewOut(serializers.Serializer):
@@ -231,25 +276,30 @@ class ReviewUndoApi(APIView):
         return Response(ReviewOut(log).data)
 
 
+CardAction = Callable[[User, int, dt.datetime], CardState]
+
+CARD_ACTIONS: dict[str, CardAction] = {
+    "suspend": lambda user, card_id, now: card_suspend(user=user, card_id=card_id, suspended=True),
+    "unsuspend": lambda user, card_id, now: card_suspend(user=user, card_id=card_id, suspended=False),
+    "bury": lambda user, card_id, now: card_bury(user=user, card_id=card_id, now=now),
+    "reset": lambda user, card_id, now: card_reset(
+        user=user, card_id=card_id, now=now, client_review_id=f"reset-{uuid.uuid4()}"
+    ),
+}
+
+
 class CardActionApi(APIView):
     """suspend / unsuspend / bury (until the next study day) / reset (forget)."""
 
+    # One of CARD_ACTIONS, set by the URL (study/urls.py). Any other name is refused, never defaulted.
     action_name = ""
 
     @extend_schema(request=None, responses={200: StateOut})
     def post(self, request: Request, card_id: int) -> Response:
-        now = timezone.now()
-        if self.action_name == "suspend":
-            cs = card_suspend(user=learner(request), card_id=card_id, suspended=True)
-        elif self.action_name == "unsuspend":
-            cs = card_suspend(user=learner(request), card_id=card_id, suspended=False)
-        elif self.action_name == "bury":
-            cs = card_bury(user=learner(request), card_id=card_id, now=now)
-        else:
-            cs = card_reset(
-                user=learner(request), card_id=card_id, now=now, client_review_id=f"reset-{uuid.uuid4()}"
-            )
-        return Response(StateOut(cs).data)
+        action = CARD_ACTIONS.get(self.action_name)
+        if action is None:
+            raise NotFound("未知的卡片操作 / unknown card action", code="unknown_action")
+        return Response(StateOut(action(learner(request), card_id, timezone.now())).data)
 
 
 class SettingsSerializer(serializers.Serializer):
@@ -340,3 +390,140 @@ class DashboardApi(APIView):
     @extend_schema(responses={200: DashboardOutputSerializer}, operation_id="dashboard")
     def get(self, request: Request) -> Response:
         return Response(dashboard_stats(user=learner(request), now=timezone.now()))
+
+
+class BrowseItem(serializers.Serializer):
+    card = CardOut()
+    state = StateOut(source="*")
+
+
+class BrowsePage(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = BrowseItem(many=True)
+
+
+def _browse_item(cs: CardState) -> dict[str, Any]:
+    return {"card": card_data(cs.card), "state": state_data(cs)}
+
+
+class CardListApi(APIView):
+    class CardFilterSerializer(serializers.Serializer):
+        q = serializers.CharField(required=False, max_length=200, allow_blank=True, default="")
+        deck = serializers.IntegerField(required=False, min_value=1)
+        tag = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
+        state = serializers.ChoiceField(
+            choices=sorted(STATE_FILTERS), required=False, allow_blank=True, default=""
+        )
+        topic = serializers.CharField(required=False, max_length=32, allow_blank=True, default="")
+        due_before = serializers.DateTimeField(required=False)
+        page = serializers.IntegerField(required=False, min_value=1)
+        page_size = serializers.IntegerField(required=False, min_value=1)
+
+    @extend_schema(parameters=[CardFilterSerializer], responses={200: BrowsePage}, operation_id="cards_list")
+    def get(self, request: Request) -> Response:
+        f = self.CardFilterSerializer(data=request.query_params)
+        f.is_valid(raise_exception=True)
+        filters = {k: v for k, v in f.validated_data.items() if k not in ("page", "page_size")}
+        qs = card_state_list(user=learner(request), **filters)
+        paginator = Pages()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([_browse_item(cs) for cs in page or []])
+
+
+class CardDetailApi(APIView):
+    class CardDetailOutputSerializer(serializers.Serializer):
+        card = CardOut()
+        state = StateOut()
+        retrievability = serializers.FloatField()
+        curve = inline_serializer(
+            "CurvePoint",
+            {"day": serializers.IntegerField(), "retrievability": serializers.FloatField()},
+            many=True,
+        )
+
+    @extend_schema(responses={200: CardDetailOutputSerializer}, operation_id="cards_retrieve")
+    def get(self, request: Request, card_id: int) -> Response:
+        cs = card_state_get(user=learner(request), card_id=card_id)
+        now = timezone.now()
+        curve = forgetting_curve(user=learner(request), cs=cs, now=now)
+        r = card_retrievability(user=learner(request), cs=cs, now=now)
+        return Response({**_browse_item(cs), "retrievability": r, "curve": curve})
+
+
+class CardHistoryApi(APIView):
+    class ReviewLogOutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        kind = serializers.CharField()
+        rating = serializers.IntegerField()
+        reviewed_at = serializers.DateTimeField()
+        duration_ms = serializers.IntegerField(allow_null=True)
+        state_before = serializers.DictField()
+        state_after = serializers.DictField()
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "HistoryPage",
+                {
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": ReviewLogOutputSerializer(many=True),
+                },
+            )
+        },
+        operation_id="cards_history",
+    )
+    def get(self, request: Request, card_id: int) -> Response:
+        qs = card_history(user=learner(request), card_id=card_id)
+        paginator = HistoryCursor()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(self.ReviewLogOutputSerializer(page, many=True).data)
+
+
+class BrowseFacetsApi(APIView):
+    """The tags and topics (with their outline titles) of the learner's cards, for the browser's filters."""
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "BrowseFacetsOut",
+                {
+                    "tags": serializers.ListField(child=serializers.CharField()),
+                    "topics": inline_serializer(
+                        "TopicOut",
+                        {"id": serializers.CharField(), "title": serializers.CharField(allow_blank=True)},
+                        many=True,
+                    ),
+                },
+            )
+        },
+        operation_id="browse_facets",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(browse_facets(user=learner(request)))
+
+
+class PracticeCardsApi(APIView):
+    """Cards to practise without scheduling (nothing is recorded)."""
+
+    class PracticeParams(serializers.Serializer):
+        limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False, default=20)
+        deck = serializers.IntegerField(min_value=1, required=False)
+
+    @extend_schema(
+        parameters=[PracticeParams],
+        responses={200: inline_serializer("PracticeCardsOut", {"cards": CardOut(many=True)})},
+        operation_id="practice_cards",
+    )
+    def get(self, request: Request) -> Response:
+        p = self.PracticeParams(data=request.query_params)
+        p.is_valid(raise_exception=True)
+        states = practice_cards(
+            user=learner(request),
+            now=timezone.now(),
+            limit=p.validated_data["limit"],
+            deck=p.validated_data.get("deck"),
+        )
+        return Response({"cards": [card_data(s.card) for s in states]})

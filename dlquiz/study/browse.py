@@ -1,17 +1,23 @@
-"""Browsing a learner's cards: search, filters, a card's history and forgetting curve."""
+"""Browsing a learner's cards: search, filters and their values (facets), a card's history and forgetting
+curve."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
+from dlquiz.decks.contentfile import read_outline
 from dlquiz.errors import NotFound
 from dlquiz.study import scheduling
 from dlquiz.study.models import CardState, ReviewLog, State
-from dlquiz.study.selectors import scheduler_for, settings_get
+from dlquiz.study.scheduling import scheduler_for
+from dlquiz.study.selectors import settings_get
 
 STATE_FILTERS = {
     "new": Q(state=State.NEW),
@@ -83,3 +89,28 @@ def card_retrievability(*, user: User, cs: CardState, now: dt.datetime) -> float
     return scheduling.retrievability(
         scheduling.memory_of(cs), at=now, scheduler=scheduler_for(settings_get(user=user))
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _outline_titles(path: str, mtime: float) -> dict[str, str]:
+    return {topic: row[-1] for topic, row in read_outline(Path(path)).items()}
+
+
+def topic_titles() -> dict[str, str]:
+    """Topic id → title from the outline (empty when the outline file is not there)."""
+    path = Path(settings.OUTLINE_PATH)
+    if not path.is_file():
+        return {}
+    return _outline_titles(str(path), path.stat().st_mtime)
+
+
+def browse_facets(*, user: User) -> dict[str, Any]:
+    """The tags and topics of the learner's cards (with the topics' outline titles), for the browser's filters."""
+    tags: set[str] = set()
+    topics: set[str] = set()
+    rows = CardState.objects.filter(user=user, card__retired=False).values_list("card__tags", "card__topics")
+    for card_tags, card_topics in rows.iterator():
+        tags.update(str(t) for t in card_tags or [])
+        topics.update(str(t) for t in card_topics or [])
+    titles = topic_titles()
+    return {"tags": sorted(tags), "topics": [{"id": t, "title": titles.get(t, "")} for t in sorted(topics)]}

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 import random
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 from fsrs import State as FsrsState
+
+if TYPE_CHECKING:
+    from dlquiz.study.models import StudySettings
 
 __all__ = [
     "MEMORY_FIELDS",
@@ -33,6 +37,8 @@ __all__ = [
     "preview",
     "retrievability",
     "review",
+    "review_seed",
+    "scheduler_for",
 ]
 
 MAXIMUM_INTERVAL = 36500
@@ -130,6 +136,24 @@ def make_scheduler(
         maximum_interval=MAXIMUM_INTERVAL,
         enable_fuzzing=False,
     )
+
+
+def scheduler_for(prefs: StudySettings) -> Scheduler:
+    """The scheduler of a learner's settings (retention and steps), shared by every learner with the same."""
+    return _scheduler(prefs.desired_retention, tuple(prefs.learning_steps), tuple(prefs.relearning_steps))
+
+
+@functools.lru_cache(maxsize=256)
+def _scheduler(retention: float, learning: tuple[int, ...], relearning: tuple[int, ...]) -> Scheduler:
+    """Schedulers are immutable in use: one per distinct setting, shared."""
+    return make_scheduler(
+        desired_retention=retention, learning_steps=list(learning), relearning_steps=list(relearning)
+    )
+
+
+def review_seed(*, user_id: int, card_id: int, reps: int) -> str:
+    """The interval fuzz's seed of one review: the learner, the card and its review number."""
+    return f"{user_id}:{card_id}:{reps}"
 
 
 def _to_fsrs(m: MemoryState, now: dt.datetime) -> FsrsCard:

@@ -1,9 +1,9 @@
-"""Reads of the study loop: the queue, due counts, today's numbers."""
+"""Reads of the study loop: the learner's settings, the queue (and new cards beyond it), cards to practise,
+due counts, today's numbers, the dashboard."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,13 +14,16 @@ from django.db.models import Count, Q, QuerySet
 from dlquiz.study import scheduling
 from dlquiz.study.models import CardState, ReviewLog, State, StudySettings
 
+MAX_LIMIT = 200  # the most cards one queue, extra-new or practice request returns
+
 
 def settings_get(*, user: User) -> StudySettings:
+    """The learner's study settings. Sign-up creates them; a learner made some other way (``createsuperuser``)
+    has none stored until they change one (``settings_update``) and reads the defaults until then."""
     try:
         return user.study_settings  # type: ignore[attr-defined,no-any-return]  # often loaded with the user
     except StudySettings.DoesNotExist:
-        prefs, _ = StudySettings.objects.get_or_create(user=user)
-        return prefs
+        return StudySettings.objects.filter(user=user).first() or StudySettings(user=user)
 
 
 def study_day_bounds(*, prefs: StudySettings, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -33,23 +36,8 @@ def study_day_bounds(*, prefs: StudySettings, now: dt.datetime) -> tuple[dt.date
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
-def scheduler_for(prefs: StudySettings) -> Any:
-    return _scheduler(prefs.desired_retention, tuple(prefs.learning_steps), tuple(prefs.relearning_steps))
-
-
-@functools.lru_cache(maxsize=256)
-def _scheduler(retention: float, learning: tuple[int, ...], relearning: tuple[int, ...]) -> Any:
-    """Schedulers are immutable in use: one per distinct setting, shared."""
-    return scheduling.make_scheduler(
-        desired_retention=retention, learning_steps=list(learning), relearning_steps=list(relearning)
-    )
-
-
-def review_seed(*, user_id: int, card_id: int, reps: int) -> str:
-    return f"{user_id}:{card_id}:{reps}"
-
-
 def _active(user: User, now: dt.datetime) -> QuerySet[CardState]:
+    """The learner's cards that can be studied now: not suspended, not retired, not buried."""
     return CardState.objects.filter(user=user, suspended=False, card__retired=False).filter(
         Q(buried_until__isnull=True) | Q(buried_until__lte=now)
     )
@@ -86,7 +74,27 @@ def today_counts(*, user: User, prefs: StudySettings, now: dt.datetime) -> Today
 class QueueItem:
     state: CardState
     queue: str  # "learning" | "review" | "new"
-    intervals: dict[int, int]
+    intervals: dict[int, int]  # rating 1-4 -> seconds until due
+
+
+def _queue_items(
+    *, user: User, prefs: StudySettings, now: dt.datetime, items: list[tuple[CardState, str]]
+) -> list[QueueItem]:
+    """Queue items with the interval each rating would give (the same fuzz as the review will draw)."""
+    scheduler = scheduling.scheduler_for(prefs)
+    return [
+        QueueItem(
+            s,
+            queue,
+            scheduling.preview(
+                scheduling.memory_of(s),
+                now=now,
+                scheduler=scheduler,
+                seed=scheduling.review_seed(user_id=user.pk, card_id=s.card_id, reps=s.reps),
+            ),
+        )
+        for s, queue in items
+    ]
 
 
 def study_queue(*, user: User, now: dt.datetime, limit: int = 20) -> tuple[list[QueueItem], Today]:
@@ -110,16 +118,33 @@ def study_queue(*, user: User, now: dt.datetime, limit: int = 20) -> tuple[list[
     if len(items) < limit and today.new_left:
         n = min(limit - len(items), today.new_left)
         items += [(s, "new") for s in base.filter(state=State.NEW).order_by("new_order", "id")[:n]]
-    scheduler = scheduler_for(prefs)
-    out = []
-    for s, q in items:
-        seed = review_seed(user_id=user.pk, card_id=s.card_id, reps=s.reps)
-        out.append(
-            QueueItem(
-                s, q, scheduling.preview(scheduling.memory_of(s), now=now, scheduler=scheduler, seed=seed)
-            )
-        )
-    return out, today
+    return _queue_items(user=user, prefs=prefs, now=now, items=items), today
+
+
+def study_extra_new(*, user: User, now: dt.datetime, limit: int = 20) -> list[QueueItem]:
+    """New cards beyond today's new-card limit ("learn more today"), in introduction order, as queue items."""
+    states = (
+        _active(user, now)
+        .filter(state=State.NEW)
+        .select_related("card", "card__deck")
+        .order_by("new_order", "id")[: min(limit, MAX_LIMIT)]
+    )
+    prefs = settings_get(user=user)
+    return _queue_items(user=user, prefs=prefs, now=now, items=[(s, "new") for s in states])
+
+
+def practice_cards(
+    *, user: User, now: dt.datetime, limit: int = 20, deck: int | None = None
+) -> list[CardState]:
+    """Cards to practise without scheduling: studied cards first (random order), then new ones."""
+    qs = _active(user, now).select_related("card", "card__deck")
+    if deck:
+        qs = qs.filter(card__deck_id=deck)
+    limit = min(limit, MAX_LIMIT)
+    studied = list(qs.exclude(state=State.NEW).order_by("?")[:limit])
+    if len(studied) < limit:
+        studied += list(qs.filter(state=State.NEW).order_by("?")[: limit - len(studied)])
+    return studied
 
 
 def deck_due_counts(*, user: User, now: dt.datetime) -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from dlquiz.errors import Conflict, NotFound, ServiceError
 from dlquiz.study import review_sql, scheduling
 from dlquiz.study.models import CardState, ReviewLog, StudySettings
-from dlquiz.study.scheduling import MemoryState
-from dlquiz.study.selectors import review_seed, scheduler_for, settings_get, study_day_bounds
+from dlquiz.study.scheduling import MemoryState, review_seed, scheduler_for
+from dlquiz.study.selectors import settings_get, study_day_bounds
 
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
 
@@ -216,7 +216,7 @@ def settings_update(*, user: User, **changes: Any) -> StudySettings:
                 errors[name] = ["a list of up to 10 whole minutes, each 1..10080"]
     if errors:
         raise ServiceError("设置无效 / invalid settings", fields=errors)
-    prefs = StudySettings.objects.select_for_update().get(pk=settings_get(user=user).pk)
+    prefs, _ = StudySettings.objects.select_for_update().get_or_create(user=user)
     for k, v in changes.items():
         setattr(prefs, k, v)
     prefs.full_clean()
