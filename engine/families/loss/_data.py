@@ -4,6 +4,7 @@ on, predictions/targets drawn from a ``data_seed``, and the column form of the p
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 from typing import Any
 
 import torch
@@ -11,9 +12,18 @@ import torch
 from engine.core import Family, Mistake, Part, Variant
 from engine.families._support import clean_mistakes, draw_grid, draw_int
 
-__all__ = ["F64", "LN10", "LN2", "cuts_cols", "pairs", "pairs_cols", "tensor", "variant"]
+__all__ = ["F64", "LN10", "LN2", "Given", "cuts_cols", "pairs", "pairs_cols", "tensor", "variant"]
 
 F64 = torch.float64
+
+
+class Given(StrEnum):
+    """What a classifier's output is given as (the ``given`` parameter stores the value)."""
+
+    LOGITS = "logits"
+    PROBS = "probs"
+
+
 LN2, LN10 = math.log(2), math.log(10)
 
 

@@ -3,26 +3,48 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, assert_never
 
 import torch
 import torch.nn.functional as F
 
 from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
 from engine.families._support import draw_grid, draw_int, tex_vec, tnum
-from engine.families.loss._data import F64, tensor, variant
+from engine.families.loss._data import F64, Given, tensor, variant
 
 __all__ = ["BCELoss", "FocalLoss"]
 
 # -- bce_loss ----------------------------------------------------------------------------------------
 
 
-def _bce_data(seed: int, n: int, given: str) -> tuple[list[float], list[int]]:
-    if given == "probs":
-        x = [draw_grid(seed, j, 30, 1, 19, 20) for j in range(n)]
-    else:
-        x = [draw_grid(seed, j, 31, -30, 30, 10) for j in range(n)]
-    return x, [draw_int(seed, j, 32, 0, 1) for j in range(n)]
+_GIVEN = (Given.PROBS.value, Given.LOGITS.value)
+
+
+@dataclass(frozen=True)
+class _BceParams:
+    """A variant's parameters: what the outputs are given as, how many samples, and their seed."""
+
+    given: Given
+    n: int
+    seed: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _BceParams:
+        return cls(Given(p["given"]), p["n"], p["data_seed"])
+
+    def data(self) -> tuple[list[float], list[int]]:
+        """The model outputs (probabilities or logits, as given) and the 0/1 labels."""
+        seed, n = self.seed, self.n
+        match self.given:
+            case Given.PROBS:
+                x = [draw_grid(seed, j, 30, 1, 19, 20) for j in range(n)]
+            case Given.LOGITS:
+                x = [draw_grid(seed, j, 31, -30, 30, 10) for j in range(n)]
+            case _:
+                assert_never(self.given)
+        return x, [draw_int(seed, j, 32, 0, 1) for j in range(n)]
 
 
 def _bce_plain(p: list[float], y: list[int]) -> float:
@@ -41,17 +63,22 @@ class BCELoss(Family):
     title = "BCE：概率输入与 BCEWithLogits"
     topics = ("003-0097",)
     schema = {
-        "given": Param("choice", choices=("probs", "logits")),
+        "given": Param("choice", choices=_GIVEN),
         "n": Param("int", 1, 4),
         "data_seed": Param("int", 0, 10**6),
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        x, y = _bce_data(p["data_seed"], p["n"], p["given"])
+        q = _BceParams.of(p)
+        x, y = q.data()
         xt, yt = tensor(x), tensor([float(v) for v in y])
-        if p["given"] == "probs":
-            return {"loss": F.binary_cross_entropy(xt, yt).item()}
-        return {"loss": F.binary_cross_entropy_with_logits(xt, yt).item()}
+        match q.given:
+            case Given.PROBS:
+                return {"loss": F.binary_cross_entropy(xt, yt).item()}
+            case Given.LOGITS:
+                return {"loss": F.binary_cross_entropy_with_logits(xt, yt).item()}
+            case _:
+                assert_never(q.given)
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         seed = c["data_seed"].to(torch.int64)
@@ -63,22 +90,23 @@ class BCELoss(Family):
         from_probs = -(y * torch.log(prob) + (1 - y) * torch.log(1 - prob))
         # stable logits form: max(z, 0) - z*y + log(1 + e^{-|z|})
         from_logits = torch.clamp(z, min=0) - z * y + torch.log1p(torch.exp(-z.abs()))
-        per = torch.where((c["given"] == 0)[:, None], from_probs, from_logits)
+        per = torch.where((c["given"] == _GIVEN.index(Given.PROBS))[:, None], from_probs, from_logits)
         return {"loss": (per * mask).sum(1) / c["n"]}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        n, given = p["n"], p["given"]
-        x, y = _bce_data(p["data_seed"], n, given)
+        q = _BceParams.of(p)
+        n = q.n
+        x, y = q.data()
         loss = self.solve(p)["loss"]
         yt = tensor([float(v) for v in y])
-        if given == "probs":
+        if q.given is Given.PROBS:
             prompt = (
                 f"模型对 {n} 个样本输出的正类**概率**为 $p={tex_vec(x)}$，标签 $y={tex_vec(y)}$。"
                 "求 `F.binary_cross_entropy(p, y)`（默认 `reduction='mean'`，自然对数）。"
             )
             probs = x
             solution = "直接用概率：\n\n"
-        else:
+        elif q.given is Given.LOGITS:
             probs = [_sigmoid(v) for v in x]
             prompt = (
                 f"模型对 {n} 个样本输出的 **logits** 为 $z={tex_vec(x)}$，标签 $y={tex_vec(y)}$。"
@@ -87,6 +115,8 @@ class BCELoss(Family):
             solution = (
                 f"先过 sigmoid：$p=\\sigma(z)={tex_vec(probs)}$（BCEWithLogits 内部只做这一次 sigmoid）。\n\n"
             )
+        else:
+            assert_never(q.given)
         terms = [-math.log(pi) if yi == 1 else -math.log(1 - pi) for pi, yi in zip(probs, y, strict=False)]
         solution += (
             "$$\\ell_i=-[y_i\\ln p_i+(1-y_i)\\ln(1-p_i)]$$\n\n"
@@ -94,7 +124,7 @@ class BCELoss(Family):
             f"$$\\mathcal L=\\frac1{{{n}}}\\left({'+'.join(tnum(v) for v in terms)}\\right)={tnum(loss)}$$"
         )
         mistakes: list[Mistake] = []
-        if given == "probs":
+        if q.given is Given.PROBS:
             mistakes.append(
                 Mistake(
                     "bce.sigmoid-on-probs",
@@ -127,6 +157,20 @@ class BCELoss(Family):
 # -- focal_loss --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _FocalParams:
+    """A variant's parameters: the predicted probability of the positive class, the 0/1 label, α, γ."""
+
+    prob: float
+    label: int
+    alpha: float
+    gamma: float
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _FocalParams:
+        return cls(p["p"], p["label"], p["alpha"], p["gamma"])
+
+
 @register
 class FocalLoss(Family):
     id = "focal_loss"
@@ -142,12 +186,13 @@ class FocalLoss(Family):
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         # torchvision.ops.sigmoid_focal_loss's formula, written with torch ops on a probability
         # (torchvision is not a dependency): ce * (1 - p_t)^gamma * alpha_t.
-        prob = torch.tensor(p["p"], dtype=F64)
-        y = torch.tensor(float(p["label"]), dtype=F64)
+        q = _FocalParams.of(p)
+        prob = torch.tensor(q.prob, dtype=F64)
+        y = torch.tensor(float(q.label), dtype=F64)
         ce = F.binary_cross_entropy(prob, y, reduction="none")
         p_t = prob * y + (1 - prob) * (1 - y)
-        loss = ce * ((1 - p_t) ** p["gamma"])
-        alpha_t = p["alpha"] * y + (1 - p["alpha"]) * (1 - y)
+        loss = ce * ((1 - p_t) ** q.gamma)
+        alpha_t = q.alpha * y + (1 - q.alpha) * (1 - y)
         return {"p_t": p_t.item(), "loss": (alpha_t * loss).item()}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -159,7 +204,8 @@ class FocalLoss(Family):
         return {"p_t": pt, "loss": -at * (1 - pt) ** gamma * torch.log(pt)}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        prob, y, a, g = p["p"], p["label"], p["alpha"], p["gamma"]
+        q = _FocalParams.of(p)
+        prob, y, a, g = q.prob, q.label, q.alpha, q.gamma
         r = self.solve(p)
         pt, loss = r["p_t"], r["loss"]
         at = a if y == 1 else 1 - a

@@ -3,29 +3,46 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, assert_never
 
 import torch
 import torch.nn.functional as F
 
 from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
 from engine.families._support import draw_grid, simplex_units, simplex_units_cols, tex_vec, tnum
-from engine.families.loss._data import F64, LN2, LN10, cuts_cols, tensor, variant
+from engine.families.loss._data import F64, LN2, LN10, Given, cuts_cols, tensor, variant
 
 __all__ = ["CrossEntropy", "LabelSmoothing"]
 
 # -- cross_entropy -----------------------------------------------------------------------------------
 
 _KMAX = 5
+_GIVEN = (Given.LOGITS.value, Given.PROBS.value)
 
 
-def _ce_logits(seed: int, k: int) -> list[float]:
-    return [draw_grid(seed, j, 20, -30, 40, 10) for j in range(k)]
+@dataclass(frozen=True)
+class _CeParams:
+    """A variant's parameters: what the model output is given as, K classes, the target class, and
+    the seed its numbers are drawn from."""
 
+    given: Given
+    k: int
+    target: int
+    seed: int
 
-def _ce_probs(seed: int, k: int) -> list[float] | None:
-    units = simplex_units(seed, 21, k)
-    return None if units is None else [u / 20 for u in units]
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _CeParams:
+        return cls(Given(p["given"]), p["K"], p["target"], p["data_seed"])
+
+    def logits(self) -> list[float]:
+        return [draw_grid(self.seed, j, 20, -30, 40, 10) for j in range(self.k)]
+
+    def probs(self) -> list[float] | None:
+        """The probabilities (in steps of 1/20), or ``None`` where the draw is rejected."""
+        units = simplex_units(self.seed, 21, self.k)
+        return None if units is None else [u / 20 for u in units]
 
 
 @register
@@ -34,31 +51,37 @@ class CrossEntropy(Family):
     title = "交叉熵（logits 或概率）"
     topics = ("002-0132", "003-0097")
     schema = {
-        "given": Param("choice", choices=("logits", "probs")),
+        "given": Param("choice", choices=_GIVEN),
         "K": Param("int", 3, _KMAX),
         "target": Param("int", 0, _KMAX - 1),
         "data_seed": Param("int", 0, 10**6),
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["target"] >= p["K"]:
+        q = _CeParams.of(p)
+        if q.target >= q.k:
             return "target must be a class index below K"
-        if p["given"] == "probs" and _ce_probs(p["data_seed"], p["K"]) is None:
+        if q.given is Given.PROBS and q.probs() is None:
             return "the probability draw has coinciding cut points"
         return None
 
     def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
         k = c["K"].to(torch.int64)
         _, distinct = cuts_cols(c["data_seed"].to(torch.int64), 21, k, _KMAX)
-        return (c["target"] < c["K"]) & ((c["given"] != 1) | distinct)
+        return (c["target"] < c["K"]) & ((c["given"] != _GIVEN.index(Given.PROBS)) | distinct)
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        t = torch.tensor([p["target"]])
-        if p["given"] == "logits":
-            z = tensor(_ce_logits(p["data_seed"], p["K"]))
-            return {"p": F.softmax(z, dim=0)[p["target"]].item(), "loss": F.cross_entropy(z[None], t).item()}
-        q = tensor(_ce_probs(p["data_seed"], p["K"]) or [])
-        return {"p": q[p["target"]].item(), "loss": F.nll_loss(torch.log(q)[None], t).item()}
+        q = _CeParams.of(p)
+        t = torch.tensor([q.target])
+        match q.given:
+            case Given.LOGITS:
+                z = tensor(q.logits())
+                return {"p": F.softmax(z, dim=0)[q.target].item(), "loss": F.cross_entropy(z[None], t).item()}
+            case Given.PROBS:
+                probs = tensor(q.probs() or [])
+                return {"p": probs[q.target].item(), "loss": F.nll_loss(torch.log(probs)[None], t).item()}
+            case _:
+                assert_never(q.given)
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         seed = c["data_seed"].to(torch.int64)
@@ -72,17 +95,18 @@ class CrossEntropy(Family):
         zt = z.gather(1, t)[:, 0]
         probs_units = simplex_units_cols(seed, 21, k, _KMAX)
         pt_given = probs_units.gather(1, t)[:, 0].to(F64) / 20
-        from_probs = c["given"] == 1
+        from_probs = c["given"] == _GIVEN.index(Given.PROBS)
         pt = torch.where(from_probs, pt_given, torch.exp(zt - lse))
         return {"p": pt, "loss": torch.where(from_probs, -torch.log(pt_given), lse - zt)}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        k, t = p["K"], p["target"]
+        params = _CeParams.of(p)
+        k, t = params.k, params.target
         r = self.solve(p)
         pt, loss = r["p"], r["loss"]
         mistakes: list[Mistake] = []
-        if p["given"] == "logits":
-            z = _ce_logits(p["data_seed"], k)
+        if params.given is Given.LOGITS:
+            z = params.logits()
             zmax = max(z)
             exps = [math.exp(v - zmax) for v in z]
             prompt = (
@@ -111,8 +135,8 @@ class CrossEntropy(Family):
                         {"p": zt / s, "loss": -math.log(zt / s)},
                     )
                 )
-        else:
-            q = _ce_probs(p["data_seed"], k) or []
+        elif params.given is Given.PROBS:
+            q = params.probs() or []
             prompt = (
                 f"一个 {k} 分类模型对某个样本输出的**概率**（已经过 softmax）为 $q={tex_vec(q)}$"
                 f"（类别下标从 0 开始），真实类别为 {t}。\n\n"
@@ -135,6 +159,8 @@ class CrossEntropy(Family):
                     },
                 )
             )
+        else:
+            assert_never(params.given)
         mistakes += [
             Mistake("ce.log2", "用了以 2 为底的对数（PyTorch 用自然对数）", {"loss": loss / LN2}),
             Mistake("ce.log10", "用了以 10 为底的对数（PyTorch 用自然对数）", {"loss": loss / LN10}),
@@ -149,8 +175,21 @@ class CrossEntropy(Family):
 # -- label_smoothing ---------------------------------------------------------------------------------
 
 
-def _ls_logits(seed: int, k: int) -> list[float]:
-    return [draw_grid(seed, j, 60, -20, 30, 10) for j in range(k)]
+@dataclass(frozen=True)
+class _LsParams:
+    """A variant's parameters: K classes, the target class, the smoothing ε, and the logits' seed."""
+
+    k: int
+    target: int
+    eps: float
+    seed: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _LsParams:
+        return cls(p["K"], p["target"], p["eps"], p["data_seed"])
+
+    def logits(self) -> list[float]:
+        return [draw_grid(self.seed, j, 60, -20, 30, 10) for j in range(self.k)]
 
 
 @register
@@ -166,7 +205,8 @@ class LabelSmoothing(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["target"] >= p["K"]:
+        q = _LsParams.of(p)
+        if q.target >= q.k:
             return "target must be a class index below K"
         return None
 
@@ -174,12 +214,13 @@ class LabelSmoothing(Family):
         return c["target"] < c["K"]
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        z = tensor(_ls_logits(p["data_seed"], p["K"])).requires_grad_(True)
-        t = p["target"]
-        loss = F.cross_entropy(z[None], torch.tensor([t]), label_smoothing=p["eps"])
+        ls = _LsParams.of(p)
+        z = tensor(ls.logits()).requires_grad_(True)
+        t = ls.target
+        loss = F.cross_entropy(z[None], torch.tensor([t]), label_smoothing=ls.eps)
         (grad,) = torch.autograd.grad(loss, z)
         q = (F.softmax(z.detach(), 0) - grad).tolist()  # d CE / dz = softmax(z) - q: torch's own targets
-        other = next(i for i in range(p["K"]) if i != t)
+        other = next(i for i in range(ls.k) if i != t)
         return {"q_t": q[t], "q_other": q[other], "loss": loss.item()}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -199,8 +240,9 @@ class LabelSmoothing(Family):
         return {"q_t": q_t, "q_other": q_other, "loss": loss}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        k, t, eps = p["K"], p["target"], p["eps"]
-        z = _ls_logits(p["data_seed"], k)
+        q = _LsParams.of(p)
+        k, t, eps = q.k, q.target, q.eps
+        z = q.logits()
         r = self.solve(p)
         zmax = max(z)
         lse = zmax + math.log(sum(math.exp(v - zmax) for v in z))

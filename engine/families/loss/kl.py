@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, assert_never
 
 import torch
 import torch.nn.functional as F
@@ -14,8 +17,6 @@ from engine.families.loss._data import F64, LN2, cuts_cols, tensor, variant
 
 __all__ = ["KLDivergence"]
 
-# -- kl_divergence -----------------------------------------------------------------------------------
-
 _KL_CALLS = (
     "F.kl_div(Q.log(), P, reduction='sum')",
     "F.kl_div(P.log(), Q, reduction='sum')",
@@ -24,11 +25,34 @@ _KL_CALLS = (
 )
 
 
-def _kl_dists(seed: int, k: int) -> tuple[list[float], list[float]] | None:
-    a, b = simplex_units(seed, 40, k), simplex_units(seed, 41, k)
-    if a is None or b is None or a == b:
-        return None
-    return [u / 20 for u in a], [u / 20 for u in b]
+class Direction(StrEnum):
+    """Which divergence is asked for (the ``direction`` parameter stores the value)."""
+
+    PQ = "PQ"  # D_KL(P‖Q)
+    QP = "QP"  # D_KL(Q‖P)
+
+
+_DIRECTIONS = tuple(d.value for d in Direction)
+
+
+@dataclass(frozen=True)
+class _KlParams:
+    """A variant's parameters: K outcomes, the direction asked for, and the distributions' seed."""
+
+    k: int
+    direction: Direction
+    seed: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _KlParams:
+        return cls(p["K"], Direction(p["direction"]), p["data_seed"])
+
+    def dists(self) -> tuple[list[float], list[float]] | None:
+        """P and Q (in steps of 1/20), or ``None`` where the draw is rejected."""
+        a, b = simplex_units(self.seed, 40, self.k), simplex_units(self.seed, 41, self.k)
+        if a is None or b is None or a == b:
+            return None
+        return [u / 20 for u in a], [u / 20 for u in b]
 
 
 @register
@@ -38,12 +62,12 @@ class KLDivergence(Family):
     topics = ("003-0094",)
     schema = {
         "K": Param("int", 3, 4),
-        "direction": Param("choice", choices=("PQ", "QP")),
+        "direction": Param("choice", choices=_DIRECTIONS),
         "data_seed": Param("int", 0, 10**6),
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if _kl_dists(p["data_seed"], p["K"]) is None:
+        if _KlParams.of(p).dists() is None:
             return "the distributions draw is degenerate (coinciding cuts or P == Q)"
         return None
 
@@ -54,11 +78,16 @@ class KLDivergence(Family):
         return a_ok & b_ok & (a != b).any(1)
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        pd, qd = _kl_dists(p["data_seed"], p["K"]) or ([], [])
+        q = _KlParams.of(p)
+        pd, qd = q.dists() or ([], [])
         P, Q = tensor(pd), tensor(qd)
-        if p["direction"] == "PQ":  # KL(P||Q): input is log Q, target is P
-            return {"kl": F.kl_div(Q.log(), P, reduction="sum").item(), "call": _KL_CALLS[0]}
-        return {"kl": F.kl_div(P.log(), Q, reduction="sum").item(), "call": _KL_CALLS[1]}
+        match q.direction:
+            case Direction.PQ:  # KL(P||Q): input is log Q, target is P
+                return {"kl": F.kl_div(Q.log(), P, reduction="sum").item(), "call": _KL_CALLS[0]}
+            case Direction.QP:
+                return {"kl": F.kl_div(P.log(), Q, reduction="sum").item(), "call": _KL_CALLS[1]}
+            case _:
+                assert_never(q.direction)
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         seed = c["data_seed"].to(torch.int64)
@@ -69,13 +98,14 @@ class KLDivergence(Family):
         pu, qu = torch.where(mask, pu, 1.0) / 20, torch.where(mask, qu, 1.0) / 20  # padding adds 0 below
         pq = (mask * pu * torch.log(pu / qu)).sum(1)
         qp = (mask * qu * torch.log(qu / pu)).sum(1)
-        qp_dir = c["direction"] == 1
+        qp_dir = c["direction"] == _DIRECTIONS.index(Direction.QP)
         return {"kl": torch.where(qp_dir, qp, pq), "call": qp_dir.to(F64)}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        P, Q = _kl_dists(p["data_seed"], p["K"]) or ([], [])
+        q = _KlParams.of(p)
+        P, Q = q.dists() or ([], [])
         r = self.solve(p)
-        pq = p["direction"] == "PQ"
+        pq = q.direction is Direction.PQ
         a, b = (P, Q) if pq else (Q, P)
         an, bn = ("P", "Q") if pq else ("Q", "P")
         terms = [f"{tnum(x)}\\ln\\frac{{{tnum(x)}}}{{{tnum(y)}}}" for x, y in zip(a, b, strict=False)]

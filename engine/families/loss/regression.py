@@ -3,7 +3,10 @@ R-CNN's sigma form)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, assert_never
 
 import torch
 import torch.nn.functional as F
@@ -120,51 +123,90 @@ def _smooth_l1(d: float, beta: float) -> float:
     return 0.5 * a * a / beta if a < beta else a - 0.5 * beta
 
 
+class SmoothL1Form(StrEnum):
+    """How the loss is parametrised (the ``form`` parameter stores the value)."""
+
+    BETA = "beta"  # PyTorch: F.smooth_l1_loss(..., beta=β)
+    SIGMA = "sigma"  # Fast R-CNN: σ, the same loss with β = 1/σ²
+
+
+_FORMS = tuple(f.value for f in SmoothL1Form)
+
+
+@dataclass(frozen=True)
+class _SmoothL1Params:
+    """A variant's parameters: the form, its β or σ (the other is unused), n coordinates and their seed."""
+
+    form: SmoothL1Form
+    beta: float
+    sigma: int
+    n: int
+    seed: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _SmoothL1Params:
+        return cls(SmoothL1Form(p["form"]), p["beta"], p["sigma"], p["n"], p["data_seed"])
+
+    def beta_in_use(self) -> float:
+        """PyTorch's β for this variant."""
+        match self.form:
+            case SmoothL1Form.BETA:
+                return self.beta
+            case SmoothL1Form.SIGMA:
+                return 1 / self.sigma**2
+            case _:
+                assert_never(self.form)
+
+    def pairs(self) -> tuple[list[float], list[float]]:
+        """Predictions and targets."""
+        return pairs(self.seed, self.n, 50, -20, 20)
+
+
 @register
 class SmoothL1(Family):
     id = "smooth_l1"
     title = "Smooth L1（beta 形式与 Fast R-CNN 的 sigma 形式）"
     topics = ("004-0007", "001-1761")
     schema = {
-        "form": Param("choice", choices=("beta", "sigma")),
+        "form": Param("choice", choices=_FORMS),
         "beta": Param("choice", choices=(1.0, 0.5, 0.2, 0.1)),
         "sigma": Param("choice", choices=(1, 2, 3)),
         "n": Param("int", 2, 4),
         "data_seed": Param("int", 0, 10**6),
     }
 
-    @staticmethod
-    def _beta(p: dict[str, Any]) -> float:
-        return p["beta"] if p["form"] == "beta" else 1 / p["sigma"] ** 2
-
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        pred, target = map(tensor, pairs(p["data_seed"], p["n"], 50, -20, 20))
-        return {"loss": F.smooth_l1_loss(pred, target, beta=self._beta(p)).item()}
+        q = _SmoothL1Params.of(p)
+        pred, target = map(tensor, q.pairs())
+        return {"loss": F.smooth_l1_loss(pred, target, beta=q.beta_in_use()).item()}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         pred, target, mask = pairs_cols(c, 4, 50, -20, 20)
         beta_c = torch.tensor(self.schema["beta"].choices, dtype=F64, device=pred.device)[c["beta"]]
         sigma = torch.tensor(self.schema["sigma"].choices, dtype=F64, device=pred.device)[c["sigma"]]
-        s2 = torch.where(c["form"] == 0, 1 / beta_c, sigma**2)[:, None]  # Fast R-CNN: sigma^2 = 1/beta
+        s2 = torch.where(c["form"] == _FORMS.index(SmoothL1Form.BETA), 1 / beta_c, sigma**2)[
+            :, None
+        ]  # Fast R-CNN: sigma^2 = 1/beta
         x = (pred - target).abs()
         per = torch.where(x < 1 / s2, 0.5 * s2 * x * x, x - 0.5 / s2)
         return {"loss": (per * mask).sum(1) / c["n"]}
 
     def build(self, p: dict[str, Any]) -> Variant:
-        n = p["n"]
-        pred, target = pairs(p["data_seed"], n, 50, -20, 20)
-        beta = self._beta(p)
+        q = _SmoothL1Params.of(p)
+        n = q.n
+        pred, target = q.pairs()
+        beta = q.beta_in_use()
         loss = self.solve(p)["loss"]
         d = [a - b for a, b in zip(pred, target, strict=False)]
         head = f"预测 $\\hat t={tex_vec(pred)}$，目标 $t={tex_vec(target)}$，对 {n} 个坐标取平均。\n\n"
-        if p["form"] == "beta":
+        if q.form is SmoothL1Form.BETA:
             prompt = head + f"求 `F.smooth_l1_loss(t_hat, t, beta={fmt(beta)})`（默认 `reduction='mean'`）。"
             rule = (
                 f"$$\\ell(x)=\\begin{{cases}}0.5x^2/\\beta & |x|<\\beta\\\\ |x|-0.5\\beta & \\text{{否则}}"
                 f"\\end{{cases}},\\quad \\beta={tnum(beta)}$$"
             )
-        else:
-            s = p["sigma"]
+        elif q.form is SmoothL1Form.SIGMA:
+            s = q.sigma
             prompt = head + (
                 f"按 Fast R-CNN 的定义（$\\sigma={s}$）求 Smooth L1 损失：\n\n"
                 "$$\\text{smooth}_{L_1}(x)=\\begin{cases}0.5\\sigma^2x^2 & |x|<1/\\sigma^2\\\\ "
@@ -174,12 +216,17 @@ class SmoothL1(Family):
                 f"与 PyTorch 的 beta 形式相同，$\\beta=1/\\sigma^2=1/{s * s}={tnum(beta)}$：\n\n"
                 "$$\\ell(x)=\\begin{cases}0.5x^2/\\beta & |x|<\\beta\\\\ |x|-0.5\\beta & \\text{否则}\\end{cases}$$"
             )
+        else:
+            assert_never(q.form)
         per = [_smooth_l1(x, beta) for x in d]
         solution = (
             f"{rule}\n\n差值 $x=\\hat t-t={tex_vec(d)}$，逐项损失 ${tex_vec(per)}$\n\n"
             f"$$\\mathcal L=\\frac1{{{n}}}\\left({'+'.join(tnum(v) for v in per)}\\right)={tnum(loss)}$$"
         )
-        mean = lambda f: sum(f(x) for x in d) / n  # noqa: E731
+
+        def mean(f: Callable[[float], float]) -> float:
+            return sum(f(x) for x in d) / n
+
         mistakes = [
             Mistake(
                 "smoothl1.forgot-beta",
@@ -193,18 +240,18 @@ class SmoothL1(Family):
                 {"loss": mean(lambda x: 0.5 * x * x / beta if abs(x) < beta else abs(x))},
             ),
         ]
-        if p["form"] == "sigma":
-            s = float(p["sigma"])
+        if q.form is SmoothL1Form.SIGMA:
+            sigma = float(q.sigma)
             mistakes += [
                 Mistake(
                     "smoothl1.sigma-as-beta",
                     "把 σ 直接当成了 β（应为 β = 1/σ²）",
-                    {"loss": mean(lambda x: _smooth_l1(x, s))},
+                    {"loss": mean(lambda x: _smooth_l1(x, sigma))},
                 ),
                 Mistake(
                     "smoothl1.sigma-not-squared",
                     "用了 β = 1/σ（应为 1/σ²）",
-                    {"loss": mean(lambda x: _smooth_l1(x, 1 / s))},
+                    {"loss": mean(lambda x: _smooth_l1(x, 1 / sigma))},
                 ),
             ]
         parts = (Part("loss", "Smooth L1 损失", "real", loss, atol=1e-6),)
