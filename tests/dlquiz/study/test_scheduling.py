@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+import pytest
 from fsrs import Card, Rating, Scheduler, State
 
 from dlquiz.study import scheduling
@@ -85,3 +87,94 @@ def test_retrievability_is_ninety_percent_after_one_stability_interval():
     r = scheduling.retrievability(m, at=NOW + dt.timedelta(days=round(s)), scheduler=_sched())
     # FSRS-6 curve: R(t=S) = 0.9 by construction; whole days only, so allow the rounding of S
     assert abs(r - 0.9) < 0.01
+
+
+# ReviewLog.state_after as the study loop wrote it before MemoryState (a plain dict of ISO strings), kept
+# verbatim: a new card rated Good at 12:00:00.123456 on 1 March, then Good 11 minutes later. The JSON form
+# may never change, or undo of old rows would break.
+OLD_LOG_ROW = {
+    "state": 2,
+    "step": None,
+    "stability": 2.3065,
+    "difficulty": 2.111214235785395,
+    "due": "2026-03-03T12:11:00.123456+00:00",
+    "last_review": "2026-03-01T12:11:00.123456+00:00",
+    "reps": 2,
+    "lapses": 0,
+}
+OLD_NEW_CARD_ROW = {
+    "state": 0,
+    "step": None,
+    "stability": None,
+    "difficulty": None,
+    "due": None,
+    "last_review": None,
+    "reps": 0,
+    "lapses": 0,
+}
+
+
+def test_a_log_row_in_the_stored_format_reads_as_datetimes_and_writes_back_unchanged():
+    m = MemoryState.from_json(OLD_LOG_ROW)
+    assert m.state is scheduling.State.REVIEW and m.step is None
+    assert (m.stability, m.difficulty, m.reps, m.lapses) == (2.3065, 2.111214235785395, 2, 0)
+    assert m.due == dt.datetime(2026, 3, 3, 12, 11, 0, 123456, tzinfo=dt.UTC)
+    assert m.last_review == dt.datetime(2026, 3, 1, 12, 11, 0, 123456, tzinfo=dt.UTC)
+    assert m.to_json() == OLD_LOG_ROW
+    assert list(m.to_json()) == list(OLD_LOG_ROW)
+    assert MemoryState.from_json(OLD_NEW_CARD_ROW) == MemoryState()
+    assert MemoryState().to_json() == OLD_NEW_CARD_ROW
+
+
+def test_the_same_reviews_give_the_same_log_row_as_before():
+    first = NOW.replace(microsecond=123456)
+    m = scheduling.review(MemoryState(), rating=3, now=first, scheduler=_sched(), seed="a")
+    m = scheduling.review(m, rating=3, now=first + dt.timedelta(minutes=11), scheduler=_sched(), seed="b")
+    assert m.to_json() == OLD_LOG_ROW
+
+
+def test_json_round_trip_keeps_every_field_of_a_review_history():
+    m = MemoryState()
+    t = NOW.replace(microsecond=654321)
+    for rating in (3, 1, 3, 3, 4, 1, 2):
+        m = scheduling.review(m, rating=rating, now=t, scheduler=_sched(), seed=f"j{t}")
+        back = MemoryState.from_json(json.loads(json.dumps(m.to_json())))
+        assert back == m and back.to_json() == m.to_json()
+        assert back.due is not None and back.due.tzinfo is dt.UTC
+        t += dt.timedelta(days=2, seconds=7)
+
+
+def test_times_in_another_offset_are_kept_in_utc_and_naive_times_are_refused():
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    m = MemoryState.from_json(OLD_LOG_ROW | {"due": "2026-03-03T20:11:00.123456+08:00"})
+    assert m.due == MemoryState.from_json(OLD_LOG_ROW).due and m.due.tzinfo is dt.UTC
+    assert m.to_json() == OLD_LOG_ROW
+    assert MemoryState(due=NOW.astimezone(shanghai)).due.tzinfo is dt.UTC
+    with pytest.raises(ValueError, match="aware"):
+        MemoryState(last_review=dt.datetime(2026, 3, 1, 12, 0))
+
+
+def test_api_form_names_the_state_and_writes_times_with_the_given_format():
+    m = MemoryState.from_json(OLD_LOG_ROW)
+    assert m.to_api(time=lambda d: d.strftime("%Y-%m-%d %H:%M")) == {
+        "state": "review",
+        "step": None,
+        "stability": 2.3065,
+        "difficulty": 2.111214235785395,
+        "due": "2026-03-03 12:11",
+        "last_review": "2026-03-01 12:11",
+        "reps": 2,
+        "lapses": 0,
+    }
+    names = [MemoryState(state=s).to_api(time=str)["state"] for s in scheduling.State]
+    assert names == ["new", "learning", "review", "relearning"]
+
+
+def test_memory_fields_are_the_card_state_columns_and_memory_of_reads_them():
+    from dlquiz.study.models import CardState
+
+    columns = [f.name for f in CardState._meta.concrete_fields]
+    assert set(scheduling.MEMORY_FIELDS) <= set(columns)
+    m = MemoryState.from_json(OLD_LOG_ROW)
+    cs = CardState(**m.fields(), suspended=False)
+    assert scheduling.memory_of(cs) == m
