@@ -7,23 +7,12 @@ Public API::
     result = grade(variant, {"out": "15"})
 """
 
-from engine.core import (
-    Family,
-    GradeResult,
-    InvalidParams,
-    Mistake,
-    Param,
-    Part,
-    PartResult,
-    Variant,
-    all_families,
-    get_family,
-    grade,
-    grade_batch,
-    register,
-)
+from engine.batch import grade_batch
 from engine.device import get_device
+from engine.family import Family, all_families, get_family, register
+from engine.grading import grade
 from engine.parsing import MAX_INPUT_CHARS, Unreadable
+from engine.values import GradeResult, InvalidParams, Mistake, Param, Part, PartResult, Variant
 
 __all__ = [
     "MAX_INPUT_CHARS",

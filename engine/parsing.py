@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from fractions import Fraction
 
 __all__ = [
     "MAX_INPUT_CHARS",
+    "NUMBER",
     "Unreadable",
     "normalize",
     "parse_choice",
@@ -84,11 +84,13 @@ def normalize(text: str) -> str:
     return text.strip()
 
 
-_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?"
-_NUM_RE = re.compile(rf"^{_NUM}$", re.IGNORECASE)
-_SCI_RE = re.compile(rf"^({_NUM})\s*(?:x|\*|×)\s*10\s*\^\s*\{{?\s*([+-]?\d+)\s*\}}?$", re.IGNORECASE)
+#: A plain decimal number (``-1.5``, ``.5``, ``3.``, ``2e-3``): the grammar of single answers and of the
+#: vectorised column parser in :mod:`engine.batch`.
+NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUM_RE = re.compile(rf"^{NUMBER}$", re.IGNORECASE)
+_SCI_RE = re.compile(rf"^({NUMBER})\s*(?:x|\*|×)\s*10\s*\^\s*\{{?\s*([+-]?\d+)\s*\}}?$", re.IGNORECASE)
 _POW10_RE = re.compile(r"^10\s*\^\s*\{?\s*([+-]?\d+)\s*\}?$")
-_FRAC_RE = re.compile(rf"^({_NUM})\s*/\s*({_NUM})$", re.IGNORECASE)
+_FRAC_RE = re.compile(rf"^({NUMBER})\s*/\s*({NUMBER})$", re.IGNORECASE)
 _TEXFRAC_RE = re.compile(r"^([+-]?)\\[dt]?frac\s*\{\s*([^{}]+?)\s*\}\s*\{\s*([^{}]+?)\s*\}$")
 
 
@@ -265,7 +267,3 @@ def parse_choice(text: str, choices: tuple[str, ...]) -> str:
         if low == c.lower() or low == chr(ord("a") + i) or low == str(i + 1):
             return c
     raise Unreadable("expected one of: " + ", ".join(f"{chr(65 + i)}. {c}" for i, c in enumerate(choices)))
-
-
-def as_fraction(value: float) -> Fraction:
-    return Fraction(value).limit_denominator(10**6)

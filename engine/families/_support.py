@@ -1,47 +1,43 @@
-"""Helpers shared by the norm, activation, loss and init families (no family is registered here).
+"""Helpers shared by the family modules (no family is registered here).
 
 * :func:`draw_int` / :func:`draw_grid`: numbers derived deterministically from a ``data_seed``
   parameter. The same integer arithmetic runs on Python ints (``build``/``solve``) and on int64 tensors
   (``closed_form``), so a variant's data can be rebuilt from its parameters, one at a time or a whole
   column at once, and the prompt shows exactly the numbers used.
-* :func:`clean_mistakes`: keeps only the known mistakes a grader can tell apart, from the answer and
-  from each other.
+* :func:`draw_bits`: 31 random bits from ``(seed, i, salt)``, for families that cut them up themselves.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import torch
 
-from engine.core import Mistake, Part, fmt
+from engine.grading import prune_mistakes
+from engine.values import Mistake, Part
 
 __all__ = [
-    "clean_mistakes",
+    "M31",
+    "draw_bits",
     "draw_grid",
     "draw_int",
-    "par",
-    "signed",
+    "mix31",
     "simplex_units",
     "simplex_units_cols",
-    "tex_vec",
-    "tnum",
-    "vec_str",
 ]
 
-_M31 = 0x7FFFFFFF
+M31 = 0x7FFFFFFF  # 31-bit mask: every hash stays a non-negative int64
 T = TypeVar("T", int, torch.Tensor)
 
 
-def _mix(x: T) -> T:
+def mix31(x: T) -> T:
     """A 31-bit integer hash (xorshift-multiply rounds); products stay below 2**63."""
-    x = x & _M31
+    x = x & M31
     x = x ^ (x >> 16)
-    x = (x * 0x7FEB352D) & _M31
+    x = (x * 0x7FEB352D) & M31
     x = x ^ (x >> 15)
-    x = (x * 0x846CA68B) & _M31
+    x = (x * 0x846CA68B) & M31
     return x ^ (x >> 16)
 
 
@@ -51,10 +47,15 @@ def draw_int(seed: T, i: T | int, salt: int, lo: int, hi: int) -> T:
     ``seed`` and ``i`` are non-negative ints (below 2**31) or int64 tensors (broadcast together); the
     same integer arithmetic runs on both, so ints and tensors give identical results.
     """
-    x = _mix(seed + 0x9E3779B)
-    x = _mix(x ^ ((i * 0x85EBCA6B) & _M31))
-    x = _mix(x ^ ((salt * 0xC2B2AE35 + 0x27D4EB2F) & _M31))
+    x = mix31(seed + 0x9E3779B)
+    x = mix31(x ^ ((i * 0x85EBCA6B) & M31))
+    x = mix31(x ^ ((salt * 0xC2B2AE35 + 0x27D4EB2F) & M31))
     return lo + x % (hi - lo + 1)
+
+
+def draw_bits(seed: T, i: T | int, salt: int) -> T:
+    """31 random bits drawn from ``(seed, i, salt)``: :func:`draw_int` over ``[0, 2**31 - 1]``."""
+    return draw_int(seed, i, salt, 0, M31)
 
 
 def draw_grid(seed: T, i: T | int, salt: int, lo: int, hi: int, scale: int) -> Any:
@@ -90,97 +91,12 @@ def simplex_units_cols(
     return edges[:, 1:] - edges[:, :-1]
 
 
-def tnum(x: float, digits: int = 6) -> str:
-    """A number for LaTeX: ``1e-05`` becomes ``10^{-5}``, ``2.5e-06`` becomes ``2.5\\times10^{-6}``."""
-    s = fmt(x, digits)
-    if "e" not in s:
-        return s
-    mant, exp = s.split("e")
-    e = int(exp)
-    return f"10^{{{e}}}" if mant in ("1", "1.0") else f"{mant}\\times10^{{{e}}}"
+# -- TRANSITIONAL: optim/ and loss/ still import these from here until they use the Family hooks ---------
 
-
-def par(x: float, digits: int = 6) -> str:
-    """:func:`tnum`, in parentheses when negative (for products and differences)."""
-    s = tnum(x, digits)
-    return f"({s})" if s.startswith("-") else s
-
-
-def signed(x: float, digits: int = 6) -> str:
-    """A term appended to a sum: ``+0.5`` or ``-0.5``."""
-    s = tnum(x, digits)
-    return s if s.startswith("-") else "+" + s
-
-
-def vec_str(values: Iterable[float]) -> str:
-    """``[0.1, -2, 3.5]`` as shown in prompts."""
-    return "[" + ", ".join(fmt(float(v)) for v in values) + "]"
-
-
-def tex_vec(values: Iterable[float]) -> str:
-    """A LaTeX row vector."""
-    return "(" + ",\\ ".join(tnum(float(v)) for v in values) + ")"
-
-
-# -- mistakes --------------------------------------------------------------------------------------
-
-_EXACT = ("int", "shape", "list", "choice", "set")
-
-
-def _flat(v: Any) -> list[float]:
-    if isinstance(v, (list, tuple)):
-        return [x for item in v for x in _flat(item)]
-    return [float(v)]
-
-
-def _equal(part: Part, a: Any, b: Any) -> bool:
-    if part.kind == "choice":
-        return a == b
-    if part.kind == "set":
-        return sorted(_flat(a)) == sorted(_flat(b))
-    fa, fb = _flat(a), _flat(b)
-    return len(fa) == len(fb) and all(x == y for x, y in zip(fa, fb, strict=False))
-
-
-def _near(part: Part, a: Any, b: Any, factor: float = 2.0) -> bool:
-    """Within ``factor`` times the grading tolerance (exact kinds: equal)."""
-    if part.kind in _EXACT:
-        return _equal(part, a, b)
-    fa, fb = _flat(a), _flat(b)
-    if len(fa) != len(fb):
-        return False
-    return all(
-        abs(x - y) <= factor * (part.atol + part.rtol * max(abs(x), abs(y)))
-        for x, y in zip(fa, fb, strict=False)
-    )
-
-
-def _usable(part: Part, value: Any) -> bool:
-    """A value of the part's kind, finite, and as long as the answer."""
-    if part.kind == "choice":
-        return value in part.choices
-    flat = _flat(value)
-    return all(math.isfinite(x) for x in flat) and (
-        part.kind in ("set", "list") or len(flat) == len(_flat(part.answer))
-    )
+from engine.formatting import fmt, par, signed, tex_vec, tnum, vec_str  # noqa: E402, F401
 
 
 def clean_mistakes(parts: Sequence[Part], mistakes: Iterable[Mistake]) -> tuple[Mistake, ...]:
-    """The mistakes a grader can name without doubt, in order.
-
-    Dropped here: values that are not finite or have the wrong length, and values so close to the answer
-    that a learner's rounding could be taken for them (they would also tighten the tolerance on the right
-    answer). Mistakes equal to the answer or shadowed by an earlier one are dropped by the core for every
-    family (``engine.core._prune_mistakes``).
-    """
-    by_name = {p.name: p for p in parts}
-    kept: list[Mistake] = []
-    for m in mistakes:
-        usable = all(
-            _usable(by_name[n], v)
-            and (_equal(by_name[n], v, by_name[n].answer) or not _near(by_name[n], v, by_name[n].answer))
-            for n, v in m.values.items()
-        )
-        if usable:
-            kept.append(m)
-    return tuple(kept)
+    """Transitional alias of :func:`engine.grading.prune_mistakes` for families that still build
+    their own :class:`~engine.values.Variant`."""
+    return prune_mistakes(parts, mistakes)

@@ -15,18 +15,12 @@ import torch
 
 from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
 from engine.device import get_device
-from engine.families._support import _mix, clean_mistakes, draw_int
+from engine.families._support import M31, clean_mistakes, draw_bits, mix31
 
 __all__ = ["Iou", "Nms", "YoloConfidence", "YoloTarget", "iou_boxes", "iou_xyxy", "nms_data", "nms_reference"]
 
 Box = tuple[float, float, float, float]
 T = TypeVar("T", int, torch.Tensor)
-_M31 = 0x7FFFFFFF
-
-
-def _bits(seed: T, i: T | int, salt: int) -> T:
-    """31 hashed bits from ``(seed, i, salt)``: Python ints or int64 tensors, the same arithmetic."""
-    return draw_int(seed, i, salt, 0, _M31)
 
 
 def _at_least(x: T, floor: T) -> T:
@@ -59,7 +53,7 @@ def _iou_units(seed: T, scale: T) -> tuple[T, ...]:
     two half-widths, now and then (1 in 10) up to 1.3 so that the boxes may not meet."""
 
     def uniform(i: int, lo: T | int, hi: T | int) -> T:
-        return lo + _bits(seed, i, 80) % (hi - lo + 1)
+        return lo + draw_bits(seed, i, 80) % (hi - lo + 1)
 
     w1, h1 = uniform(0, 10 * scale, 60 * scale), uniform(1, 10 * scale, 60 * scale)
     cx1, cy1 = uniform(2, scale, 25 * scale) + w1 // 2, uniform(3, scale, 25 * scale) + h1 // 2
@@ -229,7 +223,7 @@ _EXACT = {0.3: (13, 7), 0.4: (7, 3), 0.5: (3, 1), 0.6: (4, 1), 0.7: (17, 3)}
 
 def _slot_bits(row: T, j: T | int, salt: int) -> T:
     """31 hashed bits for slot ``j`` of a row whose own hash is ``row`` (one mixing round per slot)."""
-    return _mix(row ^ (((j + 1) * 0x9E3779B1 + salt * 0x85EBCA6B) & _M31))
+    return mix31(row ^ (((j + 1) * 0x9E3779B1 + salt * 0x85EBCA6B) & M31))
 
 
 def _scaled(bits: T, shift: int, width: int, span: T | int) -> T:
@@ -296,11 +290,11 @@ def _nms_position_draw(row: T, i: T | int) -> tuple[T, T, T, T]:
 
 def _nms_row(seed: T) -> tuple[T, T, list[tuple[T, T]]]:
     """A row's own hash, its number of object centres (1-3) and the three centres."""
-    row = _bits(seed, 0, 90)
-    ncent = 1 + _bits(seed, 1, 90) % 3
+    row = draw_bits(seed, 0, 90)
+    ncent = 1 + draw_bits(seed, 1, 90) % 3
     centres = []
     for c in range(3):
-        r = _bits(seed, c + 2, 90)
+        r = draw_bits(seed, c + 2, 90)
         centres.append((30 + r % 41, 30 + r // 41 % 41))
     return row, ncent, centres
 

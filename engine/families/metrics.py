@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import torch
 
 from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import clean_mistakes, draw_int
+from engine.families._support import clean_mistakes, draw_bits
 
 __all__ = [
     "AveragePrecision",
@@ -37,16 +37,10 @@ __all__ = [
 
 T = TypeVar("T", int, torch.Tensor)
 F64 = torch.float64
-_M31 = 0x7FFFFFFF
 
 
 def _pct(x: float) -> str:
     return fmt(x, 4)
-
-
-def _bits(seed: T, i: T | int, salt: int) -> T:
-    """31 hashed bits from ``(seed, i, salt)``: Python ints or int64 tensors, the same arithmetic."""
-    return draw_int(seed, i, salt, 0, _M31)
 
 
 def _ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
@@ -137,10 +131,10 @@ MAX_SAMPLES = 12
 def _labels(seed: int, n: int, salt: int) -> tuple[list[int], list[int]]:
     """``n`` fair coin-flip labels, both classes present (when all agree, one is flipped), and each
     sample's remaining hashed bits (for its score)."""
-    bits = [_bits(seed, j, salt) for j in range(n)]
+    bits = [draw_bits(seed, j, salt) for j in range(n)]
     labels = [b & 1 for b in bits]
     if sum(labels) in (0, n):
-        labels[_bits(seed, n, salt) % n] ^= 1
+        labels[draw_bits(seed, n, salt) % n] ^= 1
     return labels, [b >> 1 for b in bits]
 
 
@@ -150,10 +144,10 @@ def _labels_cols(
     """Column form of :func:`_labels`: ``(labels, bits, valid)``, each ``(B, width)``."""
     j = torch.arange(width, device=seed.device)[None, :]
     valid = j < n[:, None]
-    bits = _bits(seed[:, None], j, salt)
+    bits = draw_bits(seed[:, None], j, salt)
     labels = bits & 1
     count = (labels * valid).sum(1)
-    flip = ((count == 0) | (count == n))[:, None] & (j == (_bits(seed, n, salt) % n)[:, None])
+    flip = ((count == 0) | (count == n))[:, None] & (j == (draw_bits(seed, n, salt) % n)[:, None])
     return labels ^ flip.to(torch.int64), bits >> 1, valid
 
 
@@ -162,7 +156,7 @@ def roc_data(n: int, seed: int) -> tuple[list[float], list[int], float]:
     threshold, half of the time equal to a score."""
     labels, rest = _labels(seed, n, 50)
     units = [1 + 29 * y + r % 70 for y, r in zip(labels, rest, strict=True)]
-    u = _bits(seed, n + 1, 50)
+    u = draw_bits(seed, n + 1, 50)
     thr = units[(u >> 1) % n] if u & 1 else 20 + (u >> 1) % 61
     return [k / 100 for k in units], labels, thr / 100
 
@@ -205,7 +199,7 @@ class RocPoints(Family):
         seed, n = c["data_seed"].to(torch.int64), c["n"].to(torch.int64)
         labels, rest, valid = _labels_cols(seed, n, 50, MAX_SAMPLES)
         units = 1 + 29 * labels + rest % 70  # scores in hundredths (compared as integers)
-        u = _bits(seed, n + 1, 50)
+        u = draw_bits(seed, n + 1, 50)
         picked = units.gather(1, ((u >> 1) % n)[:, None])[:, 0]
         thr = torch.where((u & 1) == 1, picked, 20 + (u >> 1) % 61)
         pred = units >= thr[:, None]
@@ -260,14 +254,14 @@ MAX_DETS = 10
 def ap_data(n: int, seed: int) -> tuple[list[float], list[int]]:
     """A ranked list of ``n`` detections: distinct descending scores (2 decimals, steps of 0.01-0.08
     down from 0.92-0.99) and TP (1) / FP (0) flags, hit i with chance 75% - 5%·i, at least one TP."""
-    bits = [_bits(seed, i, 60) for i in range(n)]
+    bits = [draw_bits(seed, i, 60) for i in range(n)]
     score, scores = 100, []
     for b in bits:
         score -= 1 + b % 8
         scores.append(score / 100)
     flags = [int(b // 8 % 100 < 75 - 5 * i) for i, b in enumerate(bits)]
     if not any(flags):
-        flags[_bits(seed, n, 60) % n] = 1
+        flags[draw_bits(seed, n, 60) % n] = 1
     return scores, flags
 
 
@@ -275,9 +269,9 @@ def _ap_flags_cols(seed: torch.Tensor, n: torch.Tensor) -> tuple[torch.Tensor, t
     """Column form of :func:`ap_data`'s flags: ``(flags, valid)``, each ``(B, MAX_DETS)``."""
     i = torch.arange(MAX_DETS, device=seed.device)[None, :]
     valid = i < n[:, None]
-    flags = ((_bits(seed[:, None], i, 60) // 8 % 100 < 75 - 5 * i) & valid).to(torch.int64)
+    flags = ((draw_bits(seed[:, None], i, 60) // 8 % 100 < 75 - 5 * i) & valid).to(torch.int64)
     none = flags.sum(1) == 0
-    rescue = none[:, None] & (i == (_bits(seed, n, 60) % n)[:, None])
+    rescue = none[:, None] & (i == (draw_bits(seed, n, 60) % n)[:, None])
     return flags | rescue.to(torch.int64), valid
 
 
@@ -433,7 +427,7 @@ def map_data(n_classes: int, seed: int) -> list[list[float]]:
     then down by 0.01-0.09 per threshold, never below 0."""
     table = []
     for k in range(n_classes):
-        a, b = _bits(seed, 2 * k, 70), _bits(seed, 2 * k + 1, 70)
+        a, b = draw_bits(seed, 2 * k, 70), draw_bits(seed, 2 * k + 1, 70)
         ap = 45 + a % 51
         steps = [1 + a // 51 // 9**t % 9 for t in range(4)] + [1 + b // 9**t % 9 for t in range(5)]
         row = [ap / 100]
@@ -451,7 +445,7 @@ def _map_units_cols(seed: torch.Tensor) -> torch.Tensor:
     """Column form of :func:`map_data` for :data:`MAX_CLASSES` classes, in hundredths: ``(B, 3, 10)``."""
     dev = seed.device
     k = torch.arange(MAX_CLASSES, device=dev)[None, :]
-    a, b = _bits(seed[:, None], 2 * k, 70), _bits(seed[:, None], 2 * k + 1, 70)
+    a, b = draw_bits(seed[:, None], 2 * k, 70), draw_bits(seed[:, None], 2 * k + 1, 70)
     pow9 = torch.tensor(_POW9, dtype=torch.int64, device=dev)
     steps = torch.cat([1 + (a // 51)[:, :, None] // pow9[:4] % 9, 1 + b[:, :, None] // pow9 % 9], dim=2)
     drop = torch.cat([torch.zeros_like(steps[:, :, :1]), steps.cumsum(2)], dim=2)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from engine import all_families, get_family, grade, grade_batch
-from engine.core import NUMERIC_KINDS, Variant
+from engine.values import NUMERIC_KINDS, Variant
 
 FAMILIES = [f.id for f in all_families()]
 N_VARIANTS = 1000
@@ -162,7 +162,8 @@ def test_vectorised_sampling_respects_constraints_and_grades_like_single_items(f
     ],
 )
 def test_vectorised_parsing_equals_the_tolerant_parser(texts):
-    from engine.core import Part, _parse_column, _parse_column_fast
+    from engine.batch import _parse_column, _parse_column_fast
+    from engine.values import Part
 
     part = Part("p", "p", "vector", [0.1, 0.2, 0.7])
     got_v, got_ok = _parse_column(part, texts, 3)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from engine import get_family
-from engine.core import InvalidParams
+from engine import InvalidParams
 from tests.engine.helpers import mistake_id, shown_vector
 
 

@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine import get_family
-from engine.core import InvalidParams
+from engine import InvalidParams
 from tests.engine.helpers import mistake_id
 
 
