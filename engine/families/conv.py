@@ -60,20 +60,28 @@ class Conv2dOutputSize(Family):
         eff = c["dilation"] * (c["kernel"] - 1) + 1
         return {"out": torch.floor((c["size"] + 2 * c["padding"] - eff) / c["stride"]) + 1}
 
-    def build(self, p: dict[str, Any]) -> Variant:
-        h, k, pad, s, d = p["size"], p["kernel"], p["padding"], p["stride"], p["dilation"]
-        out = self.solve(p)["out"]
-        eff = d * (k - 1) + 1
-        prompt = (
-            f"输入特征图为 ${h}\\times{h}$，经过 `nn.Conv2d(kernel_size={k}, stride={s}, padding={pad}, "
-            f"dilation={d})`。输出特征图的边长是多少？"
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        return (
+            f"输入特征图为 ${p['size']}\\times{p['size']}$，经过 `nn.Conv2d(kernel_size={p['kernel']}, "
+            f"stride={p['stride']}, padding={p['padding']}, dilation={p['dilation']})`。输出特征图的边长是多少？"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> list[Part]:
+        return [Part("out", "输出边长 $H_{out}$", "int", w["out"])]
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        h, k, pad, s, d = p["size"], p["kernel"], p["padding"], p["stride"], p["dilation"]
+        eff = d * (k - 1) + 1
+        return (
             "$$H_{out}=\\left\\lfloor\\frac{H+2p-d(k-1)-1}{s}\\right\\rfloor+1$$\n\n"
             f"$$=\\left\\lfloor\\frac{{{h}+2\\times{pad}-{d}\\times({k}-1)-1}}{{{s}}}\\right\\rfloor+1"
-            f"=\\left\\lfloor\\frac{{{h + 2 * pad - eff}}}{{{s}}}\\right\\rfloor+1={out}$$"
+            f"=\\left\\lfloor\\frac{{{h + 2 * pad - eff}}}{{{s}}}\\right\\rfloor+1={w['out']}$$"
         )
-        mistakes = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        h, k, pad, s, d = p["size"], p["kernel"], p["padding"], p["stride"], p["dilation"]
+        eff = d * (k - 1) + 1
+        return [
             Mistake(
                 "conv.forgot-double-padding",
                 "padding 只加了一次（应为 2p）",
@@ -91,8 +99,6 @@ class Conv2dOutputSize(Family):
             ),
             Mistake("conv.forgot-plus-one", "漏掉了公式末尾的 +1", {"out": (h + 2 * pad - eff) // s}),
         ]
-        parts = (Part("out", "输出边长 $H_{out}$", "int", out),)
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- helpers shared by the families in this package (conv, cost, layout, training) -----------------
