@@ -99,6 +99,7 @@ class LearningRate(Demo):
             floor = float(((x.double().cpu() @ sol).squeeze(1) - y.double().cpu()).pow(2).mean())
         curves: dict[str, Any] = {}
         final: dict[str, float] = {}
+        raw: dict[str, list[float]] = {}
         for i, key in enumerate(("lr_low", "lr_good", "lr_high")):
             model = nn.Linear(FEATURES, 1, bias=False)
             model.load_state_dict(init)
@@ -115,7 +116,8 @@ class LearningRate(Demo):
                     break
             with torch.no_grad():
                 losses.append(float(_loss(model, x, y)))
-            curves[key] = {"lr": p[key], "loss": rounded(losses, 5)}
+            curves[key] = {"lr": p[key], "loss": rounded(losses, 6)}
+            raw[key] = losses
             final[key] = losses[-1] if math.isfinite(losses[-1]) else float("inf")
             report(0.1 * (i + 1))
         # schedules: the same mini-batches for each
@@ -139,14 +141,17 @@ class LearningRate(Demo):
                 scheduler.step()
                 with torch.no_grad():
                     losses.append(float(_loss(model, x, y)))
-            sched[name] = {"lr": rounded(lrs, 5), "loss": rounded(losses, 5)}
+            sched[name] = {"lr": rounded(lrs, 6), "loss": rounded(losses, 5)}
             sched_final[name] = losses[-1] if math.isfinite(losses[-1]) else float("inf")
             report(0.3 + 0.7 * (i + 1) / len(SCHEDULES))
         start = curves["lr_good"]["loss"][0]
         high, good = final["lr_high"], final["lr_good"]
-        if not high < start:
+        # below 2/λ_max every mode shrinks, so the loss never rises: a final loss above the lowest one
+        # seen means a growing mode (divergence); otherwise the smaller area under the curve is faster
+        seen = raw["lr_high"]
+        if not math.isfinite(high) or high > min(seen) * (1 + 1e-4):
             answer = 2
-        elif high <= good:
+        elif sum(seen) <= sum(raw["lr_good"]):
             answer = 0
         else:
             answer = 1
