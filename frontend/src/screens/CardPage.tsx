@@ -13,6 +13,7 @@ import { formatDateTime, formatDuration, formatPercent } from "../lib/format";
 import { kindKey, RATING_KEYS, stateKey } from "../lib/labels";
 import { isRating } from "../lib/queue";
 import { useAsync } from "../lib/useAsync";
+import { useAction } from "../lib/useSubmit";
 
 export function CardPage({ id }: { id: number }) {
   const i18n = useI18n();
@@ -22,7 +23,15 @@ export function CardPage({ id }: { id: number }) {
   const [more, setMore] = useState<HistoryPage["results"]>([]);
   const [next, setNext] = useState<string | null | undefined>(undefined);
   const [note, setNote] = useState<Note>(null);
-  const [busy, setBusy] = useState(false);
+  const action = useAction(async (a: "suspend" | "unsuspend" | "reset") => {
+    setNote(null);
+    await api.cardAction(id, a);
+    detail.reload();
+    history.reload();
+    setMore([]);
+    setNext(undefined);
+    setNote({ key: a === "suspend" ? "study.suspended" : a === "unsuspend" ? "card.unsuspended" : "card.wasReset" });
+  });
 
   const curveOpts = useMemo<Omit<uPlot.Options, "width" | "height">>(
     () => ({
@@ -53,22 +62,9 @@ export function CardPage({ id }: { id: number }) {
     ];
   }, [d]);
 
-  async function act(action: "suspend" | "unsuspend" | "reset") {
-    if (action === "reset" && !window.confirm(t("card.resetConfirm"))) return;
-    setBusy(true);
-    setNote(null);
-    try {
-      await api.cardAction(id, action);
-      detail.reload();
-      history.reload();
-      setMore([]);
-      setNext(undefined);
-      setNote({ key: action === "suspend" ? "study.suspended" : action === "unsuspend" ? "card.unsuspended" : "card.wasReset" });
-    } catch (e) {
-      setNote({ error: e });
-    } finally {
-      setBusy(false);
-    }
+  function act(a: "suspend" | "unsuspend" | "reset") {
+    if (a === "reset" && !window.confirm(t("card.resetConfirm"))) return;
+    action.run(a);
   }
 
   async function loadMore() {
@@ -125,13 +121,13 @@ export function CardPage({ id }: { id: number }) {
         </dl>
         <div class="actions">
           {s.suspended ? (
-            <button type="button" onClick={() => void act("unsuspend")} disabled={busy}>{t("card.unsuspend")}</button>
+            <button type="button" onClick={() => act("unsuspend")} disabled={action.busy}>{t("card.unsuspend")}</button>
           ) : (
-            <button type="button" onClick={() => void act("suspend")} disabled={busy}>{t("card.suspend")}</button>
+            <button type="button" onClick={() => act("suspend")} disabled={action.busy}>{t("card.suspend")}</button>
           )}
-          <button type="button" onClick={() => void act("reset")} disabled={busy || s.state === "new"}>{t("card.resetCard")}</button>
+          <button type="button" onClick={() => act("reset")} disabled={action.busy || s.state === "new"}>{t("card.resetCard")}</button>
         </div>
-        <p role="status">{noteText(note, i18n)}</p>
+        <p role="status">{action.error || noteText(note, i18n)}</p>
       </div>
       <Panel id="curve" title={t("card.curve")}>
         <p class="muted">{t("card.curveNote")}</p>

@@ -13,6 +13,7 @@ import { QUEUE_KEYS, RATING_KEYS } from "../lib/labels";
 import { isRating, type Rating, RATINGS } from "../lib/queue";
 import { StudySession } from "../lib/session";
 import { useCardKeys } from "../lib/useCardKeys";
+import { useAction } from "../lib/useSubmit";
 
 const MORE_NEW = 10;
 
@@ -209,22 +210,12 @@ function Finished({ session, headingRef }: { session: StudySession; headingRef: 
   const i18n = useI18n();
   const { t, locale } = i18n;
   const [note, setNote] = useState<Note>(null);
-  const [busy, setBusy] = useState(false);
+  const more = useAction(async () => {
+    if (!(await session.learnMore(MORE_NEW))) setNote({ key: "empty.noNew" });
+  });
   const n = session.reviewedCount;
   const c = session.counts;
   const recalled = n ? (c[2] + c[3] + c[4]) / n : null;
-
-  async function learnMore() {
-    setBusy(true);
-    try {
-      const added = await session.learnMore(MORE_NEW);
-      if (!added) setNote({ key: "empty.noNew" });
-    } catch (e) {
-      setNote({ error: e });
-    } finally {
-      setBusy(false);
-    }
-  }
 
   return (
     <div class="panel finished">
@@ -256,7 +247,7 @@ function Finished({ session, headingRef }: { session: StudySession; headingRef: 
         <p>{t("empty.text")}</p>
       )}
       <div class="actions">
-        <button type="button" class="primary" onClick={() => void learnMore()} disabled={busy}>
+        <button type="button" class="primary" onClick={() => more.run()} disabled={more.busy}>
           {t("empty.moreNew", { n: MORE_NEW })}
         </button>
         <Link href="/practice" class="button">
@@ -269,7 +260,7 @@ function Finished({ session, headingRef }: { session: StudySession; headingRef: 
           {t("sum.back")}
         </Link>
       </div>
-      <p role="status">{noteText(note, i18n)}</p>
+      <p role="status">{more.error || noteText(note, i18n)}</p>
     </div>
   );
 }

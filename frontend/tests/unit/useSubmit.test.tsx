@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { api, ApiError, type User } from "../../src/api/client";
 import { I18nContext, makeI18n, translate } from "../../src/i18n";
-import { useSubmit } from "../../src/lib/useSubmit";
+import { useAction, useSubmit } from "../../src/lib/useSubmit";
 import { PasswordChange, SignUp } from "../../src/screens/Auth";
 import { renderRoot } from "./helpers";
 
@@ -69,6 +69,28 @@ describe("useSubmit", () => {
     await submitForm();
     act(() => render(view("en"), root));
     expect(JSON.parse(text(".fields")!)).toEqual({ username: translate("en", "err.usernameTaken"), password: "too short" });
+  });
+});
+
+describe("useAction", () => {
+  it("passes its arguments, runs one at a time and keeps the failure", async () => {
+    let finish!: () => void;
+    const send = vi.fn((_what: string) => new Promise<void>((resolve) => (finish = resolve)));
+    let action!: ReturnType<typeof useAction<[string]>>;
+    function Buttons() {
+      action = useAction(send);
+      return null;
+    }
+    act(() => render(<Buttons />, root));
+    await act(async () => action.run("suspend"));
+    await act(async () => action.run("reset")); // still busy: ignored
+    expect(send.mock.calls).toEqual([["suspend"]]);
+    await act(async () => finish());
+    expect(action.busy).toBe(false);
+    send.mockRejectedValueOnce(new ApiError(0, "network", "network error"));
+    await act(async () => action.run("reset"));
+    expect(send).toHaveBeenLastCalledWith("reset");
+    expect(action.error).toBe(translate("zh", "err.network"));
   });
 });
 
