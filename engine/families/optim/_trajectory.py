@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from engine.core import Param, fmt
+from engine.formatting import fmt
+from engine.values import Param
 
 __all__ = [
     "MAX_STEPS",

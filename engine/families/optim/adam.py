@@ -9,8 +9,6 @@ from typing import Any
 
 import torch
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import clean_mistakes
 from engine.families.optim._trajectory import (
     MAX_STEPS,
     Traj,
@@ -21,6 +19,9 @@ from engine.families.optim._trajectory import (
     start_text,
     traj_schema,
 )
+from engine.family import Family, register
+from engine.formatting import fmt
+from engine.values import Mistake, Param, Part
 
 __all__ = ["AdamStep", "AdamwVsL2"]
 
@@ -131,31 +132,46 @@ class AdamStep(Family):
         th, m, v = _adam_cols(tc, lr, b1, b2)
         return {"theta": th[:, 0], "m": m[:, 0], "v": v[:, 0]}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _AdamParams.of(p)
-        tr, lr, b1, b2 = q.tr, q.lr, q.beta1, q.beta2
-        ans = self.solve(p)
-        prompt = (
-            f"{start_text(tr)}，用 `torch.optim.Adam([theta], lr={fmt(lr)}, betas=({fmt(b1)}, {fmt(b2)}), "
+        tr = q.tr
+        return (
+            f"{start_text(tr)}，用 `torch.optim.Adam([theta], lr={fmt(q.lr)}, betas=({fmt(q.beta1)}, {fmt(q.beta2)}), "
             f"eps=1e-8)` 更新 {tr.steps} 步。"
             + grad_text(tr)
             + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$，以及优化器状态中的一阶矩 $m_{{{tr.steps}}}$"
             f"（`exp_avg`）和二阶矩 $v_{{{tr.steps}}}$（`exp_avg_sq`，未做偏差修正的值）。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        t = _AdamParams.of(p).tr.steps
+        return (
+            Part("theta", f"$\\theta_{{{t}}}$", "real", w["theta"], atol=1e-6),
+            Part("m", f"$m_{{{t}}}$（exp_avg）", "real", w["m"], atol=1e-9),
+            Part("v", f"$v_{{{t}}}$（exp_avg_sq）", "real", w["v"], atol=1e-9),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _AdamParams.of(p)
+        tr = q.tr
         log: list[str] = []
-        _adam_py(tr, lr, b1, b2, log=log)
-        solution = (
+        _adam_py(tr, q.lr, q.beta1, q.beta2, log=log)
+        return (
             "$$m_t=\\beta_1 m_{t-1}+(1-\\beta_1)g_t,\\quad v_t=\\beta_2 v_{t-1}+(1-\\beta_2)g_t^2,\\quad "
             "\\hat m_t=\\frac{m_t}{1-\\beta_1^t},\\quad \\hat v_t=\\frac{v_t}{1-\\beta_2^t},\\quad "
             "\\theta_t=\\theta_{t-1}-\\eta\\frac{\\hat m_t}{\\sqrt{\\hat v_t}+\\epsilon}$$\n\n"
             + "\n\n".join(log)
-            + f"\n\n答案：$\\theta_{{{tr.steps}}}={fmt(ans['theta'])}$，$m_{{{tr.steps}}}={fmt(ans['m'])}$，"
-            f"$v_{{{tr.steps}}}={fmt(ans['v'])}$。第一步时 $\\hat m_1/\\sqrt{{\\hat v_1}}=\\mathrm{{sign}}(g_1)$，"
+            + f"\n\n答案：$\\theta_{{{tr.steps}}}={fmt(w['theta'])}$，$m_{{{tr.steps}}}={fmt(w['m'])}$，"
+            f"$v_{{{tr.steps}}}={fmt(w['v'])}$。第一步时 $\\hat m_1/\\sqrt{{\\hat v_1}}=\\mathrm{{sign}}(g_1)$，"
             "所以 Adam 的第一步长度约为 $\\eta$。"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _AdamParams.of(p)
+        tr, lr, b1, b2 = q.tr, q.lr, q.beta1, q.beta2
         t = tr.steps
         sw = _adam_py(tr, lr, b1, b2, swapped=True)
-        wrong = [
+        return [
             Mistake(
                 "optim.adam-no-bias-correction",
                 "没有做偏差修正（直接用 m、v）",
@@ -164,7 +180,7 @@ class AdamStep(Family):
             Mistake(
                 "adam.state-bias-corrected",
                 "把偏差修正后的 m̂、v̂ 当成了优化器状态",
-                {"m": ans["m"] / (1 - b1**t), "v": ans["v"] / (1 - b2**t)},
+                {"m": w["m"] / (1 - b1**t), "v": w["v"] / (1 - b2**t)},
             ),
             Mistake(
                 "adam.betas-swapped",
@@ -172,12 +188,6 @@ class AdamStep(Family):
                 {"theta": sw[0], "m": sw[1], "v": sw[2]},
             ),
         ]
-        parts = (
-            Part("theta", f"$\\theta_{{{t}}}$", "real", ans["theta"], atol=1e-6),
-            Part("m", f"$m_{{{t}}}$（exp_avg）", "real", ans["m"], atol=1e-9),
-            Part("v", f"$v_{{{t}}}$（exp_avg_sq）", "real", ans["v"], atol=1e-9),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
 
 
 # -- AdamW vs Adam + L2 ----------------------------------------------------------------------------
@@ -227,37 +237,52 @@ class AdamwVsL2(Family):
         a = _adam_cols(tc, lr, b1, b2, l2=wd)[0]
         return {"adamw": w[:, 0], "adam_l2": a[:, 0]}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _AdamwParams.of(p)
         tr, lr, wd = q.tr, q.lr, q.weight_decay
-        b1, b2 = self.betas
-        ans = self.solve(p)
-        prompt = (
+        return (
             f"{start_text(tr)}。分别用 `torch.optim.AdamW([theta], lr={fmt(lr)}, weight_decay={fmt(wd)})` 和 "
             f"`torch.optim.Adam([theta], lr={fmt(lr)}, weight_decay={fmt(wd)})`（betas=(0.9, 0.999)，eps=1e-8）"
             f"从同一个 $\\theta_0$ 出发更新 {tr.steps} 步。"
             + grad_text(tr, "，不含 weight decay 项")
             + f"\n\n分别求两种优化器 {tr.steps} 步后的 $\\theta_{{{tr.steps}}}$。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        steps = _AdamwParams.of(p).tr.steps
+        return (
+            Part("adamw", f"AdamW 的 $\\theta_{{{steps}}}$", "real", w["adamw"], atol=1e-6),
+            Part("adam_l2", f"Adam(weight_decay) 的 $\\theta_{{{steps}}}$", "real", w["adam_l2"], atol=1e-6),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _AdamwParams.of(p)
+        tr, lr, wd = q.tr, q.lr, q.weight_decay
+        b1, b2 = self.betas
         log_w: list[str] = []
         log_a: list[str] = []
         _adam_py(tr, lr, b1, b2, decoupled=wd, log=log_w)
         _adam_py(tr, lr, b1, b2, l2=wd, log=log_a)
-        solution = (
+        return (
             f"**AdamW**（解耦）：先衰减 $\\theta\\leftarrow\\theta(1-\\eta\\lambda)=\\theta\\times{fmt(1 - lr * wd)}$，"
             "再用原梯度做 Adam 更新（下面的 $\\theta_{t-1}$ 已是衰减后的值）：\n\n"
             + "\n\n".join(log_w)
             + "\n\n**Adam + L2**：把 $\\lambda\\theta$ 加进梯度 $g_t\\leftarrow g_t+\\lambda\\theta_{t-1}$，"
             "它会被 $\\sqrt{\\hat v}$ 一起归一化：\n\n"
             + "\n\n".join(log_a)
-            + f"\n\n答案：AdamW ${fmt(ans['adamw'])}$，Adam(weight_decay) ${fmt(ans['adam_l2'])}$。"
+            + f"\n\n答案：AdamW ${fmt(w['adamw'])}$，Adam(weight_decay) ${fmt(w['adam_l2'])}$。"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _AdamwParams.of(p)
+        tr, lr, wd = q.tr, q.lr, q.weight_decay
+        b1, b2 = self.betas
         plain = _adam_py(tr, lr, b1, b2)[0]
-        wrong = [
+        return [
             Mistake(
                 "adamw.swapped",
                 "两者弄反了（AdamW 是解耦衰减，Adam 的 weight_decay 是加到梯度上的 L2）",
-                {"adamw": ans["adam_l2"], "adam_l2": ans["adamw"]},
+                {"adamw": w["adam_l2"], "adam_l2": w["adamw"]},
             ),
             Mistake(
                 "adamw.decay-not-scaled-by-lr",
@@ -266,14 +291,3 @@ class AdamwVsL2(Family):
             ),
             Mistake("adamw.decay-ignored", "忽略了 weight decay", {"adamw": plain, "adam_l2": plain}),
         ]
-        parts = (
-            Part("adamw", f"AdamW 的 $\\theta_{{{tr.steps}}}$", "real", ans["adamw"], atol=1e-6),
-            Part(
-                "adam_l2",
-                f"Adam(weight_decay) 的 $\\theta_{{{tr.steps}}}$",
-                "real",
-                ans["adam_l2"],
-                atol=1e-6,
-            ),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))

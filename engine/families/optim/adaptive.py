@@ -11,8 +11,6 @@ from typing import Any, assert_never
 
 import torch
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import clean_mistakes
 from engine.families.optim._trajectory import (
     MAX_STEPS,
     Traj,
@@ -24,6 +22,9 @@ from engine.families.optim._trajectory import (
     tex,
     traj_schema,
 )
+from engine.family import Family, register
+from engine.formatting import fmt
+from engine.values import Mistake, Param, Part
 
 __all__ = ["AdagradStep", "RmspropStep"]
 
@@ -108,26 +109,40 @@ class AdagradStep(Family):
             )
         return {"theta": th, "accum": acc}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _AdagradParams.of(p)
-        tr, lr = q.tr, q.lr
-        ans = self.solve(p)
-        prompt = (
-            f"{start_text(tr)}，用 `torch.optim.Adagrad([theta], lr={fmt(lr)})` 更新 {tr.steps} 步"
+        tr = q.tr
+        return (
+            f"{start_text(tr)}，用 `torch.optim.Adagrad([theta], lr={fmt(q.lr)})` 更新 {tr.steps} 步"
             "（`lr_decay=0`，`initial_accumulator_value=0`，`eps=1e-10`）。"
             + grad_text(tr)
             + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$ 和累积量 $G_{{{tr.steps}}}$（优化器状态 `sum`）。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        steps = _AdagradParams.of(p).tr.steps
+        return (
+            Part("theta", f"$\\theta_{{{steps}}}$", "vector", w["theta"], atol=1e-6),
+            Part("accum", f"$G_{{{steps}}}$", "vector", w["accum"], atol=1e-6),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _AdagradParams.of(p)
+        tr = q.tr
         log: list[str] = []
-        _adagrad_py(tr, lr, AdagradForm.TORCH, log)
-        solution = (
+        _adagrad_py(tr, q.lr, AdagradForm.TORCH, log)
+        return (
             "AdaGrad 按坐标累积梯度平方：$G_t=G_{t-1}+g_t\\odot g_t$，"
             "$\\theta_t=\\theta_{t-1}-\\eta\\,\\dfrac{g_t}{\\sqrt{G_t}+\\epsilon}$。\n\n"
             + "\n\n".join(log)
-            + f"\n\n答案：$\\theta_{{{tr.steps}}}={tex(ans['theta'])}$，$G_{{{tr.steps}}}={tex(ans['accum'])}$。"
+            + f"\n\n答案：$\\theta_{{{tr.steps}}}={tex(w['theta'])}$，$G_{{{tr.steps}}}={tex(w['accum'])}$。"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _AdagradParams.of(p)
+        tr, lr = q.tr, q.lr
         last_theta, last_accum = _adagrad_py(tr, lr, AdagradForm.LAST_GRAD)
-        wrong = [
+        return [
             Mistake(
                 "adagrad.no-sqrt",
                 "分母用了 G 而不是 √G",
@@ -139,11 +154,6 @@ class AdagradStep(Family):
                 {"theta": last_theta, "accum": last_accum},
             ),
         ]
-        parts = (
-            Part("theta", f"$\\theta_{{{tr.steps}}}$", "vector", ans["theta"], atol=1e-6),
-            Part("accum", f"$G_{{{tr.steps}}}$", "vector", ans["accum"], atol=1e-6),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
 
 
 # -- RMSProp ---------------------------------------------------------------------------------------
@@ -233,28 +243,42 @@ class RmspropStep(Family):
             th, v = torch.where(a, th - lr * g / (v_new.sqrt() + eps), th), torch.where(a, v_new, v)
         return {"theta": th, "square_avg": v}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _RmspropParams.of(p)
-        tr, lr, alpha, eps = q.tr, q.lr, q.alpha, q.eps
-        ans = self.solve(p)
-        prompt = (
-            f"{start_text(tr)}，用 `torch.optim.RMSprop([theta], lr={fmt(lr)}, alpha={fmt(alpha)}, "
-            f"eps={fmt(eps)})` 更新 {tr.steps} 步（momentum=0，centered=False）。"
+        tr = q.tr
+        return (
+            f"{start_text(tr)}，用 `torch.optim.RMSprop([theta], lr={fmt(q.lr)}, alpha={fmt(q.alpha)}, "
+            f"eps={fmt(q.eps)})` 更新 {tr.steps} 步（momentum=0，centered=False）。"
             + grad_text(tr)
             + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$ 和平方梯度的滑动平均 $v_{{{tr.steps}}}$"
             "（优化器状态 `square_avg`）。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        steps = _RmspropParams.of(p).tr.steps
+        return (
+            Part("theta", f"$\\theta_{{{steps}}}$", "vector", w["theta"], atol=1e-6),
+            Part("square_avg", f"$v_{{{steps}}}$", "vector", w["square_avg"], atol=1e-9),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _RmspropParams.of(p)
+        tr, lr, alpha, eps = q.tr, q.lr, q.alpha, q.eps
         log: list[str] = []
         _rmsprop_py(tr, lr, alpha, eps, RmspropForm.TORCH, log)
-        solution = (
+        return (
             f"$$v_t=\\alpha v_{{t-1}}+(1-\\alpha)\\,g_t^2,\\qquad \\theta_t=\\theta_{{t-1}}-\\eta\\,"
             f"\\frac{{g_t}}{{\\sqrt{{v_t}}+\\epsilon}}$$\n\n$v_0=0$，$\\alpha={fmt(alpha)}$，$\\eta={fmt(lr)}$，"
             f"$\\epsilon={fmt(eps)}$：\n\n"
             + "\n\n".join(log)
-            + f"\n\n答案：$\\theta_{{{tr.steps}}}={tex(ans['theta'])}$，$v_{{{tr.steps}}}={tex(ans['square_avg'])}$。"
+            + f"\n\n答案：$\\theta_{{{tr.steps}}}={tex(w['theta'])}$，$v_{{{tr.steps}}}={tex(w['square_avg'])}$。"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _RmspropParams.of(p)
+        tr, lr, alpha, eps = q.tr, q.lr, q.alpha, q.eps
         sw = _rmsprop_py(tr, lr, alpha, eps, RmspropForm.SWAPPED)
-        wrong = [
+        return [
             Mistake(
                 "rmsprop.eps-inside-sqrt",
                 "ε 放在了根号里（TF1 的写法 √(v+ε)；PyTorch 是 √v+ε）",
@@ -271,8 +295,3 @@ class RmspropStep(Family):
                 {"theta": _rmsprop_py(tr, lr, alpha, eps, RmspropForm.BIAS)[0]},
             ),
         ]
-        parts = (
-            Part("theta", f"$\\theta_{{{tr.steps}}}$", "vector", ans["theta"], atol=1e-6),
-            Part("square_avg", f"$v_{{{tr.steps}}}$", "vector", ans["square_avg"], atol=1e-9),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))

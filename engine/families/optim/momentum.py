@@ -9,8 +9,6 @@ from typing import Any, assert_never
 
 import torch
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import clean_mistakes
 from engine.families.optim._trajectory import (
     MAX_STEPS,
     Traj,
@@ -21,6 +19,9 @@ from engine.families.optim._trajectory import (
     start_text,
     traj_schema,
 )
+from engine.family import Family, register
+from engine.formatting import fmt
+from engine.values import Mistake, Param, Part
 
 __all__ = ["MomentumStep", "NesterovStep"]
 
@@ -50,6 +51,11 @@ class _MomentumParams:
     @classmethod
     def of(cls, p: Mapping[str, Any]) -> _MomentumParams:
         return cls(Traj.of(p, 1), p["lr"], p["momentum"], MomentumForm(p["convention"]))
+
+
+def _other(convention: MomentumForm) -> MomentumForm:
+    """The other of the two conventions."""
+    return MomentumForm.BOOK if convention is MomentumForm.PYTORCH else MomentumForm.PYTORCH
 
 
 def _momentum_py(
@@ -120,41 +126,58 @@ class MomentumStep(Family):
             th_b, v_b = torch.where(a, th_b + v_b_new, th_b), torch.where(a, v_b_new, v_b)
         return {"theta": torch.where(book, th_b, th_p)[:, 0], "velocity": torch.where(book, v_b, v_p)[:, 0]}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _MomentumParams.of(p)
-        tr, lr, mu, conv = q.tr, q.lr, q.momentum, q.convention
-        ans = self.solve(p)
-        if conv is MomentumForm.PYTORCH:
-            rule = (
-                "按 PyTorch `torch.optim.SGD(lr, momentum)` 的形式："
-                "$v_t=\\mu v_{t-1}+g_t,\\ \\theta_t=\\theta_{t-1}-\\eta\\,v_t$（$v_0=0$，$v$ 即 `momentum_buffer`）"
-            )
-        else:
-            rule = (
-                "按花书（Goodfellow 等）的形式：$v_t=\\alpha v_{t-1}-\\epsilon g_t,\\ \\theta_t=\\theta_{t-1}+v_t$"
-                "（$v_0=0$）"
-            )
-        prompt = (
-            f"{start_text(tr)}，学习率 $\\eta=\\epsilon={fmt(lr)}$，动量系数 $\\mu=\\alpha={fmt(mu)}$，"
+        tr = q.tr
+        match q.convention:
+            case MomentumForm.PYTORCH:
+                rule = (
+                    "按 PyTorch `torch.optim.SGD(lr, momentum)` 的形式："
+                    "$v_t=\\mu v_{t-1}+g_t,\\ \\theta_t=\\theta_{t-1}-\\eta\\,v_t$（$v_0=0$，$v$ 即 `momentum_buffer`）"
+                )
+            case MomentumForm.BOOK:
+                rule = (
+                    "按花书（Goodfellow 等）的形式：$v_t=\\alpha v_{t-1}-\\epsilon g_t,\\ \\theta_t=\\theta_{t-1}+v_t$"
+                    "（$v_0=0$）"
+                )
+            case _:
+                raise ValueError(f"not a convention a variant asks for: {q.convention}")
+        return (
+            f"{start_text(tr)}，学习率 $\\eta=\\epsilon={fmt(q.lr)}$，动量系数 $\\mu=\\alpha={fmt(q.momentum)}$，"
             f"{rule}，更新 {tr.steps} 步。"
             + grad_text(tr)
             + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$ 和速度 $v_{{{tr.steps}}}$（按题中的约定）。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        steps = _MomentumParams.of(p).tr.steps
+        return (
+            Part("theta", f"$\\theta_{{{steps}}}$", "real", w["theta"], atol=1e-6),
+            Part("velocity", f"速度 $v_{{{steps}}}$", "real", w["velocity"], atol=1e-6),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _MomentumParams.of(p)
+        tr = q.tr
         log: list[str] = []
-        _momentum_py(tr, lr, mu, conv, log)
-        other = MomentumForm.BOOK if conv is MomentumForm.PYTORCH else MomentumForm.PYTORCH
-        _, v_other = _momentum_py(tr, lr, mu, other)
-        solution = (
+        _momentum_py(tr, q.lr, q.momentum, q.convention, log)
+        _, v_other = _momentum_py(tr, q.lr, q.momentum, _other(q.convention))
+        return (
             "逐步代入：\n\n"
             + "\n\n".join(log)
-            + f"\n\n答案：$\\theta_{{{tr.steps}}}={fmt(ans['theta'])}$，$v_{{{tr.steps}}}={fmt(ans['velocity'])}$。"
+            + f"\n\n答案：$\\theta_{{{tr.steps}}}={fmt(w['theta'])}$，$v_{{{tr.steps}}}={fmt(w['velocity'])}$。"
             "\n\n两种写法在学习率不变时给出相同的 $\\theta$，但速度相差一个因子 $-\\eta$："
             f"另一种约定下 $v_{{{tr.steps}}}={fmt(v_other)}$。"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _MomentumParams.of(p)
+        tr, lr, mu = q.tr, q.lr, q.momentum
+        _, v_other = _momentum_py(tr, lr, mu, _other(q.convention))
         ema_th, ema_v = _momentum_py(tr, lr, mu, MomentumForm.EMA)
         sgd_th, sgd_v = _momentum_py(tr, lr, mu, MomentumForm.NONE)
-        scale = 1.0 if conv is MomentumForm.PYTORCH else -lr
-        wrong = [
+        scale = 1.0 if q.convention is MomentumForm.PYTORCH else -lr
+        return [
             Mistake(
                 "momentum.convention-swapped",
                 "速度用了另一种约定（PyTorch 的 v=μv+g 与花书的 v=αv−εg 相差因子 −η）",
@@ -171,11 +194,6 @@ class MomentumStep(Family):
                 {"theta": sgd_th, "velocity": scale * sgd_v},
             ),
         ]
-        parts = (
-            Part("theta", f"$\\theta_{{{tr.steps}}}$", "real", ans["theta"], atol=1e-6),
-            Part("velocity", f"速度 $v_{{{tr.steps}}}$", "real", ans["velocity"], atol=1e-6),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
 
 
 # -- Nesterov --------------------------------------------------------------------------------------
@@ -257,25 +275,39 @@ class NesterovStep(Family):
             th, b = torch.where(a, th - lr * (g + mu * b_new), th), torch.where(a, b_new, b)
         return {"theta": th[:, 0], "buffer": b[:, 0]}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _NesterovParams.of(p)
-        tr, lr, mu = q.tr, q.lr, q.momentum
-        ans = self.solve(p)
-        prompt = (
-            f"{start_text(tr)}，用 `torch.optim.SGD([theta], lr={fmt(lr)}, momentum={fmt(mu)}, nesterov=True)` "
-            f"更新 {tr.steps} 步。"
+        tr = q.tr
+        return (
+            f"{start_text(tr)}，用 `torch.optim.SGD([theta], lr={fmt(q.lr)}, momentum={fmt(q.momentum)}, "
+            f"nesterov=True)` 更新 {tr.steps} 步。"
             + grad_text(tr)
             + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$ 和优化器状态中的 `momentum_buffer` $b_{{{tr.steps}}}$。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        steps = _NesterovParams.of(p).tr.steps
+        return (
+            Part("theta", f"$\\theta_{{{steps}}}$", "real", w["theta"], atol=1e-6),
+            Part("buffer", f"`momentum_buffer` $b_{{{steps}}}$", "real", w["buffer"], atol=1e-6),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _NesterovParams.of(p)
+        tr = q.tr
         log: list[str] = []
-        _nesterov_py(tr, lr, mu, NesterovForm.PYTORCH, log)
-        solution = (
+        _nesterov_py(tr, q.lr, q.momentum, NesterovForm.PYTORCH, log)
+        return (
             "PyTorch 的 Nesterov：$b_t=\\mu b_{t-1}+g_t$（$b_0=0$），更新方向 $d_t=g_t+\\mu b_t$，"
             "$\\theta_t=\\theta_{t-1}-\\eta\\,d_t$。\n\n"
             + "\n\n".join(log)
-            + f"\n\n答案：$\\theta_{{{tr.steps}}}={fmt(ans['theta'])}$，$b_{{{tr.steps}}}={fmt(ans['buffer'])}$。"
+            + f"\n\n答案：$\\theta_{{{tr.steps}}}={fmt(w['theta'])}$，$b_{{{tr.steps}}}={fmt(w['buffer'])}$。"
         )
-        wrong = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _NesterovParams.of(p)
+        tr, lr, mu = q.tr, q.lr, q.momentum
+        return [
             Mistake(
                 "nesterov.plain-momentum",
                 "按普通动量更新（θ -= lr·b，少了 Nesterov 的 g+μb 校正）",
@@ -287,8 +319,3 @@ class NesterovStep(Family):
                 {"theta": _nesterov_py(tr, lr, mu, NesterovForm.SUTSKEVER)[0]},
             ),
         ]
-        parts = (
-            Part("theta", f"$\\theta_{{{tr.steps}}}$", "real", ans["theta"], atol=1e-6),
-            Part("buffer", f"`momentum_buffer` $b_{{{tr.steps}}}$", "real", ans["buffer"], atol=1e-6),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))

@@ -11,8 +11,9 @@ from typing import Any, assert_never
 import torch
 from torch.optim import lr_scheduler
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import clean_mistakes
+from engine.family import Family, register
+from engine.formatting import fmt
+from engine.values import Mistake, Param, Part
 
 __all__ = ["LrKind", "LrSchedule", "Misreading", "Schedule", "lr_closed"]
 
@@ -350,19 +351,29 @@ class LrSchedule(Family):
             case _:
                 assert_never(s.kind)
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         s = Schedule.of(p)
-        t = s.t
-        lr = self.solve(p)["lr"]
-        sched, formula = self._describe(s)
-        prompt = (
+        sched, _ = self._describe(s)
+        return (
             f"优化器的初始学习率 $\\eta_0={fmt(s.base_lr)}$，学习率调度为 {sched}。"
             f"训练循环每次迭代先 `optimizer.step()` 再 `scheduler.step()`。\n\n"
-            f"调用 `scheduler.step()` 共 {t} 次之后，优化器的学习率是多少？"
+            f"调用 `scheduler.step()` 共 {s.t} 次之后，优化器的学习率是多少？"
         )
-        solution = f"$${formula}$$\n\n$$t={t}:\\quad {self._steps_text(s)}={fmt(lr, 8)}$$"
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        return (Part("lr", f"第 {p['t']} 次 `scheduler.step()` 之后的学习率", "real", w["lr"], atol=1e-12),)
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        s = Schedule.of(p)
+        _, formula = self._describe(s)
+        solution = f"$${formula}$$\n\n$$t={s.t}:\\quad {self._steps_text(s)}={fmt(w['lr'], 8)}$$"
         if s.kind is LrKind.COSINE_RESTARTS:
             solution += "\n\n每个周期结束时 $T_{cur}$ 归零并重启，下一个周期长度 $T_i$ 乘以 `T_mult`。"
+        return solution
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        s = Schedule.of(p)
+        t = s.t
         wrong = [
             Mistake(mid, title, {"lr": lr_closed(s, t, misreading=misreading)})
             for mid, title, misreading in _MISREADINGS[s.kind]
@@ -371,5 +382,4 @@ class LrSchedule(Family):
             wrong.append(
                 Mistake("lr.off-by-one", "步数差了一（按 t−1 次 step 计算）", {"lr": lr_closed(s, t - 1)})
             )
-        parts = (Part("lr", f"第 {t} 次 `scheduler.step()` 之后的学习率", "real", lr, atol=1e-12),)
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
+        return wrong

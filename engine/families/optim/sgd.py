@@ -8,8 +8,6 @@ from typing import Any, Literal
 
 import torch
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import clean_mistakes
 from engine.families.optim._trajectory import (
     MAX_STEPS,
     Traj,
@@ -21,6 +19,9 @@ from engine.families.optim._trajectory import (
     tex,
     traj_schema,
 )
+from engine.family import Family, register
+from engine.formatting import fmt
+from engine.values import Mistake, Param, Part
 
 __all__ = ["SgdStep"]
 
@@ -107,16 +108,24 @@ class SgdStep(Family):
             th = torch.where(tc.active(t), new, th)
         return {"theta": th}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _Params.of(p)
-        tr, lr, wd = q.tr, q.lr, q.weight_decay
-        theta = self.solve(p)["theta"]
+        tr, wd = q.tr, q.weight_decay
         wd_arg = f", weight_decay={fmt(wd)}" if wd else ""
-        prompt = (
-            f"{start_text(tr)}，用 `torch.optim.SGD([theta], lr={fmt(lr)}{wd_arg})` 更新 {tr.steps} 步。"
+        return (
+            f"{start_text(tr)}，用 `torch.optim.SGD([theta], lr={fmt(q.lr)}{wd_arg})` 更新 {tr.steps} 步。"
             + grad_text(tr, "，不含 weight decay 项" if wd else "")
             + f"\n\n求 {tr.steps} 步之后的 $\\theta_{{{tr.steps}}}$。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        steps = _Params.of(p).tr.steps
+        return (Part("theta", f"$\\theta_{{{steps}}}$", _part_kind(DIM), w["theta"], atol=1e-6),)
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _Params.of(p)
+        tr, lr, wd = q.tr, q.lr, q.weight_decay
+        theta = w["theta"]
         log: list[str] = []
         _sgd_py(tr, lr, wd, log=log)
         rule = (
@@ -124,13 +133,17 @@ class SgdStep(Family):
             if wd
             else "$$\\theta_t=\\theta_{t-1}-\\eta\\,g_t$$"
         )
-        solution = (
+        return (
             f"PyTorch 的 SGD 把 weight decay 加到梯度上（$\\lambda={fmt(wd)}$），$\\eta={fmt(lr)}$：\n\n"
             f"{rule}\n\n"
             + "\n\n".join(log)
             + f"\n\n答案：$\\theta_{{{tr.steps}}}={tex(theta if isinstance(theta, list) else [theta])}$。"
         )
-        wrong: list[Mistake] = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _Params.of(p)
+        tr, lr, wd = q.tr, q.lr, q.weight_decay
+        wrong = [
             Mistake("optim.wd-ignored", "忽略了 weight decay", {"theta": _as_answer(_sgd_py(tr, lr, 0.0))}),
             Mistake(
                 "optim.wd-not-scaled-by-lr",
@@ -146,5 +159,4 @@ class SgdStep(Family):
                     {"theta": _as_answer(_sgd_py(tr, lr, wd, stale=True))},
                 )
             )
-        parts = (Part("theta", f"$\\theta_{{{tr.steps}}}$", _part_kind(self.dim), theta, atol=1e-6),)
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
+        return wrong
