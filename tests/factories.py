@@ -78,3 +78,14 @@ def token_client(user) -> APIClient:
 
 def rid() -> str:
     return uuid.uuid4().hex
+
+
+def api_error(resp, status: int, code: str | None = None) -> dict:
+    """The error of an API response, checked to be the one envelope ``{"error": {code, message, fields}}``
+    with ``status`` (and ``code`` when given)."""
+    assert resp.status_code == status, resp.content
+    body = resp.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}
+    if code:
+        assert body["error"]["code"] == code
+    return body["error"]

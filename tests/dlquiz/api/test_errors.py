@@ -1,0 +1,31 @@
+"""The API's one error envelope and its schema."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dlquiz.study.models import ReviewLog
+from tests.factories import api_error, client_for, enrolled_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner():
+    return enrolled_user(1)
+
+
+def test_malformed_json_is_a_400_envelope(owner):
+    user, _, _ = owner
+    resp = client_for(user).post("/api/v1/reviews", data="{not json", content_type="application/json")
+    api_error(resp, 400, "parse_error")
+    assert ReviewLog.objects.count() == 0
+
+
+def test_error_envelope_is_documented_in_schema():
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+    assert json.dumps({"error": {"code": "x", "message": "y", "fields": {}}})
