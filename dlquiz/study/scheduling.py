@@ -88,14 +88,11 @@ class MemoryState:
 
     def _encode(self, *, time: Callable[[dt.datetime], Any], state: Callable[[State], Any]) -> dict[str, Any]:
         """The fields in column order, with the state and the (non-null) times written by the given functions."""
-        out = {}
-        for name in MEMORY_FIELDS:
-            value = getattr(self, name)
-            if isinstance(value, State):
-                value = state(value)
-            elif isinstance(value, dt.datetime):
-                value = time(value)
-            out[name] = value
+        out = self.fields()
+        out["state"] = state(self.state)
+        for name in _TIME_FIELDS:
+            if out[name] is not None:
+                out[name] = time(out[name])
         return out
 
     def to_json(self) -> dict[str, Any]:
