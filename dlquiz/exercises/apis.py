@@ -27,9 +27,9 @@ MAX_ANSWER_PARTS = 20
 class AnswersField(serializers.DictField):
     """Answers by part name: each at most 10,000 characters (kept as typed), at most 20 parts."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         child = serializers.CharField(allow_blank=True, max_length=10_000, trim_whitespace=False)
-        super().__init__(child=child, **kwargs)  # type: ignore[arg-type]
+        super().__init__(child=child, **kwargs)
 
     def to_internal_value(self, data: Any) -> dict[str, str]:
         value = super().to_internal_value(data)

@@ -31,7 +31,6 @@ import engine
 from dlquiz.decks.models import Card
 from dlquiz.errors import Conflict, NotFound, ServiceError
 from dlquiz.exercises.models import ExerciseAttempt
-from dlquiz.study.browse import card_state_get
 from dlquiz.study.models import CardState
 
 MAX_ANSWER_BYTES = engine.MAX_INPUT_CHARS
@@ -40,12 +39,10 @@ PRACTICE_TOKEN_SALT = "dlquiz.web.practice"
 PRACTICE_TOKEN_MAX_AGE = 24 * 3600
 
 
-def _exercise_state(*, user: User, card_id: int, lock: bool = False) -> CardState:
-    qs = CardState.objects.select_related("card")
-    if lock:
-        qs = qs.select_for_update()
+def _exercise_state(*, user: User, card_id: int) -> CardState:
+    """The learner's state of an exercise card (404 for another learner's card, 400 for a non-exercise)."""
     try:
-        cs = qs.get(user=user, card_id=card_id)
+        cs = CardState.objects.select_related("card").get(user=user, card_id=card_id)
     except CardState.DoesNotExist:
         raise NotFound("卡片不存在 / card not found") from None
     if cs.card.kind != Card.Kind.EXERCISE:
@@ -195,9 +192,7 @@ def exercise_answer(
 
 def practice_exercise_draw(*, user: User, card_id: int) -> tuple[str, engine.Variant]:
     """A new variant of one of the learner's exercise cards and the token that names it."""
-    cs = card_state_get(user=user, card_id=card_id)
-    if cs.card.kind != Card.Kind.EXERCISE:
-        raise ServiceError("这不是练习卡 / not an exercise card", code="not_exercise")
+    cs = _exercise_state(user=user, card_id=card_id)
     v = variant_draw(card=cs.card, seed=secrets.randbits(62))
     token = signing.dumps(
         {"u": user.pk, "c": card_id, "f": v.family, "v": v.version, "p": dict(v.params)},
