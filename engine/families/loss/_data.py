@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from typing import Any
 
 import torch
 
-from engine.core import Family, Mistake, Part, Variant
-from engine.families._support import clean_mistakes, draw_grid, draw_int
+from engine.families._support import draw_grid, draw_int
 
-__all__ = ["F64", "LN10", "LN2", "Given", "cuts_cols", "pairs", "pairs_cols", "tensor", "variant"]
+__all__ = ["F64", "LN10", "LN2", "Given", "cuts_cols", "pairs", "pairs_cols", "tensor"]
 
 F64 = torch.float64
 
@@ -47,17 +45,6 @@ def pairs_cols(
     pred = draw_grid(seed[:, None], j, salt, lo, hi, 10)
     target = draw_grid(seed[:, None], j, salt + 1, lo, hi, 10)
     return pred, target, (j < c["n"][:, None]).to(F64)
-
-
-def variant(
-    fam: Family,
-    p: dict[str, Any],
-    prompt: str,
-    parts: tuple[Part, ...],
-    solution: str,
-    mistakes: list[Mistake],
-) -> Variant:
-    return Variant(fam.id, fam.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes))
 
 
 def cuts_cols(seed: torch.Tensor, salt: int, k: torch.Tensor, kmax: int) -> tuple[torch.Tensor, torch.Tensor]:

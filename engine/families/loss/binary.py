@@ -10,9 +10,11 @@ from typing import Any, assert_never
 import torch
 import torch.nn.functional as F
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import draw_grid, draw_int, tex_vec, tnum
-from engine.families.loss._data import F64, Given, tensor, variant
+from engine.families._support import draw_grid, draw_int
+from engine.families.loss._data import F64, Given, tensor
+from engine.family import Family, register
+from engine.formatting import fmt, tex_vec, tnum
+from engine.values import Mistake, Param, Part
 
 __all__ = ["BCELoss", "FocalLoss"]
 
@@ -93,65 +95,92 @@ class BCELoss(Family):
         per = torch.where((c["given"] == _GIVEN.index(Given.PROBS))[:, None], from_probs, from_logits)
         return {"loss": (per * mask).sum(1) / c["n"]}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def work(self, p: dict[str, Any]) -> dict[str, Any]:
         q = _BceParams.of(p)
-        n = q.n
         x, y = q.data()
-        loss = self.solve(p)["loss"]
-        yt = tensor([float(v) for v in y])
-        if q.given is Given.PROBS:
-            prompt = (
-                f"模型对 {n} 个样本输出的正类**概率**为 $p={tex_vec(x)}$，标签 $y={tex_vec(y)}$。"
-                "求 `F.binary_cross_entropy(p, y)`（默认 `reduction='mean'`，自然对数）。"
-            )
-            probs = x
-            solution = "直接用概率：\n\n"
-        elif q.given is Given.LOGITS:
-            probs = [_sigmoid(v) for v in x]
-            prompt = (
-                f"模型对 {n} 个样本输出的 **logits** 为 $z={tex_vec(x)}$，标签 $y={tex_vec(y)}$。"
-                "求 `F.binary_cross_entropy_with_logits(z, y)`（默认 `reduction='mean'`）。"
-            )
-            solution = (
-                f"先过 sigmoid：$p=\\sigma(z)={tex_vec(probs)}$（BCEWithLogits 内部只做这一次 sigmoid）。\n\n"
-            )
-        else:
-            assert_never(q.given)
+        match q.given:
+            case Given.PROBS:
+                probs = x
+            case Given.LOGITS:
+                probs = [_sigmoid(v) for v in x]
+            case _:
+                assert_never(q.given)
+        return {**self.solve(p), "x": x, "y": y, "probs": probs}
+
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _BceParams.of(p)
+        x, y = w["x"], w["y"]
+        match q.given:
+            case Given.PROBS:
+                return (
+                    f"模型对 {q.n} 个样本输出的正类**概率**为 $p={tex_vec(x)}$，标签 $y={tex_vec(y)}$。"
+                    "求 `F.binary_cross_entropy(p, y)`（默认 `reduction='mean'`，自然对数）。"
+                )
+            case Given.LOGITS:
+                return (
+                    f"模型对 {q.n} 个样本输出的 **logits** 为 $z={tex_vec(x)}$，标签 $y={tex_vec(y)}$。"
+                    "求 `F.binary_cross_entropy_with_logits(z, y)`（默认 `reduction='mean'`）。"
+                )
+            case _:
+                assert_never(q.given)
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        return (Part("loss", "BCE 损失", "real", w["loss"], atol=1e-6),)
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _BceParams.of(p)
+        probs, y = w["probs"], w["y"]
+        match q.given:
+            case Given.PROBS:
+                solution = "直接用概率：\n\n"
+            case Given.LOGITS:
+                solution = f"先过 sigmoid：$p=\\sigma(z)={tex_vec(probs)}$（BCEWithLogits 内部只做这一次 sigmoid）。\n\n"
+            case _:
+                assert_never(q.given)
         terms = [-math.log(pi) if yi == 1 else -math.log(1 - pi) for pi, yi in zip(probs, y, strict=False)]
-        solution += (
+        return solution + (
             "$$\\ell_i=-[y_i\\ln p_i+(1-y_i)\\ln(1-p_i)]$$\n\n"
             f"逐项：${tex_vec(terms)}$\n\n"
-            f"$$\\mathcal L=\\frac1{{{n}}}\\left({'+'.join(tnum(v) for v in terms)}\\right)={tnum(loss)}$$"
+            f"$$\\mathcal L=\\frac1{{{q.n}}}\\left({'+'.join(tnum(v) for v in terms)}\\right)={tnum(w['loss'])}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _BceParams.of(p)
+        x, y = w["x"], w["y"]
+        yt = tensor([float(v) for v in y])
         mistakes: list[Mistake] = []
-        if q.given is Given.PROBS:
-            mistakes.append(
-                Mistake(
-                    "bce.sigmoid-on-probs",
-                    "对概率又做了一次 sigmoid（用成了 BCEWithLogits）",
-                    {"loss": F.binary_cross_entropy_with_logits(tensor(x), yt).item()},
-                )
-            )
-        else:
-            mistakes.append(
-                Mistake(
-                    "bce.double-sigmoid",
-                    "sigmoid 做了两次（先手动 sigmoid 再用 BCEWithLogits）",
-                    {"loss": F.binary_cross_entropy_with_logits(tensor(probs), yt).item()},
-                )
-            )
-            if all(0 < v < 1 for v in x):
+        match q.given:
+            case Given.PROBS:
                 mistakes.append(
-                    Mistake("bce.logit-as-prob", "把 logit 直接当成了概率", {"loss": _bce_plain(x, y)})
+                    Mistake(
+                        "bce.sigmoid-on-probs",
+                        "对概率又做了一次 sigmoid（用成了 BCEWithLogits）",
+                        {"loss": F.binary_cross_entropy_with_logits(tensor(x), yt).item()},
+                    )
                 )
-        if n > 1:
+            case Given.LOGITS:
+                mistakes.append(
+                    Mistake(
+                        "bce.double-sigmoid",
+                        "sigmoid 做了两次（先手动 sigmoid 再用 BCEWithLogits）",
+                        {"loss": F.binary_cross_entropy_with_logits(tensor(w["probs"]), yt).item()},
+                    )
+                )
+                if all(0 < v < 1 for v in x):
+                    mistakes.append(
+                        Mistake("bce.logit-as-prob", "把 logit 直接当成了概率", {"loss": _bce_plain(x, y)})
+                    )
+            case _:
+                assert_never(q.given)
+        if q.n > 1:
             mistakes.append(
                 Mistake(
-                    "bce.sum-not-mean", "求和后没有除以样本数（默认 reduction='mean'）", {"loss": loss * n}
+                    "bce.sum-not-mean",
+                    "求和后没有除以样本数（默认 reduction='mean'）",
+                    {"loss": w["loss"] * q.n},
                 )
             )
-        parts = (Part("loss", "BCE 损失", "real", loss, atol=1e-6),)
-        return variant(self, p, prompt, parts, solution, mistakes)
+        return mistakes
 
 
 # -- focal_loss --------------------------------------------------------------------------------------
@@ -169,6 +198,10 @@ class _FocalParams:
     @classmethod
     def of(cls, p: Mapping[str, Any]) -> _FocalParams:
         return cls(p["p"], p["label"], p["alpha"], p["gamma"])
+
+    def alpha_t(self) -> float:
+        """α for a positive label, 1 − α for a negative one."""
+        return self.alpha if self.label == 1 else 1 - self.alpha
 
 
 @register
@@ -203,23 +236,34 @@ class FocalLoss(Family):
         at = torch.where(pos, alpha, 1 - alpha)
         return {"p_t": pt, "loss": -at * (1 - pt) ** gamma * torch.log(pt)}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _FocalParams.of(p)
-        prob, y, a, g = q.prob, q.label, q.alpha, q.gamma
-        r = self.solve(p)
-        pt, loss = r["p_t"], r["loss"]
-        at = a if y == 1 else 1 - a
-        prompt = (
-            f"二分类 focal loss（RetinaNet / `torchvision.ops.sigmoid_focal_loss` 的定义），$\\alpha={fmt(a)}$，"
-            f"$\\gamma={fmt(g)}$。某个 anchor 的正类预测概率 $p={fmt(prob)}$，标签 $y={y}$。\n\n"
+        return (
+            f"二分类 focal loss（RetinaNet / `torchvision.ops.sigmoid_focal_loss` 的定义），$\\alpha={fmt(q.alpha)}$，"
+            f"$\\gamma={fmt(q.gamma)}$。某个 anchor 的正类预测概率 $p={fmt(q.prob)}$，标签 $y={q.label}$。\n\n"
             "求 $p_t$ 与该样本的 focal loss $\\mathrm{FL}=-\\alpha_t(1-p_t)^\\gamma\\ln p_t$（自然对数）。"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        return (
+            Part("p_t", "$p_t$", "real", w["p_t"], atol=1e-6, ratio=True),
+            Part("loss", "focal loss", "real", w["loss"], atol=1e-6),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _FocalParams.of(p)
+        pt, at = w["p_t"], q.alpha_t()
+        return (
             "$$p_t=\\begin{cases}p & y=1\\\\ 1-p & y=0\\end{cases},\\quad "
             "\\alpha_t=\\begin{cases}\\alpha & y=1\\\\ 1-\\alpha & y=0\\end{cases}$$\n\n"
-            f"$y={y}$：$p_t={tnum(pt)}$，$\\alpha_t={tnum(at)}$\n\n"
-            f"$$\\mathrm{{FL}}=-{tnum(at)}\\times(1-{tnum(pt)})^{{{tnum(g)}}}\\times\\ln {tnum(pt)}={tnum(loss)}$$"
+            f"$y={q.label}$：$p_t={tnum(pt)}$，$\\alpha_t={tnum(at)}$\n\n"
+            f"$$\\mathrm{{FL}}=-{tnum(at)}\\times(1-{tnum(pt)})^{{{tnum(q.gamma)}}}\\times\\ln {tnum(pt)}"
+            f"={tnum(w['loss'])}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _FocalParams.of(p)
+        prob, g, pt, at = q.prob, q.gamma, w["p_t"], q.alpha_t()
         ce = -math.log(pt)
         mod = (1 - pt) ** g
         mistakes = [
@@ -231,7 +275,7 @@ class FocalLoss(Family):
             ),
             Mistake("focal.gamma-on-pt", "调制因子写成了 p_t^γ（应为 (1−p_t)^γ）", {"loss": at * pt**g * ce}),
         ]
-        if y == 0:
+        if q.label == 0:
             mistakes.append(
                 Mistake(
                     "focal.pt-is-p",
@@ -239,8 +283,4 @@ class FocalLoss(Family):
                     {"p_t": prob, "loss": at * (1 - prob) ** g * -math.log(prob)},
                 )
             )
-        parts = (
-            Part("p_t", "$p_t$", "real", pt, atol=1e-6, ratio=True),
-            Part("loss", "focal loss", "real", loss, atol=1e-6),
-        )
-        return variant(self, p, prompt, parts, solution, mistakes)
+        return mistakes

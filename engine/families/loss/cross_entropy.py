@@ -10,9 +10,11 @@ from typing import Any, assert_never
 import torch
 import torch.nn.functional as F
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import draw_grid, simplex_units, simplex_units_cols, tex_vec, tnum
-from engine.families.loss._data import F64, LN2, LN10, Given, cuts_cols, tensor, variant
+from engine.families._support import draw_grid, simplex_units, simplex_units_cols
+from engine.families.loss._data import F64, LN2, LN10, Given, cuts_cols, tensor
+from engine.family import Family, register
+from engine.formatting import fmt, tex_vec, tnum
+from engine.values import Mistake, Param, Part
 
 __all__ = ["CrossEntropy", "LabelSmoothing"]
 
@@ -99,77 +101,100 @@ class CrossEntropy(Family):
         pt = torch.where(from_probs, pt_given, torch.exp(zt - lse))
         return {"p": pt, "loss": torch.where(from_probs, -torch.log(pt_given), lse - zt)}
 
-    def build(self, p: dict[str, Any]) -> Variant:
-        params = _CeParams.of(p)
-        k, t = params.k, params.target
-        r = self.solve(p)
-        pt, loss = r["p"], r["loss"]
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _CeParams.of(p)
+        k, t = q.k, q.target
+        match q.given:
+            case Given.LOGITS:
+                return (
+                    f"一个 {k} 分类模型对某个样本输出 logits $z={tex_vec(q.logits())}$（类别下标从 0 开始），"
+                    f"真实类别为 {t}。\n\n"
+                    f"求：softmax 后真实类别的概率 $p_{{{t}}}$，以及 `F.cross_entropy(z, target)` 的值（自然对数）。"
+                )
+            case Given.PROBS:
+                return (
+                    f"一个 {k} 分类模型对某个样本输出的**概率**（已经过 softmax）为 $q={tex_vec(q.probs() or [])}$"
+                    f"（类别下标从 0 开始），真实类别为 {t}。\n\n"
+                    f"求：真实类别的概率 $p_{{{t}}}$，以及交叉熵损失（自然对数）。"
+                )
+            case _:
+                assert_never(q.given)
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        t = p["target"]
+        return (
+            Part("p", f"真实类别的概率 $p_{{{t}}}$", "real", w["p"], atol=1e-6, ratio=True),
+            Part("loss", "交叉熵损失", "real", w["loss"], atol=1e-6),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _CeParams.of(p)
+        t, pt, loss = q.target, w["p"], w["loss"]
+        match q.given:
+            case Given.LOGITS:
+                z = q.logits()
+                zmax = max(z)
+                exps = [math.exp(v - zmax) for v in z]
+                return (
+                    f"$$p_{{{t}}}=\\frac{{e^{{z_{{{t}}}}}}}{{\\sum_j e^{{z_j}}}}"
+                    f"=\\frac{{e^{{{tnum(z[t] - zmax)}}}}}{{{'+'.join(f'e^{{{tnum(v - zmax)}}}' for v in z)}}}"
+                    f"=\\frac{{{tnum(exps[t])}}}{{{tnum(sum(exps))}}}={tnum(pt)}$$\n\n"
+                    f"（分子分母同乘 $e^{{-\\max z}}$，$\\max z={tnum(zmax)}$）\n\n"
+                    f"$$\\mathcal L=-\\ln p_{{{t}}}=-\\ln {tnum(pt)}={tnum(loss)}$$"
+                )
+            case Given.PROBS:
+                return (
+                    f"已经是概率，直接取真实类别：$p_{{{t}}}={tnum(pt)}$。\n\n"
+                    f"$$\\mathcal L=-\\ln p_{{{t}}}=-\\ln {tnum(pt)}={tnum(loss)}$$\n\n"
+                    "（对概率不能再用 `F.cross_entropy`，它内部还会做一次 log_softmax；"
+                    "应写 `F.nll_loss(q.log(), target)`。）"
+                )
+            case _:
+                assert_never(q.given)
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _CeParams.of(p)
+        t, loss = q.target, w["loss"]
         mistakes: list[Mistake] = []
-        if params.given is Given.LOGITS:
-            z = params.logits()
-            zmax = max(z)
-            exps = [math.exp(v - zmax) for v in z]
-            prompt = (
-                f"一个 {k} 分类模型对某个样本输出 logits $z={tex_vec(z)}$（类别下标从 0 开始），真实类别为 {t}。\n\n"
-                f"求：softmax 后真实类别的概率 $p_{{{t}}}$，以及 `F.cross_entropy(z, target)` 的值（自然对数）。"
-            )
-            solution = (
-                f"$$p_{{{t}}}=\\frac{{e^{{z_{{{t}}}}}}}{{\\sum_j e^{{z_j}}}}"
-                f"=\\frac{{e^{{{tnum(z[t] - zmax)}}}}}{{{'+'.join(f'e^{{{tnum(v - zmax)}}}' for v in z)}}}"
-                f"=\\frac{{{tnum(exps[t])}}}{{{tnum(sum(exps))}}}={tnum(pt)}$$\n\n"
-                f"（分子分母同乘 $e^{{-\\max z}}$，$\\max z={tnum(zmax)}$）\n\n"
-                f"$$\\mathcal L=-\\ln p_{{{t}}}=-\\ln {tnum(pt)}={tnum(loss)}$$"
-            )
-            zt, s = z[t], sum(z)
-            if zt > 0:
+        match q.given:
+            case Given.LOGITS:
+                z = q.logits()
+                zt, s = z[t], sum(z)
+                if zt > 0:
+                    mistakes.append(
+                        Mistake(
+                            "ce.no-softmax",
+                            "没有做 softmax，直接对原始 logit 取了 −log",
+                            {"loss": -math.log(zt)},
+                        )
+                    )
+                if s != 0 and zt / s > 0:
+                    mistakes.append(
+                        Mistake(
+                            "ce.forgot-exp",
+                            "没有取指数，直接用 z/Σz 当作概率",
+                            {"p": zt / s, "loss": -math.log(zt / s)},
+                        )
+                    )
+            case Given.PROBS:
+                qt = tensor(q.probs() or [])
                 mistakes.append(
                     Mistake(
-                        "ce.no-softmax", "没有做 softmax，直接对原始 logit 取了 −log", {"loss": -math.log(zt)}
+                        "ce.softmax-on-probs",
+                        "把概率当 logits 又做了一次 softmax（F.cross_entropy(q)）",
+                        {
+                            "p": F.softmax(qt, 0)[t].item(),
+                            "loss": F.cross_entropy(qt[None], torch.tensor([t])).item(),
+                        },
                     )
                 )
-            if s != 0 and zt / s > 0:
-                mistakes.append(
-                    Mistake(
-                        "ce.forgot-exp",
-                        "没有取指数，直接用 z/Σz 当作概率",
-                        {"p": zt / s, "loss": -math.log(zt / s)},
-                    )
-                )
-        elif params.given is Given.PROBS:
-            q = params.probs() or []
-            prompt = (
-                f"一个 {k} 分类模型对某个样本输出的**概率**（已经过 softmax）为 $q={tex_vec(q)}$"
-                f"（类别下标从 0 开始），真实类别为 {t}。\n\n"
-                f"求：真实类别的概率 $p_{{{t}}}$，以及交叉熵损失（自然对数）。"
-            )
-            solution = (
-                f"已经是概率，直接取真实类别：$p_{{{t}}}={tnum(pt)}$。\n\n"
-                f"$$\\mathcal L=-\\ln p_{{{t}}}=-\\ln {tnum(pt)}={tnum(loss)}$$\n\n"
-                "（对概率不能再用 `F.cross_entropy`，它内部还会做一次 log_softmax；"
-                "应写 `F.nll_loss(q.log(), target)`。）"
-            )
-            qt = tensor(q)
-            mistakes.append(
-                Mistake(
-                    "ce.softmax-on-probs",
-                    "把概率当 logits 又做了一次 softmax（F.cross_entropy(q)）",
-                    {
-                        "p": F.softmax(qt, 0)[t].item(),
-                        "loss": F.cross_entropy(qt[None], torch.tensor([t])).item(),
-                    },
-                )
-            )
-        else:
-            assert_never(params.given)
-        mistakes += [
+            case _:
+                assert_never(q.given)
+        return [
+            *mistakes,
             Mistake("ce.log2", "用了以 2 为底的对数（PyTorch 用自然对数）", {"loss": loss / LN2}),
             Mistake("ce.log10", "用了以 10 为底的对数（PyTorch 用自然对数）", {"loss": loss / LN10}),
         ]
-        parts = (
-            Part("p", f"真实类别的概率 $p_{{{t}}}$", "real", pt, atol=1e-6, ratio=True),
-            Part("loss", "交叉熵损失", "real", loss, atol=1e-6),
-        )
-        return variant(self, p, prompt, parts, solution, mistakes)
 
 
 # -- label_smoothing ---------------------------------------------------------------------------------
@@ -239,32 +264,47 @@ class LabelSmoothing(Family):
         loss = -(q_t * zt + q_other * ((logp * mask).sum(1) - zt))
         return {"q_t": q_t, "q_other": q_other, "loss": loss}
 
-    def build(self, p: dict[str, Any]) -> Variant:
-        q = _LsParams.of(p)
-        k, t, eps = q.k, q.target, q.eps
-        z = q.logits()
-        r = self.solve(p)
+    def work(self, p: dict[str, Any]) -> dict[str, Any]:
+        z = _LsParams.of(p).logits()
         zmax = max(z)
         lse = zmax + math.log(sum(math.exp(v - zmax) for v in z))
-        logp = [v - lse for v in z]
-        prompt = (
-            f"{k} 分类，logits $z={tex_vec(z)}$（类别下标从 0 开始），真实类别为 {t}。用 "
-            f"`F.cross_entropy(z, target, label_smoothing={fmt(eps)})`。\n\n"
+        return {**self.solve(p), "z": z, "logp": [v - lse for v in z]}
+
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _LsParams.of(p)
+        return (
+            f"{q.k} 分类，logits $z={tex_vec(w['z'])}$（类别下标从 0 开始），真实类别为 {q.target}。用 "
+            f"`F.cross_entropy(z, target, label_smoothing={fmt(q.eps)})`。\n\n"
             "求：平滑后的目标分布中真实类别的概率 $q_t$、任一其他类别的概率 $q_{other}$，以及损失值。"
         )
-        solution = (
-            "PyTorch 的 label smoothing 把 $\\varepsilon$ 均分给**全部** $K$ 个类别（含真实类）：\n\n"
-            f"$$q_t=1-\\varepsilon+\\frac{{\\varepsilon}}{{K}}=1-{tnum(eps)}+\\frac{{{tnum(eps)}}}{{{k}}}={tnum(r['q_t'])},\\quad "
-            f"q_{{other}}=\\frac{{\\varepsilon}}{{K}}={tnum(r['q_other'])}$$\n\n"
-            f"$\\log\\mathrm{{softmax}}(z)={tex_vec(logp)}$\n\n"
-            f"$$\\mathcal L=-\\sum_i q_i\\log p_i={tnum(r['loss'])}$$"
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        return (
+            Part("q_t", "$q_t$", "real", w["q_t"], atol=1e-6, ratio=True),
+            Part("q_other", "$q_{other}$", "real", w["q_other"], atol=1e-6, ratio=True),
+            Part("loss", "损失", "real", w["loss"], atol=1e-6),
         )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _LsParams.of(p)
+        eps = q.eps
+        return (
+            "PyTorch 的 label smoothing 把 $\\varepsilon$ 均分给**全部** $K$ 个类别（含真实类）：\n\n"
+            f"$$q_t=1-\\varepsilon+\\frac{{\\varepsilon}}{{K}}=1-{tnum(eps)}+\\frac{{{tnum(eps)}}}{{{q.k}}}={tnum(w['q_t'])},\\quad "
+            f"q_{{other}}=\\frac{{\\varepsilon}}{{K}}={tnum(w['q_other'])}$$\n\n"
+            f"$\\log\\mathrm{{softmax}}(z)={tex_vec(w['logp'])}$\n\n"
+            f"$$\\mathcal L=-\\sum_i q_i\\log p_i={tnum(w['loss'])}$$"
+        )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _LsParams.of(p)
+        k, t, eps, logp = q.k, q.target, q.eps, w["logp"]
 
         def ce_with(qt: float, qo: float) -> float:
             return -sum((qt if i == t else qo) * lp for i, lp in enumerate(logp))
 
         qo_wrong = eps / (k - 1)
-        mistakes = [
+        return [
             Mistake(
                 "ls.eps-over-k-minus-1",
                 "用了 ε/(K−1) 的约定（PyTorch 是 ε/K，真实类也分到一份）",
@@ -272,9 +312,3 @@ class LabelSmoothing(Family):
             ),
             Mistake("ls.no-smoothing", "忽略了 label smoothing（普通交叉熵）", {"loss": -logp[t]}),
         ]
-        parts = (
-            Part("q_t", "$q_t$", "real", r["q_t"], atol=1e-6, ratio=True),
-            Part("q_other", "$q_{other}$", "real", r["q_other"], atol=1e-6, ratio=True),
-            Part("loss", "损失", "real", r["loss"], atol=1e-6),
-        )
-        return variant(self, p, prompt, parts, solution, mistakes)

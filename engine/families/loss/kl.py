@@ -11,9 +11,11 @@ from typing import Any, assert_never
 import torch
 import torch.nn.functional as F
 
-from engine.core import Family, Mistake, Param, Part, Variant, register
-from engine.families._support import simplex_units, simplex_units_cols, tex_vec, tnum
-from engine.families.loss._data import F64, LN2, cuts_cols, tensor, variant
+from engine.families._support import simplex_units, simplex_units_cols
+from engine.families.loss._data import F64, LN2, cuts_cols, tensor
+from engine.family import Family, register
+from engine.formatting import tex_vec, tnum
+from engine.values import Mistake, Param, Part
 
 __all__ = ["KLDivergence"]
 
@@ -101,31 +103,50 @@ class KLDivergence(Family):
         qp_dir = c["direction"] == _DIRECTIONS.index(Direction.QP)
         return {"kl": torch.where(qp_dir, qp, pq), "call": qp_dir.to(F64)}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def work(self, p: dict[str, Any]) -> dict[str, Any]:
+        """The answers, P and Q, and the two distributions in the order the divergence takes them."""
         q = _KlParams.of(p)
         P, Q = q.dists() or ([], [])
-        r = self.solve(p)
         pq = q.direction is Direction.PQ
         a, b = (P, Q) if pq else (Q, P)
         an, bn = ("P", "Q") if pq else ("Q", "P")
-        terms = [f"{tnum(x)}\\ln\\frac{{{tnum(x)}}}{{{tnum(y)}}}" for x, y in zip(a, b, strict=False)]
-        prompt = (
-            f"两个离散分布 $P={tex_vec(P)}$，$Q={tex_vec(Q)}$。\n\n"
+        return {**self.solve(p), "P": P, "Q": Q, "a": a, "b": b, "an": an, "bn": bn}
+
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        an, bn = w["an"], w["bn"]
+        return (
+            f"两个离散分布 $P={tex_vec(w['P'])}$，$Q={tex_vec(w['Q'])}$。\n\n"
             f"(1) 求 $D_{{KL}}({an}\\,\\|\\,{bn})$（自然对数）；"
             f"(2) 用 PyTorch 计算它应当怎样调用 `F.kl_div`？"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        return (
+            Part("kl", f"$D_{{KL}}({w['an']}\\|{w['bn']})$", "real", w["kl"], atol=1e-6),
+            Part("call", "`F.kl_div` 的写法", "choice", w["call"], choices=_KL_CALLS),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        an, bn = w["an"], w["bn"]
+        terms = [
+            f"{tnum(x)}\\ln\\frac{{{tnum(x)}}}{{{tnum(y)}}}" for x, y in zip(w["a"], w["b"], strict=False)
+        ]
+        return (
             f"$$D_{{KL}}({an}\\|{bn})=\\sum_i {an.lower()}_i\\ln\\frac{{{an.lower()}_i}}{{{bn.lower()}_i}}"
-            f"={'+'.join(terms)}={tnum(r['kl'])}$$\n\n"
+            f"={'+'.join(terms)}={tnum(w['kl'])}$$\n\n"
             "`F.kl_div(input, target)` 计算 $\\sum \\text{target}\\,(\\ln\\text{target}-\\text{input})$："
             "`input` 是**近似分布的对数**，`target` 是**参考分布**（概率）。所以 "
-            f"$D_{{KL}}({an}\\|{bn})$ 写作 `{r['call']}`。"
+            f"$D_{{KL}}({an}\\|{bn})$ 写作 `{w['call']}`。"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        a, b, an, bn = w["a"], w["b"], w["an"], w["bn"]
+        pq = _KlParams.of(p).direction is Direction.PQ
         reverse = sum(y * math.log(y / x) for x, y in zip(a, b, strict=False))
         no_log = sum(x * (math.log(x) - y) for x, y in zip(a, b, strict=False))
         swapped = _KL_CALLS[1] if pq else _KL_CALLS[0]
         no_log_call = _KL_CALLS[2] if pq else _KL_CALLS[3]
-        mistakes = [
+        return [
             Mistake("kl.reversed", f"算成了反方向的 KL({bn}‖{an})；KL 不对称", {"kl": reverse}),
             Mistake("kl.kl-div-args-swapped", "F.kl_div 的两个参数顺序弄反了", {"call": swapped}),
             Mistake(
@@ -133,10 +154,5 @@ class KLDivergence(Family):
                 "F.kl_div 的 input 没有取 log（它要求对数概率）",
                 {"call": no_log_call, "kl": no_log},
             ),
-            Mistake("kl.log2", "用了以 2 为底的对数", {"kl": r["kl"] / LN2}),
+            Mistake("kl.log2", "用了以 2 为底的对数", {"kl": w["kl"] / LN2}),
         ]
-        parts = (
-            Part("kl", f"$D_{{KL}}({an}\\|{bn})$", "real", r["kl"], atol=1e-6),
-            Part("call", "`F.kl_div` 的写法", "choice", r["call"], choices=_KL_CALLS),
-        )
-        return variant(self, p, prompt, parts, solution, mistakes)

@@ -11,9 +11,10 @@ from typing import Any, assert_never
 import torch
 import torch.nn.functional as F
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import tex_vec, tnum
-from engine.families.loss._data import F64, pairs, pairs_cols, tensor, variant
+from engine.families.loss._data import F64, pairs, pairs_cols, tensor
+from engine.family import Family, register
+from engine.formatting import fmt, tex_vec, tnum
+from engine.values import Mistake, Param, Part
 
 __all__ = ["MAELoss", "MSELoss", "SmoothL1"]
 
@@ -39,36 +40,43 @@ class MSELoss(Family):
         ss = ((pred - target) ** 2 * mask).sum(1)
         return {"mean": ss / c["n"], "half_sum": ss / 2}
 
-    def build(self, p: dict[str, Any]) -> Variant:
-        n = p["n"]
-        pred, target = pairs(p["data_seed"], n, 10)
-        r = self.solve(p)
+    def work(self, p: dict[str, Any]) -> dict[str, Any]:
+        pred, target = pairs(p["data_seed"], p["n"], 10)
         d = [a - b for a, b in zip(pred, target, strict=False)]
-        sq = [x * x for x in d]
-        prompt = (
-            f"预测值 $\\hat y={tex_vec(pred)}$，目标值 $y={tex_vec(target)}$。\n\n"
+        return {**self.solve(p), "pred": pred, "target": target, "d": d, "sq": [x * x for x in d]}
+
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        return (
+            f"预测值 $\\hat y={tex_vec(w['pred'])}$，目标值 $y={tex_vec(w['target'])}$。\n\n"
             "求：(1) `F.mse_loss(y_hat, y)`（默认 `reduction='mean'`）；(2) 另一种常见写法 "
             "$\\frac12\\sum_i(\\hat y_i-y_i)^2$。"
         )
-        solution = (
-            f"差值 $\\hat y-y={tex_vec(d)}$，平方 ${tex_vec(sq)}$，平方和 $S={tnum(sum(sq))}$。\n\n"
-            f"$$\\text{{MSE}}=\\frac{{S}}{{n}}=\\frac{{{tnum(sum(sq))}}}{{{n}}}={tnum(r['mean'])},\\qquad"
-            f"\\frac12 S={tnum(r['half_sum'])}$$"
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        return (
+            Part("mean", "`F.mse_loss`（mean）", "real", w["mean"], atol=1e-6),
+            Part("half_sum", "$\\frac12\\sum(\\hat y-y)^2$", "real", w["half_sum"], atol=1e-6),
         )
-        mistakes = [
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        sq = w["sq"]
+        return (
+            f"差值 $\\hat y-y={tex_vec(w['d'])}$，平方 ${tex_vec(sq)}$，平方和 $S={tnum(sum(sq))}$。\n\n"
+            f"$$\\text{{MSE}}=\\frac{{S}}{{n}}=\\frac{{{tnum(sum(sq))}}}{{{p['n']}}}={tnum(w['mean'])},\\qquad"
+            f"\\frac12 S={tnum(w['half_sum'])}$$"
+        )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        d, n = w["d"], p["n"]
+        return [
             Mistake(
                 "mse.half-sum-vs-mean",
                 "把均值形式与 ½·求和形式弄反了",
-                {"mean": r["half_sum"], "half_sum": r["mean"]},
+                {"mean": w["half_sum"], "half_sum": w["mean"]},
             ),
-            Mistake("mse.forgot-half", "½·求和漏掉了 ½", {"half_sum": sum(sq)}),
+            Mistake("mse.forgot-half", "½·求和漏掉了 ½", {"half_sum": sum(w["sq"])}),
             Mistake("mse.mae-confused", "没有平方（算成了 MAE）", {"mean": sum(abs(x) for x in d) / n}),
         ]
-        parts = (
-            Part("mean", "`F.mse_loss`（mean）", "real", r["mean"], atol=1e-6),
-            Part("half_sum", "$\\frac12\\sum(\\hat y-y)^2$", "real", r["half_sum"], atol=1e-6),
-        )
-        return variant(self, p, prompt, parts, solution, mistakes)
 
 
 # -- mae_loss ----------------------------------------------------------------------------------------
@@ -89,20 +97,31 @@ class MAELoss(Family):
         pred, target, mask = pairs_cols(c, 5, 12)
         return {"mae": ((pred - target).abs() * mask).sum(1) / c["n"]}
 
-    def build(self, p: dict[str, Any]) -> Variant:
-        n = p["n"]
-        pred, target = pairs(p["data_seed"], n, 12)
-        mae = self.solve(p)["mae"]
+    def work(self, p: dict[str, Any]) -> dict[str, Any]:
+        pred, target = pairs(p["data_seed"], p["n"], 12)
         d = [a - b for a, b in zip(pred, target, strict=False)]
-        prompt = (
-            f"预测值 $\\hat y={tex_vec(pred)}$，目标值 $y={tex_vec(target)}$。"
+        return {**self.solve(p), "pred": pred, "target": target, "d": d}
+
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        return (
+            f"预测值 $\\hat y={tex_vec(w['pred'])}$，目标值 $y={tex_vec(w['target'])}$。"
             "求 `F.l1_loss(y_hat, y)`（默认 `reduction='mean'`）。"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        return (Part("mae", "L1 损失", "real", w["mae"], atol=1e-6),)
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        d = w["d"]
+        return (
             f"$|\\hat y-y|={tex_vec([abs(x) for x in d])}$\n\n"
-            f"$$\\text{{MAE}}=\\frac1n\\sum_i|\\hat y_i-y_i|=\\frac{{{tnum(sum(abs(x) for x in d))}}}{{{n}}}={tnum(mae)}$$"
+            f"$$\\text{{MAE}}=\\frac1n\\sum_i|\\hat y_i-y_i|=\\frac{{{tnum(sum(abs(x) for x in d))}}}{{{p['n']}}}"
+            f"={tnum(w['mae'])}$$"
         )
-        mistakes = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        d, n = w["d"], p["n"]
+        return [
             Mistake("mae.forgot-abs", "忘了取绝对值，正负差值相互抵消", {"mae": sum(d) / n}),
             Mistake(
                 "mae.sum-not-mean",
@@ -111,8 +130,6 @@ class MAELoss(Family):
             ),
             Mistake("mae.squared", "取了平方（算成了 MSE）", {"mae": sum(x * x for x in d) / n}),
         ]
-        parts = (Part("mae", "L1 损失", "real", mae, atol=1e-6),)
-        return variant(self, p, prompt, parts, solution, mistakes)
 
 
 # -- smooth_l1 ---------------------------------------------------------------------------------------
@@ -191,41 +208,66 @@ class SmoothL1(Family):
         per = torch.where(x < 1 / s2, 0.5 * s2 * x * x, x - 0.5 / s2)
         return {"loss": (per * mask).sum(1) / c["n"]}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def work(self, p: dict[str, Any]) -> dict[str, Any]:
+        pred, target = _SmoothL1Params.of(p).pairs()
+        return {
+            **self.solve(p),
+            "pred": pred,
+            "target": target,
+            "d": [a - b for a, b in zip(pred, target, strict=False)],
+        }
+
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _SmoothL1Params.of(p)
-        n = q.n
-        pred, target = q.pairs()
+        head = f"预测 $\\hat t={tex_vec(w['pred'])}$，目标 $t={tex_vec(w['target'])}$，对 {q.n} 个坐标取平均。\n\n"
+        match q.form:
+            case SmoothL1Form.BETA:
+                return (
+                    head
+                    + f"求 `F.smooth_l1_loss(t_hat, t, beta={fmt(q.beta_in_use())})`（默认 `reduction='mean'`）。"
+                )
+            case SmoothL1Form.SIGMA:
+                return head + (
+                    f"按 Fast R-CNN 的定义（$\\sigma={q.sigma}$）求 Smooth L1 损失：\n\n"
+                    "$$\\text{smooth}_{L_1}(x)=\\begin{cases}0.5\\sigma^2x^2 & |x|<1/\\sigma^2\\\\ "
+                    "|x|-0.5/\\sigma^2 & \\text{否则}\\end{cases}$$"
+                )
+            case _:
+                assert_never(q.form)
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
+        return (Part("loss", "Smooth L1 损失", "real", w["loss"], atol=1e-6),)
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _SmoothL1Params.of(p)
         beta = q.beta_in_use()
-        loss = self.solve(p)["loss"]
-        d = [a - b for a, b in zip(pred, target, strict=False)]
-        head = f"预测 $\\hat t={tex_vec(pred)}$，目标 $t={tex_vec(target)}$，对 {n} 个坐标取平均。\n\n"
-        if q.form is SmoothL1Form.BETA:
-            prompt = head + f"求 `F.smooth_l1_loss(t_hat, t, beta={fmt(beta)})`（默认 `reduction='mean'`）。"
-            rule = (
-                f"$$\\ell(x)=\\begin{{cases}}0.5x^2/\\beta & |x|<\\beta\\\\ |x|-0.5\\beta & \\text{{否则}}"
-                f"\\end{{cases}},\\quad \\beta={tnum(beta)}$$"
-            )
-        elif q.form is SmoothL1Form.SIGMA:
-            s = q.sigma
-            prompt = head + (
-                f"按 Fast R-CNN 的定义（$\\sigma={s}$）求 Smooth L1 损失：\n\n"
-                "$$\\text{smooth}_{L_1}(x)=\\begin{cases}0.5\\sigma^2x^2 & |x|<1/\\sigma^2\\\\ "
-                "|x|-0.5/\\sigma^2 & \\text{否则}\\end{cases}$$"
-            )
-            rule = (
-                f"与 PyTorch 的 beta 形式相同，$\\beta=1/\\sigma^2=1/{s * s}={tnum(beta)}$：\n\n"
-                "$$\\ell(x)=\\begin{cases}0.5x^2/\\beta & |x|<\\beta\\\\ |x|-0.5\\beta & \\text{否则}\\end{cases}$$"
-            )
-        else:
-            assert_never(q.form)
+        match q.form:
+            case SmoothL1Form.BETA:
+                rule = (
+                    f"$$\\ell(x)=\\begin{{cases}}0.5x^2/\\beta & |x|<\\beta\\\\ |x|-0.5\\beta & \\text{{否则}}"
+                    f"\\end{{cases}},\\quad \\beta={tnum(beta)}$$"
+                )
+            case SmoothL1Form.SIGMA:
+                s = q.sigma
+                rule = (
+                    f"与 PyTorch 的 beta 形式相同，$\\beta=1/\\sigma^2=1/{s * s}={tnum(beta)}$：\n\n"
+                    "$$\\ell(x)=\\begin{cases}0.5x^2/\\beta & |x|<\\beta\\\\ |x|-0.5\\beta & \\text{否则}\\end{cases}$$"
+                )
+            case _:
+                assert_never(q.form)
+        d = w["d"]
         per = [_smooth_l1(x, beta) for x in d]
-        solution = (
+        return (
             f"{rule}\n\n差值 $x=\\hat t-t={tex_vec(d)}$，逐项损失 ${tex_vec(per)}$\n\n"
-            f"$$\\mathcal L=\\frac1{{{n}}}\\left({'+'.join(tnum(v) for v in per)}\\right)={tnum(loss)}$$"
+            f"$$\\mathcal L=\\frac1{{{q.n}}}\\left({'+'.join(tnum(v) for v in per)}\\right)={tnum(w['loss'])}$$"
         )
 
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _SmoothL1Params.of(p)
+        beta, d = q.beta_in_use(), w["d"]
+
         def mean(f: Callable[[float], float]) -> float:
-            return sum(f(x) for x in d) / n
+            return sum(f(x) for x in d) / q.n
 
         mistakes = [
             Mistake(
@@ -254,5 +296,4 @@ class SmoothL1(Family):
                     {"loss": mean(lambda x: _smooth_l1(x, 1 / sigma))},
                 ),
             ]
-        parts = (Part("loss", "Smooth L1 损失", "real", loss, atol=1e-6),)
-        return variant(self, p, prompt, parts, solution, mistakes)
+        return mistakes
