@@ -4,13 +4,16 @@ activation functions."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import clean_mistakes, draw_grid, par, tex_vec, tnum
+from engine.families._support import draw_grid
+from engine.family import Family, register
+from engine.formatting import fmt, par, tex_vec, tnum
+from engine.values import Mistake, Param, Part
 
 __all__ = ["ActivationValues", "Softmax"]
 
@@ -48,26 +51,42 @@ class Softmax(Family):
         e = torch.exp(shifted)
         return {"shifted": shifted, "probs": e / e.sum(dim=1, keepdim=True)}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         z = _logits(p["data_seed"], p["offset"])
-        r = self.solve(p)
-        shifted, probs = r["shifted"], r["probs"]
-        zmax = max(z)
-        exps = [math.exp(s) for s in shifted]
-        total = sum(exps)
-        prompt = (
+        return (
             f"对 logits $z = {tex_vec(z)}$ 计算 softmax（数值稳定的写法：先减去最大值）。\n\n"
             "求：减去最大值后的 logits $z - \\max z$，以及 softmax 概率向量（按原顺序）。"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        shifted, probs = w["shifted"], w["probs"]
+        return (
+            Part("shifted", "$z-\\max z$", "vector", shifted, atol=1e-6),
+            Part("probs", "softmax 概率", "vector", probs, atol=1e-5, ratio=True),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        z = _logits(p["data_seed"], p["offset"])
+        shifted, probs = w["shifted"], w["probs"]
+        zmax = max(z)
+        exps = [math.exp(s) for s in shifted]
+        total = sum(exps)
+        return (
             f"$\\max z = {tnum(zmax)}$，$z-\\max z = {tex_vec(shifted)}$（softmax 对整体平移不变，"
             "减去最大值可避免 $e^{z}$ 溢出）。\n\n"
             f"$$e^{{z-\\max z}} = {tex_vec(exps)},\\quad \\sum = {tnum(total)}$$\n\n"
             f"$$p_i=\\frac{{e^{{z_i-\\max z}}}}{{\\sum_j e^{{z_j-\\max z}}}} = {tex_vec(probs)}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        z = _logits(p["data_seed"], p["offset"])
+        shifted = w["shifted"]
+        zmax = max(z)
+        exps = [math.exp(s) for s in shifted]
+        total = sum(exps)
         s = sum(z)
         lse = math.log(total)
-        mistakes = [
+        return [
             Mistake(
                 "softmax.no-exp",
                 "没有取指数，直接把 logits 归一化了（z/Σz）",
@@ -81,13 +100,6 @@ class Softmax(Family):
             ),
             Mistake("softmax.shift-sign", "减反了：写成了 max z − z", {"shifted": [zmax - v for v in z]}),
         ]
-        parts = (
-            Part("shifted", "$z-\\max z$", "vector", shifted, atol=1e-6),
-            Part("probs", "softmax 概率", "vector", probs, atol=1e-5, ratio=True),
-        )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes)
-        )
 
 
 # -- activation_values ------------------------------------------------------------------------------
@@ -177,10 +189,8 @@ class ActivationValues(Family):
         idx = fn[:, None]
         return {"value": values.gather(1, idx)[:, 0], "grad": grads.gather(1, idx)[:, 0]}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         fn, x, k, a = p["fn"], p["x"], p["slope"], p["alpha"]
-        r = self.solve(p)
-        v, g = r["value"], r["grad"]
         call = {
             "sigmoid": "`torch.sigmoid(x)`",
             "tanh": "`torch.tanh(x)`",
@@ -189,7 +199,18 @@ class ActivationValues(Family):
             "elu": f"`F.elu(x, alpha={fmt(a)})`",
             "gelu": "`F.gelu(x)`（默认 `approximate='none'`，即精确的 erf 形式）",
         }[fn]
-        prompt = f"在 $x={tnum(x)}$ 处，求 {call} 的函数值 $f(x)$ 与导数 $f'(x)$。"
+        return f"在 $x={tnum(x)}$ 处，求 {call} 的函数值 $f(x)$ 与导数 $f'(x)$。"
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        v, g = w["value"], w["grad"]
+        return (
+            Part("value", "函数值 $f(x)$", "real", v, atol=1e-6),
+            Part("grad", "导数 $f'(x)$", "real", g, atol=1e-6),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        fn, x, k, a = p["fn"], p["x"], p["slope"], p["alpha"]
+        v, g = w["value"], w["grad"]
         xs = par(x)
         if fn == "sigmoid":
             sol = (
@@ -224,6 +245,11 @@ class ActivationValues(Family):
                 f"$$\\Phi({tnum(x)})={tnum(cdf)},\\quad f(x)={xs}\\times{tnum(cdf)}={tnum(v)}$$\n\n"
                 f"$$f'(x)=\\Phi(x)+x\\,\\varphi(x)={tnum(cdf)}+{xs}\\times{tnum(pdf)}={tnum(g)}$$"
             )
+        return sol
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        fn, x, k = p["fn"], p["x"], p["slope"]
+        v = w["value"]
         mistakes: list[Mistake] = []
         if fn == "sigmoid":
             mistakes.append(
@@ -262,8 +288,4 @@ class ActivationValues(Family):
                     {"value": tv, "grad": tg},
                 )
             )
-        parts = (
-            Part("value", "函数值 $f(x)$", "real", v, atol=1e-6),
-            Part("grad", "导数 $f'(x)$", "real", g, atol=1e-6),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, sol, clean_mistakes(parts, mistakes))
+        return mistakes

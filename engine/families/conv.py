@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.core import Family, Mistake, Param, Part, Variant, register
+from engine.family import Family, register
+from engine.values import Mistake, Param, Part
 
 __all__ = [
     "Conv2dOutputSize",
@@ -156,34 +158,43 @@ class ConvTfPadding(Family):
             "pad_top": torch.floor(total / 2),
         }
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         h, k, s = p["size"], p["kernel"], p["stride"]
-        a = self.solve(p)
-        o, t, top = a["out_same"], a["pad_total"], a["pad_top"]
-        prompt = (
+        return (
             f"TensorFlow 中，输入特征图 ${h}\\times{h}$，卷积核 ${k}\\times{k}$，stride ${s}$。\n\n"
             "1. `padding='SAME'` 时输出边长是多少？\n"
             "2. `padding='VALID'` 时输出边长是多少？\n"
             "3. `SAME` 时高度方向一共补了多少行 0（上下合计）？\n"
             "4. 其中补在上方的有几行？"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        o, t, top = w["out_same"], w["pad_total"], w["pad_top"]
+        return (
+            Part("out_same", "`SAME` 输出边长", "int", o),
+            Part("out_valid", "`VALID` 输出边长", "int", w["out_valid"]),
+            Part("pad_total", "`SAME` 总填充（上下合计）", "int", t),
+            Part("pad_top", "上方填充行数", "int", top),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        h, k, s = p["size"], p["kernel"], p["stride"]
+        o, t, top = w["out_same"], w["pad_total"], w["pad_top"]
+        return (
             "$$H_{SAME}=\\left\\lceil\\frac{H}{s}\\right\\rceil"
             f"=\\left\\lceil\\frac{{{h}}}{{{s}}}\\right\\rceil={o}$$\n\n"
             "$$H_{VALID}=\\left\\lceil\\frac{H-k+1}{s}\\right\\rceil"
-            f"=\\left\\lceil\\frac{{{h}-{k}+1}}{{{s}}}\\right\\rceil={a['out_valid']}$$\n\n"
+            f"=\\left\\lceil\\frac{{{h}-{k}+1}}{{{s}}}\\right\\rceil={w['out_valid']}$$\n\n"
             "$$P=\\max\\big((H_{SAME}-1)s+k-H,\\,0\\big)"
             f"=\\max(({o}-1)\\times{s}+{k}-{h},\\,0)={t}$$\n\n"
             f"$$P_{{top}}=\\lfloor P/2\\rfloor={top},\\quad P_{{bottom}}=P-P_{{top}}={t - top}$$\n\n"
             "TF 把奇数的那一行补在下方（右侧），与 PyTorch 对称的 `padding=p` 不同。"
         )
-        parts = (
-            Part("out_same", "`SAME` 输出边长", "int", o),
-            Part("out_valid", "`VALID` 输出边长", "int", a["out_valid"]),
-            Part("pad_total", "`SAME` 总填充（上下合计）", "int", t),
-            Part("pad_top", "上方填充行数", "int", top),
-        )
-        mistakes = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        h, k, s = p["size"], p["kernel"], p["stride"]
+        t = w["pad_total"]
+        return [
             Mistake("tfpad.same-floor", "SAME 的输出用了向下取整（应为 ⌈H/s⌉）", {"out_same": h // s}),
             Mistake(
                 "tfpad.valid-dropped-plus-one",
@@ -197,7 +208,6 @@ class ConvTfPadding(Family):
                 {"pad_total": k - 1, "pad_top": (k - 1) // 2},
             ),
         ]
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- ConvTranspose2d --------------------------------------------------------------------------------
@@ -268,7 +278,7 @@ class ConvTranspose2dOutputSize(Family):
         )
         return {"out": out}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         h, k, s, pad, op, d = (
             p["size"],
             p["kernel"],
@@ -277,17 +287,35 @@ class ConvTranspose2dOutputSize(Family):
             p["output_padding"],
             p["dilation"],
         )
-        out = self.solve(p)["out"]
-        prompt = (
+        return (
             f"输入特征图为 ${h}\\times{h}$，经过 `nn.ConvTranspose2d(kernel_size={k}, stride={s}, "
             f"padding={pad}, output_padding={op}, dilation={d})`。输出特征图的边长是多少？"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        out = w["out"]
+        return (Part("out", "输出边长 $H_{out}$", "int", out),)
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        h, k, s, pad, op, d = (
+            p["size"],
+            p["kernel"],
+            p["stride"],
+            p["padding"],
+            p["output_padding"],
+            p["dilation"],
+        )
+        out = w["out"]
+        return (
             "$$H_{out}=(H-1)s-2p+d(k-1)+p_{out}+1$$\n\n"
             f"$$=({h}-1)\\times{s}-2\\times{pad}+{d}\\times({k}-1)+{op}+1"
             f"={(h - 1) * s}-{2 * pad}+{d * (k - 1)}+{op}+1={out}$$"
         )
-        mistakes = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        h, k, s, pad, op = p["size"], p["kernel"], p["stride"], p["padding"], p["output_padding"]
+        out = w["out"]
+        return [
             Mistake("convT.forgot-output-padding", "漏加了 output_padding", {"out": out - op}),
             Mistake("convT.padding-once", "padding 只减了一次（应为 2p）", {"out": out + pad}),
             Mistake(
@@ -297,8 +325,6 @@ class ConvTranspose2dOutputSize(Family):
             ),
             Mistake("convT.h-times-stride", "用了 H·s 而不是 (H−1)·s", {"out": out + s}),
         ]
-        parts = (Part("out", "输出边长 $H_{out}$", "int", out),)
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- MaxPool2d --------------------------------------------------------------------------------------
@@ -341,35 +367,48 @@ class PoolOutputSize(Family):
         out_ceil = torch.where((raw - 1) * s >= h + pad, raw - 1, raw)
         return {"out_floor": out_floor, "out_ceil": out_ceil}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         h, k, s, pad = p["size"], p["kernel"], p["stride"], p["padding"]
-        a = self.solve(p)
-        span = h + 2 * pad - k
-        raw = -(-span // s) + 1
-        dropped = raw != a["out_ceil"]
-        prompt = (
+        return (
             f"输入特征图为 ${h}\\times{h}$，经过 `nn.MaxPool2d(kernel_size={k}, stride={s}, padding={pad})`。\n\n"
             "1. 默认 `ceil_mode=False` 时输出边长是多少？\n"
             "2. `ceil_mode=True` 时输出边长是多少？"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        return (
+            Part("out_floor", "`ceil_mode=False` 输出边长", "int", w["out_floor"]),
+            Part("out_ceil", "`ceil_mode=True` 输出边长", "int", w["out_ceil"]),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        h, k, s, pad = p["size"], p["kernel"], p["stride"], p["padding"]
+        span = h + 2 * pad - k
+        raw = -(-span // s) + 1
+        dropped = raw != w["out_ceil"]
         rule = f"检查最后一个窗口的起点：$({raw}-1)\\times{s}={(raw - 1) * s}" + (
             f"\\ge H+p={h + pad}$，它完全落在右侧填充里，PyTorch 丢弃它，得 ${raw - 1}$。"
             if dropped
             else f"< H+p={h + pad}$，窗口起点在输入（或左填充）内，保留，得 ${raw}$。"
         )
-        solution = (
+        return (
             "$$H_{floor}=\\left\\lfloor\\frac{H+2p-k}{s}\\right\\rfloor+1"
-            f"=\\left\\lfloor\\frac{{{h}+2\\times{pad}-{k}}}{{{s}}}\\right\\rfloor+1={a['out_floor']}$$\n\n"
+            f"=\\left\\lfloor\\frac{{{h}+2\\times{pad}-{k}}}{{{s}}}\\right\\rfloor+1={w['out_floor']}$$\n\n"
             "$$H_{ceil}=\\left\\lceil\\frac{H+2p-k}{s}\\right\\rceil+1"
             f"=\\left\\lceil\\frac{{{span}}}{{{s}}}\\right\\rceil+1={raw}$$\n\n" + rule
         )
-        mistakes = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        h, k, s, pad = p["size"], p["kernel"], p["stride"], p["padding"]
+        span = h + 2 * pad - k
+        raw = -(-span // s) + 1
+        return [
             Mistake(
                 "pool.ceil-mode-no-last-window-rule",
                 "ceil_mode 时没有丢弃起点落在右侧填充里的最后一个窗口",
                 {"out_ceil": raw},
             ),
-            Mistake("pool.floor-in-ceil-mode", "ceil_mode=True 仍然向下取整", {"out_ceil": a["out_floor"]}),
+            Mistake("pool.floor-in-ceil-mode", "ceil_mode=True 仍然向下取整", {"out_ceil": w["out_floor"]}),
             Mistake("pool.ceil-in-floor-mode", "默认模式用了向上取整（默认向下取整）", {"out_floor": raw}),
             Mistake(
                 "pool.forgot-double-padding",
@@ -377,11 +416,6 @@ class PoolOutputSize(Family):
                 {"out_floor": (h + pad - k) // s + 1},
             ),
         ]
-        parts = (
-            Part("out_floor", "`ceil_mode=False` 输出边长", "int", a["out_floor"]),
-            Part("out_ceil", "`ceil_mode=True` 输出边长", "int", a["out_ceil"]),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- SPP --------------------------------------------------------------------------------------------
@@ -439,13 +473,11 @@ class SppBins(Family):
             "feat": ch * sq,
         }
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         a, levels, ch = p["size"], _levels(p["levels"]), p["channels"]
         n = levels[0]
-        r = self.solve(p)
-        w, s, out, feat = r["window"], r["stride"], r["out"], r["feat"]
         grid = "、".join(f"{m}\\times{m}" for m in levels)
-        prompt = (
+        return (
             f"SPP-Net 的空间金字塔池化：最后一层卷积输出 ${ch}$ 个通道、${a}\\times{a}$ 的特征图，金字塔各级为 "
             f"${grid}$。按 SPP-Net 的做法，每一级用一个普通的 max pooling（由 $a$ 和 $n$ 算出窗口与步长）实现。\n\n"
             f"1. ${n}\\times{n}$ 这一级的池化窗口边长是多少？\n"
@@ -453,31 +485,44 @@ class SppBins(Family):
             f"3. 用 `nn.MaxPool2d(kernel_size=窗口, stride=步长)` 池化这张 ${a}\\times{a}$ 的图，输出边长实际是多少？\n"
             "4. 若每一级都正好输出 $n\\times n$（如 `nn.AdaptiveMaxPool2d(n)`），拼接后的定长向量有多少维？"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        levels = _levels(p["levels"])
+        n = levels[0]
+        win, s, out, feat = w["window"], w["stride"], w["out"], w["feat"]
+        return (
+            Part("window", f"${n}\\times{n}$ 级的窗口边长", "int", win),
+            Part("stride", "步长", "int", s),
+            Part("out", "`MaxPool2d` 实际输出边长", "int", out),
+            Part("feat", "拼接后的向量维数", "int", feat),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        a, levels, ch = p["size"], _levels(p["levels"]), p["channels"]
+        n = levels[0]
+        win, s, out, feat = w["window"], w["stride"], w["out"], w["feat"]
+        return (
             f"$$\\text{{win}}=\\left\\lceil\\frac{{a}}{{n}}\\right\\rceil=\\left\\lceil\\frac{{{a}}}{{{n}}}"
-            f"\\right\\rceil={w},\\qquad \\text{{str}}=\\left\\lfloor\\frac{{a}}{{n}}\\right\\rfloor="
+            f"\\right\\rceil={win},\\qquad \\text{{str}}=\\left\\lfloor\\frac{{a}}{{n}}\\right\\rfloor="
             f"\\left\\lfloor\\frac{{{a}}}{{{n}}}\\right\\rfloor={s}$$\n\n"
             f"$$H_{{out}}=\\left\\lfloor\\frac{{a-\\text{{win}}}}{{\\text{{str}}}}\\right\\rfloor+1="
-            f"\\left\\lfloor\\frac{{{a}-{w}}}{{{s}}}\\right\\rfloor+1={out}$$"
+            f"\\left\\lfloor\\frac{{{a}-{win}}}{{{s}}}\\right\\rfloor+1={out}$$"
             + ("" if out == n else f"（不等于 ${n}$：这套窗口/步长并不总能恰好得到 $n\\times n$）")
             + "\n\n"
             f"$$D=C\\sum_i n_i^2={ch}\\times({'+'.join(f'{m}^2' for m in levels)})"
             f"={ch}\\times{sum(m * m for m in levels)}={feat}$$"
         )
-        mistakes = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        a, levels, ch = p["size"], _levels(p["levels"]), p["channels"]
+        n = levels[0]
+        return [
             Mistake("spp.window-floor", "窗口用了向下取整（应为 ⌈a/n⌉）", {"window": a // n}),
             Mistake("spp.stride-ceil", "步长用了向上取整（应为 ⌊a/n⌋）", {"stride": -(-a // n)}),
             Mistake("spp.assumed-n-bins", "以为这样池化总能得到 n×n", {"out": n}),
             Mistake("spp.forgot-channels", "定长向量维数忘了乘通道数", {"feat": sum(m * m for m in levels)}),
             Mistake("spp.levels-not-squared", "每级的 bin 数用了 n 而不是 n²", {"feat": ch * sum(levels)}),
         ]
-        parts = (
-            Part("window", f"${n}\\times{n}$ 级的窗口边长", "int", w),
-            Part("stride", "步长", "int", s),
-            Part("out", "`MaxPool2d` 实际输出边长", "int", out),
-            Part("feat", "拼接后的向量维数", "int", feat),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- receptive field --------------------------------------------------------------------------------
@@ -610,20 +655,34 @@ class ReceptiveField(Family):
             j = torch.where(active, j * c[f"s{i}"], j)
         return {"rf": r, "jump": j}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         layers = _layers(p)
-        a = self.solve(p)
         rows = []
         for i, (kind, k, s, d) in enumerate(layers, 1):
             if kind == "conv":
                 rows.append(f"{i}. `nn.Conv2d(kernel_size={k}, stride={s}, dilation={d})`")
             else:
                 rows.append(f"{i}. `nn.MaxPool2d(kernel_size={k}, stride={s})`")
-        prompt = (
+        return (
             "下面的层从输入开始依次堆叠（padding 不影响感受野大小，略去）：\n\n" + "\n".join(rows) + "\n\n"
             "1. 最后一层输出上的一个位置，在输入图像上的感受野边长是多少？\n"
             "2. 最后一层输出上相邻两个位置，对应到输入上相隔多少像素（累计步长）？"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        return (
+            Part("rf", "感受野边长", "int", w["rf"]),
+            Part("jump", "累计步长", "int", w["jump"]),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        layers = _layers(p)
+        rows = []
+        for i, (kind, k, s, d) in enumerate(layers, 1):
+            if kind == "conv":
+                rows.append(f"{i}. `nn.Conv2d(kernel_size={k}, stride={s}, dilation={d})`")
+            else:
+                rows.append(f"{i}. `nn.MaxPool2d(kernel_size={k}, stride={s})`")
         steps = [
             "$$r_0=1,\\quad j_0=1,\\qquad r_i=r_{i-1}+(k_{eff}-1)\\,j_{i-1},\\quad j_i=j_{i-1}s_i,"
             "\\quad k_{eff}=d(k-1)+1$$",
@@ -639,7 +698,11 @@ class ReceptiveField(Family):
             )
             r, j = nr, nj
         steps.append(f"\n感受野 ${r}$，累计步长 ${j}$。")
-        mistakes = [
+        return "\n".join(steps)
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        layers = _layers(p)
+        return [
             Mistake(
                 "rf.ignored-dilation",
                 "忽略了 dilation（有效核大小为 d(k−1)+1）",
@@ -656,8 +719,3 @@ class ReceptiveField(Family):
                 {"rf": _rf_textbook(layers, own_stride=True)},
             ),
         ]
-        parts = (
-            Part("rf", "感受野边长", "int", a["rf"]),
-            Part("jump", "累计步长", "int", a["jump"]),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, "\n".join(steps), tuple(mistakes))

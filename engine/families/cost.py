@@ -6,14 +6,17 @@ activations are not counted in MACs/FLOPs, 1 MB = 2^20 bytes (MiB).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
 from engine.families.conv import _choice_table, rf_by_gradient
+from engine.family import Family, register
+from engine.formatting import fmt
+from engine.values import Mistake, Param, Part
 
 __all__ = [
     "BottleneckCost",
@@ -77,15 +80,21 @@ class ConvParams(Family):
         has_bias = (c["bias"] == 0).to(torch.float64)
         return {"params": c["kernel"] ** 2 * c["cin"] * c["cout"] + has_bias * c["cout"]}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         cin, cout, k, bias = p["cin"], p["cout"], p["kernel"], p["bias"]
-        n = self.solve(p)["params"]
-        b = cout if bias else 0
-        prompt = (
+        return (
             f"`nn.Conv2d(in_channels={cin}, out_channels={cout}, kernel_size={k}, bias={_bias_text(bias)})` "
             "一共有多少个可学习参数？"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        n = w["params"]
+        return (Part("params", "参数量", "int", n),)
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        cin, cout, k, bias = p["cin"], p["cout"], p["kernel"], p["bias"]
+        n = w["params"]
+        return (
             "$$N=k^2\\,C_{in}\\,C_{out}" + ("+C_{out}" if bias else "") + "$$\n\n"
             f"$$={k}^2\\times{cin}\\times{cout}"
             + (f"+{cout}" if bias else "")
@@ -93,7 +102,12 @@ class ConvParams(Family):
             + (f"+{cout}" if bias else "")
             + f"={n}$$"
         )
-        mistakes = _bias_mistakes(bias, n, cout) + [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        cin, cout, k, bias = p["cin"], p["cout"], p["kernel"], p["bias"]
+        n = w["params"]
+        b = cout if bias else 0
+        return _bias_mistakes(bias, n, cout) + [
             Mistake(
                 "cost.forgot-input-channels", "每个卷积核漏乘了输入通道数 C_in", {"params": k * k * cout + b}
             ),
@@ -101,8 +115,6 @@ class ConvParams(Family):
                 "cost.kernel-not-squared", "卷积核面积写成了 k 而不是 k²", {"params": k * cin * cout + b}
             ),
         ]
-        parts = (Part("params", "参数量", "int", n),)
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 @register
@@ -145,29 +157,43 @@ class ConvFlops(Family):
         macs = out * out * c["cout"] * c["kernel"] ** 2 * c["cin"]
         return {"out": out, "macs": macs, "flops": 2 * macs}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         h, cin, cout, k, s, pad = p["size"], p["cin"], p["cout"], p["kernel"], p["stride"], p["padding"]
-        a = self.solve(p)
-        o, macs = a["out"], a["macs"]
-        prompt = (
+        return (
             f"输入为 ${cin}\\times{h}\\times{h}$（batch 为 1），经过 `nn.Conv2d({cin}, {cout}, kernel_size={k}, "
             f"stride={s}, padding={pad}, bias=False)`。约定 1 次乘加（MAC）= 2 FLOPs。\n\n"
             "1. 输出特征图边长是多少？\n2. 这一层的 MACs 是多少？\n3. FLOPs 是多少？" + MACS_HINT
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        o, macs = w["out"], w["macs"]
+        return (
+            Part("out", "输出边长", "int", o),
+            Part("macs", "MACs", "real", macs),
+            Part("flops", "FLOPs", "real", w["flops"]),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        h, cin, cout, k, s, pad = p["size"], p["cin"], p["cout"], p["kernel"], p["stride"], p["padding"]
+        o, macs = w["out"], w["macs"]
+        return (
             f"$$H_{{out}}=\\left\\lfloor\\frac{{{h}+2\\times{pad}-{k}}}{{{s}}}\\right\\rfloor+1={o}$$\n\n"
             "每个输出元素做 $k^2C_{in}$ 次乘加，输出共 $C_{out}H_{out}^2$ 个元素：\n\n"
             f"$$\\text{{MACs}}=C_{{out}}H_{{out}}^2\\cdot k^2C_{{in}}={cout}\\times{o}^2\\times{k}^2\\times{cin}"
-            f"={fmt(macs)}$$\n\n$$\\text{{FLOPs}}=2\\times\\text{{MACs}}={fmt(a['flops'])}$$"
+            f"={fmt(macs)}$$\n\n$$\\text{{FLOPs}}=2\\times\\text{{MACs}}={fmt(w['flops'])}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        h, cin, cout, k = p["size"], p["cin"], p["cout"], p["kernel"]
+        o, macs = w["out"], w["macs"]
         wrong_c = float(o * o * cout * k * k)
         wrong_in = float(h * h * cout * k * k * cin)
         wrong_k = float(o * o * cout * k * cin)
-        mistakes = [
+        return [
             Mistake(
                 "cost.flops-vs-macs",
                 "把 FLOPs 和 MACs 弄混了（1 MAC = 2 FLOPs）",
-                {"macs": a["flops"], "flops": macs},
+                {"macs": w["flops"], "flops": macs},
             ),
             Mistake(
                 "cost.forgot-input-channels",
@@ -185,12 +211,6 @@ class ConvFlops(Family):
                 {"macs": wrong_k, "flops": 2 * wrong_k},
             ),
         ]
-        parts = (
-            Part("out", "输出边长", "int", o),
-            Part("macs", "MACs", "real", macs),
-            Part("flops", "FLOPs", "real", a["flops"]),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- depthwise separable ---------------------------------------------------------------------------
@@ -235,27 +255,42 @@ class DepthwiseSeparableCost(Family):
             "ratio": 1 / cout + 1 / (k * k),
         }
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         h, cin, cout, k = p["size"], p["cin"], p["cout"], p["kernel"]
-        a = self.solve(p)
-        std, dws = a["params_std"], a["params_dws"]
-        prompt = (
+        return (
             f"输入 ${cin}\\times{h}\\times{h}$，要得到 ${cout}\\times{h}\\times{h}$ 的输出（stride 1，same padding，"
             f"均不含 bias）。比较标准 ${k}\\times{k}$ 卷积与深度可分离卷积（${k}\\times{k}$ depthwise，"
             "`groups=C_in`，再接 $1\\times1$ pointwise）。\n\n"
             "1. 标准卷积的参数量？\n2. 深度可分离卷积（两层合计）的参数量？\n"
             "3. 深度可分离卷积的 MACs？\n4. 深度可分离 / 标准卷积的计算量之比？" + MACS_HINT
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        std, dws = w["params_std"], w["params_dws"]
+        return (
+            Part("params_std", "标准卷积参数量", "int", std),
+            Part("params_dws", "深度可分离卷积参数量", "int", dws),
+            Part("macs_dws", "深度可分离卷积 MACs", "real", w["macs_dws"]),
+            Part("ratio", "计算量之比", "real", w["ratio"], ratio=True),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        h, cin, cout, k = p["size"], p["cin"], p["cout"], p["kernel"]
+        std, dws = w["params_std"], w["params_dws"]
+        return (
             f"$$N_{{std}}=k^2C_{{in}}C_{{out}}={k}^2\\times{cin}\\times{cout}={std}$$\n\n"
             f"$$N_{{dw}}+N_{{pw}}=k^2C_{{in}}+C_{{in}}C_{{out}}={k * k * cin}+{cin * cout}={dws}$$\n\n"
-            f"$$\\text{{MACs}}=H^2(k^2C_{{in}}+C_{{in}}C_{{out}})={h}^2\\times{dws}={fmt(a['macs_dws'])}$$\n\n"
+            f"$$\\text{{MACs}}=H^2(k^2C_{{in}}+C_{{in}}C_{{out}})={h}^2\\times{dws}={fmt(w['macs_dws'])}$$\n\n"
             f"$$\\frac{{1}}{{C_{{out}}}}+\\frac{{1}}{{k^2}}=\\frac{{1}}{{{cout}}}+\\frac{{1}}{{{k * k}}}"
-            f"={fmt(a['ratio'])}$$"
+            f"={fmt(w['ratio'])}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        h, cin, cout, k = p["size"], p["cin"], p["cout"], p["kernel"]
+        std, dws = w["params_std"], w["params_dws"]
         full = k * k * cin * cin + cin * cout
         dw_only = k * k * cin
-        mistakes = [
+        return [
             Mistake(
                 "cost.depthwise-groups-ignored",
                 "depthwise 卷积没有按 groups=C_in 计算（当成了全连接通道）",
@@ -268,16 +303,9 @@ class DepthwiseSeparableCost(Family):
             ),
             Mistake("cost.ratio-inverted", "比值算反了（标准 / 深度可分离）", {"ratio": std / dws}),
             Mistake(
-                "cost.flops-vs-macs", "把 FLOPs 当成了 MACs（多乘了 2）", {"macs_dws": 2 * a["macs_dws"]}
+                "cost.flops-vs-macs", "把 FLOPs 当成了 MACs（多乘了 2）", {"macs_dws": 2 * w["macs_dws"]}
             ),
         ]
-        parts = (
-            Part("params_std", "标准卷积参数量", "int", std),
-            Part("params_dws", "深度可分离卷积参数量", "int", dws),
-            Part("macs_dws", "深度可分离卷积 MACs", "real", a["macs_dws"]),
-            Part("ratio", "计算量之比", "real", a["ratio"], ratio=True),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- grouped conv ----------------------------------------------------------------------------------
@@ -325,24 +353,34 @@ class GroupedConvCost(Family):
         params = k * k * cin * cout / g
         return {"params": params, "macs": c["size"] ** 2 * params}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         h, cin, cout, g, k = p["size"], p["cin"], p["cout"], p["groups"], p["kernel"]
-        a = self.solve(p)
-        n, macs = a["params"], a["macs"]
-        prompt = (
+        return (
             f"输入 ${cin}\\times{h}\\times{h}$，经过 `nn.Conv2d({cin}, {cout}, kernel_size={k}, padding={k // 2}, "
             f"groups={g}, bias=False)`（输出 ${cout}\\times{h}\\times{h}$）。\n\n"
             "1. 参数量是多少？\n2. MACs 是多少？" + MACS_HINT
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        n, macs = w["params"], w["macs"]
+        return (Part("params", "参数量", "int", n), Part("macs", "MACs", "real", macs))
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        h, cin, cout, g, k = p["size"], p["cin"], p["cout"], p["groups"], p["kernel"]
+        n, macs = w["params"], w["macs"]
+        return (
             "每组把 $C_{in}/g$ 个输入通道映射到 $C_{out}/g$ 个输出通道，共 $g$ 组：\n\n"
             f"$$N=g\\cdot k^2\\cdot\\frac{{C_{{in}}}}{{g}}\\cdot\\frac{{C_{{out}}}}{{g}}=\\frac{{k^2C_{{in}}C_{{out}}}}{{g}}"
             f"=\\frac{{{k}^2\\times{cin}\\times{cout}}}{{{g}}}={n}$$\n\n"
             f"$$\\text{{MACs}}=H^2\\cdot N={h}^2\\times{n}={fmt(macs)}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        h, cin, cout, g, k = p["size"], p["cin"], p["cout"], p["groups"], p["kernel"]
+        macs = w["macs"]
         full = k * k * cin * cout
         one = k * k * (cin // g) * (cout // g)
-        mistakes = [
+        return [
             Mistake(
                 "cost.groups-ignored",
                 "忽略了 groups（按普通卷积计算）",
@@ -355,8 +393,6 @@ class GroupedConvCost(Family):
             ),
             Mistake("cost.flops-vs-macs", "把 FLOPs 当成了 MACs（多乘了 2）", {"macs": 2 * macs}),
         ]
-        parts = (Part("params", "参数量", "int", n), Part("macs", "MACs", "real", macs))
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- bottleneck ------------------------------------------------------------------------------------
@@ -389,26 +425,42 @@ class BottleneckCost(Family):
         nb = 2 * ch * m + 9 * m * m
         return {"params_bottleneck": nb, "params_plain": 9 * ch * ch, "ratio": nb / (9 * ch * ch)}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         c, r = p["channels"], p["reduction"]
         m = c // r
-        a = self.solve(p)
-        nb, npl = a["params_bottleneck"], a["params_plain"]
-        prompt = (
+        return (
             f"输入输出都是 ${c}$ 个通道（卷积均不含 bias，空间尺寸不变）。\n\n"
             f"- 瓶颈结构：$1\\times1$ 卷积 ${c}\\to{m}$，$3\\times3$ 卷积 ${m}\\to{m}$，$1\\times1$ 卷积 ${m}\\to{c}$；\n"
             f"- 普通结构：一个 $3\\times3$ 卷积 ${c}\\to{c}$。\n\n"
             "1. 瓶颈结构三层合计的参数量？\n2. 普通结构的参数量？\n3. 瓶颈 / 普通 的参数量之比？"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        nb, npl = w["params_bottleneck"], w["params_plain"]
+        return (
+            Part("params_bottleneck", "瓶颈结构参数量", "int", nb),
+            Part("params_plain", "普通 3×3 卷积参数量", "int", npl),
+            Part("ratio", "参数量之比", "real", w["ratio"], ratio=True),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        c, r = p["channels"], p["reduction"]
+        m = c // r
+        nb, npl = w["params_bottleneck"], w["params_plain"]
+        return (
             f"$$N_{{bottleneck}}={c}\\times{m}+3^2\\times{m}\\times{m}+{m}\\times{c}"
             f"={c * m}+{9 * m * m}+{m * c}={nb}$$\n\n"
             f"$$N_{{plain}}=3^2\\times{c}\\times{c}={npl}$$\n\n"
-            f"$$\\frac{{{nb}}}{{{npl}}}={fmt(a['ratio'])}$$"
+            f"$$\\frac{{{nb}}}{{{npl}}}={fmt(w['ratio'])}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        c, r = p["channels"], p["reduction"]
+        m = c // r
+        nb, npl = w["params_bottleneck"], w["params_plain"]
         no_expand = c * m + 9 * m * m
         k3b, k3p = c * m + 3 * m * m + m * c, 3 * c * c
-        mistakes = [
+        return [
             Mistake(
                 "cost.bottleneck-forgot-expand",
                 "漏算了最后把通道升回去的 1×1 卷积",
@@ -421,12 +473,6 @@ class BottleneckCost(Family):
             ),
             Mistake("cost.ratio-inverted", "比值算反了（普通 / 瓶颈）", {"ratio": npl / nb}),
         ]
-        parts = (
-            Part("params_bottleneck", "瓶颈结构参数量", "int", nb),
-            Part("params_plain", "普通 3×3 卷积参数量", "int", npl),
-            Part("ratio", "参数量之比", "real", a["ratio"], ratio=True),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- fully connected -------------------------------------------------------------------------------
@@ -459,18 +505,23 @@ class FcParamsFlops(Family):
             "flops": 2 * cl["batch"] * n_in * cl["out"],
         }
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         c, s, o, bsz, bias = p["channels"], p["spatial"], p["out"], p["batch"], p["bias"]
-        a = self.solve(p)
-        n, flops = a["params"], a["flops"]
-        n_in = c * s * s
-        b = o if bias else 0
-        prompt = (
+        return (
             f"一个 batch 有 ${bsz}$ 个样本，每个样本的特征图为 ${c}\\times{s}\\times{s}$，展平（`nn.Flatten()`）后接 "
             f"`nn.Linear(in_features, {o}, bias={_bias_text(bias)})`。约定 1 MAC = 2 FLOPs，不计 bias 加法。\n\n"
             "1. 这个全连接层的参数量？\n2. 整个 batch 前向的 FLOPs？" + MACS_HINT
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        n, flops = w["params"], w["flops"]
+        return (Part("params", "参数量", "int", n), Part("flops", "FLOPs", "real", flops))
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        c, s, o, bsz, bias = p["channels"], p["spatial"], p["out"], p["batch"], p["bias"]
+        n, flops = w["params"], w["flops"]
+        n_in = c * s * s
+        return (
             f"$$n_{{in}}={c}\\times{s}\\times{s}={n_in}$$\n\n"
             f"$$N=n_{{in}}\\,n_{{out}}"
             + ("+n_{out}" if bias else "")
@@ -479,7 +530,12 @@ class FcParamsFlops(Family):
             + f"={n}$$\n\n"
             f"$$\\text{{FLOPs}}=2\\,B\\,n_{{in}}\\,n_{{out}}=2\\times{bsz}\\times{n_in}\\times{o}={fmt(flops)}$$"
         )
-        mistakes = _bias_mistakes(bias, n, o) + [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        c, o, bsz, bias = p["channels"], p["out"], p["batch"], p["bias"]
+        n, flops = w["params"], w["flops"]
+        b = o if bias else 0
+        return _bias_mistakes(bias, n, o) + [
             Mistake("cost.flops-vs-macs", "把 MACs 当成了 FLOPs（少乘了 2）", {"flops": flops / 2}),
             Mistake("cost.forgot-batch", "只算了一个样本（漏乘 batch）", {"flops": flops / bsz}),
             Mistake(
@@ -488,8 +544,6 @@ class FcParamsFlops(Family):
                 {"params": c * o + b, "flops": float(2 * bsz * c * o)},
             ),
         ]
-        parts = (Part("params", "参数量", "int", n), Part("flops", "FLOPs", "real", flops))
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- memory ----------------------------------------------------------------------------------------
@@ -518,22 +572,36 @@ class ParamMemory(Family):
         nbytes = c["n_params"] * size
         return {"bytes": nbytes, "mib": nbytes / 1024 / 1024}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         n, dt = p["n_params"], p["dtype"]
-        a = self.solve(p)
-        nbytes, mib = a["bytes"], a["mib"]
-        bits = _BITS[dt]
         n_tex = f"{n:,}".replace(",", "{,}")
-        prompt = (
+        return (
             f"一个模型有 ${n_tex}$ 个参数，全部以 `torch.{dt}` 存储。本题中 1 KB = 1024 字节，"
             "1 MB = $1024\\times1024$ 字节（即 MiB）。\n\n1. 参数共占多少字节？\n2. 合多少 MB？"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        nbytes, mib = w["bytes"], w["mib"]
+        return (
+            Part("bytes", "字节数", "int", nbytes),
+            Part("mib", "MB（MiB）", "real", mib, unit="MB"),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        n, dt = p["n_params"], p["dtype"]
+        nbytes, mib = w["bytes"], w["mib"]
+        bits = _BITS[dt]
+        return (
             f"`{dt}` 每个元素 ${bits}$ bit $={bits // 8}$ 字节：\n\n"
             f"$$\\text{{bytes}}={n}\\times{bits // 8}={nbytes}$$\n\n"
             f"$$\\text{{MB}}=\\frac{{{nbytes}}}{{1024\\times1024}}={fmt(mib)}$$"
         )
-        mistakes = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        n, dt = p["n_params"], p["dtype"]
+        nbytes = w["bytes"]
+        bits = _BITS[dt]
+        return [
             Mistake(
                 "cost.mb-1000-vs-1024",
                 "MB 按 10^6 字节换算了（本题 1 MB = 2^20 字节）",
@@ -547,11 +615,6 @@ class ParamMemory(Family):
             ),
             Mistake("cost.divided-by-1024-once", "只除了一次 1024（得到的是 KB）", {"mib": nbytes / 1024}),
         ]
-        parts = (
-            Part("bytes", "字节数", "int", nbytes),
-            Part("mib", "MB（MiB）", "real", mib, unit="MB"),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- stacked 3x3 -----------------------------------------------------------------------------------
@@ -578,22 +641,36 @@ class StackedSmallKernels(Family):
         n, ch = c["n"], c["channels"]
         return {"rf": 2 * n + 1, "params_stack": 9 * n * ch * ch, "params_big": (2 * n + 1) ** 2 * ch * ch}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         n, c = p["n"], p["channels"]
-        a = self.solve(p)
-        rf, ns, nb = a["rf"], a["params_stack"], a["params_big"]
-        prompt = (
+        return (
             f"${n}$ 个 $3\\times3$ 卷积（stride 1，输入输出都是 ${c}$ 通道，不含 bias）依次堆叠。\n\n"
             "1. 堆叠后的感受野边长 $K$？\n2. 这 "
             f"${n}$ 层合计的参数量？\n3. 换成一个感受野相同的 $K\\times K$ 卷积（${c}\\to{c}$，不含 bias），参数量是多少？"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        rf, ns, nb = w["rf"], w["params_stack"], w["params_big"]
+        return (
+            Part("rf", "感受野边长 K", "int", rf),
+            Part("params_stack", "堆叠的参数量", "int", ns),
+            Part("params_big", "大卷积核的参数量", "int", nb),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        n, c = p["n"], p["channels"]
+        rf, ns, nb = w["rf"], w["params_stack"], w["params_big"]
+        return (
             f"每层 $3\\times3$（stride 1）让感受野增加 2：$K=1+{n}\\times2={rf}$。\n\n"
             f"$$N_{{stack}}={n}\\times3^2\\times{c}^2={ns}$$\n\n"
             f"$$N_{{big}}={rf}^2\\times{c}^2={nb}$$\n\n"
             f"参数量之比 ${fmt(ns / nb)}$，而且堆叠还多了 ${n - 1}$ 个非线性。"
         )
-        mistakes = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        n, c = p["n"], p["channels"]
+        rf = w["rf"]
+        return [
             Mistake("rf.sum-of-kernels", "把各层核大小直接相加（应为 1+Σ(k−1)）", {"rf": 3 * n}),
             Mistake("cost.stack-counted-one-layer", "只算了一层 3×3 的参数", {"params_stack": 9 * c * c}),
             Mistake(
@@ -607,9 +684,3 @@ class StackedSmallKernels(Family):
                 {"params_stack": 3 * n * c * c, "params_big": rf * c * c},
             ),
         ]
-        parts = (
-            Part("rf", "感受野边长 K", "int", rf),
-            Part("params_stack", "堆叠的参数量", "int", ns),
-            Part("params_big", "大卷积核的参数量", "int", nb),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))

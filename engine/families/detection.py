@@ -9,18 +9,23 @@ the prompt shows exactly the numbers used and ``instantiate(params)`` rebuilds t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import torch
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
 from engine.device import get_device
-from engine.families._support import M31, clean_mistakes, draw_bits, mix31
+from engine.families._support import M31, draw_bits, mix31
+from engine.family import Family, register
+from engine.formatting import fmt
+from engine.ops import box_inter_union, box_iou, nms
+from engine.values import Mistake, Param, Part
 
 __all__ = ["Iou", "Nms", "YoloConfidence", "YoloTarget", "iou_boxes", "iou_xyxy", "nms_data", "nms_reference"]
 
 Box = tuple[float, float, float, float]
 T = TypeVar("T", int, torch.Tensor)
+F64 = torch.float64
 
 
 def _at_least(x: T, floor: T) -> T:
@@ -31,17 +36,12 @@ def _at_least(x: T, floor: T) -> T:
 
 
 def iou_xyxy(a: Box, b: Box, plus_one: float = 0.0) -> tuple[float, float, float]:
-    """Intersection, union and IoU of two corner-format boxes (plain Python).
+    """Intersection, union and IoU of two corner-format boxes, as Python floats (:func:`box_inter_union`).
 
     ``plus_one=1`` is the old pixel-inclusive convention (width = x2 − x1 + 1).
     """
-    iw = min(a[2], b[2]) - max(a[0], b[0]) + plus_one
-    ih = min(a[3], b[3]) - max(a[1], b[1]) + plus_one
-    inter = max(0.0, iw) * max(0.0, ih)
-    area_a = (a[2] - a[0] + plus_one) * (a[3] - a[1] + plus_one)
-    area_b = (b[2] - b[0] + plus_one) * (b[3] - b[1] + plus_one)
-    union = area_a + area_b - inter
-    return inter, union, inter / union
+    inter, union = box_inter_union(torch.tensor(a, dtype=F64), torch.tensor(b, dtype=F64), plus_one=plus_one)
+    return inter.item(), union.item(), (inter / union).item()
 
 
 # -- IoU -------------------------------------------------------------------------------------------
@@ -106,14 +106,7 @@ class Iou(Family):
         a, b = (
             _corners(x, p["box_format"]) for x in iou_boxes(p["box_format"], p["decimals"], p["data_seed"])
         )
-        # slow reference: the overlap of the two x intervals times that of the two y intervals
-        overlap = []
-        for lo_a, hi_a, lo_b, hi_b in ((a[0], a[2], b[0], b[2]), (a[1], a[3], b[1], b[3])):
-            lo = lo_a if lo_a > lo_b else lo_b
-            hi = hi_a if hi_a < hi_b else hi_b
-            overlap.append(hi - lo if hi > lo else 0.0)
-        inter = overlap[0] * overlap[1]
-        union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+        inter, union = iou_xyxy(a, b)[:2]
         return {"inter": inter, "union": union, "iou": inter / union}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -132,28 +125,34 @@ class Iou(Family):
             half = shown[:, 2:] / 2
             return torch.where(centre, torch.cat([shown[:, :2] - half, shown[:, :2] + half], dim=1), shown)
 
-        a, b = xyxy(units[:, :4]), xyxy(units[:, 4:])
-        lt = torch.maximum(a[:, :2], b[:, :2])
-        rb = torch.minimum(a[:, 2:], b[:, 2:])
-        inter = (rb - lt).clamp(min=0).prod(dim=1)
-        union = (a[:, 2:] - a[:, :2]).prod(dim=1) + (b[:, 2:] - b[:, :2]).prod(dim=1) - inter
+        inter, union = box_inter_union(xyxy(units[:, :4]), xyxy(units[:, 4:]))
         return {"inter": inter, "union": union, "iou": inter / union}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         box_fmt = p["box_format"]
         ba, bb = iou_boxes(box_fmt, p["decimals"], p["data_seed"])
-        a, b = _corners(ba, box_fmt), _corners(bb, box_fmt)
-        ans = self.solve(p)
         desc = (
             "$(x_1, y_1, x_2, y_2)$（左上角与右下角）"
             if box_fmt == "xyxy"
             else "$(x, y, w, h)$，其中 $(x, y)$ 是框的中心，$w, h$ 是宽和高"
         )
-        prompt = (
+        return (
             f"两个框的格式为 {desc}，坐标为连续值（不使用 +1 像素的旧约定）：\n\n"
             f"- 框 A：${_box_text(ba)}$\n- 框 B：${_box_text(bb)}$\n\n"
             "求它们的交集面积、并集面积和 IoU。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        return (
+            Part("inter", "交集面积", "real", w["inter"], atol=1e-6),
+            Part("union", "并集面积", "real", w["union"], atol=1e-6),
+            Part("iou", "IoU", "real", w["iou"], atol=1e-6, ratio=True),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        box_fmt = p["box_format"]
+        ba, bb = iou_boxes(box_fmt, p["decimals"], p["data_seed"])
+        a, b = _corners(ba, box_fmt), _corners(bb, box_fmt)
         iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
         ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
         area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
@@ -163,14 +162,20 @@ class Iou(Family):
                 f"先换成角点：$A=({fmt(a[0])}, {fmt(a[1])}, {fmt(a[2])}, {fmt(a[3])})$，"
                 f"$B=({fmt(b[0])}, {fmt(b[1])}, {fmt(b[2])}, {fmt(b[3])})$（$x\\pm w/2,\\ y\\pm h/2$）。\n\n"
             )
-        solution = (
+        return (
             conv
             + f"$$w_\\cap=\\max(0,\\ \\min({fmt(a[2])},{fmt(b[2])})-\\max({fmt(a[0])},{fmt(b[0])}))={fmt(iw)},\\quad "
             f"h_\\cap=\\max(0,\\ \\min({fmt(a[3])},{fmt(b[3])})-\\max({fmt(a[1])},{fmt(b[1])}))={fmt(ih)}$$\n\n"
-            f"$$|A\\cap B|={fmt(iw)}\\times{fmt(ih)}={fmt(ans['inter'])},\\quad |A|={fmt(area_a)},\\quad |B|={fmt(area_b)}$$\n\n"
-            f"$$|A\\cup B|=|A|+|B|-|A\\cap B|={fmt(ans['union'])},\\quad "
-            f"\\mathrm{{IoU}}=\\frac{{{fmt(ans['inter'])}}}{{{fmt(ans['union'])}}}={fmt(ans['iou'], 4)}$$"
+            f"$$|A\\cap B|={fmt(iw)}\\times{fmt(ih)}={fmt(w['inter'])},\\quad |A|={fmt(area_a)},\\quad |B|={fmt(area_b)}$$\n\n"
+            f"$$|A\\cup B|=|A|+|B|-|A\\cap B|={fmt(w['union'])},\\quad "
+            f"\\mathrm{{IoU}}=\\frac{{{fmt(w['inter'])}}}{{{fmt(w['union'])}}}={fmt(w['iou'], 4)}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        box_fmt = p["box_format"]
+        ba, bb = iou_boxes(box_fmt, p["decimals"], p["data_seed"])
+        a, b = _corners(ba, box_fmt), _corners(bb, box_fmt)
+        area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
         wrong: list[Mistake] = []
         if box_fmt == "xyxy" and p["decimals"] == 0:
             i1, u1, r1 = iou_xyxy(a, b, plus_one=1.0)
@@ -190,27 +195,22 @@ class Iou(Family):
                     {"inter": i2, "union": u2, "iou": r2},
                 )
             )
-        if ans["inter"] > 0:
+        if w["inter"] > 0:
             wrong.append(
                 Mistake(
                     "iou.over-smaller-box",
                     "交集除以了较小框的面积（那是 IoMin，不是 IoU）",
-                    {"iou": ans["inter"] / min(area_a, area_b)},
+                    {"iou": w["inter"] / min(area_a, area_b)},
                 )
             )
             wrong.append(
                 Mistake(
                     "iou.union-not-subtracted",
                     "并集没有减去交集（|A|+|B|）",
-                    {"union": area_a + area_b, "iou": ans["inter"] / (area_a + area_b)},
+                    {"union": area_a + area_b, "iou": w["inter"] / (area_a + area_b)},
                 )
             )
-        parts = (
-            Part("inter", "交集面积", "real", ans["inter"], atol=1e-6),
-            Part("union", "并集面积", "real", ans["union"], atol=1e-6),
-            Part("iou", "IoU", "real", ans["iou"], atol=1e-6, ratio=True),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
+        return wrong
 
 
 # -- NMS -------------------------------------------------------------------------------------------
@@ -335,6 +335,11 @@ def _nms_columns(
     return boxes, scores
 
 
+def _iou_matrix(boxes: list[Box]) -> list[list[float]]:
+    t = torch.tensor(boxes, dtype=F64)
+    return box_iou(t, t).tolist()
+
+
 def nms_reference(
     boxes: list[Box],
     scores: list[float],
@@ -344,16 +349,18 @@ def nms_reference(
     sort: bool = True,
     greedy: bool = True,
 ) -> list[int]:
-    """Greedy NMS, plain Python: visit boxes by descending score (ties: lower index first); keep a box
-    unless a kept box overlaps it with IoU > ``thr``. Wrong readings: ``suppress_equal`` (≥),
-    ``sort=False`` (visit in index order), ``greedy=False`` (suppressed boxes still suppress)."""
+    """Greedy NMS and its wrong readings, for the mistakes: visit boxes by descending score (ties: lower
+    index first); keep a box unless a kept box overlaps it with IoU > ``thr`` (the defaults give
+    :func:`engine.ops.nms`). Wrong readings: ``suppress_equal`` (≥), ``sort=False`` (visit in index
+    order), ``greedy=False`` (suppressed boxes still suppress)."""
     order = sorted(range(len(boxes)), key=lambda i: (-scores[i], i)) if sort else list(range(len(boxes)))
+    iou = _iou_matrix(boxes)
     kept: list[int] = []
     for pos, i in enumerate(order):
         rivals = kept if greedy else order[:pos]
         hit = False
         for j in rivals:
-            r = iou_xyxy(boxes[i], boxes[j])[2]
+            r = iou[i][j]
             if r > thr or (suppress_equal and r == thr):
                 hit = True
                 break
@@ -376,7 +383,11 @@ class Nms(Family):
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         boxes, scores = nms_data(p["n"], p["threshold"], p["data_seed"])
-        return {"keep": nms_reference(boxes, scores, p["threshold"])}
+        return {
+            "keep": nms(
+                torch.tensor(boxes, dtype=F64), torch.tensor(scores, dtype=F64), p["threshold"]
+            ).tolist()
+        }
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         thr_choices = self.schema["threshold"].choices
@@ -387,15 +398,8 @@ class Nms(Family):
         order = torch.sort(-scores, dim=1, stable=True).indices  # ties: lower index first; padding last
         valid = scores.gather(1, order) >= 0
         # coordinates in visiting order; integers below 2**24, so float32 arithmetic is exact
-        x1, y1, x2, y2 = boxes.gather(2, order[None].expand(4, -1, -1)).to(torch.float32)
-        area = (x2 - x1) * (y2 - y1)
-        inter = (
-            torch.minimum(x2[:, :, None], x2[:, None, :]) - torch.maximum(x1[:, :, None], x1[:, None, :])
-        ).clamp_(min=0)
-        inter *= (
-            torch.minimum(y2[:, :, None], y2[:, None, :]) - torch.maximum(y1[:, :, None], y1[:, None, :])
-        ).clamp_(min=0)
-        union = (area[:, :, None] + area[:, None, :]).sub_(inter)
+        xyxy = boxes.gather(2, order[None].expand(4, -1, -1)).to(torch.float32).permute(1, 2, 0)  # (B, n, 4)
+        inter, union = box_inter_union(xyxy[:, :, None, :], xyxy[:, None, :, :])
         # IoU > thr with thr = tenths/10, compared exactly: 10·inter > tenths·union
         tenths = torch.tensor([round(t * 10) for t in thr_choices], dtype=torch.float32, device=dev)[
             c["threshold"]
@@ -408,25 +412,34 @@ class Nms(Family):
         first = torch.sort(torch.where(kept, rank, rank + MAX_BOXES), dim=1).indices  # kept ranks, in order
         return {"keep": torch.where(kept.gather(1, first), order.gather(1, first), -1)}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         thr = p["threshold"]
         boxes, scores = nms_data(p["n"], thr, p["data_seed"])
-        keep = self.solve(p)["keep"]
         table = "| 下标 | $x_1$ | $y_1$ | $x_2$ | $y_2$ | score |\n|---|---|---|---|---|---|\n" + "\n".join(
             f"| {i} | {fmt(b[0])} | {fmt(b[1])} | {fmt(b[2])} | {fmt(b[3])} | {fmt(s)} |"
             for i, (b, s) in enumerate(zip(boxes, scores, strict=False))
         )
-        prompt = (
+        return (
             f"同一类别的 {p['n']} 个检测框（xyxy 坐标，连续坐标不加 1）及其得分如下：\n\n{table}\n\n"
             f"用 IoU 阈值 {fmt(thr)} 做贪心 NMS：按得分从高到低处理（得分相同时下标小的先处理），"
             f"与已保留的框 IoU **严格大于** {fmt(thr)} 的框被抑制。\n\n"
             "按保留的先后顺序（即得分从高到低）写出保留框的下标。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        keep = w["keep"]
+        return (Part("keep", "保留框的下标（按得分从高到低）", "list", keep),)
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        thr = p["threshold"]
+        boxes, scores = nms_data(p["n"], thr, p["data_seed"])
+        keep = w["keep"]
         order = sorted(range(len(boxes)), key=lambda i: (-scores[i], i))
         lines = []
         kept: list[int] = []
+        iou = _iou_matrix(boxes)
         for i in order:
-            hits = [(j, iou_xyxy(boxes[i], boxes[j])[2]) for j in kept]
+            hits = [(j, iou[i][j]) for j in kept]
             worst = max(hits, key=lambda h: h[1]) if hits else None
             if worst and worst[1] > thr:
                 lines.append(
@@ -437,7 +450,7 @@ class Nms(Family):
                 detail = f"与已保留框的最大 IoU = {fmt(worst[1], 4)} ≤ {fmt(thr)}，" if worst else ""
                 lines.append(f"- 框 {i}（{fmt(scores[i])}）：{detail}保留")
                 kept.append(i)
-        solution = (
+        return (
             "处理顺序："
             + ", ".join(str(i) for i in order)
             + "。\n\n"
@@ -446,7 +459,12 @@ class Nms(Family):
             + ", ".join(str(i) for i in keep)
             + "。"
         )
-        wrong = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        thr = p["threshold"]
+        boxes, scores = nms_data(p["n"], thr, p["data_seed"])
+        keep = w["keep"]
+        return [
             Mistake(
                 "nms.suppress-on-equal",
                 "IoU 恰好等于阈值时也抑制了（应当严格大于才抑制）",
@@ -464,9 +482,6 @@ class Nms(Family):
             ),
             Mistake("nms.index-order", "保留的框按下标而不是按得分排列", {"keep": sorted(keep)}),
         ]
-        parts = (Part("keep", "保留框的下标（按得分从高到低）", "list", keep),)
-        # an index list is compared exactly: the core's pruning (drop the right answer and repeats) suffices
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(wrong))
 
 
 # -- YOLO target -----------------------------------------------------------------------------------
@@ -568,12 +583,10 @@ class YoloTarget(Family):
             "size": S * S * (B * 5 + C),
         }
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         W, H, S, B, C = p["width"], p["height"], p["S"], p["B"], p["C"]
         x1, y1, bw, bh = p["x1"], p["y1"], p["bw"], p["bh"]
-        a = self.solve(p)
-        cx, cy = x1 + bw / 2, y1 + bh / 2
-        prompt = (
+        return (
             f"YOLOv1 风格的检测头：输入图像 ${W}\\times{H}$（宽×高），划分为 ${S}\\times{S}$ 的网格，"
             f"每个网格预测 $B={B}$ 个框（每个框 5 个值：$x, y, w, h$, confidence）和 $C={C}$ 个类别概率。\n\n"
             f"一个真实框的左上角在像素 $({x1}, {y1})$，宽 {bw} 像素、高 {bh} 像素。\n\n"
@@ -581,20 +594,41 @@ class YoloTarget(Family):
             "2. 该网格的目标 $x, y$（中心相对于该网格左上角的偏移，以网格边长为单位）和 $w, h$（除以整张图的宽、高）。\n"
             "3. 整个输出张量有多少个数（$S\\times S\\times(B\\cdot5+C)$）？"
         )
-        solution = (
-            f"中心 $({fmt(cx)}, {fmt(cy)})$；网格边长 ${fmt(W / S)}\\times{fmt(H / S)}$ 像素。\n\n"
-            f"$$\\text{{col}}=\\left\\lfloor\\frac{{{fmt(cx)}\\times{S}}}{{{W}}}\\right\\rfloor={a['col']},\\quad "
-            f"\\text{{row}}=\\left\\lfloor\\frac{{{fmt(cy)}\\times{S}}}{{{H}}}\\right\\rfloor={a['row']}$$\n\n"
-            f"$$x=\\frac{{{fmt(cx)}\\times{S}}}{{{W}}}-{a['col']}={fmt(a['x'], 4)},\\quad "
-            f"y=\\frac{{{fmt(cy)}\\times{S}}}{{{H}}}-{a['row']}={fmt(a['y'], 4)}$$\n\n"
-            f"$$w=\\frac{{{bw}}}{{{W}}}={fmt(a['w'], 4)},\\quad h=\\frac{{{bh}}}{{{H}}}={fmt(a['h'], 4)}$$\n\n"
-            f"$$S\\times S\\times(B\\cdot5+C)={S}\\times{S}\\times({B}\\times5+{C})={a['size']}$$"
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        return (
+            Part("row", "负责网格的行号 row", "int", w["row"]),
+            Part("col", "负责网格的列号 col", "int", w["col"]),
+            Part("x", "$x$", "real", w["x"], atol=1e-6),
+            Part("y", "$y$", "real", w["y"], atol=1e-6),
+            Part("w", "$w$", "real", w["w"], atol=1e-6),
+            Part("h", "$h$", "real", w["h"], atol=1e-6),
+            Part("size", "输出张量的元素个数", "int", w["size"]),
         )
-        wrong = [
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        W, H, S, B, C = p["width"], p["height"], p["S"], p["B"], p["C"]
+        x1, y1, bw, bh = p["x1"], p["y1"], p["bw"], p["bh"]
+        cx, cy = x1 + bw / 2, y1 + bh / 2
+        return (
+            f"中心 $({fmt(cx)}, {fmt(cy)})$；网格边长 ${fmt(W / S)}\\times{fmt(H / S)}$ 像素。\n\n"
+            f"$$\\text{{col}}=\\left\\lfloor\\frac{{{fmt(cx)}\\times{S}}}{{{W}}}\\right\\rfloor={w['col']},\\quad "
+            f"\\text{{row}}=\\left\\lfloor\\frac{{{fmt(cy)}\\times{S}}}{{{H}}}\\right\\rfloor={w['row']}$$\n\n"
+            f"$$x=\\frac{{{fmt(cx)}\\times{S}}}{{{W}}}-{w['col']}={fmt(w['x'], 4)},\\quad "
+            f"y=\\frac{{{fmt(cy)}\\times{S}}}{{{H}}}-{w['row']}={fmt(w['y'], 4)}$$\n\n"
+            f"$$w=\\frac{{{bw}}}{{{W}}}={fmt(w['w'], 4)},\\quad h=\\frac{{{bh}}}{{{H}}}={fmt(w['h'], 4)}$$\n\n"
+            f"$$S\\times S\\times(B\\cdot5+C)={S}\\times{S}\\times({B}\\times5+{C})={w['size']}$$"
+        )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        W, H, S, B, C = p["width"], p["height"], p["S"], p["B"], p["C"]
+        x1, y1, bw, bh = p["x1"], p["y1"], p["bw"], p["bh"]
+        cx, cy = x1 + bw / 2, y1 + bh / 2
+        return [
             Mistake(
                 "yolo.row-col-swapped",
                 "行列弄反了（row 沿高度 y，col 沿宽度 x）",
-                {"row": a["col"], "col": a["row"]},
+                {"row": w["col"], "col": w["row"]},
             ),
             Mistake(
                 "yolo.xy-normalised-by-image",
@@ -612,16 +646,6 @@ class YoloTarget(Family):
                 {"size": S * S * B * (5 + C)},
             ),
         ]
-        parts = (
-            Part("row", "负责网格的行号 row", "int", a["row"]),
-            Part("col", "负责网格的列号 col", "int", a["col"]),
-            Part("x", "$x$", "real", a["x"], atol=1e-6),
-            Part("y", "$y$", "real", a["y"], atol=1e-6),
-            Part("w", "$w$", "real", a["w"], atol=1e-6),
-            Part("h", "$h$", "real", a["h"], atol=1e-6),
-            Part("size", "输出张量的元素个数", "int", a["size"]),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
 
 
 # -- YOLO confidence / task-aligned metric ---------------------------------------------------------
@@ -660,10 +684,9 @@ class YoloConfidence(Family):
             "align": torch.exp(ch("alpha") * torch.log(s) + ch("beta") * torch.log(u)),
         }
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         po, u, s, al, be = p["p_obj"], p["iou"], p["p_cls"], p["alpha"], p["beta"]
-        a = self.solve(p)
-        prompt = (
+        return (
             f"YOLOv1 中某个预测框的 $\\Pr(\\text{{Object}})={fmt(po)}$，它与真实框的 "
             f"$\\mathrm{{IoU}}^{{truth}}_{{pred}}={fmt(u)}$，所在网格对某类别的条件概率 "
             f"$\\Pr(\\text{{Class}}_i\\mid\\text{{Object}})={fmt(s)}$。\n\n"
@@ -672,13 +695,26 @@ class YoloConfidence(Family):
             f"3. TOOD / YOLOv8 的 TaskAligned 分配器用 $t=s^{{\\alpha}}\\cdot u^{{\\beta}}$ 衡量对齐程度"
             f"（$\\alpha={fmt(al)}$，$\\beta={fmt(be)}$），取分类得分 $s={fmt(s)}$、$u$ 为上面的 IoU，求 $t$。"
         )
-        solution = (
-            f"$$\\text{{conf}}=\\Pr(\\text{{Object}})\\cdot\\mathrm{{IoU}}={fmt(po)}\\times{fmt(u)}={fmt(a['box_conf'])}$$\n\n"
-            f"$$\\Pr(\\text{{Class}}_i\\mid\\text{{Object}})\\cdot\\Pr(\\text{{Object}})\\cdot\\mathrm{{IoU}}"
-            f"={fmt(s)}\\times{fmt(po)}\\times{fmt(u)}={fmt(a['class_conf'])}$$\n\n"
-            f"$$t=s^{{\\alpha}}u^{{\\beta}}={fmt(s)}^{{{fmt(al)}}}\\times{fmt(u)}^{{{fmt(be)}}}={fmt(a['align'], 5)}$$"
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        return (
+            Part("box_conf", "框的 confidence", "real", w["box_conf"], ratio=True),
+            Part("class_conf", "class-specific confidence", "real", w["class_conf"], ratio=True),
+            Part("align", "TaskAligned 指标 $t$", "real", w["align"], atol=1e-9),
         )
-        wrong = [
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        po, u, s, al, be = p["p_obj"], p["iou"], p["p_cls"], p["alpha"], p["beta"]
+        return (
+            f"$$\\text{{conf}}=\\Pr(\\text{{Object}})\\cdot\\mathrm{{IoU}}={fmt(po)}\\times{fmt(u)}={fmt(w['box_conf'])}$$\n\n"
+            f"$$\\Pr(\\text{{Class}}_i\\mid\\text{{Object}})\\cdot\\Pr(\\text{{Object}})\\cdot\\mathrm{{IoU}}"
+            f"={fmt(s)}\\times{fmt(po)}\\times{fmt(u)}={fmt(w['class_conf'])}$$\n\n"
+            f"$$t=s^{{\\alpha}}u^{{\\beta}}={fmt(s)}^{{{fmt(al)}}}\\times{fmt(u)}^{{{fmt(be)}}}={fmt(w['align'], 5)}$$"
+        )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        po, u, s, al, be = p["p_obj"], p["iou"], p["p_cls"], p["alpha"], p["beta"]
+        return [
             Mistake(
                 "yolo.conf-without-iou",
                 "类别置信度漏乘了 IoU（只用 Pr(Object)·Pr(Class|Object)）",
@@ -688,12 +724,6 @@ class YoloConfidence(Family):
             Mistake(
                 "tal.confidence-as-score",
                 "TaskAligned 指标用了 confidence 代替分类得分 s",
-                {"align": a["class_conf"] ** al * u**be},
+                {"align": w["class_conf"] ** al * u**be},
             ),
         ]
-        parts = (
-            Part("box_conf", "框的 confidence", "real", a["box_conf"], ratio=True),
-            Part("class_conf", "class-specific confidence", "real", a["class_conf"], ratio=True),
-            Part("align", "TaskAligned 指标 $t$", "real", a["align"], atol=1e-9),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))

@@ -4,14 +4,17 @@ dropout."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 import torch
 from torch import nn
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import clean_mistakes, draw_grid, tex_vec, tnum
+from engine.families._support import draw_grid
+from engine.family import Family, register
+from engine.formatting import fmt, tex_vec, tnum
+from engine.values import Mistake, Param, Part
 
 __all__ = ["Dropout", "InitBounds"]
 
@@ -92,13 +95,10 @@ class InitBounds(Family):
         )
         return {"fan_in": fan_in, "fan_out": fan_out, "value": value}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         scheme, mode, nl = p["scheme"], p["mode"], p["nonlinearity"]
         cin, cout, k = p["in_ch"], p["out_ch"], p["kernel"]
         conv = p["layer"] == "conv2d"
-        r = self.solve(p)
-        fi, fo, value = r["fan_in"], r["fan_out"], r["value"]
-        gain = nn.init.calculate_gain(nl)
         uniform = scheme.endswith("uniform")
         if conv:
             layer = f"`nn.Conv2d({cin}, {cout}, kernel_size={k})` 的权重（形状 $({cout}, {cin}, {k}, {k})$）"
@@ -109,7 +109,24 @@ class InitBounds(Family):
         else:
             call = f"`nn.init.{scheme}_(w, mode='{mode}', nonlinearity='{nl}')`"
         what = "均匀分布 $U(-a, a)$ 的边界 $a$" if uniform else "正态分布的标准差 $\\sigma$"
-        prompt = f"对 {layer}调用 {call}。\n\n求 PyTorch 算出的 fan_in、fan_out，以及{what}。"
+        return f"对 {layer}调用 {call}。\n\n求 PyTorch 算出的 fan_in、fan_out，以及{what}。"
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        scheme = p["scheme"]
+        fi, fo, value = w["fan_in"], w["fan_out"], w["value"]
+        uniform = scheme.endswith("uniform")
+        return (
+            Part("fan_in", "fan_in", "int", fi),
+            Part("fan_out", "fan_out", "int", fo),
+            Part("value", "边界 $a$" if uniform else "标准差 $\\sigma$", "real", value),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        scheme, mode, nl = p["scheme"], p["mode"], p["nonlinearity"]
+        cin, cout, k = p["in_ch"], p["out_ch"], p["kernel"]
+        conv = p["layer"] == "conv2d"
+        fi, fo, value = w["fan_in"], w["fan_out"], w["value"]
+        uniform = scheme.endswith("uniform")
         rf = k * k if conv else 1
         fan_line = (
             f"receptive field $={k}\\times{k}={rf}$，fan_in $={cin}\\times{rf}={fi}$，"
@@ -141,7 +158,15 @@ class InitBounds(Family):
                     f"\\sigma=\\frac{{\\text{{gain}}}}{{\\sqrt{{\\text{{{mode_tex}}}}}}}"
                     f"=\\frac{{{gain_tex}}}{{\\sqrt{{{fan}}}}}"
                 )
-        solution = f"{fan_line}。\n\n`calculate_gain('{nl}')` $={gain_tex}$。\n\n$${formula}={tnum(value)}$$"
+        return f"{fan_line}。\n\n`calculate_gain('{nl}')` $={gain_tex}$。\n\n$${formula}={tnum(value)}$$"
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        scheme, mode, nl = p["scheme"], p["mode"], p["nonlinearity"]
+        cin, cout, k = p["in_ch"], p["out_ch"], p["kernel"]
+        conv = p["layer"] == "conv2d"
+        fi, fo, value = w["fan_in"], w["fan_out"], w["value"]
+        gain = nn.init.calculate_gain(nl)
+        uniform = scheme.endswith("uniform")
         mistakes: list[Mistake] = []
         if conv and k > 1:
             fan = cin if mode == "fan_in" else cout
@@ -174,14 +199,7 @@ class InitBounds(Family):
                 {"value": value / math.sqrt(3) if uniform else value * math.sqrt(3)},
             )
         )
-        parts = (
-            Part("fan_in", "fan_in", "int", fi),
-            Part("fan_out", "fan_out", "int", fo),
-            Part("value", "边界 $a$" if uniform else "标准差 $\\sigma$", "real", value),
-        )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes)
-        )
+        return mistakes
 
 
 # -- dropout -----------------------------------------------------------------------------------------
@@ -292,27 +310,42 @@ class Dropout(Family):
         xi = x.gather(1, (c["index"].to(torch.int64) - 1)[:, None])[:, 0]
         return {"train_out": x * masks / (1 - p[:, None]), "eval_out": x, "expected": xi}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q, s, i = p["p"], p["seed"], p["index"]
         x = _dropout_x(s)
-        r = self.solve(p)
-        m = [int(v != 0) for v in r["train_out"]]
-        prompt = (
+        m = [int(v != 0) for v in w["train_out"]]
+        return (
             f"`drop = nn.Dropout(p={fmt(q)})`，输入 $x={tex_vec(x)}$。执行 `torch.manual_seed({s})` 后在训练模式"
             f"（`drop.train()`）下前向一次，得到的保留掩码为 $m={tex_vec(m)}$（1 表示保留，0 表示置零）。\n\n"
             f"求：训练模式的输出；`drop.eval()` 下的输出；训练模式下第 {i} 个输出的期望 $E[y_{{{i}}}]$"
             "（对掩码的随机性取期望）。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        i = p["index"]
+        return (
+            Part("train_out", "训练模式输出", "vector", w["train_out"], atol=1e-6),
+            Part("eval_out", "eval 模式输出", "vector", w["eval_out"], atol=1e-6),
+            Part("expected", f"$E[y_{{{i}}}]$", "real", w["expected"], atol=1e-6),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q, i = p["p"], p["index"]
         scale = 1 / (1 - q)
-        solution = (
+        return (
             f"PyTorch 用 inverted dropout：训练时保留的元素乘 $\\frac{{1}}{{1-p}}=\\frac{{1}}{{{tnum(1 - q)}}}"
             f"={tnum(scale)}$，测试时原样输出。\n\n"
-            f"训练：$y=x\\odot m/(1-p)={tex_vec(r['train_out'])}$\n\n"
-            f"测试：$y=x={tex_vec(r['eval_out'])}$\n\n"
-            f"$$E[y_{{{i}}}]=(1-p)\\cdot\\frac{{x_{{{i}}}}}{{1-p}}+p\\cdot 0=x_{{{i}}}={tnum(r['expected'])}$$"
+            f"训练：$y=x\\odot m/(1-p)={tex_vec(w['train_out'])}$\n\n"
+            f"测试：$y=x={tex_vec(w['eval_out'])}$\n\n"
+            f"$$E[y_{{{i}}}]=(1-p)\\cdot\\frac{{x_{{{i}}}}}{{1-p}}+p\\cdot 0=x_{{{i}}}={tnum(w['expected'])}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q, s, i = p["p"], p["seed"], p["index"]
+        x = _dropout_x(s)
+        m = [int(v != 0) for v in w["train_out"]]
         xm = [a * b for a, b in zip(x, m, strict=False)]
-        mistakes = [
+        return [
             Mistake(
                 "dropout.scaled-by-p", "保留的元素除以了 p（应除以 1−p）", {"train_out": [v / q for v in xm]}
             ),
@@ -332,11 +365,3 @@ class Dropout(Family):
                 {"eval_out": [v / (1 - q) for v in x]},
             ),
         ]
-        parts = (
-            Part("train_out", "训练模式输出", "vector", r["train_out"], atol=1e-6),
-            Part("eval_out", "eval 模式输出", "vector", r["eval_out"], atol=1e-6),
-            Part("expected", f"$E[y_{{{i}}}]$", "real", r["expected"], atol=1e-6),
-        )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes)
-        )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
-from engine.core import Family, Mistake, Param, Part, Variant, register
 from engine.device import get_device
+from engine.family import Family, register
+from engine.values import Mistake, Param, Part
 
 __all__ = ["TensorLayoutOffset"]
 
@@ -99,23 +101,32 @@ class TensorLayoutOffset(Family):
         index = torch.stack([c["n"], c["c"], c["h"], c["w"]], dim=1)
         return {"offset": (strides * index).sum(dim=1), "strides": strides}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         layout = p["layout"]
-        sizes = {d: p[d] for d in DIMS}
-        index = {d: p[d.lower()] for d in DIMS}
-        a = self.solve(p)
-        strides, offset = a["strides"], a["offset"]
         extra = {
             "NCHW": "（PyTorch 默认的 contiguous）",
             "NHWC": "（即 PyTorch 的 `channels_last`）",
             "CHWN": "",
         }[layout]
-        prompt = (
+        return (
             f"一个逻辑形状为 $(N,C,H,W)=({p['N']},{p['C']},{p['H']},{p['W']})$ 的张量，以 **{layout}** 布局"
             f"{extra}连续存放在内存中。下标都从 0 开始。\n\n"
             f"1. 元素 $[n,c,h,w]=[{p['n']},{p['c']},{p['h']},{p['w']}]$ 距离起始位置多少个元素（偏移）？\n"
             "2. 按 N, C, H, W 的顺序写出各维的 stride（以元素个数计）。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        strides, offset = w["strides"], w["offset"]
+        return (
+            Part("offset", "偏移（元素个数）", "int", offset),
+            Part("strides", "stride（按 N, C, H, W）", "list", strides),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        layout = p["layout"]
+        sizes = {d: p[d] for d in DIMS}
+        index = {d: p[d.lower()] for d in DIMS}
+        strides, offset = w["strides"], w["offset"]
         steps = []
         for i, d in enumerate(layout):
             rest = layout[i + 1 :]
@@ -123,15 +134,20 @@ class TensorLayoutOffset(Family):
             prod = "\\times".join(str(sizes[x]) for x in rest)
             steps.append(f"s_{d}={prod}={value}" if len(rest) > 1 else f"s_{d}={value}")
         terms = "+".join(f"{index[d]}\\times{strides[DIMS.index(d)]}" for d in layout)
-        solution = (
+        return (
             f"{layout} 中越靠右的维变化越快，每一维的 stride 是它右边各维大小之积：\n\n"
             "$$" + ",\\quad ".join(steps) + "$$\n\n"
             f"$$\\text{{offset}}={terms}={offset}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        layout = p["layout"]
+        sizes = {d: p[d] for d in DIMS}
+        index = {d: p[d.lower()] for d in DIMS}
         as_nchw = _strides(sizes, "NCHW")
         column = _strides(sizes, layout, reverse=True)
         own = _strides(sizes, layout, own=True)
-        mistakes = [
+        return [
             Mistake(
                 "layout.assumed-nchw",
                 "按 NCHW 计算了（没有看布局）",
@@ -148,8 +164,3 @@ class TensorLayoutOffset(Family):
                 {"offset": _offset(index, own), "strides": own},
             ),
         ]
-        parts = (
-            Part("offset", "偏移（元素个数）", "int", offset),
-            Part("strides", "stride（按 N, C, H, W）", "list", strides),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))

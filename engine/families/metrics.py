@@ -11,13 +11,16 @@ used and ``instantiate(params)`` rebuilds them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any, TypeVar
 
 import torch
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import clean_mistakes, draw_bits
+from engine.families._support import draw_bits
+from engine.family import Family, register
+from engine.formatting import fmt
+from engine.values import Mistake, Param, Part
 
 __all__ = [
     "AveragePrecision",
@@ -81,25 +84,36 @@ class ConfusionMetrics(Family):
             "f1": 2 * tp / (2 * tp + fp + fn),
         }
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         tp, fp, fn, tn = p["tp"], p["fp"], p["fn"], p["tn"]
-        a = self.solve(p)
-        prompt = (
+        return (
             "一个二分类器在测试集上的混淆矩阵为：\n\n"
             "| | 预测为正 | 预测为负 |\n|---|---|---|\n"
             f"| 真实为正 | TP = {tp} | FN = {fn} |\n| 真实为负 | FP = {fp} | TN = {tn} |\n\n"
             "求 accuracy、precision、recall 和 F1（可以写小数或百分数）。"
         )
-        solution = (
-            f"$$\\text{{Accuracy}}=\\frac{{TP+TN}}{{TP+FP+FN+TN}}=\\frac{{{tp}+{tn}}}{{{tp + fp + fn + tn}}}"
-            f"={_pct(a['accuracy'])}$$\n\n"
-            f"$$P=\\frac{{TP}}{{TP+FP}}=\\frac{{{tp}}}{{{tp + fp}}}={_pct(a['precision'])},\\quad "
-            f"R=\\frac{{TP}}{{TP+FN}}=\\frac{{{tp}}}{{{tp + fn}}}={_pct(a['recall'])}$$\n\n"
-            f"$$F_1=\\frac{{2PR}}{{P+R}}=\\frac{{2TP}}{{2TP+FP+FN}}=\\frac{{{2 * tp}}}{{{2 * tp + fp + fn}}}"
-            f"={_pct(a['f1'])}$$"
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        return tuple(
+            Part(k, k.capitalize() if k != "f1" else "F1", "real", w[k], ratio=True)
+            for k in ("accuracy", "precision", "recall", "f1")
         )
-        prec, rec = a["precision"], a["recall"]
-        wrong = [
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        tp, fp, fn, tn = p["tp"], p["fp"], p["fn"], p["tn"]
+        return (
+            f"$$\\text{{Accuracy}}=\\frac{{TP+TN}}{{TP+FP+FN+TN}}=\\frac{{{tp}+{tn}}}{{{tp + fp + fn + tn}}}"
+            f"={_pct(w['accuracy'])}$$\n\n"
+            f"$$P=\\frac{{TP}}{{TP+FP}}=\\frac{{{tp}}}{{{tp + fp}}}={_pct(w['precision'])},\\quad "
+            f"R=\\frac{{TP}}{{TP+FN}}=\\frac{{{tp}}}{{{tp + fn}}}={_pct(w['recall'])}$$\n\n"
+            f"$$F_1=\\frac{{2PR}}{{P+R}}=\\frac{{2TP}}{{2TP+FP+FN}}=\\frac{{{2 * tp}}}{{{2 * tp + fp + fn}}}"
+            f"={_pct(w['f1'])}$$"
+        )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        tp, fp, fn, tn = p["tp"], p["fp"], p["fn"], p["tn"]
+        prec, rec = w["precision"], w["recall"]
+        return [
             Mistake(
                 "metrics.precision-recall-swapped",
                 "precision 与 recall 弄反了（P 的分母是 TP+FP，R 的是 TP+FN）",
@@ -116,11 +130,6 @@ class ConfusionMetrics(Family):
                 {"accuracy": tp / (tp + fp + fn + tn)},
             ),
         ]
-        parts = tuple(
-            Part(k, k.capitalize() if k != "f1" else "F1", "real", a[k], ratio=True)
-            for k in ("accuracy", "precision", "recall", "f1")
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
 
 
 # -- ROC points ------------------------------------------------------------------------------------
@@ -209,19 +218,31 @@ class RocPoints(Family):
             "fpr": _ratio((pred & neg).sum(1), neg.sum(1)),
         }
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         scores, labels, thr = roc_data(p["n"], p["data_seed"])
-        a = self.solve(p)
-        c = _rates(scores, labels, thr)
-        prompt = (
+        return (
             f"{p['n']} 个样本的预测得分与真实标签（1 为正类）如下：\n\n{_samples_table(scores, labels)}\n\n"
             f"以阈值 {fmt(thr)} 判定：score ≥ {fmt(thr)} 的样本预测为正类。求这一点在 ROC 曲线上的 TPR 和 FPR。"
         )
-        solution = (
-            f"score ≥ {fmt(thr)} 判为正：TP = {c['tp']}，FN = {c['fn']}，FP = {c['fp']}，TN = {c['tn']}。\n\n"
-            f"$$TPR=\\frac{{TP}}{{TP+FN}}=\\frac{{{c['tp']}}}{{{c['tp'] + c['fn']}}}={_pct(a['tpr'])},\\quad "
-            f"FPR=\\frac{{FP}}{{FP+TN}}=\\frac{{{c['fp']}}}{{{c['fp'] + c['tn']}}}={_pct(a['fpr'])}$$"
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        return (
+            Part("tpr", "TPR", "real", w["tpr"], ratio=True, atol=1e-9),
+            Part("fpr", "FPR", "real", w["fpr"], ratio=True, atol=1e-9),
         )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        scores, labels, thr = roc_data(p["n"], p["data_seed"])
+        c = _rates(scores, labels, thr)
+        return (
+            f"score ≥ {fmt(thr)} 判为正：TP = {c['tp']}，FN = {c['fn']}，FP = {c['fp']}，TN = {c['tn']}。\n\n"
+            f"$$TPR=\\frac{{TP}}{{TP+FN}}=\\frac{{{c['tp']}}}{{{c['tp'] + c['fn']}}}={_pct(w['tpr'])},\\quad "
+            f"FPR=\\frac{{FP}}{{FP+TN}}=\\frac{{{c['fp']}}}{{{c['fp'] + c['tn']}}}={_pct(w['fpr'])}$$"
+        )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        scores, labels, thr = roc_data(p["n"], p["data_seed"])
+        c = _rates(scores, labels, thr)
         s = _rates(scores, labels, thr, strict=True)
         wrong = [
             Mistake(
@@ -229,7 +250,7 @@ class RocPoints(Family):
                 "用了 score > 阈值（等于阈值的样本也应判为正）",
                 {"tpr": s["tp"] / (s["tp"] + s["fn"]), "fpr": s["fp"] / (s["fp"] + s["tn"])},
             ),
-            Mistake("roc.tpr-fpr-swapped", "TPR 与 FPR 弄反了", {"tpr": a["fpr"], "fpr": a["tpr"]}),
+            Mistake("roc.tpr-fpr-swapped", "TPR 与 FPR 弄反了", {"tpr": w["fpr"], "fpr": w["tpr"]}),
         ]
         if c["tp"] + c["fp"]:
             wrong.append(
@@ -239,11 +260,7 @@ class RocPoints(Family):
                     {"fpr": c["fp"] / (c["tp"] + c["fp"])},
                 )
             )
-        parts = (
-            Part("tpr", "TPR", "real", a["tpr"], ratio=True, atol=1e-9),
-            Part("fpr", "FPR", "real", a["fpr"], ratio=True, atol=1e-9),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
+        return wrong
 
 
 # -- average precision -----------------------------------------------------------------------------
@@ -350,22 +367,32 @@ class AveragePrecision(Family):
             pts.append(torch.where(reached, prec, torch.zeros_like(prec)).amax(1))
         return {"ap_all": ap_all, "ap_11": torch.stack(pts, 1).mean(1)}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         scores, flags = ap_data(p["n"], p["data_seed"])
         n_tp = sum(flags)
         n_gt = n_tp + p["extra_gt"]
-        ref = ap_reference(flags, n_gt)
-        a = self.solve(p)
         table = "| 排名 | score | 匹配结果 |\n|---|---|---|\n" + "\n".join(
             f"| {i + 1} | {fmt(s)} | {'TP' if f else 'FP'} |"
             for i, (s, f) in enumerate(zip(scores, flags, strict=False))
         )
-        prompt = (
+        return (
             f"某类别共有 {n_gt} 个真实框。检测器对该类别输出 {p['n']} 个检测框，按得分从高到低排序并与真实框匹配的结果如下：\n\n"
             f"{table}\n\n求该类别的 AP：\n\n"
             "1. 全点插值 AP（VOC2010 起 / COCO 所用的精度包络：每个召回率处的精度取其右侧的最大精度，再对召回率积分）；\n"
             "2. VOC2007 的 11 点插值 AP（$r\\in\\{0, 0.1, \\dots, 1\\}$，每点取召回率 $\\ge r$ 处的最大精度，无则为 0，再取平均）。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        return (
+            Part("ap_all", "全点插值 AP", "real", w["ap_all"], ratio=True),
+            Part("ap_11", "VOC2007 11 点 AP", "real", w["ap_11"], ratio=True),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        scores, flags = ap_data(p["n"], p["data_seed"])
+        n_tp = sum(flags)
+        n_gt = n_tp + p["extra_gt"]
+        ref = ap_reference(flags, n_gt)
         rows = "\n".join(
             f"| {i + 1} | {'TP' if f else 'FP'} | {fmt(float(pr), 4)} | {fmt(float(rc), 4)} | {fmt(float(env), 4)} |"
             for i, (f, pr, rc, env) in enumerate(
@@ -375,24 +402,29 @@ class AveragePrecision(Family):
         env_terms = " + ".join(
             fmt(float(env), 4) for f, env in zip(flags, ref["envelope"], strict=False) if f
         )
-        solution = (
+        return (
             "逐个排名累计 TP，精度 $P=TP/k$，召回 $R=TP/"
             + str(n_gt)
             + "$，包络 $\\hat P$ 为该处及其后精度的最大值：\n\n"
             "| 排名 | 结果 | P | R | $\\hat P$ |\n|---|---|---|---|---|\n"
             + rows
             + f"\n\n召回率只在 TP 处增加 $1/{n_gt}$，所以\n\n"
-            f"$$AP_{{all}}=\\frac{{1}}{{{n_gt}}}({env_terms})={_pct(a['ap_all'])}$$\n\n"
+            f"$$AP_{{all}}=\\frac{{1}}{{{n_gt}}}({env_terms})={_pct(w['ap_all'])}$$\n\n"
             "11 点："
             + "，".join(f"$r={fmt(k / 10)}$: {fmt(float(v), 4)}" for k, v in enumerate(ref["points"]))
-            + f"\n\n$$AP_{{11}}=\\frac{{1}}{{11}}\\sum_r \\hat P(r)={_pct(a['ap_11'])}$$"
+            + f"\n\n$$AP_{{11}}=\\frac{{1}}{{11}}\\sum_r \\hat P(r)={_pct(w['ap_11'])}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        scores, flags = ap_data(p["n"], p["data_seed"])
+        n_tp = sum(flags)
+        n_gt = n_tp + p["extra_gt"]
         raw_all, raw_11 = _ap_raw(flags, n_gt)
         wrong = [
             Mistake(
                 "ap.11-point-vs-all-point",
                 "全点插值 AP 与 11 点 AP 弄混了",
-                {"ap_all": a["ap_11"], "ap_11": a["ap_all"]},
+                {"ap_all": w["ap_11"], "ap_11": w["ap_all"]},
             ),
             Mistake(
                 "ap.no-interpolation",
@@ -409,11 +441,7 @@ class AveragePrecision(Family):
                     {"ap_all": float(miss["ap_all"]), "ap_11": float(miss["ap_11"])},
                 )
             )
-        parts = (
-            Part("ap_all", "全点插值 AP", "real", a["ap_all"], ratio=True),
-            Part("ap_11", "VOC2007 11 点 AP", "real", a["ap_11"], ratio=True),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
+        return wrong
 
 
 # -- COCO mAP --------------------------------------------------------------------------------------
@@ -481,26 +509,39 @@ class MapCoco(Family):
         k = c["n_classes"]
         return {"map50": aps[:, :, 0].sum(1) / k, "map5095": aps.sum((1, 2)) / (k * len(IOU_THRESHOLDS))}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         table = map_data(p["n_classes"], p["data_seed"])
         k = len(table)
-        a = self.solve(p)
         head = "| 类别 | " + " | ".join(f"{t:.2f}" for t in IOU_THRESHOLDS) + " |"
         body = "\n".join(
             f"| {j + 1} | " + " | ".join(fmt(v) for v in row) + " |" for j, row in enumerate(table)
         )
-        prompt = (
+        return (
             f"某检测器在 {k} 个类别上、不同 IoU 阈值下的 AP 如下：\n\n{head}\n{'|---' * 11}|\n{body}\n\n"
             "求 mAP@.5 和 COCO 的 mAP@.5:.95。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        return (
+            Part("map50", "mAP@.5", "real", w["map50"], ratio=True),
+            Part("map5095", "mAP@.5:.95", "real", w["map5095"], ratio=True),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        table = map_data(p["n_classes"], p["data_seed"])
+        k = len(table)
         means = [sum(row) / len(row) for row in table]
-        solution = (
-            f"$$\\text{{mAP@.5}}=\\frac{{1}}{{{k}}}({' + '.join(fmt(r[0]) for r in table)})={_pct(a['map50'])}$$\n\n"
+        return (
+            f"$$\\text{{mAP@.5}}=\\frac{{1}}{{{k}}}({' + '.join(fmt(r[0]) for r in table)})={_pct(w['map50'])}$$\n\n"
             "mAP@.5:.95 对 10 个阈值 0.50, 0.55, …, 0.95 与所有类别取平均。各类别 10 个阈值的平均 AP："
             + "，".join(f"类别 {j + 1}: {fmt(m, 5)}" for j, m in enumerate(means))
-            + f"\n\n$$\\text{{mAP@.5:.95}}=\\frac{{1}}{{{k}}}({' + '.join(fmt(m, 5) for m in means)})={_pct(a['map5095'])}$$"
+            + f"\n\n$$\\text{{mAP@.5:.95}}=\\frac{{1}}{{{k}}}({' + '.join(fmt(m, 5) for m in means)})={_pct(w['map5095'])}$$"
         )
-        wrong = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        table = map_data(p["n_classes"], p["data_seed"])
+        k = len(table)
+        return [
             Mistake(
                 "map.nine-thresholds",
                 "漏了 0.95（只平均 0.50–0.90 九个阈值）",
@@ -515,11 +556,6 @@ class MapCoco(Family):
                 "map.ap75-instead", "用了 mAP@.75 代替 mAP@.5:.95", {"map5095": sum(r[5] for r in table) / k}
             ),
         ]
-        parts = (
-            Part("map50", "mAP@.5", "real", a["map50"], ratio=True),
-            Part("map5095", "mAP@.5:.95", "real", a["map5095"], ratio=True),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))
 
 
 # -- ROC AUC ---------------------------------------------------------------------------------------
@@ -587,25 +623,33 @@ class RocAuc(Family):
         n_neg = valid.sum(1) - n_pos
         return {"auc": ((rank * pos).sum(1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         scores, labels = auc_data(p["n"], p["data_seed"])
-        a = self.solve(p)
+        return (
+            f"{p['n']} 个样本的预测得分与真实标签（1 为正类）如下：\n\n{_samples_table(scores, labels)}\n\n"
+            "求 ROC 曲线下的面积 AUC（得分相同的正负样本对记 ½）。"
+        )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        return (Part("auc", "AUC", "real", w["auc"], ratio=True),)
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        scores, labels = auc_data(p["n"], p["data_seed"])
         pos = [s for s, y in zip(scores, labels, strict=False) if y]
         neg = [s for s, y in zip(scores, labels, strict=False) if not y]
         wins = sum(1 for sp in pos for sn in neg if sp > sn)
         ties = sum(1 for sp in pos for sn in neg if sp == sn)
-        prompt = (
-            f"{p['n']} 个样本的预测得分与真实标签（1 为正类）如下：\n\n{_samples_table(scores, labels)}\n\n"
-            "求 ROC 曲线下的面积 AUC（得分相同的正负样本对记 ½）。"
-        )
-        solution = (
+        return (
             "AUC 等于随机取一个正样本和一个负样本、正样本得分更高的概率（Mann–Whitney U）。"
             f"正样本 {len(pos)} 个、负样本 {len(neg)} 个，共 {len(pos) * len(neg)} 对；"
             f"正样本得分更高的 {wins} 对，相等的 {ties} 对：\n\n"
-            f"$$\\text{{AUC}}=\\frac{{{wins}+\\tfrac12\\times{ties}}}{{{len(pos)}\\times{len(neg)}}}={_pct(a['auc'])}$$\n\n"
+            f"$$\\text{{AUC}}=\\frac{{{wins}+\\tfrac12\\times{ties}}}{{{len(pos)}\\times{len(neg)}}}={_pct(w['auc'])}$$\n\n"
             "注意：AUC 是 ROC 曲线（FPR–TPR）下的面积，不是 PR 曲线下的面积。"
         )
-        wrong = [
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        scores, labels = auc_data(p["n"], p["data_seed"])
+        return [
             Mistake(
                 "auc.pr-area",
                 "算成了 PR 曲线下的面积（AUC 是 ROC 曲线下的面积）",
@@ -622,5 +666,3 @@ class RocAuc(Family):
                 {"auc": float(auc_pairs(scores, labels, Fraction(1)))},
             ),
         ]
-        parts = (Part("auc", "AUC", "real", a["auc"], ratio=True),)
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, wrong))

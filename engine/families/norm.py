@@ -4,6 +4,7 @@ BN / LN / IN / GN reduce over."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -11,8 +12,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
-from engine.families._support import clean_mistakes, draw_grid, draw_int, par, signed, tex_vec, tnum
+from engine.families._support import draw_grid, draw_int
+from engine.family import Family, register
+from engine.formatting import fmt, par, signed, tex_vec, tnum
+from engine.values import Mistake, Param, Part
 
 __all__ = ["BNForward", "BNRunningStats", "NormAxes"]
 
@@ -79,21 +82,35 @@ class BNForward(Family):
         xhat = (xi - mean) / torch.sqrt(var + eps)
         return {"mean": mean, "var": var, "xhat": xhat, "y": c["gamma"] * xhat + c["beta"]}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         n, i, g, b, eps = p["n"], p["index"], p["gamma"], p["beta"], p["eps"]
         xs = _bn_values(p["data_seed"], n)
-        r = self.solve(p)
-        mean, var, xhat, y = r["mean"], r["var"], r["xhat"], r["y"]
         xi = xs[i - 1]
-        prompt = (
+        return (
             f"一个 `nn.BatchNorm1d` 层处于训练模式（`model.train()`）。某个通道在一个 mini-batch 中收到的 "
             f"{n} 个标量为 $x = {tex_vec(xs)}$。该层参数 $\\gamma={fmt(g)}$，$\\beta={fmt(b)}$，"
             f"$\\varepsilon={tnum(eps)}$。\n\n"
             f"求：batch 均值 $\\mu_B$；归一化时使用的 batch 方差 $\\sigma_B^2$；第 {i} 个元素 "
             f"$x_{{{i}}}={fmt(xi)}$ 的归一化值 $\\hat x_{{{i}}}$ 与输出 $y_{{{i}}}$。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        i = p["index"]
+        mean, var, xhat, y = w["mean"], w["var"], w["xhat"], w["y"]
+        return (
+            Part("mean", "batch 均值 $\\mu_B$", "real", mean, atol=1e-4),
+            Part("var", "batch 方差 $\\sigma_B^2$", "real", var, atol=1e-4),
+            Part("xhat", f"归一化值 $\\hat x_{{{i}}}$", "real", xhat, atol=1e-4),
+            Part("y", f"输出 $y_{{{i}}}$", "real", y, atol=1e-4),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        n, i, g, b, eps = p["n"], p["index"], p["gamma"], p["beta"], p["eps"]
+        xs = _bn_values(p["data_seed"], n)
+        mean, var, xhat, y = w["mean"], w["var"], w["xhat"], w["y"]
+        xi = xs[i - 1]
         sq = "+".join(f"({tnum(v)}{signed(-mean)})^2" for v in xs)
-        solution = (
+        return (
             f"$$\\mu_B=\\frac{{1}}{{{n}}}\\sum_j x_j=\\frac{{{tnum(sum(xs))}}}{{{n}}}={tnum(mean)}$$\n\n"
             "训练时 BN 用**有偏**方差（除以 $n$；无偏方差只用于更新 running_var）：\n\n"
             f"$$\\sigma_B^2=\\frac{{1}}{{{n}}}\\left[{sq}\\right]={tnum(var)}$$\n\n"
@@ -101,11 +118,17 @@ class BNForward(Family):
             f"=\\frac{{{tnum(xi)}{signed(-mean)}}}{{\\sqrt{{{tnum(var)}+{tnum(eps)}}}}}={tnum(xhat)}$$\n\n"
             f"$$y_{{{i}}}=\\gamma\\hat x_{{{i}}}+\\beta={tnum(g)}\\times{par(xhat)}{signed(b)}={tnum(y)}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        n, i, g, b, eps = p["n"], p["index"], p["gamma"], p["beta"], p["eps"]
+        xs = _bn_values(p["data_seed"], n)
+        mean, var, xhat = w["mean"], w["var"], w["xhat"]
+        xi = xs[i - 1]
         var_u = var * n / (n - 1)
         xhat_u = (xi - mean) / math.sqrt(var_u + eps)
         xhat_noeps = (xi - mean) / math.sqrt(var)
         xhat_out = (xi - mean) / (math.sqrt(var) + eps)
-        mistakes = [
+        return [
             Mistake(
                 "bn.unbiased-batch-var",
                 "训练前向用了无偏方差（除以 n-1）；BN 归一化用有偏方差",
@@ -119,15 +142,6 @@ class BNForward(Family):
             ),
             Mistake("bn.forgot-affine", "漏掉了仿射变换 γx̂+β", {"y": xhat}),
         ]
-        parts = (
-            Part("mean", "batch 均值 $\\mu_B$", "real", mean, atol=1e-4),
-            Part("var", "batch 方差 $\\sigma_B^2$", "real", var, atol=1e-4),
-            Part("xhat", f"归一化值 $\\hat x_{{{i}}}$", "real", xhat, atol=1e-4),
-            Part("y", f"输出 $y_{{{i}}}$", "real", y, atol=1e-4),
-        )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes)
-        )
 
 
 # -- bn_running_stats ------------------------------------------------------------------------------
@@ -228,20 +242,9 @@ class BNRunningStats(Family):
         cum = conv == 2
         return {"mean": torch.where(cum, cm, rm), "var": torch.where(cum, cv, rv)}
 
-    def build(self, p: dict[str, Any]) -> Variant:
-        conv, m, k, n = p["convention"], p["momentum"], p["steps"], p["batch"]
-        m0, v0 = p["init_mean"], p["init_var"]
-        batches = _batches(p["data_seed"], k, n)
-        stats = [_stats(b) for b in batches]
-        bms = [s[0] for s in stats]
-        bvb = [s[1] for s in stats]
-        bvu = [s[2] for s in stats]
-        r = self.solve(p)
-        shown = "\n".join(f"- 第 {t + 1} 个 batch：${tex_vec(b)}$" for t, b in enumerate(batches))
-        stat_lines = "\n".join(
-            f"- 第 {t + 1} 步：$\\mu={fmt(bms[t])}$，有偏方差 ${fmt(bvb[t])}$，无偏方差 ${fmt(bvu[t])}$"
-            for t in range(k)
-        )
+    def _wording(self, p: dict[str, Any]) -> tuple[str, tuple[str, str], str]:
+        """The layer call, the names of its two running statistics and the update rule, per convention."""
+        conv, m, m0, v0 = p["convention"], p["momentum"], p["init_mean"], p["init_var"]
         if conv == "pytorch":
             layer = (
                 f"`bn = nn.BatchNorm1d(1, momentum={fmt(m)})`，把 `running_mean` 设为 {fmt(m0)}、"
@@ -273,26 +276,63 @@ class BNRunningStats(Family):
                 "`momentum=None`：第 $t$ 步的权重为 $1/t$（第 1 步直接覆盖初值），"
                 "即前 $t$ 个 batch 统计量的简单平均；running_var 用**无偏**的 batch 方差。"
             )
-        prompt = (
+        return layer, names, rule
+
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        k, n = p["steps"], p["batch"]
+        batches = _batches(p["data_seed"], k, n)
+        shown = "\n".join(f"- 第 {t + 1} 个 batch：${tex_vec(b)}$" for t, b in enumerate(batches))
+        layer, names, rule = self._wording(p)
+        return (
             f"{layer}依次送入 {k} 个 mini-batch（单通道，每个 {n} 个标量）：\n\n{shown}\n\n"
             f"求 {k} 步之后的 {names[0]} 与 {names[1]}。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        layer, names, rule = self._wording(p)
+        return (
+            Part("mean", names[0], "real", w["mean"], atol=1e-4),
+            Part("var", names[1], "real", w["var"], atol=1e-4),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        conv, m, k, n = p["convention"], p["momentum"], p["steps"], p["batch"]
+        m0, v0 = p["init_mean"], p["init_var"]
+        batches = _batches(p["data_seed"], k, n)
+        stats = [_stats(b) for b in batches]
+        bms = [s[0] for s in stats]
+        bvb = [s[1] for s in stats]
+        bvu = [s[2] for s in stats]
+        stat_lines = "\n".join(
+            f"- 第 {t + 1} 步：$\\mu={fmt(bms[t])}$，有偏方差 ${fmt(bvb[t])}$，无偏方差 ${fmt(bvu[t])}$"
+            for t in range(k)
+        )
+        layer, names, rule = self._wording(p)
         if conv == "cumulative":
             calc = (
-                f"$$\\text{{mean}}=\\frac{{{'+'.join(fmt(v) for v in bms)}}}{{{k}}}={fmt(r['mean'])},\\quad"
-                f"\\text{{var}}=\\frac{{{'+'.join(fmt(v) for v in bvu)}}}{{{k}}}={fmt(r['var'])}$$"
+                f"$$\\text{{mean}}=\\frac{{{'+'.join(fmt(v) for v in bms)}}}{{{k}}}={fmt(w['mean'])},\\quad"
+                f"\\text{{var}}=\\frac{{{'+'.join(fmt(v) for v in bvu)}}}{{{k}}}={fmt(w['var'])}$$"
             )
         else:
-            w = 1 - self._decay(p) if conv == "tensorflow" else m
+            wt = 1 - self._decay(p) if conv == "tensorflow" else m
             bv = bvb if conv == "tensorflow" else bvu
             steps_m, steps_v, rm, rv = [], [], m0, v0
             for t in range(k):
-                nm, nv = (1 - w) * rm + w * bms[t], (1 - w) * rv + w * bv[t]
-                steps_m.append(f"{tnum(1 - w)}\\times{par(rm)}+{tnum(w)}\\times{par(bms[t])}={tnum(nm)}")
-                steps_v.append(f"{tnum(1 - w)}\\times{tnum(rv)}+{tnum(w)}\\times{tnum(bv[t])}={tnum(nv)}")
+                nm, nv = (1 - wt) * rm + wt * bms[t], (1 - wt) * rv + wt * bv[t]
+                steps_m.append(f"{tnum(1 - wt)}\\times{par(rm)}+{tnum(wt)}\\times{par(bms[t])}={tnum(nm)}")
+                steps_v.append(f"{tnum(1 - wt)}\\times{tnum(rv)}+{tnum(wt)}\\times{tnum(bv[t])}={tnum(nv)}")
                 rm, rv = nm, nv
             calc = "\n\n".join(f"第 {t + 1} 步：$${steps_m[t]},\\quad {steps_v[t]}$$" for t in range(k))
-        solution = f"{rule}\n\n各 batch 的统计量：\n\n{stat_lines}\n\n{calc}"
+        return f"{rule}\n\n各 batch 的统计量：\n\n{stat_lines}\n\n{calc}"
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        conv, m, k, n = p["convention"], p["momentum"], p["steps"], p["batch"]
+        m0, v0 = p["init_mean"], p["init_var"]
+        batches = _batches(p["data_seed"], k, n)
+        stats = [_stats(b) for b in batches]
+        bms = [s[0] for s in stats]
+        bvb = [s[1] for s in stats]
+        bvu = [s[2] for s in stats]
 
         def ema_pair(w_new: float, var_list: list[float]) -> dict[str, float]:
             return {"mean": _ema(m0, bms, w_new), "var": _ema(v0, var_list, w_new)}
@@ -343,13 +383,7 @@ class BNRunningStats(Family):
                     {"var": sum(bvb) / k},
                 ),
             ]
-        parts = (
-            Part("mean", names[0], "real", r["mean"], atol=1e-4),
-            Part("var", names[1], "real", r["var"], atol=1e-4),
-        )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes)
-        )
+        return mistakes
 
 
 # -- norm_axes -------------------------------------------------------------------------------------
@@ -433,54 +467,66 @@ class NormAxes(Family):
         count = torch.stack([n * hw, ch * hw, hw, ch / g * hw], 1).gather(1, k[:, None])[:, 0]
         return {"shape": torch.stack([d0, d1, one, one], 1), "count": count}
 
-    def build(self, p: dict[str, Any]) -> Variant:
-        norm, n, c, h, w, g = p["norm"], p["N"], p["C"], p["H"], p["W"], p["groups"]
-        r = self.solve(p)
-        shape, count = r["shape"], r["count"]
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        norm, n, c, h, width, g = p["norm"], p["N"], p["C"], p["H"], p["W"], p["groups"]
         calls = {
             "BN": "`nn.BatchNorm2d(C)`（训练模式）",
             "LN": "`nn.LayerNorm([C, H, W])`",
             "IN": "`nn.InstanceNorm2d(C)`",
             "GN": f"`nn.GroupNorm({g}, C)`（{g} 组）",
         }
-        prompt = (
-            f"输入张量 `x` 的形状为 NCHW $= ({n}, {c}, {h}, {w})$，送入 {calls[norm]}。\n\n"
+        return (
+            f"输入张量 `x` 的形状为 NCHW $= ({n}, {c}, {h}, {width})$，送入 {calls[norm]}。\n\n"
             "它计算的均值统计量张量是什么形状？每个均值是对多少个元素求平均？\n\n"
             "形状按 `keepdim=True` 写成 4 维（如 `x.mean(dim=(2, 3), keepdim=True)` 的形状）；GN 的统计量按 "
             "`x.view(N, G, C//G*H, W).mean(dim=(2, 3), keepdim=True)` 写成 $(N, G, 1, 1)$ 的形式。"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        shape, count = w["shape"], w["count"]
+        return (
+            Part("shape", "均值统计量的形状（keepdim=True）", "shape", shape),
+            Part("count", "每个均值平均的元素个数", "int", count),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        norm, n, c, h, width, g = p["norm"], p["N"], p["C"], p["H"], p["W"], p["groups"]
+        shape, count = w["shape"], w["count"]
         formulas = {
             "BN": (
                 "(0, 2, 3)",
                 "每个通道一个统计量，跨整个 batch 与空间位置",
-                f"N\\cdot H\\cdot W={n}\\times{h}\\times{w}={count}",
+                f"N\\cdot H\\cdot W={n}\\times{h}\\times{width}={count}",
             ),
             "LN": (
                 "(1, 2, 3)",
                 "每个样本一个统计量，跨全部通道与空间位置",
-                f"C\\cdot H\\cdot W={c}\\times{h}\\times{w}={count}",
+                f"C\\cdot H\\cdot W={c}\\times{h}\\times{width}={count}",
             ),
             "IN": (
                 "(2, 3)",
                 "每个样本的每个通道一个统计量，只跨空间位置",
-                f"H\\cdot W={h}\\times{w}={count}",
+                f"H\\cdot W={h}\\times{width}={count}",
             ),
             "GN": (
                 "(2, 3)",
                 "在 view 成 $(N, G, C/G\\cdot H, W)$ 的张量上归约，即每个样本的每个组一个统计量，"
                 "跨该组的 C/G 个通道与全部空间位置",
-                f"\\frac{{C}}{{G}}\\cdot H\\cdot W=\\frac{{{c}}}{{{g}}}\\times{h}\\times{w}={count}",
+                f"\\frac{{C}}{{G}}\\cdot H\\cdot W=\\frac{{{c}}}{{{g}}}\\times{h}\\times{width}={count}",
             ),
         }
         dims, what, cnt = formulas[norm]
-        solution = (
+        return (
             f"{norm} 归约的维度为 `dim={dims}`：{what}。\n\n"
             f"统计量形状 $({', '.join(str(d) for d in shape)})$，每个统计量平均的元素数 $${cnt}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        norm, n, c, h, width, g = p["norm"], p["N"], p["C"], p["H"], p["W"], p["groups"]
         alt = {
-            "BN": ((1, c, 1, 1), n * h * w),
-            "LN": ((n, 1, 1, 1), c * h * w),
-            "IN": ((n, c, 1, 1), h * w),
+            "BN": ((1, c, 1, 1), n * h * width),
+            "LN": ((n, 1, 1, 1), c * h * width),
+            "IN": ((n, c, 1, 1), h * width),
         }
         mistakes: list[Mistake] = []
 
@@ -508,13 +554,7 @@ class NormAxes(Family):
                 Mistake(
                     "norm.gn-group-size-confused",
                     "把组数 G 与每组通道数 C/G 弄混了",
-                    {"shape": (n, c // g, 1, 1), "count": g * h * w},
+                    {"shape": (n, c // g, 1, 1), "count": g * h * width},
                 )
             )
-        parts = (
-            Part("shape", "均值统计量的形状（keepdim=True）", "shape", shape),
-            Part("count", "每个均值平均的元素个数", "int", count),
-        )
-        return Variant(
-            self.id, self.version, None, p, prompt, parts, solution, clean_mistakes(parts, mistakes)
-        )
+        return mistakes

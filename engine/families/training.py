@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, TensorDataset, random_split
 
-from engine.core import Family, Mistake, Param, Part, Variant, fmt, register
 from engine.families.conv import _choice_table
+from engine.family import Family, register
+from engine.formatting import fmt
+from engine.values import Mistake, Param, Part
 
 __all__ = ["DataParallelSpeedup", "DatasetSplit", "EpochIterations", "NumericalGradient"]
 
@@ -48,14 +51,23 @@ class EpochIterations(Family):
         per = torch.where(c["drop_last"] == 0, torch.floor(c["n"] / b), torch.ceil(c["n"] / b))
         return {"per_epoch": per, "total": per * c["epochs"]}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         n, b, e, dl = p["n"], p["batch"], p["epochs"], p["drop_last"]
-        a = self.solve(p)
-        per, total = a["per_epoch"], a["total"]
-        prompt = (
+        return (
             f"训练集有 ${n}$ 个样本，`DataLoader(dataset, batch_size={b}, shuffle=True, drop_last={dl})`，"
             f"训练 ${e}$ 个 epoch。\n\n1. 每个 epoch 有多少次迭代（多少个 batch）？\n2. 训练全程一共多少次迭代？"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        per, total = w["per_epoch"], w["total"]
+        return (
+            Part("per_epoch", "每个 epoch 的迭代次数", "int", per),
+            Part("total", "总迭代次数", "int", total),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        n, b, e, dl = p["n"], p["batch"], p["epochs"], p["drop_last"]
+        per, total = w["per_epoch"], w["total"]
         rule = (
             (
                 "\\left\\lfloor\\frac{N}{B}\\right\\rfloor",
@@ -67,7 +79,7 @@ class EpochIterations(Family):
                 f"\\left\\lceil\\frac{{{n}}}{{{b}}}\\right\\rceil",
             )
         )
-        solution = (
+        return (
             (
                 "`drop_last=True` 丢掉最后不满一个 batch 的样本，向下取整："
                 if dl
@@ -76,9 +88,12 @@ class EpochIterations(Family):
             + f"\n\n$$\\text{{iters}}={rule[0]}={rule[1]}={per}$$\n\n"
             f"$$\\text{{total}}={per}\\times{e}={total}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        n, b, e, dl = p["n"], p["batch"], p["epochs"], p["drop_last"]
         other = math.ceil(n / b) if dl else n // b
         samples = (n * e) // b if dl else -(-(n * e) // b)
-        mistakes = [
+        return [
             Mistake(
                 "train.ceil-vs-floor",
                 "drop_last 的取整方向弄反了（True 向下取整，False 向上取整）",
@@ -90,11 +105,6 @@ class EpochIterations(Family):
                 {"total": samples},
             ),
         ]
-        parts = (
-            Part("per_epoch", "每个 epoch 的迭代次数", "int", per),
-            Part("total", "总迭代次数", "int", total),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- dataset split ---------------------------------------------------------------------------------
@@ -104,15 +114,6 @@ SPLITS = ("70/15/15", "80/10/10", "60/20/20", "70/20/10", "90/5/5", "75/15/10", 
 
 def _pcts(text: str) -> list[int]:
     return [int(x) for x in text.split("/")]
-
-
-def _torch_rule(n: int, pcts: list[int]) -> list[int]:
-    """random_split's rule in exact arithmetic: floor each share, then hand out the remainder one by
-    one, round-robin from the first split."""
-    sizes = [n * q // 100 for q in pcts]
-    for i in range(n - sum(sizes)):
-        sizes[i % len(sizes)] += 1
-    return sizes
 
 
 @register
@@ -161,19 +162,29 @@ class DatasetSplit(Family):
         extra1, extra2 = (rem >= 1).to(n.dtype), (rem >= 2).to(n.dtype)
         return {"train": floors[0] + extra1, "val": floors[1] + extra2, "test": floors[2]}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         n, pcts = p["n"], _pcts(p["ratios"])
-        a = self.solve(p)
-        sizes = [a["train"], a["val"], a["test"]]
         fr = ", ".join(f"{q / 100:g}" for q in pcts)
-        prompt = (
+        return (
             f"数据集共 ${n}$ 个样本，用 `torch.utils.data.random_split(dataset, [{fr}])` 划分为训练/验证/测试集。"
             "三个子集各有多少个样本？"
         )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        sizes = [w["train"], w["val"], w["test"]]
+        names = ("train", "val", "test")
+        return tuple(
+            Part(nm, lab, "int", s)
+            for nm, lab, s in zip(names, ("训练集", "验证集", "测试集"), sizes, strict=True)
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        n, pcts = p["n"], _pcts(p["ratios"])
+        sizes = [w["train"], w["val"], w["test"]]
         floors = [n * q // 100 for q in pcts]
         rem = n - sum(floors)
         names = ("train", "val", "test")
-        solution = (
+        return (
             "`random_split` 先对每一份向下取整，再把剩下的样本从第一份开始轮流各加 1：\n\n"
             + "$$"
             + ",\\quad ".join(
@@ -186,10 +197,15 @@ class DatasetSplit(Family):
             + ",\\quad ".join(f"\\text{{{nm}}}={s}" for nm, s in zip(names, sizes, strict=True))
             + "$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        n, pcts = p["n"], _pcts(p["ratios"])
+        floors = [n * q // 100 for q in pcts]
+        names = ("train", "val", "test")
         to_last = [floors[0], floors[1], n - floors[0] - floors[1]]
         rounded = [math.floor(n * Fraction(q, 100) + Fraction(1, 2)) for q in pcts]
         to_first = [n - floors[1] - floors[2], floors[1], floors[2]]
-        mistakes = [
+        return [
             Mistake(
                 "split.remainder-to-last",
                 "把剩余样本全部给了最后一份（random_split 从第一份起轮流分配）",
@@ -206,11 +222,6 @@ class DatasetSplit(Family):
                 dict(zip(names, rounded, strict=True)),
             ),
         ]
-        parts = tuple(
-            Part(nm, lab, "int", s)
-            for nm, lab, s in zip(names, ("训练集", "验证集", "测试集"), sizes, strict=True)
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- numerical gradient ----------------------------------------------------------------------------
@@ -263,6 +274,9 @@ class NumericalGradient(Family):
         "x": Param("real", -2.0, 2.0, decimals=1),
         "h": Param("choice", choices=(0.1, 0.05, 0.01)),
     }
+    # Not screened: on a few seeds the forward-difference mistake lies within twice the tolerance of the
+    # answer and screening would drop it; version-1 variants keep it, so stored attempts rebuild unchanged.
+    screen_mistakes = False
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         name, x0, h = p["func"], p["x"], p["h"]
@@ -293,27 +307,42 @@ class NumericalGradient(Family):
         a, n = analytic[f, rows], num[f, rows]
         return {"num": n, "analytic": a, "err": (n - a).abs()}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         name, x0, h = p["func"], p["x"], p["h"]
-        a = self.solve(p)
-        fp, fm = _eval(name, x0 + h), _eval(name, x0 - h)
-        num, analytic = a["num"], a["analytic"]
         ftex = _TEX[name]
-        prompt = (
+        return (
             f"$f(x)={ftex}$。在 $x={fmt(x0)}$ 处用中心差分、步长 $h={fmt(h)}$ 估计导数，并与解析导数比较"
             "（数值请给出至少 8 位有效数字）。\n\n"
             "1. 中心差分估计 $\\frac{f(x+h)-f(x-h)}{2h}$？\n2. 解析导数 $f'(x)$？\n"
             "3. 两者之差的绝对值？"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        num, analytic = w["num"], w["analytic"]
+        return (
+            Part("num", "中心差分估计", "real", num, rtol=1e-7, atol=1e-12),
+            Part("analytic", "解析导数", "real", analytic, rtol=1e-6, atol=1e-12),
+            Part("err", "绝对误差", "real", w["err"], rtol=2e-2, atol=1e-12),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        name, x0, h = p["func"], p["x"], p["h"]
+        fp, fm = _eval(name, x0 + h), _eval(name, x0 - h)
+        num, analytic = w["num"], w["analytic"]
+        return (
             f"$$f({fmt(x0 + h)})={fmt(fp, 12)},\\quad f({fmt(x0 - h)})={fmt(fm, 12)}$$\n\n"
             f"$$\\frac{{{fmt(fp, 12)}-{_paren(fm)}}}{{2\\times{fmt(h)}}}={fmt(num, 12)}$$\n\n"
             f"$$f'(x)={_DTEX[name]}\\;\\Rightarrow\\;f'({fmt(x0)})={fmt(analytic, 12)}$$\n\n"
-            f"$$|\\,{fmt(num, 12)}-{_paren(analytic)}\\,|={fmt(a['err'], 6)}$$\n\n"
+            f"$$|\\,{fmt(num, 12)}-{_paren(analytic)}\\,|={fmt(w['err'], 6)}$$\n\n"
             "中心差分的误差是 $O(h^2)$（前向差分是 $O(h)$）。"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        name, x0, h = p["func"], p["x"], p["h"]
+        fp = _eval(name, x0 + h)
+        num, analytic = w["num"], w["analytic"]
         fwd = (fp - _eval(name, x0)) / h
-        mistakes = [
+        return [
             Mistake(
                 "numgrad.forward-difference",
                 "用了前向差分 (f(x+h)−f(x))/h",
@@ -324,12 +353,6 @@ class NumericalGradient(Family):
             ),
             Mistake("numgrad.gave-analytic", "数值梯度一栏填了解析导数", {"num": analytic}),
         ]
-        parts = (
-            Part("num", "中心差分估计", "real", num, rtol=1e-7, atol=1e-12),
-            Part("analytic", "解析导数", "real", analytic, rtol=1e-6, atol=1e-12),
-            Part("err", "绝对误差", "real", a["err"], rtol=2e-2, atol=1e-12),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
 
 
 # -- data parallel ---------------------------------------------------------------------------------
@@ -359,23 +382,37 @@ class DataParallelSpeedup(Family):
         t, comm = c["t_compute"], c["t_comm"]
         return {"step": t / g + comm, "speedup": g * t / (t + g * comm), "efficiency": t / (t + g * comm)}
 
-    def build(self, p: dict[str, Any]) -> Variant:
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         t, g, comm = p["t_compute"], p["gpus"], p["t_comm"]
-        a = self.solve(p)
-        step, s, e = a["step"], a["speedup"], a["efficiency"]
-        prompt = (
+        return (
             f"单卡训练一步（全局 batch）的计算需要 ${t}$ ms。改用 ${g}$ 卡数据并行，全局 batch 不变，每卡算 $1/{g}$，"
             f"计算时间按卡数线性缩短；每步另有 ${comm}$ ms 的梯度 all-reduce，且不与计算重叠。\n\n"
             "1. 数据并行时每步耗时多少 ms？\n2. 加速比（单卡每步时间 / 多卡每步时间）？\n"
             "3. 并行效率（加速比 / 卡数）？"
         )
-        solution = (
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        step, s, e = w["step"], w["speedup"], w["efficiency"]
+        return (
+            Part("step", "每步耗时", "real", step, unit="ms"),
+            Part("speedup", "加速比", "real", s),
+            Part("efficiency", "并行效率", "real", e, ratio=True),
+        )
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        t, g, comm = p["t_compute"], p["gpus"], p["t_comm"]
+        step, s, e = w["step"], w["speedup"], w["efficiency"]
+        return (
             f"$$T_{{{g}}}=\\frac{{{t}}}{{{g}}}+{comm}={fmt(step)}\\text{{ ms}}$$\n\n"
             f"$$S=\\frac{{T_1}}{{T_{{{g}}}}}=\\frac{{{t}}}{{{fmt(step)}}}={fmt(s)}$$\n\n"
             f"$$E=\\frac{{S}}{{{g}}}={fmt(e)}$$"
         )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        t, g, comm = p["t_compute"], p["gpus"], p["t_comm"]
+        step, s = w["step"], w["speedup"]
         div = (t + comm) / g
-        mistakes = [
+        return [
             Mistake(
                 "parallel.forgot-communication",
                 "忽略了 all-reduce 通信时间",
@@ -393,9 +430,3 @@ class DataParallelSpeedup(Family):
             ),
             Mistake("parallel.efficiency-inverted", "效率算反了（卡数 / 加速比）", {"efficiency": g / s}),
         ]
-        parts = (
-            Part("step", "每步耗时", "real", step, unit="ms"),
-            Part("speedup", "加速比", "real", s),
-            Part("efficiency", "并行效率", "real", e, ratio=True),
-        )
-        return Variant(self.id, self.version, None, p, prompt, parts, solution, tuple(mistakes))
