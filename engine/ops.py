@@ -8,7 +8,28 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["box_iou", "nms"]
+__all__ = ["box_inter_union", "box_iou", "nms"]
+
+
+def box_inter_union(
+    a: torch.Tensor, b: torch.Tensor, *, plus_one: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Intersection and union areas of xyxy boxes ``a`` (..., 4) and ``b`` (..., 4), broadcast together.
+
+    ``plus_one=1`` is the old pixel-inclusive convention (width = x2 - x1 + 1), for the mistake that
+    uses it; torchvision's convention is 0.
+
+    Example:
+        >>> box_inter_union(torch.tensor([0., 0., 4., 4.]), torch.tensor([2., 2., 6., 6.]))
+        (tensor(4.), tensor(28.))
+    """
+    area_a = (a[..., 2] - a[..., 0] + plus_one).clamp(min=0) * (a[..., 3] - a[..., 1] + plus_one).clamp(min=0)
+    area_b = (b[..., 2] - b[..., 0] + plus_one).clamp(min=0) * (b[..., 3] - b[..., 1] + plus_one).clamp(min=0)
+    lt = torch.maximum(a[..., :2], b[..., :2])
+    rb = torch.minimum(a[..., 2:], b[..., 2:])
+    wh = (rb - lt + plus_one).clamp(min=0)
+    inter = wh[..., 0] * wh[..., 1]
+    return inter, area_a + area_b - inter
 
 
 def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -18,13 +39,7 @@ def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         >>> box_iou(torch.tensor([[0., 0., 2., 2.]]), torch.tensor([[1., 1., 3., 3.], [0., 0., 2., 2.]]))
         tensor([[0.1429, 1.0000]])
     """
-    area_a = (a[:, 2] - a[:, 0]).clamp(min=0) * (a[:, 3] - a[:, 1]).clamp(min=0)
-    area_b = (b[:, 2] - b[:, 0]).clamp(min=0) * (b[:, 3] - b[:, 1]).clamp(min=0)
-    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
-    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    wh = (rb - lt).clamp(min=0)
-    inter = wh[..., 0] * wh[..., 1]
-    union = area_a[:, None] + area_b[None, :] - inter
+    inter, union = box_inter_union(a[:, None, :], b[None, :, :])
     return torch.where(
         union > 0, inter / union.clamp(min=torch.finfo(inter.dtype).tiny), torch.zeros_like(inter)
     )
