@@ -10,6 +10,10 @@
 Torch uses ``--threads`` intra-op threads (default 2, the target machine's cores). Target (issue 11):
 every default run under 5 s on a 2-core CPU. A figure, not a test: nothing here passes or fails.
 
+The load average is printed because the figures mean little on a busy CPU: OpenMP threads spin while
+they wait, so with more runnable threads than cores a multi-threaded run slows down many times over
+(``OMP_WAIT_POLICY=PASSIVE`` or ``--threads 1`` avoid it; see docs/demos.md).
+
     .venv/bin/python bench/demos_engine.py [--threads 2] [--demo ID ...] [--device cpu]
 """
 
@@ -74,8 +78,11 @@ def main() -> None:
     from engine.demos import all_demos
 
     ids = args.demo or [d.id for d in all_demos()]
+    import os
+
     print(
-        f"torch {torch.__version__}, {args.threads} thread(s), device {args.device}; "
+        f"torch {torch.__version__}, {args.threads} thread(s), device {args.device}, {os.cpu_count()} CPU(s), "
+        f"load average {os.getloadavg()[0]:.1f}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}; "
         f"median of {args.repeat} (seconds)"
     )
     print(f"{'demonstration':<18} {'cold run':>9} {'1st progress':>13} {'warm run':>9} {'JSON KiB':>9}")
