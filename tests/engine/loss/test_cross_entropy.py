@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine import get_family, grade
-from engine.core import InvalidParams
+from engine.values import InvalidParams
 from tests.engine.helpers import mistake_id, shown_vector
 from tests.engine.loss.helpers import close, log_softmax
 
