@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
@@ -23,6 +23,7 @@ __all__ = [
     "DemoResult",
     "Figure",
     "InvalidDemoParams",
+    "Output",
     "Progress",
     "Question",
     "Setting",
@@ -137,7 +138,6 @@ class Output:
     explanation: str
     answer: int
     why: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class _Reporter:
@@ -236,6 +236,10 @@ class Demo:
         p = self.canonical(params)
         seed = self.check_seed(seed)
         dev = torch.device(device) if device is not None else torch.device("cpu")
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(
+                "a demonstration was asked to run on CUDA but torch.cuda.is_available() is False"
+            )
         reporter = _Reporter(progress)
         forked = [dev] if dev.type == "cuda" else []
         with torch.random.fork_rng(devices=forked, device_type="cuda"):

@@ -51,3 +51,11 @@ def test_exact_demonstrations_agree_with_the_cpu(device):
             assert on_device[name][coord] == pytest.approx(path[coord], rel=1e-5, abs=1e-9), name
     rf = get_demo("receptive_field").run(SMALL["receptive_field"], seed=4, device=device)
     assert {f.key: f.value for f in rf.figures}["support"] == 7
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")
+def test_asking_for_cuda_without_it_fails_before_any_work():
+    calls: list[int] = []
+    with pytest.raises(RuntimeError, match="CUDA"):
+        get_demo("nms_steps").run(SMALL["nms_steps"], seed=0, progress=calls.append, device="cuda")
+    assert not calls
