@@ -7,14 +7,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from dlquiz.study.models import ReviewLog
-from tests.factories import PASSWORD, api_error, client_for, enrolled_user, make_user, rid
+from tests.factories import PASSWORD, api_error, client_for, make_user, rid
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def owner():
-    return enrolled_user(3)
 
 
 def test_me_needs_a_learner_and_shows_only_theirs(owner):

@@ -7,14 +7,9 @@ import json
 import pytest
 
 from dlquiz.study.models import ReviewLog
-from tests.factories import api_error, client_for, enrolled_user
+from tests.factories import api_error, client_for
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def owner():
-    return enrolled_user(1)
 
 
 def test_malformed_json_is_a_400_envelope(owner):

@@ -28,11 +28,6 @@ from tests.factories import api_error, client_for, enrolled_user, make_user, rid
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def owner():
-    return enrolled_user(3)
-
-
 def _card_urls(card_id):
     return [
         ("get", f"/api/v1/cards/{card_id}"),
