@@ -29,6 +29,7 @@ from engine.demos.base import (
     Setting,
     all_demos,
     get_demo,
+    warm_up,
 )
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "Setting",
     "all_demos",
     "get_demo",
+    "warm_up",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "get_demo",
     "histogram",
     "register",
+    "warm_up",
 ]
 
 MAX_SEED = 2**31 - 1
@@ -273,6 +274,13 @@ class Demo:
             "version": self.version,
             "schema": {name: s.to_dict() for name, s in self.schema.items()},
         }
+
+
+def warm_up() -> None:
+    """Pay the one-off costs of a fresh process before the first run: the first ``torch.optim``
+    optimizer imports ``torch._dynamo`` (about 1.5 s on a 2-core CPU). A worker calls this once when its
+    process starts, so that a learner's first run does not wait for it."""
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
 _REGISTRY: dict[str, Demo] = {}

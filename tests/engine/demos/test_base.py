@@ -174,3 +174,9 @@ def test_engine_demos_import_without_django():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_warm_up_imports_what_the_first_optimizer_needs():
+    code = "import sys, engine.demos as d; d.warm_up(); sys.exit(0 if 'torch._dynamo' in sys.modules else 1)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
