@@ -2,7 +2,8 @@
 """Demonstrations benchmark (engine only): per demonstration at its default parameters,
 
 * cold run: a fresh Python process that has imported torch and the engine (as a worker has) runs the
-  demonstration once; median of 3 processes;
+  demonstration once; median of 3 processes (``--warm-up``: the process calls
+  ``engine.demos.warm_up()`` first, as a worker does when it starts);
 * first progress: seconds from the start of ``run`` to its first progress callback (cold, median of 3);
 * warm run: median of 3 further runs in one process (other seeds);
 * JSON: the size of ``result.to_dict()`` as JSON.
@@ -14,7 +15,7 @@ The load average is printed because the figures mean little on a busy CPU: OpenM
 they wait, so with more runnable threads than cores a multi-threaded run slows down many times over
 (``OMP_WAIT_POLICY=PASSIVE`` or ``--threads 1`` avoid it; see docs/demos.md).
 
-    .venv/bin/python bench/demos_engine.py [--threads 2] [--demo ID ...] [--device cpu]
+    .venv/bin/python bench/demos_engine.py [--threads 2] [--demo ID ...] [--device cpu] [--warm-up]
 """
 
 from __future__ import annotations
@@ -52,7 +53,10 @@ def child(args: argparse.Namespace) -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    import engine.demos  # noqa: F401  (import outside the timed region, as in a worker)
+    import engine.demos  # import outside the timed region, as in a worker
+
+    if args.warm_up:
+        engine.demos.warm_up()
 
     print(json.dumps(one_run(args.child, args.seed, args.device)))
 
@@ -65,6 +69,7 @@ def main() -> None:
     parser.add_argument("--demo", nargs="*", help="demonstration ids (default: all)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--warm-up", action="store_true", help="cold processes call warm_up() first")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -82,7 +87,7 @@ def main() -> None:
 
     print(
         f"torch {torch.__version__}, {args.threads} thread(s), device {args.device}, {os.cpu_count()} CPU(s), "
-        f"load average {os.getloadavg()[0]:.1f}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}; "
+        f"warm_up {'yes' if args.warm_up else 'no'}, load average {os.getloadavg()[0]:.1f}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}; "
         f"median of {args.repeat} (seconds)"
     )
     print(f"{'demonstration':<18} {'cold run':>9} {'1st progress':>13} {'warm run':>9} {'JSON KiB':>9}")
@@ -101,6 +106,7 @@ def main() -> None:
                 str(args.threads),
                 "--device",
                 args.device,
+                *(["--warm-up"] if args.warm_up else []),
             ]
             out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
             cold.append(json.loads(out.stdout.strip().splitlines()[-1]))
