@@ -111,16 +111,31 @@ def _apply(cs: CardState, m: MemoryState) -> None:
     cs.save(update_fields=list(fields))
 
 
-@transaction.atomic
+UNDO_ATTEMPTS = 20
+
+
 def review_undo(*, user: User) -> ReviewLog:
-    """Undo the learner's last review (or reset): restore the exact previous state, delete the log row."""
-    log = ReviewLog.objects.select_for_update().filter(user=user).order_by("-id").first()
-    if log is None:
-        raise NotFound("没有可撤销的复习 / nothing to undo")
-    cs = _locked_state(user=user, card_id=log.card_id)
-    _apply(cs, MemoryState.from_json(log.state_before))
-    log.delete()
-    return log
+    """Undo the learner's last review (or reset): restore the exact previous state, delete the log row.
+
+    Locks in the order every write of a card does (``review_submit``, ``card_reset``): the card state row
+    first, then the log. The last log row names the card; once that card's state is locked no other write
+    can add or remove that card's log rows, so the last row is read again and, if a review of another card
+    came in meanwhile, the attempt rolls back (releasing the lock) and starts over.
+    """
+    for _ in range(UNDO_ATTEMPTS):
+        with transaction.atomic():
+            card_id = (
+                ReviewLog.objects.filter(user=user).order_by("-id").values_list("card_id", flat=True).first()
+            )
+            if card_id is None:
+                raise NotFound("没有可撤销的复习 / nothing to undo")
+            cs = _locked_state(user=user, card_id=card_id)
+            log = ReviewLog.objects.select_for_update().filter(user=user).order_by("-id").first()
+            if log is not None and log.card_id == card_id:
+                _apply(cs, MemoryState.from_json(log.state_before))
+                log.delete()
+                return log
+    raise Conflict("复习正在进行，请重试 / reviews are in progress, try again")
 
 
 @transaction.atomic
