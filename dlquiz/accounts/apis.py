@@ -14,6 +14,7 @@ from dlquiz.accounts.services import password_change, user_create
 from dlquiz.api.auth import learner
 from dlquiz.errors import ServiceError
 from dlquiz.study.selectors import settings_get
+from dlquiz.study.zones import validate_time_zone
 
 
 class UserOut(serializers.Serializer):
@@ -48,7 +49,7 @@ class SignupApi(APIView):
         username = serializers.RegexField(r"^[\w.@+-]{3,150}$", max_length=150)
         password = serializers.CharField(max_length=256, trim_whitespace=False)
         email = serializers.EmailField(required=False, allow_blank=True, default="")
-        timezone = serializers.CharField(required=False, max_length=64)
+        timezone = serializers.CharField(required=False, max_length=64, validators=[validate_time_zone])
         language = serializers.ChoiceField(choices=["zh", "en"], required=False)
 
     @extend_schema(request=SignupInputSerializer, responses={201: UserOut}, operation_id="auth_signup")

@@ -10,6 +10,7 @@ from django.db import transaction
 from dlquiz.decks.services import bundled_decks_enroll
 from dlquiz.errors import ServiceError
 from dlquiz.study.models import StudySettings
+from dlquiz.study.zones import zone_get
 
 
 @transaction.atomic
@@ -17,6 +18,8 @@ def user_create(
     *, username: str, password: str, email: str = "", timezone: str | None = None, language: str | None = None
 ) -> User:
     User = get_user_model()
+    if timezone and zone_get(timezone) is None:
+        raise ServiceError("未知的时区 / unknown time zone", fields={"timezone": ["unknown time zone"]})
     if User.objects.filter(username__iexact=username).exists():
         raise ServiceError("用户名已存在 / username taken", fields={"username": ["already taken"]})
     user = User(username=username, email=email)

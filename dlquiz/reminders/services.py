@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,6 +15,7 @@ from django.urls import reverse
 from dlquiz.reminders.models import ReminderSent
 from dlquiz.study.models import StudySettings
 from dlquiz.study.selectors import deck_due_counts
+from dlquiz.study.zones import zone_get
 
 log = logging.getLogger(__name__)
 _SALT = "dlquiz.reminders.unsubscribe"
@@ -41,16 +41,16 @@ def reminders_unsubscribe(*, token: str) -> int:
     return user_id
 
 
-def local_now(*, tz: str, now: dt.datetime) -> dt.datetime:
-    return now.astimezone(ZoneInfo(tz))
-
-
 def reminders_candidates(*, now: dt.datetime) -> list[tuple[int, dt.date]]:
     """(user id, local date) of learners whose reminder time has passed today and who have had none today."""
     out = []
     rows = StudySettings.objects.filter(email_reminders=True, user__is_active=True).exclude(user__email="")
     for s in rows.only("user_id", "timezone", "reminder_time"):
-        local = local_now(tz=s.timezone, now=now)
+        zone = zone_get(s.timezone)
+        if zone is None:  # one learner's bad row must not stop everyone else's reminders
+            log.error("reminders: user %s has an unknown time zone %r; skipped", s.user_id, s.timezone)
+            continue
+        local = now.astimezone(zone)
         if local.time() >= s.reminder_time:
             out.append((s.user_id, local.date()))
     if not out:
@@ -73,7 +73,11 @@ def reminder_send(*, user_id: int, local_date: dt.date, now: dt.datetime) -> boo
     prefs = user.study_settings
     if not prefs.email_reminders or not user.email:
         return False
-    local = local_now(tz=prefs.timezone, now=now)
+    zone = zone_get(prefs.timezone)
+    if zone is None:
+        log.error("reminders: user %s has an unknown time zone %r; not sent", user_id, prefs.timezone)
+        return False
+    local = now.astimezone(zone)
     if local.date() != local_date:
         return False  # a stale task from another day: that day's chance is gone
     counts = deck_due_counts(user=user, now=now)

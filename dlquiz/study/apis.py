@@ -18,6 +18,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from dlquiz.api.auth import learner
+from dlquiz.api.fields import FiniteFloatField
 from dlquiz.api.pagination import HistoryCursor, Pages
 from dlquiz.errors import NotFound
 from dlquiz.study.browse import (
@@ -50,6 +51,7 @@ from dlquiz.study.services import (
     review_undo,
     settings_update,
 )
+from dlquiz.study.zones import validate_time_zone
 
 
 class DeckCounts(serializers.Serializer):
@@ -303,7 +305,7 @@ class CardActionApi(APIView):
 
 
 class SettingsSerializer(serializers.Serializer):
-    desired_retention = serializers.FloatField(min_value=0.7, max_value=0.99)
+    desired_retention = FiniteFloatField(min_value=0.7, max_value=0.99)
     new_per_day = serializers.IntegerField(min_value=0, max_value=9999)
     max_reviews_per_day = serializers.IntegerField(min_value=0, max_value=99999)
     learning_steps = serializers.ListField(
@@ -312,7 +314,7 @@ class SettingsSerializer(serializers.Serializer):
     relearning_steps = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=10080), max_length=10
     )
-    timezone = serializers.CharField(max_length=64)
+    timezone = serializers.CharField(max_length=64, validators=[validate_time_zone])
     day_start_hour = serializers.IntegerField(min_value=0, max_value=23)
     reminder_time = serializers.TimeField()
     email_reminders = serializers.BooleanField()

@@ -8,6 +8,8 @@ from django.db import models
 
 from dlquiz.decks.models import Card
 from dlquiz.study.scheduling import State
+from dlquiz.study.zones import validate_time_zone
+from dlquiz.validators import validate_finite
 
 __all__ = ["CardState", "ReviewLog", "State", "StudySettings"]
 
@@ -94,13 +96,13 @@ class StudySettings(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_settings"
     )
     desired_retention = models.FloatField(
-        default=0.9, validators=[MinValueValidator(0.7), MaxValueValidator(0.99)]
+        default=0.9, validators=[validate_finite, MinValueValidator(0.7), MaxValueValidator(0.99)]
     )
     new_per_day = models.PositiveIntegerField(default=20, validators=[MaxValueValidator(9999)])
     max_reviews_per_day = models.PositiveIntegerField(default=200, validators=[MaxValueValidator(99999)])
     learning_steps = models.JSONField(default=_default_steps, help_text="minutes")
     relearning_steps = models.JSONField(default=_default_relearning, help_text="minutes")
-    timezone = models.CharField(max_length=64, default="Asia/Shanghai")
+    timezone = models.CharField(max_length=64, default="Asia/Shanghai", validators=[validate_time_zone])
     day_start_hour = models.PositiveSmallIntegerField(default=4, validators=[MaxValueValidator(23)])
     reminder_time = models.TimeField(default=dt.time(9, 0))
     email_reminders = models.BooleanField(default=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -15,6 +15,7 @@ from dlquiz.study import review_sql, scheduling
 from dlquiz.study.models import CardState, ReviewLog, StudySettings
 from dlquiz.study.scheduling import MemoryState, review_seed, scheduler_for
 from dlquiz.study.selectors import settings_get, study_day_bounds
+from dlquiz.study.zones import zone_get
 
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
 
@@ -215,11 +216,10 @@ def settings_update(*, user: User, **changes: Any) -> StudySettings:
     if unknown:
         raise ServiceError(f"unknown settings: {', '.join(sorted(unknown))}")
     errors: dict[str, list[str]] = {}
-    if "timezone" in changes:
-        try:
-            ZoneInfo(changes["timezone"])
-        except (ZoneInfoNotFoundError, ValueError):
-            errors["timezone"] = ["unknown time zone"]
+    if "timezone" in changes and zone_get(changes["timezone"]) is None:
+        errors["timezone"] = ["unknown time zone"]
+    if "desired_retention" in changes and not math.isfinite(changes["desired_retention"]):
+        errors["desired_retention"] = ["must be a finite number"]
     for name in ("learning_steps", "relearning_steps"):
         if name in changes:
             steps = changes[name]

@@ -135,3 +135,26 @@ def test_unsubscribe_link_turns_reminders_off(two_learners):
     assert StudySettings.objects.get(user=sh).email_reminders is False
     assert StudySettings.objects.get(user=la).email_reminders is True
     assert c.post("/unsubscribe/" + unsubscribe_token(user_id=sh.pk) + "x").status_code == 400
+
+
+def test_one_learner_with_a_bad_time_zone_does_not_stop_the_others_reminders(
+    two_learners, caplog, monkeypatch
+):
+    sh, la = two_learners
+    bad, _, _ = enrolled_user(2, reminder_time=dt.time(0, 0))
+    _make_due(bad, 2)
+    # stored before time zones were validated (a directory of the zone database makes ZoneInfo raise OSError)
+    StudySettings.objects.filter(user=bad).update(timezone="America")
+    ReminderSent.objects.create(user=la, local_date=dt.date(2026, 3, 9))  # LA's 9 March is done
+    queued = []
+    monkeypatch.setattr(reminder_send_task, "delay", lambda *args: queued.append(args))
+    with time_machine.travel(_utc(2026, 3, 10, 1, 5), tick=False):
+        assert reminders_dispatch() == 1
+        assert queued == [(sh.pk, "2026-03-10")]
+        assert (
+            reminder_send(user_id=bad.pk, local_date=dt.date(2026, 3, 10), now=_utc(2026, 3, 10, 1, 5))
+            is False
+        )
+        assert reminder_send_task(*queued[0]) is True
+    assert [m.to for m in mail.outbox] == [[sh.email]]
+    assert f"user {bad.pk} has an unknown time zone 'America'" in caplog.text
