@@ -19,8 +19,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from engine.core import Family, InvalidParams, Variant, all_families, get_family, grade
+from engine.family import Family, all_families, get_family
+from engine.grading import grade
 from engine.parsing import MAX_INPUT_CHARS
+from engine.values import InvalidParams, Variant
 
 EXIT_USAGE = 2
 

@@ -125,22 +125,16 @@ class Family:
 
     def generate(self, seed: int) -> Variant:
         """A variant from a seed: the same seed always gives the same variant. Draws that violate
-        the family's constraints or whose known mistakes coincide with the answer are redrawn."""
+        the family's constraints are redrawn."""
         rng = random.Random(f"{self.id}:{self.version}:{seed}")
         for _ in range(1000):
             params = self.sample(rng)
             if self.constraint(params) is None:
-                return replace(self._built(params), seed=seed)
+                return replace(self.build(params), seed=seed)
         raise RuntimeError(f"{self.id}: no valid parameters drawn for seed {seed}")
 
     def instantiate(self, params: Mapping[str, Any]) -> Variant:
-        return self._built(self.validate(params))
-
-    def _built(self, p: dict[str, Any]) -> Variant:
-        variant = self.build(p)
-        if type(self).build is not Family.build:  # TRANSITIONAL: a family still assembling its own variant
-            variant = replace(variant, mistakes=prune_mistakes(variant.parts, variant.mistakes, screen=False))
-        return variant
+        return self.build(self.validate(params))
 
     def constraint_mask(self, cols: dict[str, torch.Tensor]) -> torch.Tensor:
         """Vectorised :meth:`constraint`: a boolean tensor, True where a row is a valid exercise.

@@ -9,13 +9,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import torch
-
-from engine.grading import prune_mistakes
-from engine.values import Mistake, Part
 
 __all__ = [
     "M31",
@@ -89,14 +85,3 @@ def simplex_units_cols(
     full = torch.full_like(cuts[:, :1], units)
     edges = torch.cat([zero, cuts, full], dim=1)
     return edges[:, 1:] - edges[:, :-1]
-
-
-# -- TRANSITIONAL: optim/ and loss/ still import these from here until they use the Family hooks ---------
-
-from engine.formatting import fmt, par, signed, tex_vec, tnum, vec_str  # noqa: E402, F401
-
-
-def clean_mistakes(parts: Sequence[Part], mistakes: Iterable[Mistake]) -> tuple[Mistake, ...]:
-    """Transitional alias of :func:`engine.grading.prune_mistakes` for families that still build
-    their own :class:`~engine.values.Variant`."""
-    return prune_mistakes(parts, mistakes)

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine import get_family, grade
-from engine import InvalidParams
+from engine import InvalidParams, get_family, grade
 from tests.engine.helpers import mistake_id, shown_vector
 
 

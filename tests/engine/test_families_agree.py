@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 
-from engine import all_families, get_family, grade, grade_batch
+from engine import Family, all_families, get_family, grade, grade_batch
 from engine.values import NUMERIC_KINDS, Variant
 
 FAMILIES = [f.id for f in all_families()]
@@ -52,6 +52,14 @@ def test_closed_form_agrees_with_torch_on_1000_variants(family_id):
                 )
             else:
                 assert got.tolist() == ref[i].tolist(), f"{family_id} {v.params}"
+
+
+@pytest.mark.parametrize("family_id", FAMILIES)
+def test_family_fills_the_hooks_and_leaves_the_assembly_to_the_base_class(family_id):
+    cls = type(get_family(family_id))
+    assert cls.build is Family.build, f"{family_id} overrides build; override a hook instead"
+    for hook in ("prompt", "parts", "solution", "solve", "closed_form"):
+        assert getattr(cls, hook) is not getattr(Family, hook), f"{family_id} does not implement {hook}"
 
 
 @pytest.mark.parametrize("family_id", FAMILIES)

@@ -11,8 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from engine import get_family
-from engine import InvalidParams
+from engine import InvalidParams, get_family
 from tests.engine.helpers import mistake_id, shown_vector
 
 

@@ -12,8 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine import get_family
-from engine import InvalidParams
+from engine import InvalidParams, get_family
 from tests.engine.helpers import mistake_id
 
 
