@@ -71,6 +71,9 @@ else:
     DEBUG = envbool("DEBUG", True)
 
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How many proxies of ours stand in front of the app, each appending to X-Forwarded-For; 0 (no proxy):
+# a client's address is the TCP peer. dlquiz.api.throttles.client_ip applies the rule.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -186,6 +189,7 @@ REST_FRAMEWORK = {
         "review": envstr("THROTTLE_REVIEW", "10000/min"),
         "answer": envstr("THROTTLE_ANSWER", "600/min"),
     },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # DRF's own throttles, if any is ever used, follow the same rule
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -199,6 +203,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 API_MAX_PAGE_SIZE = 200
+THROTTLE_LOGIN_USERNAME = envstr("THROTTLE_LOGIN_USERNAME", "10/hour")
 
 # -- Celery ------------------------------------------------------------------------------------------
 if REDIS_URL:

@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from dlquiz.accounts.admin import admin_login
 from dlquiz.reminders.views import unsubscribe
 
 urlpatterns = [
+    path("admin/login/", admin_login),  # the admin's own login view, behind the sign-in limits
     path("admin/", admin.site.urls),
     path("api/v1/", include("dlquiz.api.urls")),
     path("unsubscribe/<str:token>", unsubscribe, name="unsubscribe"),

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import login, logout, update_session_auth_hash
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from dlquiz.accounts.services import password_change, user_create
 from dlquiz.api.auth import learner
+from dlquiz.api.throttles import LoginThrottle, authenticate_limited
 from dlquiz.errors import ServiceError
 from dlquiz.study.selectors import settings_get
 from dlquiz.study.zones import validate_time_zone
@@ -42,8 +42,7 @@ class Credentials(serializers.Serializer):
 
 class SignupApi(APIView):
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = [LoginThrottle]
 
     class SignupInputSerializer(serializers.Serializer):
         username = serializers.RegexField(r"^[\w.@+-]{3,150}$", max_length=150)
@@ -63,14 +62,13 @@ class SignupApi(APIView):
 
 class LoginApi(APIView):
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = [LoginThrottle]
 
     @extend_schema(request=Credentials, responses={200: UserOut}, operation_id="auth_login")
     def post(self, request: Request) -> Response:
         s = Credentials(data=request.data)
         s.is_valid(raise_exception=True)
-        user = authenticate(request._request, **s.validated_data)
+        user = authenticate_limited(request._request, **s.validated_data)
         if user is None:
             raise ServiceError(
                 "用户名或密码错误 / wrong username or password", code="bad_credentials", status_code=400
@@ -90,8 +88,7 @@ class TokenApi(APIView):
     """Token for mobile clients (``Authorization: Token <key>``)."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = [LoginThrottle]
 
     @extend_schema(
         request=Credentials,
@@ -101,7 +98,7 @@ class TokenApi(APIView):
     def post(self, request: Request) -> Response:
         s = Credentials(data=request.data)
         s.is_valid(raise_exception=True)
-        user = authenticate(request._request, **s.validated_data)
+        user = authenticate_limited(request._request, **s.validated_data)
         if user is None:
             raise ServiceError("用户名或密码错误 / wrong username or password", code="bad_credentials")
         token, _ = Token.objects.get_or_create(user=user)

@@ -8,11 +8,11 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 import engine
 from dlquiz.api.auth import learner
+from dlquiz.api.throttles import ScopedThrottle
 from dlquiz.exercises.services import (
     attempt_variant,
     exercise_answer,
@@ -96,7 +96,7 @@ class ExerciseApi(APIView):
     throttle_scope = "answer"
 
     def get_throttles(self):  # type: ignore[no-untyped-def]
-        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+        return [ScopedThrottle()] if self.request.method == "POST" else []
 
     class ExerciseAnswerInputSerializer(serializers.Serializer):
         attempt = serializers.IntegerField(min_value=1)
@@ -152,7 +152,7 @@ class PracticeExerciseApi(APIView):
 class PracticeAnswerApi(APIView):
     """Grade answers to a practice variant (as often as asked; nothing is recorded)."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "answer"
 
     class PracticeAnswerInputSerializer(serializers.Serializer):

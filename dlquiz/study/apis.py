@@ -14,12 +14,12 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from dlquiz.api.auth import learner
 from dlquiz.api.fields import FiniteFloatField
 from dlquiz.api.pagination import HistoryCursor, Pages
+from dlquiz.api.throttles import ScopedThrottle
 from dlquiz.errors import NotFound
 from dlquiz.study.browse import (
     STATE_FILTERS,
@@ -237,7 +237,7 @@ class ReviewCreateApi(APIView):
     """Submit one review. Designed for offline sync: the client generates ``client_review_id`` and may
     send ``reviewed_at``; a repeat of the same id returns the first result (200) and writes nothing."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "review"
 
     class ReviewInputSerializer(serializers.Serializer):
