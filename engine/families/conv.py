@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -217,6 +217,21 @@ def _convt_out(h: int, k: int, s: int, p: int, op: int, d: int) -> int:
     return (h - 1) * s - 2 * p + d * (k - 1) + op + 1
 
 
+class _ConvTParams(NamedTuple):
+    """A variant's parameters, typed, in the order the formula's short names unpack them."""
+
+    size: int
+    kernel: int
+    stride: int
+    padding: int
+    output_padding: int
+    dilation: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _ConvTParams:
+        return cls(**p)
+
+
 @register
 class ConvTranspose2dOutputSize(Family):
     id = "conv_transpose2d_output_size"
@@ -279,14 +294,7 @@ class ConvTranspose2dOutputSize(Family):
         return {"out": out}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, k, s, pad, op, d = (
-            p["size"],
-            p["kernel"],
-            p["stride"],
-            p["padding"],
-            p["output_padding"],
-            p["dilation"],
-        )
+        h, k, s, pad, op, d = _ConvTParams.of(p)
         return (
             f"输入特征图为 ${h}\\times{h}$，经过 `nn.ConvTranspose2d(kernel_size={k}, stride={s}, "
             f"padding={pad}, output_padding={op}, dilation={d})`。输出特征图的边长是多少？"
@@ -297,14 +305,7 @@ class ConvTranspose2dOutputSize(Family):
         return (Part("out", "输出边长 $H_{out}$", "int", out),)
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, k, s, pad, op, d = (
-            p["size"],
-            p["kernel"],
-            p["stride"],
-            p["padding"],
-            p["output_padding"],
-            p["dilation"],
-        )
+        h, k, s, pad, op, d = _ConvTParams.of(p)
         out = w["out"]
         return (
             "$$H_{out}=(H-1)s-2p+d(k-1)+p_{out}+1$$\n\n"
@@ -313,7 +314,7 @@ class ConvTranspose2dOutputSize(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        h, k, s, pad, op = p["size"], p["kernel"], p["stride"], p["padding"], p["output_padding"]
+        h, k, s, pad, op, _ = _ConvTParams.of(p)
         out = w["out"]
         return [
             Mistake("convT.forgot-output-padding", "漏加了 output_padding", {"out": out - op}),

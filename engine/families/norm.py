@@ -278,10 +278,15 @@ class BNRunningStats(Family):
             )
         return layer, names, rule
 
+    def work(self, p: dict[str, Any]) -> dict[str, Any]:
+        """The answers, plus the drawn batches and their statistics: means, biased and unbiased variances."""
+        batches = _batches(p["data_seed"], p["steps"], p["batch"])
+        bms, bvb, bvu = (list(col) for col in zip(*(_stats(b) for b in batches), strict=True))
+        return {**self.solve(p), "batches": batches, "bms": bms, "bvb": bvb, "bvu": bvu}
+
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         k, n = p["steps"], p["batch"]
-        batches = _batches(p["data_seed"], k, n)
-        shown = "\n".join(f"- 第 {t + 1} 个 batch：${tex_vec(b)}$" for t, b in enumerate(batches))
+        shown = "\n".join(f"- 第 {t + 1} 个 batch：${tex_vec(b)}$" for t, b in enumerate(w["batches"]))
         layer, names, rule = self._wording(p)
         return (
             f"{layer}依次送入 {k} 个 mini-batch（单通道，每个 {n} 个标量）：\n\n{shown}\n\n"
@@ -296,13 +301,9 @@ class BNRunningStats(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        conv, m, k, n = p["convention"], p["momentum"], p["steps"], p["batch"]
+        conv, m, k = p["convention"], p["momentum"], p["steps"]
         m0, v0 = p["init_mean"], p["init_var"]
-        batches = _batches(p["data_seed"], k, n)
-        stats = [_stats(b) for b in batches]
-        bms = [s[0] for s in stats]
-        bvb = [s[1] for s in stats]
-        bvu = [s[2] for s in stats]
+        bms, bvb, bvu = w["bms"], w["bvb"], w["bvu"]
         stat_lines = "\n".join(
             f"- 第 {t + 1} 步：$\\mu={fmt(bms[t])}$，有偏方差 ${fmt(bvb[t])}$，无偏方差 ${fmt(bvu[t])}$"
             for t in range(k)
@@ -326,13 +327,9 @@ class BNRunningStats(Family):
         return f"{rule}\n\n各 batch 的统计量：\n\n{stat_lines}\n\n{calc}"
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        conv, m, k, n = p["convention"], p["momentum"], p["steps"], p["batch"]
+        conv, m, k = p["convention"], p["momentum"], p["steps"]
         m0, v0 = p["init_mean"], p["init_var"]
-        batches = _batches(p["data_seed"], k, n)
-        stats = [_stats(b) for b in batches]
-        bms = [s[0] for s in stats]
-        bvb = [s[1] for s in stats]
-        bvu = [s[2] for s in stats]
+        bms, bvb, bvu = w["bms"], w["bvb"], w["bvu"]
 
         def ema_pair(w_new: float, var_list: list[float]) -> dict[str, float]:
             return {"mean": _ema(m0, bms, w_new), "var": _ema(v0, var_list, w_new)}
