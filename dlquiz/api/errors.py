@@ -5,16 +5,21 @@ exceptions are mapped onto the same envelope."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from dlquiz.errors import ServiceError
+
+logger = logging.getLogger(__name__)
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -38,6 +43,16 @@ def envelope(code: str, message: str, fields: dict[str, list[str]] | None = None
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is unreachable (or dropped the connection, or gave up on a lock): nothing was
+        # written (the request's transaction rolls back), so the client may retry.
+        logger.error("database unavailable: %r", exc)
+        set_rollback()
+        return Response(
+            envelope("unavailable", "服务暂时不可用，请稍后重试 / service unavailable, try again shortly"),
+            status=503,
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, ServiceError):
         return Response(envelope(exc.code, exc.message, exc.fields), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
