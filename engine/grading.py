@@ -27,7 +27,17 @@ def _close(part: Part, value: float, target: float, tol: float) -> bool:
 
 
 def parse_answer(part: Part, text: str) -> Any:
-    """A typed answer read as the part's kind (raises :class:`Unreadable`)."""
+    """A typed answer read as the part's kind (raises :class:`Unreadable`, whatever went wrong reading it:
+    a parse failure is never a grading error)."""
+    try:
+        return _parse_kind(part, text)
+    except Unreadable:
+        raise
+    except (ValueError, ArithmeticError, TypeError) as exc:
+        raise Unreadable(f"cannot read this answer ({type(exc).__name__})") from exc
+
+
+def _parse_kind(part: Part, text: str) -> Any:
     if part.kind == "int":
         return parsing.parse_int(text)
     if part.kind == "real":
@@ -42,7 +52,7 @@ def parse_answer(part: Part, text: str) -> Any:
         return parsing.parse_index_list(text)
     if part.kind == "choice":
         return parsing.parse_choice(text, part.choices)
-    raise ValueError(part.kind)
+    raise AssertionError(f"unknown part kind {part.kind!r}")
 
 
 def _tolerances(part: Part, mistakes: Sequence[Mistake]) -> list[float]:

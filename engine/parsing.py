@@ -27,6 +27,8 @@ __all__ = [
 ]
 
 MAX_INPUT_CHARS = 10_000
+#: Digits of a dimension or an index: more is no answer, and ``int`` refuses 4,300+ digits.
+MAX_DIGITS = 18
 
 _TRANSLATE = str.maketrans(
     {
@@ -101,6 +103,18 @@ def _strip_wrappers(s: str) -> str:
     return s.replace("\\times", "×").replace("\\cdot", "*").replace("\\%", "%")
 
 
+def _pow10(exponent: str) -> float:
+    """10 to a typed exponent of any length: float's parser saturates (inf, 0.0) where ``10.0 ** int(e)``
+    overflows or ``int`` refuses 4,300+ digits."""
+    return float("1e" + exponent)
+
+
+def _finite(x: float) -> float:
+    if not math.isfinite(x):
+        raise Unreadable("not a finite number")
+    return x
+
+
 def _number(s: str) -> float:
     s = _strip_wrappers(s).replace(" ", "").replace("_", "")
     s = s.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", s) else s
@@ -110,20 +124,20 @@ def _number(s: str) -> float:
         return float(s)
     m = _SCI_RE.match(s)
     if m:
-        return float(m.group(1)) * 10.0 ** int(m.group(2))
+        return _finite(float(m.group(1)) * _pow10(m.group(2)))
     m = _POW10_RE.match(s)
     if m:
-        return 10.0 ** int(m.group(1))
+        return _finite(_pow10(m.group(1)))
     m = _FRAC_RE.match(s)
     if m:
-        den = float(m.group(2))
+        den = _finite(float(m.group(2)))
         if den == 0:
             raise Unreadable("division by zero")
         return float(m.group(1)) / den
     m = _TEXFRAC_RE.match(s)
     if m:
         sign = -1.0 if m.group(1) == "-" else 1.0
-        num, den = _number(m.group(2)), _number(m.group(3))
+        num, den = _finite(_number(m.group(2))), _finite(_number(m.group(3)))
         if den == 0:
             raise Unreadable("division by zero")
         return sign * num / den
@@ -237,6 +251,8 @@ def parse_shape(text: str) -> tuple[int, ...]:
     for p in parts:
         if not re.fullmatch(r"\d+", p):
             raise Unreadable(f"not a dimension: {p[:20]!r}")
+        if len(p) > MAX_DIGITS:
+            raise Unreadable("number too large")
         dims.append(int(p))
     return tuple(dims)
 
@@ -253,6 +269,8 @@ def parse_index_list(text: str) -> list[int]:
     for i in items:
         if not re.fullmatch(r"\d+", i):
             raise Unreadable(f"not an index: {i[:20]!r}")
+        if len(i) > MAX_DIGITS:
+            raise Unreadable("number too large")
         out.append(int(i))
     return out
 

@@ -396,3 +396,97 @@ def test_garbage_is_unreadable_never_an_exception(text):
             parse(text)
         except Unreadable:
             pass
+
+
+# -- huge exponents and digit strings (regression: OverflowError / ValueError escaped the parser) -------
+
+HUGE = [
+    "1x10^400",
+    "1×10^{400}",
+    "10^400",
+    "10^-" + "9" * 5000,
+    "10^" + "9" * 5000,
+    "\\frac{1}{10^400}",
+    "\\frac{10^400}{3}",
+    "1/1e400",
+    "1e400",
+    "1" * 4400,
+    "-" + "9" * 4301,
+]
+
+
+def _numbers(value):
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _numbers(v)]
+    return [value]
+
+
+@pytest.mark.parametrize("text", HUGE, ids=range(len(HUGE)))
+@pytest.mark.parametrize("parse", PARSERS + [lambda t: parse_real(t, ratio=True)])
+def test_huge_numbers_are_unreadable_or_read_never_an_overflow(parse, text):
+    try:
+        value = parse(text)
+    except Unreadable:
+        return
+    assert all(math.isfinite(x) for x in _numbers(value))
+
+
+@pytest.mark.parametrize(
+    "text", ["1x10^400", "10^400", "\\frac{1}{10^400}", "1/1e400", "1" * 4400], ids=range(5)
+)
+def test_huge_reals_are_unreadable(text):
+    with pytest.raises(Unreadable, match="finite"):
+        parse_real(text)
+
+
+def test_tiny_powers_of_ten_underflow_to_zero():
+    assert parse_real("1x10^-400") == 0.0
+    assert parse_real("10^-" + "9" * 5000) == 0.0
+
+
+@pytest.mark.parametrize("parse", [parse_shape, parse_index_list])
+def test_dimensions_and_indices_of_4300_digits_are_unreadable(parse):
+    with pytest.raises(Unreadable, match="too large"):
+        parse("1" * 4400)
+    with pytest.raises(Unreadable, match="too large"):
+        parse("3, " + "7" * 19)
+    assert parse("3, " + "7" * 18)[-1] == int("7" * 18)
+
+
+# -- grading: any parse failure is "unreadable", never an exception -----------------------------------
+
+# one family per kind of part: real, vector, int, choice, list (indices), shape
+KIND_FAMILIES = ["activation_values", "adagrad_step", "bottleneck_cost", "kl_divergence", "nms", "norm_axes"]
+nasty = st.one_of(
+    st.sampled_from(HUGE),
+    st.text(max_size=40),
+    st.from_regex(
+        r"[-+]?\d{1,5}(\.\d*)?([eE][-+]?\d{1,5})?(\s*[x×*]\s*10\^\{?-?\d{1,6}\}?)?", fullmatch=True
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(KIND_FAMILIES), nasty, st.integers(0, 2**31 - 1))
+def test_grade_and_grade_batch_report_unreadable_never_raise(family, text, seed):
+    from engine import get_family, grade, grade_batch
+
+    fam = get_family(family)
+    v = fam.generate(seed)
+    answers = {p.name: text for p in v.parts}
+    result = grade(v, answers)
+    assert {r.status for r in result.parts} <= {"correct", "wrong", "unreadable", "missing"}
+    batch = list(grade_batch(fam, [dict(v.params)] * 2, [answers, answers]))
+    assert len(batch) == 2 and all(0.0 <= r["score"] <= 1.0 for r in batch)
+
+
+@pytest.mark.parametrize("text", ["1x10^400", "10^400", "\\frac{1}{10^400}", "1" * 4400], ids=range(4))
+@pytest.mark.parametrize("family", KIND_FAMILIES)
+def test_grade_marks_huge_answers_unreadable(family, text):
+    from engine import get_family, grade, grade_batch
+
+    fam = get_family(family)
+    v = fam.generate(7)
+    answers = {p.name: text for p in v.parts}
+    assert [r.status for r in grade(v, answers).parts] == ["unreadable"] * len(v.parts)
+    assert [r["score"] for r in grade_batch(fam, [dict(v.params)], [answers])] == [0.0]
