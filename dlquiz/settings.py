@@ -231,10 +231,21 @@ else:
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# redelivering the message of a task whose worker died is right only for idempotent tasks: they say so
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 90)
+# the longest countdown of an autoretry (tasks pass it as retry_backoff_max)
+CELERY_TASK_RETRY_BACKOFF_MAX = 60
+if REDIS_URL:
+    # A message a worker took and never acknowledged (the whole worker was killed) goes back to the queue after
+    # this many seconds: longer than a task may run after its longest retry countdown (a retry waiting for its
+    # countdown is held unacknowledged), so a live task is never delivered twice; not Redis's default 1 h.
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = (
+        CELERY_TASK_RETRY_BACKOFF_MAX + CELERY_TASK_TIME_LIMIT + 30
+    )
+EMAIL_TIMEOUT = 30  # seconds; a hung mail server fails the send (the task retries) before the soft time limit
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 REMINDER_SCAN_SECONDS = envint("REMINDER_SCAN_SECONDS", 300)

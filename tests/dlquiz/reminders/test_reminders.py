@@ -11,7 +11,12 @@ from django.core import mail
 from django.test import Client
 
 from dlquiz.reminders.models import ReminderSent
-from dlquiz.reminders.services import reminder_send, reminders_candidates, unsubscribe_token
+from dlquiz.reminders.services import (
+    reminder_message_id,
+    reminder_send,
+    reminders_candidates,
+    unsubscribe_token,
+)
 from dlquiz.reminders.tasks import reminder_send_task, reminders_dispatch
 from dlquiz.study.models import CardState, State, StudySettings
 from tests.factories import enrolled_user, make_user
@@ -108,20 +113,73 @@ def test_stale_task_for_another_day_sends_nothing(two_learners):
     assert mail.outbox == []
 
 
-def test_failed_send_rolls_back_the_row_so_a_retry_sends(two_learners, monkeypatch):
+def test_failed_send_leaves_the_message_pending_so_a_retry_sends_the_same_one(two_learners, monkeypatch):
     sh, _ = two_learners
     import dlquiz.reminders.services as svc
 
     def boom(*a, **k):
         raise OSError("smtp down")
 
-    monkeypatch.setattr(svc, "send_mail", boom)
+    monkeypatch.setattr(svc, "_hand_over", boom)
     with pytest.raises(OSError):
         reminder_send(user_id=sh.pk, local_date=dt.date(2026, 3, 10), now=_utc(2026, 3, 10, 1, 5))
-    assert ReminderSent.objects.count() == 0
+    # the outbox row was committed before the hand-over and stays pending: not handed over, still a candidate
+    pending = ReminderSent.objects.get(user=sh)
+    assert pending.handed_over_at is None and pending.due_count == 3
+    assert pending.message_id == reminder_message_id(user_id=sh.pk, local_date=dt.date(2026, 3, 10))
+    assert (sh.pk, dt.date(2026, 3, 10)) in reminders_candidates(now=_utc(2026, 3, 10, 1, 6))
     monkeypatch.undo()
+    _make_due(sh, 4)  # more cards came due meanwhile: the retry still sends the message first rendered
     assert reminder_send(user_id=sh.pk, local_date=dt.date(2026, 3, 10), now=_utc(2026, 3, 10, 1, 6)) is True
     assert len(mail.outbox) == 1
+    msg = mail.outbox[0]
+    assert (
+        msg.extra_headers["Message-ID"] == pending.message_id
+        and msg.message()["Message-ID"] == pending.message_id
+    )
+    assert (msg.subject, msg.body) == (pending.subject, pending.body) and "3" in msg.subject
+    assert ReminderSent.objects.get(user=sh).handed_over_at is not None
+    assert (sh.pk, dt.date(2026, 3, 10)) not in reminders_candidates(now=_utc(2026, 3, 10, 1, 7))
+
+
+def test_the_message_id_is_stable_per_learner_and_day_and_differs_between_them(two_learners):
+    sh, la = two_learners
+    day = dt.date(2026, 3, 10)
+    mid = reminder_message_id(user_id=sh.pk, local_date=day)
+    assert mid == reminder_message_id(user_id=sh.pk, local_date=day)
+    assert re.fullmatch(r"<reminder\.20260310\.[0-9a-f]{24}@[\w.-]+>", mid)
+    assert mid != reminder_message_id(user_id=la.pk, local_date=day)
+    assert mid != reminder_message_id(user_id=sh.pk, local_date=dt.date(2026, 3, 11))
+    assert reminder_send(user_id=sh.pk, local_date=day, now=_utc(2026, 3, 10, 1, 5)) is True
+    assert mail.outbox[0].message()["Message-ID"] == mid
+
+
+def test_redis_redelivers_an_unacknowledged_task_only_after_it_could_have_finished():
+    """A whole worker killed leaves its message unacknowledged until the visibility timeout: it must be longer
+    than a task's longest retry countdown plus its hard time limit, and far below Redis's default 1 h."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from dlquiz.reminders.tasks import reminder_send_task
+
+    assert reminder_send_task.reject_on_worker_lost and reminder_send_task.acks_late
+    assert reminders_dispatch.reject_on_worker_lost and reminders_dispatch.acks_late
+    code = (
+        "import json, django; from django.conf import settings as s; django.setup(); print(json.dumps(["
+        "s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'], s.CELERY_TASK_TIME_LIMIT,"
+        " s.CELERY_TASK_RETRY_BACKOFF_MAX]))"
+    )
+    for limit in ("90", "600"):
+        env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:1/0", "CELERY_TASK_TIME_LIMIT": limit}
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        timeout, hard_limit, backoff_max = json.loads(out.stdout.strip().splitlines()[-1])
+        assert hard_limit == int(limit)
+        assert backoff_max + hard_limit < timeout < 3600
+        assert reminder_send_task.retry_backoff_max == backoff_max
 
 
 def test_unsubscribe_link_turns_reminders_off(two_learners):
