@@ -4,8 +4,9 @@ activation functions."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +29,18 @@ def _logits(seed: int, offset: int) -> list[float]:
     return [offset + draw_grid(seed, j, 3, -30, 30, 10) for j in range(_K)]
 
 
+@dataclass(frozen=True)
+class _SoftmaxParams:
+    """Softmax's parameters, typed."""
+
+    data_seed: int
+    offset: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _SoftmaxParams:
+        return cls(**p)
+
+
 @register
 class Softmax(Family):
     id = "softmax"
@@ -39,7 +52,8 @@ class Softmax(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        z = torch.tensor(_logits(p["data_seed"], p["offset"]), dtype=F64)
+        q = _SoftmaxParams.of(p)
+        z = torch.tensor(_logits(q.data_seed, q.offset), dtype=F64)
         return {"shifted": (z - z.max()).tolist(), "probs": F.softmax(z, dim=0).tolist()}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -52,7 +66,8 @@ class Softmax(Family):
         return {"shifted": shifted, "probs": e / e.sum(dim=1, keepdim=True)}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        z = _logits(p["data_seed"], p["offset"])
+        q = _SoftmaxParams.of(p)
+        z = _logits(q.data_seed, q.offset)
         return (
             f"对 logits $z = {tex_vec(z)}$ 计算 softmax（数值稳定的写法：先减去最大值）。\n\n"
             "求：减去最大值后的 logits $z - \\max z$，以及 softmax 概率向量（按原顺序）。"
@@ -66,7 +81,8 @@ class Softmax(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        z = _logits(p["data_seed"], p["offset"])
+        q = _SoftmaxParams.of(p)
+        z = _logits(q.data_seed, q.offset)
         shifted, probs = w["shifted"], w["probs"]
         zmax = max(z)
         exps = [math.exp(s) for s in shifted]
@@ -79,7 +95,8 @@ class Softmax(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        z = _logits(p["data_seed"], p["offset"])
+        q = _SoftmaxParams.of(p)
+        z = _logits(q.data_seed, q.offset)
         shifted = w["shifted"]
         zmax = max(z)
         exps = [math.exp(s) for s in shifted]
@@ -115,6 +132,20 @@ def _gelu_tanh(x: float) -> tuple[float, float]:
     return 0.5 * x * (1 + t), 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x**2)
 
 
+@dataclass(frozen=True)
+class _ActivationValuesParams:
+    """ActivationValues's parameters, typed."""
+
+    fn: Literal["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"]
+    x: float
+    slope: float
+    alpha: float
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _ActivationValuesParams:
+        return cls(**p)
+
+
 @register
 class ActivationValues(Family):
     id = "activation_values"
@@ -128,7 +159,8 @@ class ActivationValues(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["fn"] in ("relu", "leaky_relu", "elu") and p["x"] == 0:
+        q = _ActivationValuesParams.of(p)
+        if q.fn in ("relu", "leaky_relu", "elu") and q.x == 0:
             return "the derivative at the kink x = 0 is a convention, not asked"
         return None
 
@@ -140,14 +172,15 @@ class ActivationValues(Family):
         return ~(kinked & (c["x"] == 0))
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        x = torch.tensor(float(p["x"]), dtype=F64, requires_grad=True)
-        fn = p["fn"]
+        q = _ActivationValuesParams.of(p)
+        x = torch.tensor(float(q.x), dtype=F64, requires_grad=True)
+        fn = q.fn
         y = {
             "sigmoid": lambda: torch.sigmoid(x),
             "tanh": lambda: torch.tanh(x),
             "relu": lambda: F.relu(x),
-            "leaky_relu": lambda: F.leaky_relu(x, negative_slope=p["slope"]),
-            "elu": lambda: F.elu(x, alpha=p["alpha"]),
+            "leaky_relu": lambda: F.leaky_relu(x, negative_slope=q.slope),
+            "elu": lambda: F.elu(x, alpha=q.alpha),
             "gelu": lambda: F.gelu(x, approximate="none"),
         }[fn]()
         (grad,) = torch.autograd.grad(y, x)
@@ -190,7 +223,8 @@ class ActivationValues(Family):
         return {"value": values.gather(1, idx)[:, 0], "grad": grads.gather(1, idx)[:, 0]}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        fn, x, k, a = p["fn"], p["x"], p["slope"], p["alpha"]
+        q = _ActivationValuesParams.of(p)
+        fn, x, k, a = q.fn, q.x, q.slope, q.alpha
         call = {
             "sigmoid": "`torch.sigmoid(x)`",
             "tanh": "`torch.tanh(x)`",
@@ -209,7 +243,8 @@ class ActivationValues(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        fn, x, k, a = p["fn"], p["x"], p["slope"], p["alpha"]
+        q = _ActivationValuesParams.of(p)
+        fn, x, k, a = q.fn, q.x, q.slope, q.alpha
         v, g = w["value"], w["grad"]
         xs = par(x)
         if fn == "sigmoid":
@@ -248,7 +283,8 @@ class ActivationValues(Family):
         return sol
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        fn, x, k = p["fn"], p["x"], p["slope"]
+        q = _ActivationValuesParams.of(p)
+        fn, x, k = q.fn, q.x, q.slope
         v = w["value"]
         mistakes: list[Mistake] = []
         if fn == "sigmoid":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
 
 import torch
 from torch import nn
@@ -31,6 +32,21 @@ def _meta_out(module: nn.Module, size: int, channels: int = 1) -> tuple[int, ...
         return tuple(module.to("meta")(x).shape)
 
 
+@dataclass(frozen=True)
+class _Conv2dOutputSizeParams:
+    """Conv2dOutputSize's parameters, typed."""
+
+    size: int
+    kernel: int
+    padding: int
+    stride: int
+    dilation: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _Conv2dOutputSizeParams:
+        return cls(**p)
+
+
 @register
 class Conv2dOutputSize(Family):
     id = "conv2d_output_size"
@@ -45,7 +61,8 @@ class Conv2dOutputSize(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["dilation"] * (p["kernel"] - 1) + 1 > p["size"] + 2 * p["padding"]:
+        q = _Conv2dOutputSizeParams.of(p)
+        if q.dilation * (q.kernel - 1) + 1 > q.size + 2 * q.padding:
             return "the dilated kernel is larger than the padded input"
         return None
 
@@ -53,26 +70,29 @@ class Conv2dOutputSize(Family):
         return c["dilation"] * (c["kernel"] - 1) + 1 <= c["size"] + 2 * c["padding"]
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        q = _Conv2dOutputSizeParams.of(p)
         conv = nn.Conv2d(
-            1, 1, p["kernel"], stride=p["stride"], padding=p["padding"], dilation=p["dilation"], device="meta"
+            1, 1, q.kernel, stride=q.stride, padding=q.padding, dilation=q.dilation, device="meta"
         )
-        return {"out": _meta_out(conv, p["size"])[-1]}
+        return {"out": _meta_out(conv, q.size)[-1]}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         eff = c["dilation"] * (c["kernel"] - 1) + 1
         return {"out": torch.floor((c["size"] + 2 * c["padding"] - eff) / c["stride"]) + 1}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _Conv2dOutputSizeParams.of(p)
         return (
-            f"输入特征图为 ${p['size']}\\times{p['size']}$，经过 `nn.Conv2d(kernel_size={p['kernel']}, "
-            f"stride={p['stride']}, padding={p['padding']}, dilation={p['dilation']})`。输出特征图的边长是多少？"
+            f"输入特征图为 ${q.size}\\times{q.size}$，经过 `nn.Conv2d(kernel_size={q.kernel}, "
+            f"stride={q.stride}, padding={q.padding}, dilation={q.dilation})`。输出特征图的边长是多少？"
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> list[Part]:
         return [Part("out", "输出边长 $H_{out}$", "int", w["out"])]
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, k, pad, s, d = p["size"], p["kernel"], p["padding"], p["stride"], p["dilation"]
+        q = _Conv2dOutputSizeParams.of(p)
+        h, k, pad, s, d = q.size, q.kernel, q.padding, q.stride, q.dilation
         eff = d * (k - 1) + 1
         return (
             "$$H_{out}=\\left\\lfloor\\frac{H+2p-d(k-1)-1}{s}\\right\\rfloor+1$$\n\n"
@@ -81,7 +101,8 @@ class Conv2dOutputSize(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        h, k, pad, s, d = p["size"], p["kernel"], p["padding"], p["stride"], p["dilation"]
+        q = _Conv2dOutputSizeParams.of(p)
+        h, k, pad, s, d = q.size, q.kernel, q.padding, q.stride, q.dilation
         eff = d * (k - 1) + 1
         return [
             Mistake(
@@ -115,6 +136,19 @@ def _choice_table(choices: tuple[Any, ...], index: torch.Tensor, fn: Any = float
 # -- TF SAME / VALID --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _ConvTfPaddingParams:
+    """ConvTfPadding's parameters, typed."""
+
+    size: int
+    kernel: int
+    stride: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _ConvTfPaddingParams:
+        return cls(**p)
+
+
 @register
 class ConvTfPadding(Family):
     id = "conv_tf_padding"
@@ -127,7 +161,8 @@ class ConvTfPadding(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["kernel"] > p["size"]:
+        q = _ConvTfPaddingParams.of(p)
+        if q.kernel > q.size:
             return "the kernel is larger than the input"
         return None
 
@@ -135,7 +170,8 @@ class ConvTfPadding(Family):
         return c["kernel"] <= c["size"]
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        h, k, s = p["size"], p["kernel"], p["stride"]
+        q = _ConvTfPaddingParams.of(p)
+        h, k, s = q.size, q.kernel, q.stride
         # TF's SAME rule, written out: one window starts at every s-th input position...
         starts = list(range(0, h, s))
         # ...and just enough zeros are added for the last window to fit, the odd one at the bottom.
@@ -159,7 +195,8 @@ class ConvTfPadding(Family):
         }
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, k, s = p["size"], p["kernel"], p["stride"]
+        q = _ConvTfPaddingParams.of(p)
+        h, k, s = q.size, q.kernel, q.stride
         return (
             f"TensorFlow 中，输入特征图 ${h}\\times{h}$，卷积核 ${k}\\times{k}$，stride ${s}$。\n\n"
             "1. `padding='SAME'` 时输出边长是多少？\n"
@@ -178,7 +215,8 @@ class ConvTfPadding(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, k, s = p["size"], p["kernel"], p["stride"]
+        q = _ConvTfPaddingParams.of(p)
+        h, k, s = q.size, q.kernel, q.stride
         o, t, top = w["out_same"], w["pad_total"], w["pad_top"]
         return (
             "$$H_{SAME}=\\left\\lceil\\frac{H}{s}\\right\\rceil"
@@ -192,7 +230,8 @@ class ConvTfPadding(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        h, k, s = p["size"], p["kernel"], p["stride"]
+        q = _ConvTfPaddingParams.of(p)
+        h, k, s = q.size, q.kernel, q.stride
         t = w["pad_total"]
         return [
             Mistake("tfpad.same-floor", "SAME 的输出用了向下取整（应为 ⌈H/s⌉）", {"out_same": h // s}),
@@ -247,14 +286,12 @@ class ConvTranspose2dOutputSize(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["output_padding"] >= max(p["stride"], p["dilation"]):
+        q = _ConvTParams.of(p)
+        if q.output_padding >= max(q.stride, q.dilation):
             return "output_padding must be smaller than stride or dilation"
-        if p["padding"] > p["dilation"] * (p["kernel"] - 1):
+        if q.padding > q.dilation * (q.kernel - 1):
             return "padding larger than the dilated kernel's reach"
-        if (
-            _convt_out(p["size"], p["kernel"], p["stride"], p["padding"], p["output_padding"], p["dilation"])
-            < 1
-        ):
+        if _convt_out(q.size, q.kernel, q.stride, q.padding, q.output_padding, q.dilation) < 1:
             return "the output would be empty"
         return None
 
@@ -271,17 +308,18 @@ class ConvTranspose2dOutputSize(Family):
         return (op < torch.maximum(s, d)) & (pad <= d * (k - 1)) & (out >= 1)
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        q = _ConvTParams.of(p)
         m = nn.ConvTranspose2d(
             1,
             1,
-            p["kernel"],
-            stride=p["stride"],
-            padding=p["padding"],
-            output_padding=p["output_padding"],
-            dilation=p["dilation"],
+            q.kernel,
+            stride=q.stride,
+            padding=q.padding,
+            output_padding=q.output_padding,
+            dilation=q.dilation,
             device="meta",
         )
-        return {"out": _meta_out(m, p["size"])[-1]}
+        return {"out": _meta_out(m, q.size)[-1]}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         out = (
@@ -331,6 +369,20 @@ class ConvTranspose2dOutputSize(Family):
 # -- MaxPool2d --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _PoolOutputSizeParams:
+    """PoolOutputSize's parameters, typed."""
+
+    size: int
+    kernel: int
+    stride: int
+    padding: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _PoolOutputSizeParams:
+        return cls(**p)
+
+
 @register
 class PoolOutputSize(Family):
     id = "pool_output_size"
@@ -344,9 +396,10 @@ class PoolOutputSize(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["padding"] > p["kernel"] // 2:
+        q = _PoolOutputSizeParams.of(p)
+        if q.padding > q.kernel // 2:
             return "MaxPool2d needs padding <= kernel_size / 2"
-        if p["kernel"] > p["size"] + 2 * p["padding"]:
+        if q.kernel > q.size + 2 * q.padding:
             return "the kernel is larger than the padded input"
         return None
 
@@ -355,10 +408,11 @@ class PoolOutputSize(Family):
         return (pad <= torch.floor(k / 2)) & (k <= c["size"] + 2 * pad)
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        k, s, pad = p["kernel"], p["stride"], p["padding"]
+        q = _PoolOutputSizeParams.of(p)
+        k, s, pad = q.kernel, q.stride, q.padding
         floor = nn.MaxPool2d(k, stride=s, padding=pad, ceil_mode=False)
         ceil = nn.MaxPool2d(k, stride=s, padding=pad, ceil_mode=True)
-        return {"out_floor": _meta_out(floor, p["size"])[-1], "out_ceil": _meta_out(ceil, p["size"])[-1]}
+        return {"out_floor": _meta_out(floor, q.size)[-1], "out_ceil": _meta_out(ceil, q.size)[-1]}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         h, k, s, pad = c["size"], c["kernel"], c["stride"], c["padding"]
@@ -369,7 +423,8 @@ class PoolOutputSize(Family):
         return {"out_floor": out_floor, "out_ceil": out_ceil}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, k, s, pad = p["size"], p["kernel"], p["stride"], p["padding"]
+        q = _PoolOutputSizeParams.of(p)
+        h, k, s, pad = q.size, q.kernel, q.stride, q.padding
         return (
             f"输入特征图为 ${h}\\times{h}$，经过 `nn.MaxPool2d(kernel_size={k}, stride={s}, padding={pad})`。\n\n"
             "1. 默认 `ceil_mode=False` 时输出边长是多少？\n"
@@ -383,7 +438,8 @@ class PoolOutputSize(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, k, s, pad = p["size"], p["kernel"], p["stride"], p["padding"]
+        q = _PoolOutputSizeParams.of(p)
+        h, k, s, pad = q.size, q.kernel, q.stride, q.padding
         span = h + 2 * pad - k
         raw = -(-span // s) + 1
         dropped = raw != w["out_ceil"]
@@ -400,7 +456,8 @@ class PoolOutputSize(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        h, k, s, pad = p["size"], p["kernel"], p["stride"], p["padding"]
+        q = _PoolOutputSizeParams.of(p)
+        h, k, s, pad = q.size, q.kernel, q.stride, q.padding
         span = h + 2 * pad - k
         raw = -(-span // s) + 1
         return [
@@ -428,6 +485,19 @@ def _levels(text: str) -> list[int]:
     return [int(x) for x in text.split(",")]
 
 
+@dataclass(frozen=True)
+class _SppBinsParams:
+    """SppBins's parameters, typed."""
+
+    size: int
+    levels: Literal["4,2,1", "3,2,1", "6,3,2,1", "5,3,1"]
+    channels: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _SppBinsParams:
+        return cls(**p)
+
+
 @register
 class SppBins(Family):
     id = "spp_bins"
@@ -440,7 +510,8 @@ class SppBins(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["size"] < _levels(p["levels"])[0]:
+        q = _SppBinsParams.of(p)
+        if q.size < _levels(q.levels)[0]:
             return "the feature map is smaller than the finest pyramid level"
         return None
 
@@ -448,7 +519,8 @@ class SppBins(Family):
         return c["size"] >= _choice_table(SPP_LEVELS, c["levels"], lambda t: _levels(t)[0])
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        a, levels, ch = p["size"], _levels(p["levels"]), p["channels"]
+        q = _SppBinsParams.of(p)
+        a, levels, ch = q.size, _levels(q.levels), q.channels
         n = levels[0]
         # SPP-Net's rule, as a plain reference: the smallest window that n windows can tile a with,
         # and the largest stride.
@@ -475,7 +547,8 @@ class SppBins(Family):
         }
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        a, levels, ch = p["size"], _levels(p["levels"]), p["channels"]
+        q = _SppBinsParams.of(p)
+        a, levels, ch = q.size, _levels(q.levels), q.channels
         n = levels[0]
         grid = "、".join(f"{m}\\times{m}" for m in levels)
         return (
@@ -488,7 +561,8 @@ class SppBins(Family):
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
-        levels = _levels(p["levels"])
+        q = _SppBinsParams.of(p)
+        levels = _levels(q.levels)
         n = levels[0]
         win, s, out, feat = w["window"], w["stride"], w["out"], w["feat"]
         return (
@@ -499,7 +573,8 @@ class SppBins(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        a, levels, ch = p["size"], _levels(p["levels"]), p["channels"]
+        q = _SppBinsParams.of(p)
+        a, levels, ch = q.size, _levels(q.levels), q.channels
         n = levels[0]
         win, s, out, feat = w["window"], w["stride"], w["out"], w["feat"]
         return (
@@ -515,7 +590,8 @@ class SppBins(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        a, levels, ch = p["size"], _levels(p["levels"]), p["channels"]
+        q = _SppBinsParams.of(p)
+        a, levels, ch = q.size, _levels(q.levels), q.channels
         n = levels[0]
         return [
             Mistake("spp.window-floor", "窗口用了向下取整（应为 ⌈a/n⌉）", {"window": a // n}),
@@ -619,6 +695,33 @@ def _rf_textbook(
     return r
 
 
+@dataclass(frozen=True)
+class _ReceptiveFieldParams:
+    """ReceptiveField's parameters, typed."""
+
+    n_layers: int
+    kind1: Literal["conv", "pool"]
+    k1: int
+    s1: int
+    d1: int
+    kind2: Literal["conv", "pool"]
+    k2: int
+    s2: int
+    d2: int
+    kind3: Literal["conv", "pool"]
+    k3: int
+    s3: int
+    d3: int
+    kind4: Literal["conv", "pool"]
+    k4: int
+    s4: int
+    d4: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _ReceptiveFieldParams:
+        return cls(**p)
+
+
 @register
 class ReceptiveField(Family):
     id = "receptive_field"
@@ -627,7 +730,8 @@ class ReceptiveField(Family):
     schema = _layer_schema()
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        for i in range(1, p["n_layers"] + 1):
+        q = _ReceptiveFieldParams.of(p)
+        for i in range(1, q.n_layers + 1):
             if p[f"kind{i}"] == "pool" and p[f"k{i}"] < 2:
                 return f"layer {i}: a pooling window must be at least 2"
         return None

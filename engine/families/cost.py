@@ -6,8 +6,9 @@ activations are not counted in MACs/FLOPs, 1 MB = 2^20 bytes (MiB).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -60,6 +61,20 @@ def _bias_text(bias: bool) -> str:
 # -- standard conv ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _ConvLayerParams:
+    """ConvParams's parameters, typed."""
+
+    cin: int
+    cout: int
+    kernel: int
+    bias: bool
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _ConvLayerParams:
+        return cls(**p)
+
+
 @register
 class ConvParams(Family):
     id = "conv_params"
@@ -73,7 +88,8 @@ class ConvParams(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        conv = nn.Conv2d(p["cin"], p["cout"], p["kernel"], bias=p["bias"], device="meta")
+        q = _ConvLayerParams.of(p)
+        conv = nn.Conv2d(q.cin, q.cout, q.kernel, bias=q.bias, device="meta")
         return {"params": _numel(conv)}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -81,7 +97,8 @@ class ConvParams(Family):
         return {"params": c["kernel"] ** 2 * c["cin"] * c["cout"] + has_bias * c["cout"]}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        cin, cout, k, bias = p["cin"], p["cout"], p["kernel"], p["bias"]
+        q = _ConvLayerParams.of(p)
+        cin, cout, k, bias = q.cin, q.cout, q.kernel, q.bias
         return (
             f"`nn.Conv2d(in_channels={cin}, out_channels={cout}, kernel_size={k}, bias={_bias_text(bias)})` "
             "一共有多少个可学习参数？"
@@ -92,7 +109,8 @@ class ConvParams(Family):
         return (Part("params", "参数量", "int", n),)
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        cin, cout, k, bias = p["cin"], p["cout"], p["kernel"], p["bias"]
+        q = _ConvLayerParams.of(p)
+        cin, cout, k, bias = q.cin, q.cout, q.kernel, q.bias
         n = w["params"]
         return (
             "$$N=k^2\\,C_{in}\\,C_{out}" + ("+C_{out}" if bias else "") + "$$\n\n"
@@ -104,7 +122,8 @@ class ConvParams(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        cin, cout, k, bias = p["cin"], p["cout"], p["kernel"], p["bias"]
+        q = _ConvLayerParams.of(p)
+        cin, cout, k, bias = q.cin, q.cout, q.kernel, q.bias
         n = w["params"]
         b = cout if bias else 0
         return _bias_mistakes(bias, n, cout) + [
@@ -115,6 +134,22 @@ class ConvParams(Family):
                 "cost.kernel-not-squared", "卷积核面积写成了 k 而不是 k²", {"params": k * cin * cout + b}
             ),
         ]
+
+
+@dataclass(frozen=True)
+class _ConvFlopsParams:
+    """ConvFlops's parameters, typed."""
+
+    size: int
+    cin: int
+    cout: int
+    kernel: int
+    stride: int
+    padding: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _ConvFlopsParams:
+        return cls(**p)
 
 
 @register
@@ -132,7 +167,8 @@ class ConvFlops(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["kernel"] > p["size"] + 2 * p["padding"]:
+        q = _ConvFlopsParams.of(p)
+        if q.kernel > q.size + 2 * q.padding:
             return "the kernel is larger than the padded input"
         return None
 
@@ -140,16 +176,17 @@ class ConvFlops(Family):
         return c["kernel"] <= c["size"] + 2 * c["padding"]
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        q = _ConvFlopsParams.of(p)
         conv = nn.Conv2d(
-            p["cin"],
-            p["cout"],
-            p["kernel"],
-            stride=p["stride"],
-            padding=p["padding"],
+            q.cin,
+            q.cout,
+            q.kernel,
+            stride=q.stride,
+            padding=q.padding,
             bias=False,
             device="meta",
         )
-        shape, flops = _run_flops(conv, (1, p["cin"], p["size"], p["size"]))
+        shape, flops = _run_flops(conv, (1, q.cin, q.size, q.size))
         return {"out": shape[-1], "macs": float(flops // 2), "flops": float(flops)}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -158,7 +195,8 @@ class ConvFlops(Family):
         return {"out": out, "macs": macs, "flops": 2 * macs}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, cin, cout, k, s, pad = p["size"], p["cin"], p["cout"], p["kernel"], p["stride"], p["padding"]
+        q = _ConvFlopsParams.of(p)
+        h, cin, cout, k, s, pad = q.size, q.cin, q.cout, q.kernel, q.stride, q.padding
         return (
             f"输入为 ${cin}\\times{h}\\times{h}$（batch 为 1），经过 `nn.Conv2d({cin}, {cout}, kernel_size={k}, "
             f"stride={s}, padding={pad}, bias=False)`。约定 1 次乘加（MAC）= 2 FLOPs。\n\n"
@@ -174,7 +212,8 @@ class ConvFlops(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, cin, cout, k, s, pad = p["size"], p["cin"], p["cout"], p["kernel"], p["stride"], p["padding"]
+        q = _ConvFlopsParams.of(p)
+        h, cin, cout, k, s, pad = q.size, q.cin, q.cout, q.kernel, q.stride, q.padding
         o, macs = w["out"], w["macs"]
         return (
             f"$$H_{{out}}=\\left\\lfloor\\frac{{{h}+2\\times{pad}-{k}}}{{{s}}}\\right\\rfloor+1={o}$$\n\n"
@@ -184,7 +223,8 @@ class ConvFlops(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        h, cin, cout, k = p["size"], p["cin"], p["cout"], p["kernel"]
+        q = _ConvFlopsParams.of(p)
+        h, cin, cout, k = q.size, q.cin, q.cout, q.kernel
         o, macs = w["out"], w["macs"]
         wrong_c = float(o * o * cout * k * k)
         wrong_in = float(h * h * cout * k * k * cin)
@@ -216,6 +256,20 @@ class ConvFlops(Family):
 # -- depthwise separable ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _DepthwiseSeparableCostParams:
+    """DepthwiseSeparableCost's parameters, typed."""
+
+    size: int
+    cin: int
+    cout: int
+    kernel: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _DepthwiseSeparableCostParams:
+        return cls(**p)
+
+
 @register
 class DepthwiseSeparableCost(Family):
     id = "depthwise_separable_cost"
@@ -229,7 +283,8 @@ class DepthwiseSeparableCost(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        cin, cout, k, h = p["cin"], p["cout"], p["kernel"], p["size"]
+        q = _DepthwiseSeparableCostParams.of(p)
+        cin, cout, k, h = q.cin, q.cout, q.kernel, q.size
         std = nn.Conv2d(cin, cout, k, padding=k // 2, bias=False, device="meta")
         dws = nn.Sequential(
             nn.Conv2d(cin, cin, k, padding=k // 2, groups=cin, bias=False, device="meta"),
@@ -256,7 +311,8 @@ class DepthwiseSeparableCost(Family):
         }
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, cin, cout, k = p["size"], p["cin"], p["cout"], p["kernel"]
+        q = _DepthwiseSeparableCostParams.of(p)
+        h, cin, cout, k = q.size, q.cin, q.cout, q.kernel
         return (
             f"输入 ${cin}\\times{h}\\times{h}$，要得到 ${cout}\\times{h}\\times{h}$ 的输出（stride 1，same padding，"
             f"均不含 bias）。比较标准 ${k}\\times{k}$ 卷积与深度可分离卷积（${k}\\times{k}$ depthwise，"
@@ -275,7 +331,8 @@ class DepthwiseSeparableCost(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, cin, cout, k = p["size"], p["cin"], p["cout"], p["kernel"]
+        q = _DepthwiseSeparableCostParams.of(p)
+        h, cin, cout, k = q.size, q.cin, q.cout, q.kernel
         std, dws = w["params_std"], w["params_dws"]
         return (
             f"$$N_{{std}}=k^2C_{{in}}C_{{out}}={k}^2\\times{cin}\\times{cout}={std}$$\n\n"
@@ -286,7 +343,8 @@ class DepthwiseSeparableCost(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        h, cin, cout, k = p["size"], p["cin"], p["cout"], p["kernel"]
+        q = _DepthwiseSeparableCostParams.of(p)
+        h, cin, cout, k = q.size, q.cin, q.cout, q.kernel
         std, dws = w["params_std"], w["params_dws"]
         full = k * k * cin * cin + cin * cout
         dw_only = k * k * cin
@@ -313,6 +371,21 @@ class DepthwiseSeparableCost(Family):
 CHANNELS = (32, 64, 96, 128, 192, 256, 384, 512)
 
 
+@dataclass(frozen=True)
+class _GroupedConvCostParams:
+    """GroupedConvCost's parameters, typed."""
+
+    size: int
+    cin: int
+    cout: int
+    groups: int
+    kernel: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _GroupedConvCostParams:
+        return cls(**p)
+
+
 @register
 class GroupedConvCost(Family):
     id = "grouped_conv_cost"
@@ -327,7 +400,8 @@ class GroupedConvCost(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["cin"] % p["groups"] or p["cout"] % p["groups"]:
+        q = _GroupedConvCostParams.of(p)
+        if q.cin % q.groups or q.cout % q.groups:
             return "groups must divide both in_channels and out_channels"
         return None
 
@@ -338,11 +412,10 @@ class GroupedConvCost(Family):
         )
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        k = p["kernel"]
-        conv = nn.Conv2d(
-            p["cin"], p["cout"], k, padding=k // 2, groups=p["groups"], bias=False, device="meta"
-        )
-        _, flops = _run_flops(conv, (1, p["cin"], p["size"], p["size"]))
+        q = _GroupedConvCostParams.of(p)
+        k = q.kernel
+        conv = nn.Conv2d(q.cin, q.cout, k, padding=k // 2, groups=q.groups, bias=False, device="meta")
+        _, flops = _run_flops(conv, (1, q.cin, q.size, q.size))
         return {"params": _numel(conv), "macs": float(flops // 2)}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -354,7 +427,8 @@ class GroupedConvCost(Family):
         return {"params": params, "macs": c["size"] ** 2 * params}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, cin, cout, g, k = p["size"], p["cin"], p["cout"], p["groups"], p["kernel"]
+        q = _GroupedConvCostParams.of(p)
+        h, cin, cout, g, k = q.size, q.cin, q.cout, q.groups, q.kernel
         return (
             f"输入 ${cin}\\times{h}\\times{h}$，经过 `nn.Conv2d({cin}, {cout}, kernel_size={k}, padding={k // 2}, "
             f"groups={g}, bias=False)`（输出 ${cout}\\times{h}\\times{h}$）。\n\n"
@@ -366,7 +440,8 @@ class GroupedConvCost(Family):
         return (Part("params", "参数量", "int", n), Part("macs", "MACs", "real", macs))
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        h, cin, cout, g, k = p["size"], p["cin"], p["cout"], p["groups"], p["kernel"]
+        q = _GroupedConvCostParams.of(p)
+        h, cin, cout, g, k = q.size, q.cin, q.cout, q.groups, q.kernel
         n, macs = w["params"], w["macs"]
         return (
             "每组把 $C_{in}/g$ 个输入通道映射到 $C_{out}/g$ 个输出通道，共 $g$ 组：\n\n"
@@ -376,7 +451,8 @@ class GroupedConvCost(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        h, cin, cout, g, k = p["size"], p["cin"], p["cout"], p["groups"], p["kernel"]
+        q = _GroupedConvCostParams.of(p)
+        h, cin, cout, g, k = q.size, q.cin, q.cout, q.groups, q.kernel
         macs = w["macs"]
         full = k * k * cin * cout
         one = k * k * (cin // g) * (cout // g)
@@ -398,6 +474,18 @@ class GroupedConvCost(Family):
 # -- bottleneck ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _BottleneckCostParams:
+    """BottleneckCost's parameters, typed."""
+
+    channels: int
+    reduction: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _BottleneckCostParams:
+        return cls(**p)
+
+
 @register
 class BottleneckCost(Family):
     id = "bottleneck_cost"
@@ -409,7 +497,8 @@ class BottleneckCost(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        c, m = p["channels"], p["channels"] // p["reduction"]
+        q = _BottleneckCostParams.of(p)
+        c, m = q.channels, q.channels // q.reduction
         block = nn.Sequential(
             nn.Conv2d(c, m, 1, bias=False, device="meta"),
             nn.Conv2d(m, m, 3, padding=1, bias=False, device="meta"),
@@ -426,7 +515,8 @@ class BottleneckCost(Family):
         return {"params_bottleneck": nb, "params_plain": 9 * ch * ch, "ratio": nb / (9 * ch * ch)}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        c, r = p["channels"], p["reduction"]
+        q = _BottleneckCostParams.of(p)
+        c, r = q.channels, q.reduction
         m = c // r
         return (
             f"输入输出都是 ${c}$ 个通道（卷积均不含 bias，空间尺寸不变）。\n\n"
@@ -444,7 +534,8 @@ class BottleneckCost(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        c, r = p["channels"], p["reduction"]
+        q = _BottleneckCostParams.of(p)
+        c, r = q.channels, q.reduction
         m = c // r
         nb, npl = w["params_bottleneck"], w["params_plain"]
         return (
@@ -455,7 +546,8 @@ class BottleneckCost(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        c, r = p["channels"], p["reduction"]
+        q = _BottleneckCostParams.of(p)
+        c, r = q.channels, q.reduction
         m = c // r
         nb, npl = w["params_bottleneck"], w["params_plain"]
         no_expand = c * m + 9 * m * m
@@ -478,6 +570,21 @@ class BottleneckCost(Family):
 # -- fully connected -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _FcParamsFlopsParams:
+    """FcParamsFlops's parameters, typed."""
+
+    channels: int
+    spatial: int
+    out: int
+    batch: int
+    bias: bool
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _FcParamsFlopsParams:
+        return cls(**p)
+
+
 @register
 class FcParamsFlops(Family):
     id = "fc_params_flops"
@@ -492,9 +599,10 @@ class FcParamsFlops(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        c, s = p["channels"], p["spatial"]
-        fc = nn.Sequential(nn.Flatten(), nn.Linear(c * s * s, p["out"], bias=p["bias"], device="meta"))
-        _, flops = _run_flops(fc, (p["batch"], c, s, s))
+        q = _FcParamsFlopsParams.of(p)
+        c, s = q.channels, q.spatial
+        fc = nn.Sequential(nn.Flatten(), nn.Linear(c * s * s, q.out, bias=q.bias, device="meta"))
+        _, flops = _run_flops(fc, (q.batch, c, s, s))
         return {"params": _numel(fc), "flops": float(flops)}
 
     def closed_form(self, cl: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -506,7 +614,8 @@ class FcParamsFlops(Family):
         }
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        c, s, o, bsz, bias = p["channels"], p["spatial"], p["out"], p["batch"], p["bias"]
+        q = _FcParamsFlopsParams.of(p)
+        c, s, o, bsz, bias = q.channels, q.spatial, q.out, q.batch, q.bias
         return (
             f"一个 batch 有 ${bsz}$ 个样本，每个样本的特征图为 ${c}\\times{s}\\times{s}$，展平（`nn.Flatten()`）后接 "
             f"`nn.Linear(in_features, {o}, bias={_bias_text(bias)})`。约定 1 MAC = 2 FLOPs，不计 bias 加法。\n\n"
@@ -518,7 +627,8 @@ class FcParamsFlops(Family):
         return (Part("params", "参数量", "int", n), Part("flops", "FLOPs", "real", flops))
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        c, s, o, bsz, bias = p["channels"], p["spatial"], p["out"], p["batch"], p["bias"]
+        q = _FcParamsFlopsParams.of(p)
+        c, s, o, bsz, bias = q.channels, q.spatial, q.out, q.batch, q.bias
         n, flops = w["params"], w["flops"]
         n_in = c * s * s
         return (
@@ -532,7 +642,8 @@ class FcParamsFlops(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        c, o, bsz, bias = p["channels"], p["out"], p["batch"], p["bias"]
+        q = _FcParamsFlopsParams.of(p)
+        c, o, bsz, bias = q.channels, q.out, q.batch, q.bias
         n, flops = w["params"], w["flops"]
         b = o if bias else 0
         return _bias_mistakes(bias, n, o) + [
@@ -553,6 +664,18 @@ _BITS = {"float32": 32, "float16": 16, "bfloat16": 16, "float64": 64, "int8": 8}
 MIB = 2**20
 
 
+@dataclass(frozen=True)
+class _ParamMemoryParams:
+    """ParamMemory's parameters, typed."""
+
+    n_params: int
+    dtype: Literal["float32", "float16", "bfloat16", "float64", "int8"]
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _ParamMemoryParams:
+        return cls(**p)
+
+
 @register
 class ParamMemory(Family):
     id = "param_memory"
@@ -564,7 +687,8 @@ class ParamMemory(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        t = torch.empty(p["n_params"], dtype=getattr(torch, p["dtype"]), device="meta")
+        q = _ParamMemoryParams.of(p)
+        t = torch.empty(q.n_params, dtype=getattr(torch, q.dtype), device="meta")
         return {"bytes": t.nbytes, "mib": t.nbytes / MIB}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -573,7 +697,8 @@ class ParamMemory(Family):
         return {"bytes": nbytes, "mib": nbytes / 1024 / 1024}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        n, dt = p["n_params"], p["dtype"]
+        q = _ParamMemoryParams.of(p)
+        n, dt = q.n_params, q.dtype
         n_tex = f"{n:,}".replace(",", "{,}")
         return (
             f"一个模型有 ${n_tex}$ 个参数，全部以 `torch.{dt}` 存储。本题中 1 KB = 1024 字节，"
@@ -588,7 +713,8 @@ class ParamMemory(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        n, dt = p["n_params"], p["dtype"]
+        q = _ParamMemoryParams.of(p)
+        n, dt = q.n_params, q.dtype
         nbytes, mib = w["bytes"], w["mib"]
         bits = _BITS[dt]
         return (
@@ -598,7 +724,8 @@ class ParamMemory(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        n, dt = p["n_params"], p["dtype"]
+        q = _ParamMemoryParams.of(p)
+        n, dt = q.n_params, q.dtype
         nbytes = w["bytes"]
         bits = _BITS[dt]
         return [
@@ -620,6 +747,18 @@ class ParamMemory(Family):
 # -- stacked 3x3 -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _StackedSmallKernelsParams:
+    """StackedSmallKernels's parameters, typed."""
+
+    n: int
+    channels: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _StackedSmallKernelsParams:
+        return cls(**p)
+
+
 @register
 class StackedSmallKernels(Family):
     id = "stacked_small_kernels"
@@ -631,7 +770,8 @@ class StackedSmallKernels(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        n, c = p["n"], p["channels"]
+        q = _StackedSmallKernelsParams.of(p)
+        n, c = q.n, q.channels
         rf, _ = rf_by_gradient([("conv", 3, 1, 1)] * n)
         stack = nn.Sequential(*[nn.Conv2d(c, c, 3, padding=1, bias=False, device="meta") for _ in range(n)])
         big = nn.Conv2d(c, c, rf, padding=rf // 2, bias=False, device="meta")
@@ -642,7 +782,8 @@ class StackedSmallKernels(Family):
         return {"rf": 2 * n + 1, "params_stack": 9 * n * ch * ch, "params_big": (2 * n + 1) ** 2 * ch * ch}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        n, c = p["n"], p["channels"]
+        q = _StackedSmallKernelsParams.of(p)
+        n, c = q.n, q.channels
         return (
             f"${n}$ 个 $3\\times3$ 卷积（stride 1，输入输出都是 ${c}$ 通道，不含 bias）依次堆叠。\n\n"
             "1. 堆叠后的感受野边长 $K$？\n2. 这 "
@@ -658,7 +799,8 @@ class StackedSmallKernels(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        n, c = p["n"], p["channels"]
+        q = _StackedSmallKernelsParams.of(p)
+        n, c = q.n, q.channels
         rf, ns, nb = w["rf"], w["params_stack"], w["params_big"]
         return (
             f"每层 $3\\times3$（stride 1）让感受野增加 2：$K=1+{n}\\times2={rf}$。\n\n"
@@ -668,7 +810,8 @@ class StackedSmallKernels(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        n, c = p["n"], p["channels"]
+        q = _StackedSmallKernelsParams.of(p)
+        n, c = q.n, q.channels
         rf = w["rf"]
         return [
             Mistake("rf.sum-of-kernels", "把各层核大小直接相加（应为 1+Σ(k−1)）", {"rf": 3 * n}),

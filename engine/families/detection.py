@@ -9,8 +9,9 @@ the prompt shows exactly the numbers used and ``instantiate(params)`` rebuilds t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
 import torch
 
@@ -90,6 +91,19 @@ def _box_text(box: Box) -> str:
     return "(" + ", ".join(fmt(v) for v in box) + ")"
 
 
+@dataclass(frozen=True)
+class _IouParams:
+    """Iou's parameters, typed."""
+
+    box_format: Literal["xyxy", "xywh"]
+    decimals: int
+    data_seed: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _IouParams:
+        return cls(**p)
+
+
 @register
 class Iou(Family):
     id = "iou"
@@ -103,9 +117,8 @@ class Iou(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        a, b = (
-            _corners(x, p["box_format"]) for x in iou_boxes(p["box_format"], p["decimals"], p["data_seed"])
-        )
+        q = _IouParams.of(p)
+        a, b = (_corners(x, q.box_format) for x in iou_boxes(q.box_format, q.decimals, q.data_seed))
         inter, union = iou_xyxy(a, b)[:2]
         return {"inter": inter, "union": union, "iou": inter / union}
 
@@ -129,8 +142,9 @@ class Iou(Family):
         return {"inter": inter, "union": union, "iou": inter / union}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        box_fmt = p["box_format"]
-        ba, bb = iou_boxes(box_fmt, p["decimals"], p["data_seed"])
+        q = _IouParams.of(p)
+        box_fmt = q.box_format
+        ba, bb = iou_boxes(box_fmt, q.decimals, q.data_seed)
         desc = (
             "$(x_1, y_1, x_2, y_2)$（左上角与右下角）"
             if box_fmt == "xyxy"
@@ -150,8 +164,9 @@ class Iou(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        box_fmt = p["box_format"]
-        ba, bb = iou_boxes(box_fmt, p["decimals"], p["data_seed"])
+        q = _IouParams.of(p)
+        box_fmt = q.box_format
+        ba, bb = iou_boxes(box_fmt, q.decimals, q.data_seed)
         a, b = _corners(ba, box_fmt), _corners(bb, box_fmt)
         iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
         ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -172,12 +187,13 @@ class Iou(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        box_fmt = p["box_format"]
-        ba, bb = iou_boxes(box_fmt, p["decimals"], p["data_seed"])
+        q = _IouParams.of(p)
+        box_fmt = q.box_format
+        ba, bb = iou_boxes(box_fmt, q.decimals, q.data_seed)
         a, b = _corners(ba, box_fmt), _corners(bb, box_fmt)
         area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
         wrong: list[Mistake] = []
-        if box_fmt == "xyxy" and p["decimals"] == 0:
+        if box_fmt == "xyxy" and q.decimals == 0:
             i1, u1, r1 = iou_xyxy(a, b, plus_one=1.0)
             wrong.append(
                 Mistake(
@@ -369,6 +385,19 @@ def nms_reference(
     return kept
 
 
+@dataclass(frozen=True)
+class _NmsParams:
+    """Nms's parameters, typed."""
+
+    n: int
+    threshold: float
+    data_seed: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _NmsParams:
+        return cls(**p)
+
+
 @register
 class Nms(Family):
     id = "nms"
@@ -382,11 +411,10 @@ class Nms(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        boxes, scores = nms_data(p["n"], p["threshold"], p["data_seed"])
+        q = _NmsParams.of(p)
+        boxes, scores = nms_data(q.n, q.threshold, q.data_seed)
         return {
-            "keep": nms(
-                torch.tensor(boxes, dtype=F64), torch.tensor(scores, dtype=F64), p["threshold"]
-            ).tolist()
+            "keep": nms(torch.tensor(boxes, dtype=F64), torch.tensor(scores, dtype=F64), q.threshold).tolist()
         }
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -413,14 +441,15 @@ class Nms(Family):
         return {"keep": torch.where(kept.gather(1, first), order.gather(1, first), -1)}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        thr = p["threshold"]
-        boxes, scores = nms_data(p["n"], thr, p["data_seed"])
+        q = _NmsParams.of(p)
+        thr = q.threshold
+        boxes, scores = nms_data(q.n, thr, q.data_seed)
         table = "| 下标 | $x_1$ | $y_1$ | $x_2$ | $y_2$ | score |\n|---|---|---|---|---|---|\n" + "\n".join(
             f"| {i} | {fmt(b[0])} | {fmt(b[1])} | {fmt(b[2])} | {fmt(b[3])} | {fmt(s)} |"
             for i, (b, s) in enumerate(zip(boxes, scores, strict=False))
         )
         return (
-            f"同一类别的 {p['n']} 个检测框（xyxy 坐标，连续坐标不加 1）及其得分如下：\n\n{table}\n\n"
+            f"同一类别的 {q.n} 个检测框（xyxy 坐标，连续坐标不加 1）及其得分如下：\n\n{table}\n\n"
             f"用 IoU 阈值 {fmt(thr)} 做贪心 NMS：按得分从高到低处理（得分相同时下标小的先处理），"
             f"与已保留的框 IoU **严格大于** {fmt(thr)} 的框被抑制。\n\n"
             "按保留的先后顺序（即得分从高到低）写出保留框的下标。"
@@ -431,8 +460,9 @@ class Nms(Family):
         return (Part("keep", "保留框的下标（按得分从高到低）", "list", keep),)
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        thr = p["threshold"]
-        boxes, scores = nms_data(p["n"], thr, p["data_seed"])
+        q = _NmsParams.of(p)
+        thr = q.threshold
+        boxes, scores = nms_data(q.n, thr, q.data_seed)
         keep = w["keep"]
         order = sorted(range(len(boxes)), key=lambda i: (-scores[i], i))
         lines = []
@@ -461,8 +491,9 @@ class Nms(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        thr = p["threshold"]
-        boxes, scores = nms_data(p["n"], thr, p["data_seed"])
+        q = _NmsParams.of(p)
+        thr = q.threshold
+        boxes, scores = nms_data(q.n, thr, q.data_seed)
         keep = w["keep"]
         return [
             Mistake(
@@ -487,6 +518,25 @@ class Nms(Family):
 # -- YOLO target -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _YoloTargetParams:
+    """YoloTarget's parameters, typed."""
+
+    width: int
+    height: int
+    S: int
+    B: int
+    C: int
+    x1: int
+    y1: int
+    bw: int
+    bh: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _YoloTargetParams:
+        return cls(**p)
+
+
 @register
 class YoloTarget(Family):
     id = "yolo_target"
@@ -505,7 +555,8 @@ class YoloTarget(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["x1"] + p["bw"] > p["width"] or p["y1"] + p["bh"] > p["height"]:
+        q = _YoloTargetParams.of(p)
+        if q.x1 + q.bw > q.width or q.y1 + q.bh > q.height:
             return "the box leaves the image"
         return None
 
@@ -546,11 +597,12 @@ class YoloTarget(Family):
         return {k: cols[k].to(device) for k in self.schema}
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        q = _YoloTargetParams.of(p)
         from fractions import Fraction
 
-        W, H, S = p["width"], p["height"], p["S"]
-        cx = Fraction(2 * p["x1"] + p["bw"], 2)
-        cy = Fraction(2 * p["y1"] + p["bh"], 2)
+        W, H, S = q.width, q.height, q.S
+        cx = Fraction(2 * q.x1 + q.bw, 2)
+        cy = Fraction(2 * q.y1 + q.bh, 2)
         cell_w, cell_h = Fraction(W, S), Fraction(H, S)
         col = next(j for j in range(S) if j * cell_w <= cx < (j + 1) * cell_w)
         row = next(i for i in range(S) if i * cell_h <= cy < (i + 1) * cell_h)
@@ -559,9 +611,9 @@ class YoloTarget(Family):
             "col": col,
             "x": float(cx / cell_w - col),
             "y": float(cy / cell_h - row),
-            "w": float(Fraction(p["bw"], W)),
-            "h": float(Fraction(p["bh"], H)),
-            "size": S * S * (p["B"] * 5 + p["C"]),
+            "w": float(Fraction(q.bw, W)),
+            "h": float(Fraction(q.bh, H)),
+            "size": S * S * (q.B * 5 + q.C),
         }
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -584,8 +636,9 @@ class YoloTarget(Family):
         }
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        W, H, S, B, C = p["width"], p["height"], p["S"], p["B"], p["C"]
-        x1, y1, bw, bh = p["x1"], p["y1"], p["bw"], p["bh"]
+        q = _YoloTargetParams.of(p)
+        W, H, S, B, C = q.width, q.height, q.S, q.B, q.C
+        x1, y1, bw, bh = q.x1, q.y1, q.bw, q.bh
         return (
             f"YOLOv1 风格的检测头：输入图像 ${W}\\times{H}$（宽×高），划分为 ${S}\\times{S}$ 的网格，"
             f"每个网格预测 $B={B}$ 个框（每个框 5 个值：$x, y, w, h$, confidence）和 $C={C}$ 个类别概率。\n\n"
@@ -607,8 +660,9 @@ class YoloTarget(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        W, H, S, B, C = p["width"], p["height"], p["S"], p["B"], p["C"]
-        x1, y1, bw, bh = p["x1"], p["y1"], p["bw"], p["bh"]
+        q = _YoloTargetParams.of(p)
+        W, H, S, B, C = q.width, q.height, q.S, q.B, q.C
+        x1, y1, bw, bh = q.x1, q.y1, q.bw, q.bh
         cx, cy = x1 + bw / 2, y1 + bh / 2
         return (
             f"中心 $({fmt(cx)}, {fmt(cy)})$；网格边长 ${fmt(W / S)}\\times{fmt(H / S)}$ 像素。\n\n"
@@ -621,8 +675,9 @@ class YoloTarget(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        W, H, S, B, C = p["width"], p["height"], p["S"], p["B"], p["C"]
-        x1, y1, bw, bh = p["x1"], p["y1"], p["bw"], p["bh"]
+        q = _YoloTargetParams.of(p)
+        W, H, S, B, C = q.width, q.height, q.S, q.B, q.C
+        x1, y1, bw, bh = q.x1, q.y1, q.bw, q.bh
         cx, cy = x1 + bw / 2, y1 + bh / 2
         return [
             Mistake(
@@ -651,6 +706,21 @@ class YoloTarget(Family):
 # -- YOLO confidence / task-aligned metric ---------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _YoloConfidenceParams:
+    """YoloConfidence's parameters, typed."""
+
+    p_obj: float
+    iou: float
+    p_cls: float
+    alpha: float
+    beta: float
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _YoloConfidenceParams:
+        return cls(**p)
+
+
 @register
 class YoloConfidence(Family):
     id = "yolo_confidence"
@@ -665,11 +735,12 @@ class YoloConfidence(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        box = p["p_obj"] * p["iou"]
+        q = _YoloConfidenceParams.of(p)
+        box = q.p_obj * q.iou
         return {
             "box_conf": box,
-            "class_conf": box * p["p_cls"],
-            "align": p["p_cls"] ** p["alpha"] * p["iou"] ** p["beta"],
+            "class_conf": box * q.p_cls,
+            "align": q.p_cls**q.alpha * q.iou**q.beta,
         }
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -685,7 +756,8 @@ class YoloConfidence(Family):
         }
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        po, u, s, al, be = p["p_obj"], p["iou"], p["p_cls"], p["alpha"], p["beta"]
+        q = _YoloConfidenceParams.of(p)
+        po, u, s, al, be = q.p_obj, q.iou, q.p_cls, q.alpha, q.beta
         return (
             f"YOLOv1 中某个预测框的 $\\Pr(\\text{{Object}})={fmt(po)}$，它与真实框的 "
             f"$\\mathrm{{IoU}}^{{truth}}_{{pred}}={fmt(u)}$，所在网格对某类别的条件概率 "
@@ -704,7 +776,8 @@ class YoloConfidence(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        po, u, s, al, be = p["p_obj"], p["iou"], p["p_cls"], p["alpha"], p["beta"]
+        q = _YoloConfidenceParams.of(p)
+        po, u, s, al, be = q.p_obj, q.iou, q.p_cls, q.alpha, q.beta
         return (
             f"$$\\text{{conf}}=\\Pr(\\text{{Object}})\\cdot\\mathrm{{IoU}}={fmt(po)}\\times{fmt(u)}={fmt(w['box_conf'])}$$\n\n"
             f"$$\\Pr(\\text{{Class}}_i\\mid\\text{{Object}})\\cdot\\Pr(\\text{{Object}})\\cdot\\mathrm{{IoU}}"
@@ -713,7 +786,8 @@ class YoloConfidence(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        po, u, s, al, be = p["p_obj"], p["iou"], p["p_cls"], p["alpha"], p["beta"]
+        q = _YoloConfidenceParams.of(p)
+        po, u, s, al, be = q.p_obj, q.iou, q.p_cls, q.alpha, q.beta
         return [
             Mistake(
                 "yolo.conf-without-iou",

@@ -4,9 +4,10 @@ dropout."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -43,6 +44,23 @@ def _init_value(scheme: str, fan_in: int, fan_out: int, fan: int, gain: float) -
     return math.sqrt(3.0) * std if scheme == "kaiming_uniform" else std
 
 
+@dataclass(frozen=True)
+class _InitBoundsParams:
+    """InitBounds's parameters, typed."""
+
+    layer: Literal["linear", "conv2d"]
+    in_ch: int
+    out_ch: int
+    kernel: int
+    scheme: Literal["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"]
+    mode: Literal["fan_in", "fan_out"]
+    nonlinearity: Literal["relu", "tanh", "linear"]
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _InitBoundsParams:
+        return cls(**p)
+
+
 @register
 class InitBounds(Family):
     id = "init_bounds"
@@ -59,16 +77,17 @@ class InitBounds(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        q = _InitBoundsParams.of(p)
         w = torch.empty(_weight_shape(p), device="meta")
         fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(w)
-        gain = nn.init.calculate_gain(p["nonlinearity"])
-        scheme = p["scheme"]
+        gain = nn.init.calculate_gain(q.nonlinearity)
+        scheme = q.scheme
         if scheme.startswith("xavier"):
             # torch: std = gain * sqrt(2 / (fan_in + fan_out)); uniform bound = sqrt(3) * std
             std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
         else:
             # torch: std = gain / sqrt(fan); uniform bound = sqrt(3) * std
-            std = gain / math.sqrt(nn.init._calculate_correct_fan(w, p["mode"]))
+            std = gain / math.sqrt(nn.init._calculate_correct_fan(w, q.mode))
         value = math.sqrt(3.0) * std if scheme.endswith("uniform") else std
         return {"fan_in": fan_in, "fan_out": fan_out, "value": value}
 
@@ -96,9 +115,10 @@ class InitBounds(Family):
         return {"fan_in": fan_in, "fan_out": fan_out, "value": value}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        scheme, mode, nl = p["scheme"], p["mode"], p["nonlinearity"]
-        cin, cout, k = p["in_ch"], p["out_ch"], p["kernel"]
-        conv = p["layer"] == "conv2d"
+        q = _InitBoundsParams.of(p)
+        scheme, mode, nl = q.scheme, q.mode, q.nonlinearity
+        cin, cout, k = q.in_ch, q.out_ch, q.kernel
+        conv = q.layer == "conv2d"
         uniform = scheme.endswith("uniform")
         if conv:
             layer = f"`nn.Conv2d({cin}, {cout}, kernel_size={k})` 的权重（形状 $({cout}, {cin}, {k}, {k})$）"
@@ -112,7 +132,8 @@ class InitBounds(Family):
         return f"对 {layer}调用 {call}。\n\n求 PyTorch 算出的 fan_in、fan_out，以及{what}。"
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
-        scheme = p["scheme"]
+        q = _InitBoundsParams.of(p)
+        scheme = q.scheme
         fi, fo, value = w["fan_in"], w["fan_out"], w["value"]
         uniform = scheme.endswith("uniform")
         return (
@@ -122,9 +143,10 @@ class InitBounds(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        scheme, mode, nl = p["scheme"], p["mode"], p["nonlinearity"]
-        cin, cout, k = p["in_ch"], p["out_ch"], p["kernel"]
-        conv = p["layer"] == "conv2d"
+        q = _InitBoundsParams.of(p)
+        scheme, mode, nl = q.scheme, q.mode, q.nonlinearity
+        cin, cout, k = q.in_ch, q.out_ch, q.kernel
+        conv = q.layer == "conv2d"
         fi, fo, value = w["fan_in"], w["fan_out"], w["value"]
         uniform = scheme.endswith("uniform")
         rf = k * k if conv else 1
@@ -161,9 +183,10 @@ class InitBounds(Family):
         return f"{fan_line}。\n\n`calculate_gain('{nl}')` $={gain_tex}$。\n\n$${formula}={tnum(value)}$$"
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        scheme, mode, nl = p["scheme"], p["mode"], p["nonlinearity"]
-        cin, cout, k = p["in_ch"], p["out_ch"], p["kernel"]
-        conv = p["layer"] == "conv2d"
+        q = _InitBoundsParams.of(p)
+        scheme, mode, nl = q.scheme, q.mode, q.nonlinearity
+        cin, cout, k = q.in_ch, q.out_ch, q.kernel
+        conv = q.layer == "conv2d"
         fi, fo, value = w["fan_in"], w["fan_out"], w["value"]
         gain = nn.init.calculate_gain(nl)
         uniform = scheme.endswith("uniform")
@@ -266,6 +289,19 @@ def _dropout_mask_cols(seed: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     return torch.tensor(masks, dtype=F64, device=seed.device).reshape(-1, _N)
 
 
+@dataclass(frozen=True)
+class _DropoutParams:
+    """Dropout's parameters, typed."""
+
+    p: float
+    seed: int
+    index: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _DropoutParams:
+        return cls(**p)
+
+
 @register
 class Dropout(Family):
     id = "dropout"
@@ -278,7 +314,8 @@ class Dropout(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        m = _dropout_mask(p["seed"], p["p"])
+        q = _DropoutParams.of(p)
+        m = _dropout_mask(q.seed, q.p)
         if all(m) or not any(m):
             return "the mask should drop some units and keep others"
         return None
@@ -322,7 +359,8 @@ class Dropout(Family):
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
-        i = p["index"]
+        q = _DropoutParams.of(p)
+        i = q.index
         return (
             Part("train_out", "训练模式输出", "vector", w["train_out"], atol=1e-6),
             Part("eval_out", "eval 模式输出", "vector", w["eval_out"], atol=1e-6),

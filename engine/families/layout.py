@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
 
@@ -31,6 +32,25 @@ def _strides(sizes: dict[str, int], layout: str, *, own: bool = False, reverse: 
 
 def _offset(index: dict[str, int], strides: list[int]) -> int:
     return sum(index[d] * s for d, s in zip(DIMS, strides, strict=True))
+
+
+@dataclass(frozen=True)
+class _TensorLayoutOffsetParams:
+    """TensorLayoutOffset's parameters, typed."""
+
+    N: int
+    C: int
+    H: int
+    W: int
+    n: int
+    c: int
+    h: int
+    w: int
+    layout: Literal["NCHW", "NHWC", "CHWN"]
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _TensorLayoutOffsetParams:
+        return cls(**p)
 
 
 @register
@@ -80,13 +100,14 @@ class TensorLayoutOffset(Family):
         return {k: cols[k].to(device) for k in self.schema}
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        layout = p["layout"]
+        q = _TensorLayoutOffsetParams.of(p)
+        layout = q.layout
         sizes = [p[d] for d in layout]
         # The memory, in storage order: element i of the buffer holds the value i.
         memory = torch.arange(math.prod(sizes)).reshape(sizes)
         # The same buffer seen with the logical N, C, H, W axes.
         logical = memory.permute(*[layout.index(d) for d in DIMS])
-        offset = int(logical[p["n"], p["c"], p["h"], p["w"]])
+        offset = int(logical[q.n, q.c, q.h, q.w])
         # Its strides, as seen through N, C, H, W. (Not ``.contiguous()`` of a permuted NCHW tensor:
         # torch leaves a size-1 dimension's stride as it was, since it never moves through memory.)
         return {"offset": offset, "strides": list(logical.stride())}
@@ -102,16 +123,17 @@ class TensorLayoutOffset(Family):
         return {"offset": (strides * index).sum(dim=1), "strides": strides}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        layout = p["layout"]
+        q = _TensorLayoutOffsetParams.of(p)
+        layout = q.layout
         extra = {
             "NCHW": "（PyTorch 默认的 contiguous）",
             "NHWC": "（即 PyTorch 的 `channels_last`）",
             "CHWN": "",
         }[layout]
         return (
-            f"一个逻辑形状为 $(N,C,H,W)=({p['N']},{p['C']},{p['H']},{p['W']})$ 的张量，以 **{layout}** 布局"
+            f"一个逻辑形状为 $(N,C,H,W)=({q.N},{q.C},{q.H},{q.W})$ 的张量，以 **{layout}** 布局"
             f"{extra}连续存放在内存中。下标都从 0 开始。\n\n"
-            f"1. 元素 $[n,c,h,w]=[{p['n']},{p['c']},{p['h']},{p['w']}]$ 距离起始位置多少个元素（偏移）？\n"
+            f"1. 元素 $[n,c,h,w]=[{q.n},{q.c},{q.h},{q.w}]$ 距离起始位置多少个元素（偏移）？\n"
             "2. 按 N, C, H, W 的顺序写出各维的 stride（以元素个数计）。"
         )
 
@@ -123,7 +145,8 @@ class TensorLayoutOffset(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        layout = p["layout"]
+        q = _TensorLayoutOffsetParams.of(p)
+        layout = q.layout
         sizes = {d: p[d] for d in DIMS}
         index = {d: p[d.lower()] for d in DIMS}
         strides, offset = w["strides"], w["offset"]
@@ -141,7 +164,8 @@ class TensorLayoutOffset(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        layout = p["layout"]
+        q = _TensorLayoutOffsetParams.of(p)
+        layout = q.layout
         sizes = {d: p[d] for d in DIMS}
         index = {d: p[d.lower()] for d in DIMS}
         as_nchw = _strides(sizes, "NCHW")

@@ -11,7 +11,8 @@ used and ``instantiate(params)`` rebuilds them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TypeVar
 
@@ -53,6 +54,20 @@ def _ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
 # -- confusion matrix ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _ConfusionMetricsParams:
+    """ConfusionMetrics's parameters, typed."""
+
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _ConfusionMetricsParams:
+        return cls(**p)
+
+
 @register
 class ConfusionMetrics(Family):
     id = "confusion_metrics"
@@ -85,7 +100,8 @@ class ConfusionMetrics(Family):
         }
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        tp, fp, fn, tn = p["tp"], p["fp"], p["fn"], p["tn"]
+        q = _ConfusionMetricsParams.of(p)
+        tp, fp, fn, tn = q.tp, q.fp, q.fn, q.tn
         return (
             "一个二分类器在测试集上的混淆矩阵为：\n\n"
             "| | 预测为正 | 预测为负 |\n|---|---|---|\n"
@@ -100,7 +116,8 @@ class ConfusionMetrics(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        tp, fp, fn, tn = p["tp"], p["fp"], p["fn"], p["tn"]
+        q = _ConfusionMetricsParams.of(p)
+        tp, fp, fn, tn = q.tp, q.fp, q.fn, q.tn
         return (
             f"$$\\text{{Accuracy}}=\\frac{{TP+TN}}{{TP+FP+FN+TN}}=\\frac{{{tp}+{tn}}}{{{tp + fp + fn + tn}}}"
             f"={_pct(w['accuracy'])}$$\n\n"
@@ -111,7 +128,8 @@ class ConfusionMetrics(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        tp, fp, fn, tn = p["tp"], p["fp"], p["fn"], p["tn"]
+        q = _ConfusionMetricsParams.of(p)
+        tp, fp, fn, tn = q.tp, q.fp, q.fn, q.tn
         prec, rec = w["precision"], w["recall"]
         return [
             Mistake(
@@ -191,6 +209,18 @@ def _rates(scores: list[float], labels: list[int], thr: float, strict: bool = Fa
     return c
 
 
+@dataclass(frozen=True)
+class _RocPointsParams:
+    """RocPoints's parameters, typed."""
+
+    n: int
+    data_seed: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _RocPointsParams:
+        return cls(**p)
+
+
 @register
 class RocPoints(Family):
     id = "roc_points"
@@ -200,7 +230,8 @@ class RocPoints(Family):
     schema = {"n": Param("int", 6, MAX_SAMPLES), "data_seed": Param("int", 0, 10**6)}
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        scores, labels, thr = roc_data(p["n"], p["data_seed"])
+        q = _RocPointsParams.of(p)
+        scores, labels, thr = roc_data(q.n, q.data_seed)
         c = _rates(scores, labels, thr)
         return {"tpr": c["tp"] / (c["tp"] + c["fn"]), "fpr": c["fp"] / (c["fp"] + c["tn"])}
 
@@ -219,9 +250,10 @@ class RocPoints(Family):
         }
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        scores, labels, thr = roc_data(p["n"], p["data_seed"])
+        q = _RocPointsParams.of(p)
+        scores, labels, thr = roc_data(q.n, q.data_seed)
         return (
-            f"{p['n']} 个样本的预测得分与真实标签（1 为正类）如下：\n\n{_samples_table(scores, labels)}\n\n"
+            f"{q.n} 个样本的预测得分与真实标签（1 为正类）如下：\n\n{_samples_table(scores, labels)}\n\n"
             f"以阈值 {fmt(thr)} 判定：score ≥ {fmt(thr)} 的样本预测为正类。求这一点在 ROC 曲线上的 TPR 和 FPR。"
         )
 
@@ -232,7 +264,8 @@ class RocPoints(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        scores, labels, thr = roc_data(p["n"], p["data_seed"])
+        q = _RocPointsParams.of(p)
+        scores, labels, thr = roc_data(q.n, q.data_seed)
         c = _rates(scores, labels, thr)
         return (
             f"score ≥ {fmt(thr)} 判为正：TP = {c['tp']}，FN = {c['fn']}，FP = {c['fp']}，TN = {c['tn']}。\n\n"
@@ -241,7 +274,8 @@ class RocPoints(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        scores, labels, thr = roc_data(p["n"], p["data_seed"])
+        q = _RocPointsParams.of(p)
+        scores, labels, thr = roc_data(q.n, q.data_seed)
         c = _rates(scores, labels, thr)
         s = _rates(scores, labels, thr, strict=True)
         wrong = [
@@ -334,6 +368,19 @@ def _ap_raw(flags: list[int], n_gt: int) -> tuple[float, float]:
     return float(all_point), float(sum(pts, Fraction(0)) / 11)
 
 
+@dataclass(frozen=True)
+class _AveragePrecisionParams:
+    """AveragePrecision's parameters, typed."""
+
+    n: int
+    extra_gt: int
+    data_seed: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _AveragePrecisionParams:
+        return cls(**p)
+
+
 @register
 class AveragePrecision(Family):
     id = "average_precision"
@@ -347,8 +394,9 @@ class AveragePrecision(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        _, flags = ap_data(p["n"], p["data_seed"])
-        ref = ap_reference(flags, sum(flags) + p["extra_gt"])
+        q = _AveragePrecisionParams.of(p)
+        _, flags = ap_data(q.n, q.data_seed)
+        ref = ap_reference(flags, sum(flags) + q.extra_gt)
         return {"ap_all": float(ref["ap_all"]), "ap_11": float(ref["ap_11"])}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -368,15 +416,16 @@ class AveragePrecision(Family):
         return {"ap_all": ap_all, "ap_11": torch.stack(pts, 1).mean(1)}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        scores, flags = ap_data(p["n"], p["data_seed"])
+        q = _AveragePrecisionParams.of(p)
+        scores, flags = ap_data(q.n, q.data_seed)
         n_tp = sum(flags)
-        n_gt = n_tp + p["extra_gt"]
+        n_gt = n_tp + q.extra_gt
         table = "| 排名 | score | 匹配结果 |\n|---|---|---|\n" + "\n".join(
             f"| {i + 1} | {fmt(s)} | {'TP' if f else 'FP'} |"
             for i, (s, f) in enumerate(zip(scores, flags, strict=False))
         )
         return (
-            f"某类别共有 {n_gt} 个真实框。检测器对该类别输出 {p['n']} 个检测框，按得分从高到低排序并与真实框匹配的结果如下：\n\n"
+            f"某类别共有 {n_gt} 个真实框。检测器对该类别输出 {q.n} 个检测框，按得分从高到低排序并与真实框匹配的结果如下：\n\n"
             f"{table}\n\n求该类别的 AP：\n\n"
             "1. 全点插值 AP（VOC2010 起 / COCO 所用的精度包络：每个召回率处的精度取其右侧的最大精度，再对召回率积分）；\n"
             "2. VOC2007 的 11 点插值 AP（$r\\in\\{0, 0.1, \\dots, 1\\}$，每点取召回率 $\\ge r$ 处的最大精度，无则为 0，再取平均）。"
@@ -389,9 +438,10 @@ class AveragePrecision(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        scores, flags = ap_data(p["n"], p["data_seed"])
+        q = _AveragePrecisionParams.of(p)
+        scores, flags = ap_data(q.n, q.data_seed)
         n_tp = sum(flags)
-        n_gt = n_tp + p["extra_gt"]
+        n_gt = n_tp + q.extra_gt
         ref = ap_reference(flags, n_gt)
         rows = "\n".join(
             f"| {i + 1} | {'TP' if f else 'FP'} | {fmt(float(pr), 4)} | {fmt(float(rc), 4)} | {fmt(float(env), 4)} |"
@@ -416,9 +466,10 @@ class AveragePrecision(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        scores, flags = ap_data(p["n"], p["data_seed"])
+        q = _AveragePrecisionParams.of(p)
+        scores, flags = ap_data(q.n, q.data_seed)
         n_tp = sum(flags)
-        n_gt = n_tp + p["extra_gt"]
+        n_gt = n_tp + q.extra_gt
         raw_all, raw_11 = _ap_raw(flags, n_gt)
         wrong = [
             Mistake(
@@ -432,7 +483,7 @@ class AveragePrecision(Family):
                 {"ap_all": raw_all, "ap_11": raw_11},
             ),
         ]
-        if p["extra_gt"]:
+        if q.extra_gt:
             miss = ap_reference(flags, n_tp)
             wrong.append(
                 Mistake(
@@ -480,6 +531,18 @@ def _map_units_cols(seed: torch.Tensor) -> torch.Tensor:
     return ((45 + a % 51)[:, :, None] - drop).clamp(min=0)  # a running max(0, ap - step) is this clamp
 
 
+@dataclass(frozen=True)
+class _MapCocoParams:
+    """MapCoco's parameters, typed."""
+
+    n_classes: int
+    data_seed: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _MapCocoParams:
+        return cls(**p)
+
+
 @register
 class MapCoco(Family):
     id = "map_coco"
@@ -489,7 +552,8 @@ class MapCoco(Family):
     schema = {"n_classes": Param("int", 2, MAX_CLASSES), "data_seed": Param("int", 0, 10**6)}
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        table = map_data(p["n_classes"], p["data_seed"])
+        q = _MapCocoParams.of(p)
+        table = map_data(q.n_classes, q.data_seed)
         per_class = []
         for row in table:
             total = Fraction(0)
@@ -510,7 +574,8 @@ class MapCoco(Family):
         return {"map50": aps[:, :, 0].sum(1) / k, "map5095": aps.sum((1, 2)) / (k * len(IOU_THRESHOLDS))}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        table = map_data(p["n_classes"], p["data_seed"])
+        q = _MapCocoParams.of(p)
+        table = map_data(q.n_classes, q.data_seed)
         k = len(table)
         head = "| 类别 | " + " | ".join(f"{t:.2f}" for t in IOU_THRESHOLDS) + " |"
         body = "\n".join(
@@ -528,7 +593,8 @@ class MapCoco(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        table = map_data(p["n_classes"], p["data_seed"])
+        q = _MapCocoParams.of(p)
+        table = map_data(q.n_classes, q.data_seed)
         k = len(table)
         means = [sum(row) / len(row) for row in table]
         return (
@@ -539,7 +605,8 @@ class MapCoco(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        table = map_data(p["n_classes"], p["data_seed"])
+        q = _MapCocoParams.of(p)
+        table = map_data(q.n_classes, q.data_seed)
         k = len(table)
         return [
             Mistake(
@@ -595,6 +662,18 @@ def pr_area(scores: list[float], labels: list[int]) -> float:
     return float(area)
 
 
+@dataclass(frozen=True)
+class _RocAucParams:
+    """RocAuc's parameters, typed."""
+
+    n: int
+    data_seed: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _RocAucParams:
+        return cls(**p)
+
+
 @register
 class RocAuc(Family):
     id = "roc_auc"
@@ -604,7 +683,8 @@ class RocAuc(Family):
     schema = {"n": Param("int", 5, MAX_AUC), "data_seed": Param("int", 0, 10**6)}
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        scores, labels = auc_data(p["n"], p["data_seed"])
+        q = _RocAucParams.of(p)
+        scores, labels = auc_data(q.n, q.data_seed)
         return {"auc": float(auc_pairs(scores, labels))}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -624,9 +704,10 @@ class RocAuc(Family):
         return {"auc": ((rank * pos).sum(1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        scores, labels = auc_data(p["n"], p["data_seed"])
+        q = _RocAucParams.of(p)
+        scores, labels = auc_data(q.n, q.data_seed)
         return (
-            f"{p['n']} 个样本的预测得分与真实标签（1 为正类）如下：\n\n{_samples_table(scores, labels)}\n\n"
+            f"{q.n} 个样本的预测得分与真实标签（1 为正类）如下：\n\n{_samples_table(scores, labels)}\n\n"
             "求 ROC 曲线下的面积 AUC（得分相同的正负样本对记 ½）。"
         )
 
@@ -634,7 +715,8 @@ class RocAuc(Family):
         return (Part("auc", "AUC", "real", w["auc"], ratio=True),)
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        scores, labels = auc_data(p["n"], p["data_seed"])
+        q = _RocAucParams.of(p)
+        scores, labels = auc_data(q.n, q.data_seed)
         pos = [s for s, y in zip(scores, labels, strict=False) if y]
         neg = [s for s, y in zip(scores, labels, strict=False) if not y]
         wins = sum(1 for sp in pos for sn in neg if sp > sn)
@@ -648,7 +730,8 @@ class RocAuc(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        scores, labels = auc_data(p["n"], p["data_seed"])
+        q = _RocAucParams.of(p)
+        scores, labels = auc_data(q.n, q.data_seed)
         return [
             Mistake(
                 "auc.pr-area",

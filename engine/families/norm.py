@@ -4,9 +4,10 @@ BN / LN / IN / GN reduce over."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +31,22 @@ def _bn_values(seed: int, n: int) -> list[float]:
     return [draw_grid(seed, j, 1, -20, 40, 10) for j in range(n)]
 
 
+@dataclass(frozen=True)
+class _BNForwardParams:
+    """BNForward's parameters, typed."""
+
+    n: int
+    data_seed: int
+    index: int
+    gamma: float
+    beta: float
+    eps: float
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _BNForwardParams:
+        return cls(**p)
+
+
 @register
 class BNForward(Family):
     id = "bn_forward"
@@ -45,9 +62,10 @@ class BNForward(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["index"] > p["n"]:
+        q = _BNForwardParams.of(p)
+        if q.index > q.n:
             return "index must not exceed the batch size n"
-        if len(set(_bn_values(p["data_seed"], p["n"]))) < 2:
+        if len(set(_bn_values(q.data_seed, q.n))) < 2:
             return "the batch values are all equal"
         return None
 
@@ -59,14 +77,15 @@ class BNForward(Family):
         return (c["index"] <= c["n"]) & differs
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        n, i = p["n"], p["index"] - 1
-        x = torch.tensor(_bn_values(p["data_seed"], n), dtype=F64).reshape(n, 1)
+        q = _BNForwardParams.of(p)
+        n, i = q.n, q.index - 1
+        x = torch.tensor(_bn_values(q.data_seed, n), dtype=F64).reshape(n, 1)
         var, mean = torch.var_mean(x[:, 0], correction=0)  # what BN normalises with in train mode
-        plain = nn.BatchNorm1d(1, eps=p["eps"], affine=False, dtype=F64).train()
-        bn = nn.BatchNorm1d(1, eps=p["eps"], affine=True, dtype=F64).train()
+        plain = nn.BatchNorm1d(1, eps=q.eps, affine=False, dtype=F64).train()
+        bn = nn.BatchNorm1d(1, eps=q.eps, affine=True, dtype=F64).train()
         with torch.no_grad():
-            bn.weight.fill_(p["gamma"])
-            bn.bias.fill_(p["beta"])
+            bn.weight.fill_(q.gamma)
+            bn.bias.fill_(q.beta)
             xhat, y = plain(x), bn(x)
         return {"mean": mean.item(), "var": var.item(), "xhat": xhat[i, 0].item(), "y": y[i, 0].item()}
 
@@ -83,8 +102,9 @@ class BNForward(Family):
         return {"mean": mean, "var": var, "xhat": xhat, "y": c["gamma"] * xhat + c["beta"]}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        n, i, g, b, eps = p["n"], p["index"], p["gamma"], p["beta"], p["eps"]
-        xs = _bn_values(p["data_seed"], n)
+        q = _BNForwardParams.of(p)
+        n, i, g, b, eps = q.n, q.index, q.gamma, q.beta, q.eps
+        xs = _bn_values(q.data_seed, n)
         xi = xs[i - 1]
         return (
             f"一个 `nn.BatchNorm1d` 层处于训练模式（`model.train()`）。某个通道在一个 mini-batch 中收到的 "
@@ -95,7 +115,8 @@ class BNForward(Family):
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
-        i = p["index"]
+        q = _BNForwardParams.of(p)
+        i = q.index
         mean, var, xhat, y = w["mean"], w["var"], w["xhat"], w["y"]
         return (
             Part("mean", "batch 均值 $\\mu_B$", "real", mean, atol=1e-4),
@@ -105,8 +126,9 @@ class BNForward(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        n, i, g, b, eps = p["n"], p["index"], p["gamma"], p["beta"], p["eps"]
-        xs = _bn_values(p["data_seed"], n)
+        q = _BNForwardParams.of(p)
+        n, i, g, b, eps = q.n, q.index, q.gamma, q.beta, q.eps
+        xs = _bn_values(q.data_seed, n)
         mean, var, xhat, y = w["mean"], w["var"], w["xhat"], w["y"]
         xi = xs[i - 1]
         sq = "+".join(f"({tnum(v)}{signed(-mean)})^2" for v in xs)
@@ -120,8 +142,9 @@ class BNForward(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        n, i, g, b, eps = p["n"], p["index"], p["gamma"], p["beta"], p["eps"]
-        xs = _bn_values(p["data_seed"], n)
+        q = _BNForwardParams.of(p)
+        n, i, g, b, eps = q.n, q.index, q.gamma, q.beta, q.eps
+        xs = _bn_values(q.data_seed, n)
         mean, var, xhat = w["mean"], w["var"], w["xhat"]
         xi = xs[i - 1]
         var_u = var * n / (n - 1)
@@ -169,6 +192,23 @@ def _ema(init: float, xs: list[float], w_new: float) -> float:
     return r
 
 
+@dataclass(frozen=True)
+class _BNRunningStatsParams:
+    """BNRunningStats's parameters, typed."""
+
+    convention: Literal["pytorch", "tensorflow", "cumulative"]
+    momentum: float
+    steps: int
+    batch: int
+    data_seed: int
+    init_mean: float
+    init_var: float
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _BNRunningStatsParams:
+        return cls(**p)
+
+
 @register
 class BNRunningStats(Family):
     id = "bn_running_stats"
@@ -187,28 +227,30 @@ class BNRunningStats(Family):
     @staticmethod
     def _decay(p: dict[str, Any]) -> float:
         """Keras' ``momentum`` (the weight of the old value) shown for the TensorFlow convention."""
-        return round(1 - p["momentum"], 6)
+        q = _BNRunningStatsParams.of(p)
+        return round(1 - q.momentum, 6)
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        batches = _batches(p["data_seed"], p["steps"], p["batch"])
-        if p["convention"] == "tensorflow":
+        q = _BNRunningStatsParams.of(p)
+        batches = _batches(q.data_seed, q.steps, q.batch)
+        if q.convention == "tensorflow":
             # No TensorFlow here: Keras' rule, moving = decay * moving + (1 - decay) * batch, with the
             # biased batch variance (tf.nn.moments), as a plain loop.
             d = self._decay(p)
-            rm, rv = p["init_mean"], p["init_var"]
+            rm, rv = q.init_mean, q.init_var
             for b in batches:
                 x = torch.tensor(b, dtype=F64)
                 bv, bm = torch.var_mean(x, correction=0)
                 rm = d * rm + (1 - d) * bm.item()
                 rv = d * rv + (1 - d) * bv.item()
             return {"mean": rm, "var": rv}
-        momentum = None if p["convention"] == "cumulative" else p["momentum"]
+        momentum = None if q.convention == "cumulative" else q.momentum
         bn = nn.BatchNorm1d(1, momentum=momentum, affine=False, dtype=F64).train()
         running_mean, running_var = bn.running_mean, bn.running_var
         assert running_mean is not None and running_var is not None  # track_running_stats=True
         with torch.no_grad():
-            running_mean.fill_(p["init_mean"])
-            running_var.fill_(p["init_var"])
+            running_mean.fill_(q.init_mean)
+            running_var.fill_(q.init_var)
             for b in batches:
                 bn(torch.tensor(b, dtype=F64).reshape(-1, 1))
         return {"mean": running_mean.item(), "var": running_var.item()}
@@ -244,7 +286,8 @@ class BNRunningStats(Family):
 
     def _wording(self, p: dict[str, Any]) -> tuple[str, tuple[str, str], str]:
         """The layer call, the names of its two running statistics and the update rule, per convention."""
-        conv, m, m0, v0 = p["convention"], p["momentum"], p["init_mean"], p["init_var"]
+        q = _BNRunningStatsParams.of(p)
+        conv, m, m0, v0 = q.convention, q.momentum, q.init_mean, q.init_var
         if conv == "pytorch":
             layer = (
                 f"`bn = nn.BatchNorm1d(1, momentum={fmt(m)})`，把 `running_mean` 设为 {fmt(m0)}、"
@@ -280,12 +323,14 @@ class BNRunningStats(Family):
 
     def work(self, p: dict[str, Any]) -> dict[str, Any]:
         """The answers, plus the drawn batches and their statistics: means, biased and unbiased variances."""
-        batches = _batches(p["data_seed"], p["steps"], p["batch"])
+        q = _BNRunningStatsParams.of(p)
+        batches = _batches(q.data_seed, q.steps, q.batch)
         bms, bvb, bvu = (list(col) for col in zip(*(_stats(b) for b in batches), strict=True))
         return {**self.solve(p), "batches": batches, "bms": bms, "bvb": bvb, "bvu": bvu}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        k, n = p["steps"], p["batch"]
+        q = _BNRunningStatsParams.of(p)
+        k, n = q.steps, q.batch
         shown = "\n".join(f"- 第 {t + 1} 个 batch：${tex_vec(b)}$" for t, b in enumerate(w["batches"]))
         layer, names, rule = self._wording(p)
         return (
@@ -301,8 +346,9 @@ class BNRunningStats(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        conv, m, k = p["convention"], p["momentum"], p["steps"]
-        m0, v0 = p["init_mean"], p["init_var"]
+        q = _BNRunningStatsParams.of(p)
+        conv, m, k = q.convention, q.momentum, q.steps
+        m0, v0 = q.init_mean, q.init_var
         bms, bvb, bvu = w["bms"], w["bvb"], w["bvu"]
         stat_lines = "\n".join(
             f"- 第 {t + 1} 步：$\\mu={fmt(bms[t])}$，有偏方差 ${fmt(bvb[t])}$，无偏方差 ${fmt(bvu[t])}$"
@@ -327,8 +373,9 @@ class BNRunningStats(Family):
         return f"{rule}\n\n各 batch 的统计量：\n\n{stat_lines}\n\n{calc}"
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        conv, m, k = p["convention"], p["momentum"], p["steps"]
-        m0, v0 = p["init_mean"], p["init_var"]
+        q = _BNRunningStatsParams.of(p)
+        conv, m, k = q.convention, q.momentum, q.steps
+        m0, v0 = q.init_mean, q.init_var
         bms, bvb, bvu = w["bms"], w["bvb"], w["bvu"]
 
         def ema_pair(w_new: float, var_list: list[float]) -> dict[str, float]:
@@ -420,6 +467,22 @@ def _check_against_functional(norm: str, c: int, groups: int) -> None:
         raise AssertionError(f"{norm} axes disagree with torch.nn.functional")
 
 
+@dataclass(frozen=True)
+class _NormAxesParams:
+    """NormAxes's parameters, typed."""
+
+    norm: Literal["BN", "LN", "IN", "GN"]
+    N: int
+    C: int
+    H: int
+    W: int
+    groups: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _NormAxesParams:
+        return cls(**p)
+
+
 @register
 class NormAxes(Family):
     id = "norm_axes"
@@ -435,7 +498,8 @@ class NormAxes(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["norm"] == "GN" and (p["C"] % p["groups"] or p["groups"] >= p["C"]):
+        q = _NormAxesParams.of(p)
+        if q.norm == "GN" and (q.C % q.groups or q.groups >= q.C):
             return "GN needs groups < C dividing C"
         return None
 
@@ -446,10 +510,11 @@ class NormAxes(Family):
         return ~((c["norm"] == _NORMS.index("GN")) & bad_gn)
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        norm, g = p["norm"], p["groups"]
-        _check_against_functional(norm, p["C"], g if norm == "GN" else 1)
+        q = _NormAxesParams.of(p)
+        norm, g = q.norm, q.groups
+        _check_against_functional(norm, q.C, g if norm == "GN" else 1)
         with torch.device("meta"):
-            x = torch.empty(p["N"], p["C"], p["H"], p["W"])
+            x = torch.empty(q.N, q.C, q.H, q.W)
             _, mean, _ = _stats_keepdim(x, norm, g)
         return {"shape": tuple(mean.shape), "count": x.numel() // mean.numel()}
 
@@ -465,7 +530,8 @@ class NormAxes(Family):
         return {"shape": torch.stack([d0, d1, one, one], 1), "count": count}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        norm, n, c, h, width, g = p["norm"], p["N"], p["C"], p["H"], p["W"], p["groups"]
+        q = _NormAxesParams.of(p)
+        norm, n, c, h, width, g = q.norm, q.N, q.C, q.H, q.W, q.groups
         calls = {
             "BN": "`nn.BatchNorm2d(C)`（训练模式）",
             "LN": "`nn.LayerNorm([C, H, W])`",
@@ -487,7 +553,8 @@ class NormAxes(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        norm, n, c, h, width, g = p["norm"], p["N"], p["C"], p["H"], p["W"], p["groups"]
+        q = _NormAxesParams.of(p)
+        norm, n, c, h, width, g = q.norm, q.N, q.C, q.H, q.W, q.groups
         shape, count = w["shape"], w["count"]
         formulas = {
             "BN": (
@@ -519,7 +586,8 @@ class NormAxes(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        norm, n, c, h, width, g = p["norm"], p["N"], p["C"], p["H"], p["W"], p["groups"]
+        q = _NormAxesParams.of(p)
+        norm, n, c, h, width, g = q.norm, q.N, q.C, q.H, q.W, q.groups
         alt = {
             "BN": ((1, c, 1, 1), n * h * width),
             "LN": ((n, 1, 1, 1), c * h * width),

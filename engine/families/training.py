@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch.utils.data import DataLoader, TensorDataset, random_split
@@ -21,6 +22,20 @@ __all__ = ["DataParallelSpeedup", "DatasetSplit", "EpochIterations", "NumericalG
 # -- iterations per epoch --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _EpochIterationsParams:
+    """EpochIterations's parameters, typed."""
+
+    n: int
+    batch: int
+    epochs: int
+    drop_last: bool
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _EpochIterationsParams:
+        return cls(**p)
+
+
 @register
 class EpochIterations(Family):
     id = "epoch_iterations"
@@ -34,7 +49,8 @@ class EpochIterations(Family):
     }
 
     def constraint(self, p: dict[str, Any]) -> str | None:
-        if p["batch"] > p["n"]:
+        q = _EpochIterationsParams.of(p)
+        if q.batch > q.n:
             return "the batch is larger than the dataset"
         return None
 
@@ -42,9 +58,10 @@ class EpochIterations(Family):
         return _choice_table(self.schema["batch"].choices, c["batch"]) <= c["n"]
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        dataset = TensorDataset(torch.empty(p["n"], device="meta"))
-        per = len(DataLoader(dataset, batch_size=p["batch"], drop_last=p["drop_last"]))
-        return {"per_epoch": per, "total": per * p["epochs"]}
+        q = _EpochIterationsParams.of(p)
+        dataset = TensorDataset(torch.empty(q.n, device="meta"))
+        per = len(DataLoader(dataset, batch_size=q.batch, drop_last=q.drop_last))
+        return {"per_epoch": per, "total": per * q.epochs}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         b = _choice_table(self.schema["batch"].choices, c["batch"])
@@ -52,7 +69,8 @@ class EpochIterations(Family):
         return {"per_epoch": per, "total": per * c["epochs"]}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        n, b, e, dl = p["n"], p["batch"], p["epochs"], p["drop_last"]
+        q = _EpochIterationsParams.of(p)
+        n, b, e, dl = q.n, q.batch, q.epochs, q.drop_last
         return (
             f"训练集有 ${n}$ 个样本，`DataLoader(dataset, batch_size={b}, shuffle=True, drop_last={dl})`，"
             f"训练 ${e}$ 个 epoch。\n\n1. 每个 epoch 有多少次迭代（多少个 batch）？\n2. 训练全程一共多少次迭代？"
@@ -66,7 +84,8 @@ class EpochIterations(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        n, b, e, dl = p["n"], p["batch"], p["epochs"], p["drop_last"]
+        q = _EpochIterationsParams.of(p)
+        n, b, e, dl = q.n, q.batch, q.epochs, q.drop_last
         per, total = w["per_epoch"], w["total"]
         rule = (
             (
@@ -90,7 +109,8 @@ class EpochIterations(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        n, b, e, dl = p["n"], p["batch"], p["epochs"], p["drop_last"]
+        q = _EpochIterationsParams.of(p)
+        n, b, e, dl = q.n, q.batch, q.epochs, q.drop_last
         other = math.ceil(n / b) if dl else n // b
         samples = (n * e) // b if dl else -(-(n * e) // b)
         return [
@@ -264,6 +284,19 @@ def _eval(name: str, x: float) -> float:
     return float(_f(name, torch.tensor(x, dtype=torch.float64)))
 
 
+@dataclass(frozen=True)
+class _NumericalGradientParams:
+    """NumericalGradient's parameters, typed."""
+
+    func: Literal["x^3-3x", "x^4-2x^2", "e^x", "x*e^x", "e^(-x^2)"]
+    x: float
+    h: float
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _NumericalGradientParams:
+        return cls(**p)
+
+
 @register
 class NumericalGradient(Family):
     id = "numerical_gradient"
@@ -279,7 +312,8 @@ class NumericalGradient(Family):
     screen_mistakes = False
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        name, x0, h = p["func"], p["x"], p["h"]
+        q = _NumericalGradientParams.of(p)
+        name, x0, h = q.func, q.x, q.h
         x = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
         (grad,) = torch.autograd.grad(_f(name, x), x)
         num = (_eval(name, x0 + h) - _eval(name, x0 - h)) / (2 * h)
@@ -308,7 +342,8 @@ class NumericalGradient(Family):
         return {"num": n, "analytic": a, "err": (n - a).abs()}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        name, x0, h = p["func"], p["x"], p["h"]
+        q = _NumericalGradientParams.of(p)
+        name, x0, h = q.func, q.x, q.h
         ftex = _TEX[name]
         return (
             f"$f(x)={ftex}$。在 $x={fmt(x0)}$ 处用中心差分、步长 $h={fmt(h)}$ 估计导数，并与解析导数比较"
@@ -326,7 +361,8 @@ class NumericalGradient(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        name, x0, h = p["func"], p["x"], p["h"]
+        q = _NumericalGradientParams.of(p)
+        name, x0, h = q.func, q.x, q.h
         fp, fm = _eval(name, x0 + h), _eval(name, x0 - h)
         num, analytic = w["num"], w["analytic"]
         return (
@@ -338,7 +374,8 @@ class NumericalGradient(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        name, x0, h = p["func"], p["x"], p["h"]
+        q = _NumericalGradientParams.of(p)
+        name, x0, h = q.func, q.x, q.h
         fp = _eval(name, x0 + h)
         num, analytic = w["num"], w["analytic"]
         fwd = (fp - _eval(name, x0)) / h
@@ -358,6 +395,19 @@ class NumericalGradient(Family):
 # -- data parallel ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _DataParallelSpeedupParams:
+    """DataParallelSpeedup's parameters, typed."""
+
+    t_compute: int
+    gpus: int
+    t_comm: int
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> _DataParallelSpeedupParams:
+        return cls(**p)
+
+
 @register
 class DataParallelSpeedup(Family):
     id = "data_parallel_speedup"
@@ -370,7 +420,8 @@ class DataParallelSpeedup(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
-        t, g, comm = p["t_compute"], p["gpus"], p["t_comm"]
+        q = _DataParallelSpeedupParams.of(p)
+        t, g, comm = q.t_compute, q.gpus, q.t_comm
         # One step on g GPUs: every GPU computes its 1/g share of the batch, then all wait for the
         # all-reduce (no overlap); the step ends when the slowest GPU is done.
         step = max(t / g for _ in range(g)) + comm
@@ -383,7 +434,8 @@ class DataParallelSpeedup(Family):
         return {"step": t / g + comm, "speedup": g * t / (t + g * comm), "efficiency": t / (t + g * comm)}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        t, g, comm = p["t_compute"], p["gpus"], p["t_comm"]
+        q = _DataParallelSpeedupParams.of(p)
+        t, g, comm = q.t_compute, q.gpus, q.t_comm
         return (
             f"单卡训练一步（全局 batch）的计算需要 ${t}$ ms。改用 ${g}$ 卡数据并行，全局 batch 不变，每卡算 $1/{g}$，"
             f"计算时间按卡数线性缩短；每步另有 ${comm}$ ms 的梯度 all-reduce，且不与计算重叠。\n\n"
@@ -400,7 +452,8 @@ class DataParallelSpeedup(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        t, g, comm = p["t_compute"], p["gpus"], p["t_comm"]
+        q = _DataParallelSpeedupParams.of(p)
+        t, g, comm = q.t_compute, q.gpus, q.t_comm
         step, s, e = w["step"], w["speedup"], w["efficiency"]
         return (
             f"$$T_{{{g}}}=\\frac{{{t}}}{{{g}}}+{comm}={fmt(step)}\\text{{ ms}}$$\n\n"
@@ -409,7 +462,8 @@ class DataParallelSpeedup(Family):
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
-        t, g, comm = p["t_compute"], p["gpus"], p["t_comm"]
+        q = _DataParallelSpeedupParams.of(p)
+        t, g, comm = q.t_compute, q.gpus, q.t_comm
         step, s = w["step"], w["speedup"]
         div = (t + comm) / g
         return [
