@@ -669,6 +669,17 @@ def _layer_schema() -> dict[str, Param]:
     return schema
 
 
+def _layer_rows(layers: list[tuple[str, int, int, int]]) -> list[str]:
+    """The stack as the prompt lists it, one numbered line per layer."""
+    rows = []
+    for i, (kind, k, s, d) in enumerate(layers, 1):
+        if kind == "conv":
+            rows.append(f"{i}. `nn.Conv2d(kernel_size={k}, stride={s}, dilation={d})`")
+        else:
+            rows.append(f"{i}. `nn.MaxPool2d(kernel_size={k}, stride={s})`")
+    return rows
+
+
 def _layers(p: dict[str, Any]) -> list[tuple[str, int, int, int]]:
     out = []
     for i in range(1, p["n_layers"] + 1):
@@ -762,12 +773,7 @@ class ReceptiveField(Family):
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         layers = _layers(p)
-        rows = []
-        for i, (kind, k, s, d) in enumerate(layers, 1):
-            if kind == "conv":
-                rows.append(f"{i}. `nn.Conv2d(kernel_size={k}, stride={s}, dilation={d})`")
-            else:
-                rows.append(f"{i}. `nn.MaxPool2d(kernel_size={k}, stride={s})`")
+        rows = _layer_rows(layers)
         return (
             "下面的层从输入开始依次堆叠（padding 不影响感受野大小，略去）：\n\n" + "\n".join(rows) + "\n\n"
             "1. 最后一层输出上的一个位置，在输入图像上的感受野边长是多少？\n"
@@ -782,12 +788,6 @@ class ReceptiveField(Family):
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         layers = _layers(p)
-        rows = []
-        for i, (kind, k, s, d) in enumerate(layers, 1):
-            if kind == "conv":
-                rows.append(f"{i}. `nn.Conv2d(kernel_size={k}, stride={s}, dilation={d})`")
-            else:
-                rows.append(f"{i}. `nn.MaxPool2d(kernel_size={k}, stride={s})`")
         steps = [
             "$$r_0=1,\\quad j_0=1,\\qquad r_i=r_{i-1}+(k_{eff}-1)\\,j_{i-1},\\quad j_i=j_{i-1}s_i,"
             "\\quad k_{eff}=d(k-1)+1$$",
