@@ -135,6 +135,9 @@ def page(request: pytest.FixtureRequest, browser: Any, app_server: str) -> Itera
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
+    # The app runs under its Content-Security-Policy (dlquiz.web.csp): whatever the policy blocks (an
+    # inline script, a style, a font) Chromium reports on the console, and the test fails on it.
+    pg.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     yield pg
     if request.node.stash.get(FAILED, False):  # what the page showed when the test failed
         out = ROOT / "test-artifacts" / "failures"
