@@ -308,9 +308,16 @@ def get_demo(demo_id: str) -> Demo:
 
 
 def _num(v: float) -> float | None:
-    """A float for JSON: non-finite values (a diverged run) become ``None``."""
+    """A float for JSON, to 7 significant digits (float32's precision; it also hides last-bit differences
+    of LAPACK routines, whose results may depend on memory alignment); non-finite values (a diverged run)
+    become ``None``.
+
+    Example:
+        >>> _num(0.24362760843164305), _num(float("nan"))
+        (0.2436276, None)
+    """
     v = float(v)
-    return v if math.isfinite(v) else None
+    return float(f"{v:.7g}") if math.isfinite(v) else None
 
 
 def _jsonable(v: Any) -> Any:
