@@ -212,9 +212,11 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "dlquiz <noreply@dlquiz.local>
 
 # -- REST API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes a missing or bad credential a 401 (a CSRF failure of a
+    # signed-in session stays a 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "dlquiz.api.auth.Token",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -225,7 +227,7 @@ REST_FRAMEWORK = {
         "answer": envstr("THROTTLE_ANSWER", "600/min"),
     },
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # DRF's own throttles, if any is ever used, follow the same rule
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["dlquiz.api.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -236,8 +238,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "dlquiz.api.schema.error_responses",
+    ],
 }
 API_MAX_PAGE_SIZE = 200
+# The largest JSON request body (bytes); a larger one is refused with 413 before it is read.
+API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 1_048_576)
 THROTTLE_LOGIN_USERNAME = envstr("THROTTLE_LOGIN_USERNAME", "10/hour")
 
 # -- Celery ------------------------------------------------------------------------------------------

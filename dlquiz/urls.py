@@ -11,3 +11,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>", unsubscribe, name="unsubscribe"),
     path("", include("dlquiz.web.urls")),  # last: it serves every other path
 ]
+
+# Under /api/ a 404 (no such URL) and a 500 answer the API's error envelope, elsewhere Django's pages.
+handler404 = "dlquiz.api.errors.not_found"
+handler500 = "dlquiz.api.errors.server_error"

@@ -11,7 +11,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -71,3 +72,22 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         response.data = envelope(str(code), str(exc.detail))
     return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: the envelope under ``/api/`` (a URL that matches no endpoint), Django's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse(envelope("not_found", "未找到 / not found"), status=404)
+    return defaults.page_not_found(request, exception or Http404())
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: the envelope under ``/api/`` (the error itself is logged by Django), Django's page
+    elsewhere."""
+    if _is_api(request):
+        return JsonResponse(envelope("server_error", "服务器错误 / server error"), status=500)
+    return defaults.server_error(request)

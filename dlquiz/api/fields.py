@@ -4,9 +4,12 @@ query parameters."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 
 class FiniteFloatField(serializers.FloatField):
@@ -18,3 +21,25 @@ class FiniteFloatField(serializers.FloatField):
         if not math.isfinite(value):
             self.fail("invalid")
         return value
+
+
+_LOCAL_TIME = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
+
+
+@extend_schema_field({"type": "string", "pattern": _LOCAL_TIME, "example": "09:00"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time ``HH:MM`` or ``HH:MM:SS`` in the learner's own time zone. An offset
+    (``09:00+08:00``) is refused rather than silently dropped, as are fractions of a second."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        if not isinstance(value, str) or not re.match(_LOCAL_TIME, value):
+            self.fail("invalid", format="HH:MM[:SS]")
+        return super().to_internal_value(value)
+
+
+class QueryDateTimeField(serializers.DateTimeField):
+    """A date-time query parameter that is refused when given empty (``?due_before=``) instead of being
+    treated as absent, as DRF does for an optional field."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        return dictionary.get(self.field_name, empty)  # "" reaches parsing and fails: "invalid"

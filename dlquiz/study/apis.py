@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dlquiz.api.auth import learner
-from dlquiz.api.fields import FiniteFloatField
+from dlquiz.api.fields import FiniteFloatField, LocalTimeField, QueryDateTimeField
 from dlquiz.api.pagination import HistoryCursor, Pages
 from dlquiz.api.throttles import ScopedThrottle
 from dlquiz.errors import NotFound
@@ -316,7 +316,7 @@ class SettingsSerializer(serializers.Serializer):
     )
     timezone = serializers.CharField(max_length=64, validators=[validate_time_zone])
     day_start_hour = serializers.IntegerField(min_value=0, max_value=23)
-    reminder_time = serializers.TimeField()
+    reminder_time = LocalTimeField()
     email_reminders = serializers.BooleanField()
     language = serializers.ChoiceField(choices=["zh", "en"])
 
@@ -419,7 +419,7 @@ class CardListApi(APIView):
             choices=sorted(STATE_FILTERS), required=False, allow_blank=True, default=""
         )
         topic = serializers.CharField(required=False, max_length=32, allow_blank=True, default="")
-        due_before = serializers.DateTimeField(required=False)
+        due_before = QueryDateTimeField(required=False)
         page = serializers.IntegerField(required=False, min_value=1)
         page_size = serializers.IntegerField(required=False, min_value=1)
 

@@ -18,6 +18,8 @@ from dlquiz.study.selectors import settings_get, study_day_bounds
 from dlquiz.study.zones import zone_get
 
 MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+#: The earliest ``reviewed_at`` an offline client may send: nothing was studied in this app before it.
+EARLIEST_REVIEW = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -61,6 +63,10 @@ def review_submit(
     if when > now + MAX_CLOCK_SKEW:
         raise ServiceError(
             "reviewed_at 在未来 / reviewed_at is in the future", fields={"reviewed_at": ["in the future"]}
+        )
+    if when < EARLIEST_REVIEW:
+        raise ServiceError(
+            "reviewed_at 太早 / reviewed_at is too early", fields={"reviewed_at": ["before 2000-01-01"]}
         )
     prefs = settings_get(user=user)
     try:
@@ -134,7 +140,7 @@ def review_undo(*, user: User) -> ReviewLog:
             log = ReviewLog.objects.select_for_update().filter(user=user).order_by("-id").first()
             if log is not None and log.card_id == card_id:
                 _apply(cs, MemoryState.from_json(log.state_before))
-                log.delete()
+                ReviewLog.objects.filter(pk=log.pk).delete()  # by query: the returned row keeps its id
                 return log
     raise Conflict("复习正在进行，请重试 / reviews are in progress, try again")
 

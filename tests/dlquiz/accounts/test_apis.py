@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_me_needs_a_learner_and_shows_only_theirs(owner):
     user, _, _ = owner
     other = make_user()
-    api_error(client_for().get("/api/v1/me"), 403)
+    api_error(client_for().get("/api/v1/me"), 401)
     assert client_for(user).get("/api/v1/me").json()["username"] == user.username
     other_resp = client_for(other).get("/api/v1/me")
     assert other_resp.status_code == 200 and user.username not in other_resp.content.decode()

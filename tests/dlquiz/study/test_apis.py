@@ -45,7 +45,7 @@ def test_card_endpoints_for_owner_other_user_and_anonymous(owner):
     for method, url in _card_urls(cards[0].id):
         assert getattr(client_for(user), method)(url).status_code == 200, url
         api_error(getattr(client_for(other), method)(url), 404, "not_found")
-        api_error(getattr(client_for(), method)(url), 403)
+        api_error(getattr(client_for(), method)(url), 401)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_card_endpoints_for_owner_other_user_and_anonymous(owner):
 def test_list_endpoints_need_a_learner_and_show_only_their_data(owner, url):
     user, deck, cards = owner
     other = make_user()
-    api_error(client_for().get(url), 403)
+    api_error(client_for().get(url), 401)
     assert client_for(user).get(url).status_code == 200
     other_resp = client_for(other).get(url)
     assert other_resp.status_code == 200
