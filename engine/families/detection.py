@@ -19,7 +19,7 @@ from engine.device import get_device
 from engine.families._support import M31, draw_bits, mix31
 from engine.family import Family, register
 from engine.formatting import fmt
-from engine.ops import box_inter_union, box_iou, nms
+from engine.ops import box_inter_union, nms
 from engine.values import Mistake, Param, Part
 
 __all__ = ["Iou", "Nms", "YoloConfidence", "YoloTarget", "iou_boxes", "iou_xyxy", "nms_data", "nms_reference"]
@@ -37,12 +37,12 @@ def _at_least(x: T, floor: T) -> T:
 
 
 def iou_xyxy(a: Box, b: Box, plus_one: float = 0.0) -> tuple[float, float, float]:
-    """Intersection, union and IoU of two corner-format boxes, as Python floats (:func:`box_inter_union`).
+    """Intersection, union and IoU of two corner-format boxes (:func:`box_inter_union` on plain numbers).
 
     ``plus_one=1`` is the old pixel-inclusive convention (width = x2 − x1 + 1).
     """
-    inter, union = box_inter_union(torch.tensor(a, dtype=F64), torch.tensor(b, dtype=F64), plus_one=plus_one)
-    return inter.item(), union.item(), (inter / union).item()
+    inter, union = box_inter_union(a, b, plus_one=plus_one)
+    return inter, union, inter / union
 
 
 # -- IoU -------------------------------------------------------------------------------------------
@@ -117,10 +117,16 @@ class Iou(Family):
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        w = self.work(p)
+        return {"inter": w["inter"], "union": w["union"], "iou": w["iou"]}
+
+    def work(self, p: dict[str, Any]) -> dict[str, Any]:
+        # the boxes once for every hook: as shown (``ba, bb``) and as corners (``a, b``)
         q = _IouParams.of(p)
-        a, b = (_corners(x, q.box_format) for x in iou_boxes(q.box_format, q.decimals, q.data_seed))
-        inter, union = iou_xyxy(a, b)[:2]
-        return {"inter": inter, "union": union, "iou": inter / union}
+        ba, bb = iou_boxes(q.box_format, q.decimals, q.data_seed)
+        a, b = _corners(ba, q.box_format), _corners(bb, q.box_format)
+        inter, union, iou = iou_xyxy(a, b)
+        return {"inter": inter, "union": union, "iou": iou, "ba": ba, "bb": bb, "a": a, "b": b}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         fmts = self.schema["box_format"].choices
@@ -142,9 +148,8 @@ class Iou(Family):
         return {"inter": inter, "union": union, "iou": inter / union}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        q = _IouParams.of(p)
-        box_fmt = q.box_format
-        ba, bb = iou_boxes(box_fmt, q.decimals, q.data_seed)
+        box_fmt = _IouParams.of(p).box_format
+        ba, bb = w["ba"], w["bb"]
         desc = (
             "$(x_1, y_1, x_2, y_2)$（左上角与右下角）"
             if box_fmt == "xyxy"
@@ -164,10 +169,8 @@ class Iou(Family):
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
-        q = _IouParams.of(p)
-        box_fmt = q.box_format
-        ba, bb = iou_boxes(box_fmt, q.decimals, q.data_seed)
-        a, b = _corners(ba, box_fmt), _corners(bb, box_fmt)
+        box_fmt = _IouParams.of(p).box_format
+        a, b = w["a"], w["b"]
         iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
         ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
         area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
@@ -189,8 +192,7 @@ class Iou(Family):
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
         q = _IouParams.of(p)
         box_fmt = q.box_format
-        ba, bb = iou_boxes(box_fmt, q.decimals, q.data_seed)
-        a, b = _corners(ba, box_fmt), _corners(bb, box_fmt)
+        ba, bb, a, b = w["ba"], w["bb"], w["a"], w["b"]
         area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
         wrong: list[Mistake] = []
         if box_fmt == "xyxy" and q.decimals == 0:
@@ -352,8 +354,8 @@ def _nms_columns(
 
 
 def _iou_matrix(boxes: list[Box]) -> list[list[float]]:
-    t = torch.tensor(boxes, dtype=F64)
-    return box_iou(t, t).tolist()
+    """IoU of every pair of an exercise's boxes (a handful: plain numbers are cheaper than tensors)."""
+    return [[iou_xyxy(a, b)[2] for b in boxes] for a in boxes]
 
 
 def nms_reference(
@@ -364,13 +366,16 @@ def nms_reference(
     suppress_equal: bool = False,
     sort: bool = True,
     greedy: bool = True,
+    iou: list[list[float]] | None = None,
 ) -> list[int]:
     """Greedy NMS and its wrong readings, for the mistakes: visit boxes by descending score (ties: lower
     index first); keep a box unless a kept box overlaps it with IoU > ``thr`` (the defaults give
     :func:`engine.ops.nms`). Wrong readings: ``suppress_equal`` (≥), ``sort=False`` (visit in index
-    order), ``greedy=False`` (suppressed boxes still suppress)."""
+    order), ``greedy=False`` (suppressed boxes still suppress). ``iou``: the boxes' IoU matrix, when the
+    caller has it."""
     order = sorted(range(len(boxes)), key=lambda i: (-scores[i], i)) if sort else list(range(len(boxes)))
-    iou = _iou_matrix(boxes)
+    if iou is None:
+        iou = _iou_matrix(boxes)
     kept: list[int] = []
     for pos, i in enumerate(order):
         rivals = kept if greedy else order[:pos]
@@ -440,10 +445,20 @@ class Nms(Family):
         first = torch.sort(torch.where(kept, rank, rank + MAX_BOXES), dim=1).indices  # kept ranks, in order
         return {"keep": torch.where(kept.gather(1, first), order.gather(1, first), -1)}
 
+    def work(self, p: dict[str, Any]) -> dict[str, Any]:
+        # the boxes and their IoU matrix once for every hook. The answer is the plain-Python greedy pass,
+        # which keeps what solve's engine.ops.nms keeps (tests hold both to the closed form and a spec):
+        # one variant's few boxes take microseconds as plain numbers, dozens of tiny tensor operations in torch
+        q = _NmsParams.of(p)
+        boxes, scores = nms_data(q.n, q.threshold, q.data_seed)
+        iou = _iou_matrix(boxes)
+        keep = nms_reference(boxes, scores, q.threshold, iou=iou)
+        return {"keep": keep, "boxes": boxes, "scores": scores, "iou": iou}
+
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _NmsParams.of(p)
         thr = q.threshold
-        boxes, scores = nms_data(q.n, thr, q.data_seed)
+        boxes, scores = w["boxes"], w["scores"]
         table = "| 下标 | $x_1$ | $y_1$ | $x_2$ | $y_2$ | score |\n|---|---|---|---|---|---|\n" + "\n".join(
             f"| {i} | {fmt(b[0])} | {fmt(b[1])} | {fmt(b[2])} | {fmt(b[3])} | {fmt(s)} |"
             for i, (b, s) in enumerate(zip(boxes, scores, strict=False))
@@ -462,12 +477,10 @@ class Nms(Family):
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _NmsParams.of(p)
         thr = q.threshold
-        boxes, scores = nms_data(q.n, thr, q.data_seed)
-        keep = w["keep"]
+        boxes, scores, iou, keep = w["boxes"], w["scores"], w["iou"], w["keep"]
         order = sorted(range(len(boxes)), key=lambda i: (-scores[i], i))
         lines = []
         kept: list[int] = []
-        iou = _iou_matrix(boxes)
         for i in order:
             hits = [(j, iou[i][j]) for j in kept]
             worst = max(hits, key=lambda h: h[1]) if hits else None
@@ -493,23 +506,22 @@ class Nms(Family):
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
         q = _NmsParams.of(p)
         thr = q.threshold
-        boxes, scores = nms_data(q.n, thr, q.data_seed)
-        keep = w["keep"]
+        boxes, scores, iou, keep = w["boxes"], w["scores"], w["iou"], w["keep"]
         return [
             Mistake(
                 "nms.suppress-on-equal",
                 "IoU 恰好等于阈值时也抑制了（应当严格大于才抑制）",
-                {"keep": nms_reference(boxes, scores, thr, suppress_equal=True)},
+                {"keep": nms_reference(boxes, scores, thr, suppress_equal=True, iou=iou)},
             ),
             Mistake(
                 "nms.suppressed-still-suppress",
                 "已被抑制的框仍去抑制别的框（应只与已保留的框比较）",
-                {"keep": nms_reference(boxes, scores, thr, greedy=False)},
+                {"keep": nms_reference(boxes, scores, thr, greedy=False, iou=iou)},
             ),
             Mistake(
                 "nms.no-score-sort",
                 "没有按得分排序，按下标顺序做了 NMS",
-                {"keep": nms_reference(boxes, scores, thr, sort=False)},
+                {"keep": nms_reference(boxes, scores, thr, sort=False, iou=iou)},
             ),
             Mistake("nms.index-order", "保留的框按下标而不是按得分排列", {"keep": sorted(keep)}),
         ]

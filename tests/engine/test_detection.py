@@ -169,6 +169,7 @@ def test_nms_matches_repeat_until_empty_spec(n, thr, seed):
     want = _nms_spec(boxes, scores, thr)
     p = {"n": n, "threshold": thr, "data_seed": seed}
     assert get_family("nms").solve(p)["keep"] == want
+    assert get_family("nms").instantiate(p).answers["keep"] == want
     padded = want + [-1] * (8 - len(want))
     assert closed_answers("nms", p)["keep"] == padded
 
