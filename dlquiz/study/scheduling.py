@@ -16,7 +16,7 @@ import datetime as dt
 import functools
 import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -35,6 +35,7 @@ __all__ = [
     "make_scheduler",
     "memory_of",
     "preview",
+    "previews",
     "retrievability",
     "review",
     "review_seed",
@@ -180,14 +181,24 @@ def fuzzed_days(days: int, *, seed: str) -> int:
     return min(round(random.Random(seed).random() * (hi - lo + 1) + lo), MAXIMUM_INTERVAL)
 
 
+def _schedule(m: MemoryState, *, rating: int, now: dt.datetime, scheduler: Scheduler) -> FsrsCard:
+    """FSRS's card after the rating, before our fuzz (``now`` in UTC); the same for equal memory states."""
+    card, _ = scheduler.review_card(_to_fsrs(m, now), Rating(rating), review_datetime=now)
+    return card
+
+
+def _due(card: FsrsCard, *, now: dt.datetime, seed: str) -> dt.datetime:
+    """The card's due time with the interval fuzz of ``seed`` (review cards only)."""
+    if card.state == FsrsState.Review:
+        return now + dt.timedelta(days=fuzzed_days((card.due - now).days, seed=seed))
+    return card.due  # type: ignore[no-any-return]
+
+
 def review(m: MemoryState, *, rating: int, now: dt.datetime, scheduler: Scheduler, seed: str) -> MemoryState:
     """The memory state after rating the card at ``now``."""
     now = now.astimezone(dt.UTC)
-    card, _ = scheduler.review_card(_to_fsrs(m, now), Rating(rating), review_datetime=now)
-    due = card.due
-    if card.state == FsrsState.Review:
-        days = (card.due - now).days
-        due = now + dt.timedelta(days=fuzzed_days(days, seed=seed))
+    card = _schedule(m, rating=rating, now=now, scheduler=scheduler)
+    due = _due(card, now=now, seed=seed)
     lapses = m.lapses + (1 if m.state == State.REVIEW and rating == Rating.Again else 0)
     return MemoryState(
         state=State(card.state),
@@ -201,13 +212,33 @@ def review(m: MemoryState, *, rating: int, now: dt.datetime, scheduler: Schedule
     )
 
 
+RATINGS = (1, 2, 3, 4)
+
+
 def preview(m: MemoryState, *, now: dt.datetime, scheduler: Scheduler, seed: str) -> dict[int, int]:
     """Seconds until due for each rating 1-4, as :func:`review` would give them."""
-    out = {}
-    for rating in (1, 2, 3, 4):
-        due = review(m, rating=rating, now=now, scheduler=scheduler, seed=seed).due
-        assert due is not None  # FSRS always schedules a reviewed card
-        out[rating] = int((due - now).total_seconds())
+    return previews([(m, seed)], now=now, scheduler=scheduler)[0]
+
+
+def previews(
+    cards: Sequence[tuple[MemoryState, str]], *, now: dt.datetime, scheduler: Scheduler
+) -> list[dict[int, int]]:
+    """:func:`preview` of many cards (memory state, fuzz seed) at once, as a queue shows them. FSRS runs
+    four times per *distinct* memory state (every new card has the same one), and only the fuzz, seeded per
+    card, is drawn per card: a page of new cards costs four FSRS steps, not four per card."""
+    now = now.astimezone(dt.UTC)
+    scheduled: dict[MemoryState, list[FsrsCard]] = {}
+    out = []
+    for m, seed in cards:
+        after = scheduled.get(m)
+        if after is None:
+            after = scheduled[m] = [_schedule(m, rating=r, now=now, scheduler=scheduler) for r in RATINGS]
+        out.append(
+            {
+                r: int((_due(c, now=now, seed=seed) - now).total_seconds())
+                for r, c in zip(RATINGS, after, strict=True)
+            }
+        )
     return out
 
 

@@ -80,21 +80,17 @@ class QueueItem:
 def _queue_items(
     *, user: User, prefs: StudySettings, now: dt.datetime, items: list[tuple[CardState, str]]
 ) -> list[QueueItem]:
-    """Queue items with the interval each rating would give (the same fuzz as the review will draw)."""
-    scheduler = scheduling.scheduler_for(prefs)
-    return [
-        QueueItem(
-            s,
-            queue,
-            scheduling.preview(
-                scheduling.memory_of(s),
-                now=now,
-                scheduler=scheduler,
-                seed=scheduling.review_seed(user_id=user.pk, card_id=s.card_id, reps=s.reps),
-            ),
-        )
-        for s, queue in items
-    ]
+    """Queue items with the interval each rating would give (the same fuzz as the review will draw); FSRS runs
+    once per distinct memory state (``scheduling.previews``), so a page of new cards costs what one does."""
+    intervals = scheduling.previews(
+        [
+            (scheduling.memory_of(s), scheduling.review_seed(user_id=user.pk, card_id=s.card_id, reps=s.reps))
+            for s, _ in items
+        ],
+        now=now,
+        scheduler=scheduling.scheduler_for(prefs),
+    )
+    return [QueueItem(s, queue, i) for (s, queue), i in zip(items, intervals, strict=True)]
 
 
 def study_queue(*, user: User, now: dt.datetime, limit: int = 20) -> tuple[list[QueueItem], Today]:

@@ -178,3 +178,37 @@ def test_memory_fields_are_the_card_state_columns_and_memory_of_reads_them():
     m = MemoryState.from_json(OLD_LOG_ROW)
     cs = CardState(**m.fields(), suspended=False)
     assert scheduling.memory_of(cs) == m
+
+
+def test_previews_of_many_cards_equal_each_cards_own_preview_and_its_review():
+    """``previews`` shares FSRS's step between equal memory states; the intervals must not change."""
+    sched = _sched()
+    states = [MemoryState()]
+    for rating in (1, 3, 4, 4, 1, 3):
+        states.append(
+            scheduling.review(
+                states[-1], rating=rating, now=NOW + dt.timedelta(days=len(states)), scheduler=sched, seed="s"
+            )
+        )
+    later = NOW + dt.timedelta(days=40)
+    cards = [(m, f"seed-{i}") for i, m in enumerate(states + [MemoryState()] * 5)]
+    got = scheduling.previews(cards, now=later, scheduler=sched)
+    assert got == [scheduling.preview(m, now=later, scheduler=sched, seed=seed) for m, seed in cards]
+    for (m, seed), intervals in zip(cards, got):
+        for rating, seconds in intervals.items():
+            due = scheduling.review(m, rating=rating, now=later, scheduler=sched, seed=seed).due
+            assert seconds == int((due - later).total_seconds())
+    # the fuzz stays per card: new cards rated Easy land on different days for different seeds
+    assert len({i[4] for i in got[len(states) :]}) > 1
+
+
+def test_previews_run_fsrs_once_per_distinct_memory_state(monkeypatch):
+    """Regression: a page of 20 new cards ran FSRS 80 times (4 per card) for 4 distinct results."""
+    sched = _sched()
+    calls = []
+    real = sched.review_card
+    monkeypatch.setattr(sched, "review_card", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for n in (3, 60):
+        calls.clear()
+        scheduling.previews([(MemoryState(), f"{i}") for i in range(n)], now=NOW, scheduler=sched)
+        assert len(calls) == 4

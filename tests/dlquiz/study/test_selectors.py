@@ -156,3 +156,32 @@ def test_practice_cards_are_studied_ones_first_then_new_ones_of_the_deck():
         ReviewLog.objects.filter(user=user).count() == 2
         and CardState.objects.get(user=user, card=cards[2]).reps == 0
     )
+
+
+@pytest.mark.parametrize("n_cards", [5, 60])
+def test_extra_new_costs_the_same_queries_and_fsrs_steps_whatever_the_number_of_cards(
+    n_cards, django_assert_num_queries, monkeypatch
+):
+    """Regression (issue 9, under load): extra-new ran FSRS four times per card it returned; its queries
+    and its FSRS steps stay constant however many new cards the learner has and the page holds."""
+    from dlquiz.study import scheduling
+
+    user, _, cards = enrolled_user(n_cards)
+    user = get_user_model().objects.select_related("study_settings").get(pk=user.pk)
+    steps = []
+    real = scheduling._schedule
+    monkeypatch.setattr(scheduling, "_schedule", lambda *a, **k: steps.append(1) or real(*a, **k))
+    with django_assert_num_queries(1):  # the new cards with their card and deck
+        items = study_extra_new(user=user, now=T0, limit=200)
+    assert [i.state.card_id for i in items] == [c.id for c in cards]
+    assert len(steps) == 4
+    assert all(
+        i.intervals
+        == scheduling.preview(
+            scheduling.MemoryState(),
+            now=T0,
+            scheduler=scheduling.scheduler_for(user.study_settings),
+            seed=scheduling.review_seed(user_id=user.pk, card_id=i.state.card_id, reps=0),
+        )
+        for i in items
+    )
