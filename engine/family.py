@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import torch
 
@@ -26,7 +26,27 @@ from engine.device import get_device
 from engine.grading import prune_mistakes
 from engine.values import InvalidParams, Mistake, Param, Part, Variant
 
-__all__ = ["Family", "all_families", "get_family", "register"]
+__all__ = ["Family", "TypedParams", "all_families", "get_family", "register"]
+
+
+class TypedParams:
+    """Base of a family's typed parameter object: a frozen dataclass next to the family whose fields are
+    the schema's names with their types (``Literal[...]`` for string choices), so that mypy checks the
+    arithmetic the hooks do on them.
+
+    Example:
+        >>> from dataclasses import dataclass
+        >>> @dataclass(frozen=True)
+        ... class _Params(TypedParams):
+        ...     size: int
+        >>> _Params.of({"size": 7}).size
+        7
+    """
+
+    @classmethod
+    def of(cls, p: Mapping[str, Any]) -> Self:
+        """The validated parameter dict ``p`` as this object."""
+        return cls(**p)
 
 
 class Family:

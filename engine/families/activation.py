@@ -4,7 +4,7 @@ activation functions."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.families._support import draw_grid
-from engine.family import Family, register
+from engine.family import Family, TypedParams, register
 from engine.formatting import fmt, par, tex_vec, tnum
 from engine.values import Mistake, Param, Part
 
@@ -30,15 +30,11 @@ def _logits(seed: int, offset: int) -> list[float]:
 
 
 @dataclass(frozen=True)
-class _SoftmaxParams:
+class _SoftmaxParams(TypedParams):
     """Softmax's parameters, typed."""
 
     data_seed: int
     offset: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _SoftmaxParams:
-        return cls(**p)
 
 
 @register
@@ -133,17 +129,13 @@ def _gelu_tanh(x: float) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class _ActivationValuesParams:
+class _ActivationValuesParams(TypedParams):
     """ActivationValues's parameters, typed."""
 
     fn: Literal["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"]
     x: float
     slope: float
     alpha: float
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _ActivationValuesParams:
-        return cls(**p)
 
 
 @register

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.family import Family, register
+from engine.family import Family, TypedParams, register
 from engine.values import Mistake, Param, Part
 
 __all__ = [
@@ -33,7 +33,7 @@ def _meta_out(module: nn.Module, size: int, channels: int = 1) -> tuple[int, ...
 
 
 @dataclass(frozen=True)
-class _Conv2dOutputSizeParams:
+class _Conv2dOutputSizeParams(TypedParams):
     """Conv2dOutputSize's parameters, typed."""
 
     size: int
@@ -41,10 +41,6 @@ class _Conv2dOutputSizeParams:
     padding: int
     stride: int
     dilation: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _Conv2dOutputSizeParams:
-        return cls(**p)
 
 
 @register
@@ -137,16 +133,12 @@ def _choice_table(choices: tuple[Any, ...], index: torch.Tensor, fn: Any = float
 
 
 @dataclass(frozen=True)
-class _ConvTfPaddingParams:
+class _ConvTfPaddingParams(TypedParams):
     """ConvTfPadding's parameters, typed."""
 
     size: int
     kernel: int
     stride: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _ConvTfPaddingParams:
-        return cls(**p)
 
 
 @register
@@ -370,17 +362,13 @@ class ConvTranspose2dOutputSize(Family):
 
 
 @dataclass(frozen=True)
-class _PoolOutputSizeParams:
+class _PoolOutputSizeParams(TypedParams):
     """PoolOutputSize's parameters, typed."""
 
     size: int
     kernel: int
     stride: int
     padding: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _PoolOutputSizeParams:
-        return cls(**p)
 
 
 @register
@@ -486,16 +474,12 @@ def _levels(text: str) -> list[int]:
 
 
 @dataclass(frozen=True)
-class _SppBinsParams:
+class _SppBinsParams(TypedParams):
     """SppBins's parameters, typed."""
 
     size: int
     levels: Literal["4,2,1", "3,2,1", "6,3,2,1", "5,3,1"]
     channels: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _SppBinsParams:
-        return cls(**p)
 
 
 @register
@@ -707,7 +691,7 @@ def _rf_textbook(
 
 
 @dataclass(frozen=True)
-class _ReceptiveFieldParams:
+class _ReceptiveFieldParams(TypedParams):
     """ReceptiveField's parameters, typed."""
 
     n_layers: int
@@ -727,10 +711,6 @@ class _ReceptiveFieldParams:
     k4: int
     s4: int
     d4: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _ReceptiveFieldParams:
-        return cls(**p)
 
 
 @register

@@ -6,7 +6,7 @@ activations are not counted in MACs/FLOPs, 1 MB = 2^20 bytes (MiB).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,7 +15,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from engine.families.conv import _choice_table, rf_by_gradient
-from engine.family import Family, register
+from engine.family import Family, TypedParams, register
 from engine.formatting import fmt
 from engine.values import Mistake, Param, Part
 
@@ -62,17 +62,13 @@ def _bias_text(bias: bool) -> str:
 
 
 @dataclass(frozen=True)
-class _ConvLayerParams:
+class _ConvLayerParams(TypedParams):
     """ConvParams's parameters, typed."""
 
     cin: int
     cout: int
     kernel: int
     bias: bool
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _ConvLayerParams:
-        return cls(**p)
 
 
 @register
@@ -137,7 +133,7 @@ class ConvParams(Family):
 
 
 @dataclass(frozen=True)
-class _ConvFlopsParams:
+class _ConvFlopsParams(TypedParams):
     """ConvFlops's parameters, typed."""
 
     size: int
@@ -146,10 +142,6 @@ class _ConvFlopsParams:
     kernel: int
     stride: int
     padding: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _ConvFlopsParams:
-        return cls(**p)
 
 
 @register
@@ -257,17 +249,13 @@ class ConvFlops(Family):
 
 
 @dataclass(frozen=True)
-class _DepthwiseSeparableCostParams:
+class _DepthwiseSeparableCostParams(TypedParams):
     """DepthwiseSeparableCost's parameters, typed."""
 
     size: int
     cin: int
     cout: int
     kernel: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _DepthwiseSeparableCostParams:
-        return cls(**p)
 
 
 @register
@@ -372,7 +360,7 @@ CHANNELS = (32, 64, 96, 128, 192, 256, 384, 512)
 
 
 @dataclass(frozen=True)
-class _GroupedConvCostParams:
+class _GroupedConvCostParams(TypedParams):
     """GroupedConvCost's parameters, typed."""
 
     size: int
@@ -380,10 +368,6 @@ class _GroupedConvCostParams:
     cout: int
     groups: int
     kernel: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _GroupedConvCostParams:
-        return cls(**p)
 
 
 @register
@@ -475,15 +459,11 @@ class GroupedConvCost(Family):
 
 
 @dataclass(frozen=True)
-class _BottleneckCostParams:
+class _BottleneckCostParams(TypedParams):
     """BottleneckCost's parameters, typed."""
 
     channels: int
     reduction: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _BottleneckCostParams:
-        return cls(**p)
 
 
 @register
@@ -571,7 +551,7 @@ class BottleneckCost(Family):
 
 
 @dataclass(frozen=True)
-class _FcParamsFlopsParams:
+class _FcParamsFlopsParams(TypedParams):
     """FcParamsFlops's parameters, typed."""
 
     channels: int
@@ -579,10 +559,6 @@ class _FcParamsFlopsParams:
     out: int
     batch: int
     bias: bool
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _FcParamsFlopsParams:
-        return cls(**p)
 
 
 @register
@@ -665,15 +641,11 @@ MIB = 2**20
 
 
 @dataclass(frozen=True)
-class _ParamMemoryParams:
+class _ParamMemoryParams(TypedParams):
     """ParamMemory's parameters, typed."""
 
     n_params: int
     dtype: Literal["float32", "float16", "bfloat16", "float64", "int8"]
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _ParamMemoryParams:
-        return cls(**p)
 
 
 @register
@@ -748,15 +720,11 @@ class ParamMemory(Family):
 
 
 @dataclass(frozen=True)
-class _StackedSmallKernelsParams:
+class _StackedSmallKernelsParams(TypedParams):
     """StackedSmallKernels's parameters, typed."""
 
     n: int
     channels: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _StackedSmallKernelsParams:
-        return cls(**p)
 
 
 @register

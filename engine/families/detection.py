@@ -9,7 +9,7 @@ the prompt shows exactly the numbers used and ``instantiate(params)`` rebuilds t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -17,7 +17,7 @@ import torch
 
 from engine.device import get_device
 from engine.families._support import M31, draw_bits, mix31
-from engine.family import Family, register
+from engine.family import Family, TypedParams, register
 from engine.formatting import fmt
 from engine.ops import box_inter_union, nms
 from engine.values import Mistake, Param, Part
@@ -92,16 +92,12 @@ def _box_text(box: Box) -> str:
 
 
 @dataclass(frozen=True)
-class _IouParams:
+class _IouParams(TypedParams):
     """Iou's parameters, typed."""
 
     box_format: Literal["xyxy", "xywh"]
     decimals: int
     data_seed: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _IouParams:
-        return cls(**p)
 
 
 @register
@@ -391,16 +387,12 @@ def nms_reference(
 
 
 @dataclass(frozen=True)
-class _NmsParams:
+class _NmsParams(TypedParams):
     """Nms's parameters, typed."""
 
     n: int
     threshold: float
     data_seed: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _NmsParams:
-        return cls(**p)
 
 
 @register
@@ -531,7 +523,7 @@ class Nms(Family):
 
 
 @dataclass(frozen=True)
-class _YoloTargetParams:
+class _YoloTargetParams(TypedParams):
     """YoloTarget's parameters, typed."""
 
     width: int
@@ -543,10 +535,6 @@ class _YoloTargetParams:
     y1: int
     bw: int
     bh: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _YoloTargetParams:
-        return cls(**p)
 
 
 @register
@@ -719,7 +707,7 @@ class YoloTarget(Family):
 
 
 @dataclass(frozen=True)
-class _YoloConfidenceParams:
+class _YoloConfidenceParams(TypedParams):
     """YoloConfidence's parameters, typed."""
 
     p_obj: float
@@ -727,10 +715,6 @@ class _YoloConfidenceParams:
     p_cls: float
     alpha: float
     beta: float
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _YoloConfidenceParams:
-        return cls(**p)
 
 
 @register

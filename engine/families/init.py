@@ -4,7 +4,7 @@ dropout."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from engine.families._support import draw_grid
-from engine.family import Family, register
+from engine.family import Family, TypedParams, register
 from engine.formatting import fmt, tex_vec, tnum
 from engine.values import Mistake, Param, Part
 
@@ -45,7 +45,7 @@ def _init_value(scheme: str, fan_in: int, fan_out: int, fan: int, gain: float) -
 
 
 @dataclass(frozen=True)
-class _InitBoundsParams:
+class _InitBoundsParams(TypedParams):
     """InitBounds's parameters, typed."""
 
     layer: Literal["linear", "conv2d"]
@@ -55,10 +55,6 @@ class _InitBoundsParams:
     scheme: Literal["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"]
     mode: Literal["fan_in", "fan_out"]
     nonlinearity: Literal["relu", "tanh", "linear"]
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _InitBoundsParams:
-        return cls(**p)
 
 
 @register
@@ -290,16 +286,12 @@ def _dropout_mask_cols(seed: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class _DropoutParams:
+class _DropoutParams(TypedParams):
     """Dropout's parameters, typed."""
 
     p: float
     seed: int
     index: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _DropoutParams:
-        return cls(**p)
 
 
 @register

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
 
 from engine.device import get_device
-from engine.family import Family, register
+from engine.family import Family, TypedParams, register
 from engine.values import Mistake, Param, Part
 
 __all__ = ["TensorLayoutOffset"]
@@ -35,7 +35,7 @@ def _offset(index: dict[str, int], strides: list[int]) -> int:
 
 
 @dataclass(frozen=True)
-class _TensorLayoutOffsetParams:
+class _TensorLayoutOffsetParams(TypedParams):
     """TensorLayoutOffset's parameters, typed."""
 
     N: int
@@ -47,10 +47,6 @@ class _TensorLayoutOffsetParams:
     h: int
     w: int
     layout: Literal["NCHW", "NHWC", "CHWN"]
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _TensorLayoutOffsetParams:
-        return cls(**p)
 
 
 @register

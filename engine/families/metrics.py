@@ -11,7 +11,7 @@ used and ``instantiate(params)`` rebuilds them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TypeVar
@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import torch
 
 from engine.families._support import draw_bits
-from engine.family import Family, register
+from engine.family import Family, TypedParams, register
 from engine.formatting import fmt
 from engine.values import Mistake, Param, Part
 
@@ -55,17 +55,13 @@ def _ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class _ConfusionMetricsParams:
+class _ConfusionMetricsParams(TypedParams):
     """ConfusionMetrics's parameters, typed."""
 
     tp: int
     fp: int
     fn: int
     tn: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _ConfusionMetricsParams:
-        return cls(**p)
 
 
 @register
@@ -210,15 +206,11 @@ def _rates(scores: list[float], labels: list[int], thr: float, strict: bool = Fa
 
 
 @dataclass(frozen=True)
-class _RocPointsParams:
+class _RocPointsParams(TypedParams):
     """RocPoints's parameters, typed."""
 
     n: int
     data_seed: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _RocPointsParams:
-        return cls(**p)
 
 
 @register
@@ -369,16 +361,12 @@ def _ap_raw(flags: list[int], n_gt: int) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class _AveragePrecisionParams:
+class _AveragePrecisionParams(TypedParams):
     """AveragePrecision's parameters, typed."""
 
     n: int
     extra_gt: int
     data_seed: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _AveragePrecisionParams:
-        return cls(**p)
 
 
 @register
@@ -532,15 +520,11 @@ def _map_units_cols(seed: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class _MapCocoParams:
+class _MapCocoParams(TypedParams):
     """MapCoco's parameters, typed."""
 
     n_classes: int
     data_seed: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _MapCocoParams:
-        return cls(**p)
 
 
 @register
@@ -663,15 +647,11 @@ def pr_area(scores: list[float], labels: list[int]) -> float:
 
 
 @dataclass(frozen=True)
-class _RocAucParams:
+class _RocAucParams(TypedParams):
     """RocAuc's parameters, typed."""
 
     n: int
     data_seed: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _RocAucParams:
-        return cls(**p)
 
 
 @register

@@ -4,7 +4,7 @@ BN / LN / IN / GN reduce over."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.families._support import draw_grid, draw_int
-from engine.family import Family, register
+from engine.family import Family, TypedParams, register
 from engine.formatting import fmt, par, signed, tex_vec, tnum
 from engine.values import Mistake, Param, Part
 
@@ -32,7 +32,7 @@ def _bn_values(seed: int, n: int) -> list[float]:
 
 
 @dataclass(frozen=True)
-class _BNForwardParams:
+class _BNForwardParams(TypedParams):
     """BNForward's parameters, typed."""
 
     n: int
@@ -41,10 +41,6 @@ class _BNForwardParams:
     gamma: float
     beta: float
     eps: float
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _BNForwardParams:
-        return cls(**p)
 
 
 @register
@@ -193,7 +189,7 @@ def _ema(init: float, xs: list[float], w_new: float) -> float:
 
 
 @dataclass(frozen=True)
-class _BNRunningStatsParams:
+class _BNRunningStatsParams(TypedParams):
     """BNRunningStats's parameters, typed."""
 
     convention: Literal["pytorch", "tensorflow", "cumulative"]
@@ -203,10 +199,6 @@ class _BNRunningStatsParams:
     data_seed: int
     init_mean: float
     init_var: float
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _BNRunningStatsParams:
-        return cls(**p)
 
 
 @register
@@ -468,7 +460,7 @@ def _check_against_functional(norm: str, c: int, groups: int) -> None:
 
 
 @dataclass(frozen=True)
-class _NormAxesParams:
+class _NormAxesParams(TypedParams):
     """NormAxes's parameters, typed."""
 
     norm: Literal["BN", "LN", "IN", "GN"]
@@ -477,10 +469,6 @@ class _NormAxesParams:
     H: int
     W: int
     groups: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _NormAxesParams:
-        return cls(**p)
 
 
 @register

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset, random_split
 
 from engine.families.conv import _choice_table
-from engine.family import Family, register
+from engine.family import Family, TypedParams, register
 from engine.formatting import fmt
 from engine.values import Mistake, Param, Part
 
@@ -23,17 +23,13 @@ __all__ = ["DataParallelSpeedup", "DatasetSplit", "EpochIterations", "NumericalG
 
 
 @dataclass(frozen=True)
-class _EpochIterationsParams:
+class _EpochIterationsParams(TypedParams):
     """EpochIterations's parameters, typed."""
 
     n: int
     batch: int
     epochs: int
     drop_last: bool
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _EpochIterationsParams:
-        return cls(**p)
 
 
 @register
@@ -285,16 +281,12 @@ def _eval(name: str, x: float) -> float:
 
 
 @dataclass(frozen=True)
-class _NumericalGradientParams:
+class _NumericalGradientParams(TypedParams):
     """NumericalGradient's parameters, typed."""
 
     func: Literal["x^3-3x", "x^4-2x^2", "e^x", "x*e^x", "e^(-x^2)"]
     x: float
     h: float
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _NumericalGradientParams:
-        return cls(**p)
 
 
 @register
@@ -396,16 +388,12 @@ class NumericalGradient(Family):
 
 
 @dataclass(frozen=True)
-class _DataParallelSpeedupParams:
+class _DataParallelSpeedupParams(TypedParams):
     """DataParallelSpeedup's parameters, typed."""
 
     t_compute: int
     gpus: int
     t_comm: int
-
-    @classmethod
-    def of(cls, p: Mapping[str, Any]) -> _DataParallelSpeedupParams:
-        return cls(**p)
 
 
 @register
