@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from engine.formatting import fmt
-from engine.values import Param
+from engine.values import Param, Part, PartKind
 
 __all__ = [
     "MAX_STEPS",
@@ -25,9 +25,11 @@ __all__ = [
     "TrajCols",
     "choice_col",
     "grad_text",
+    "question",
     "run_torch",
     "start_text",
     "tex",
+    "theta_part",
     "traj_schema",
 ]
 
@@ -161,3 +163,14 @@ def grad_text(tr: Traj, wd_note: str = "") -> str:
 def start_text(tr: Traj) -> str:
     kind = "标量参数" if tr.dim == 1 else f"{tr.dim} 维参数向量"
     return f"{kind} $\\theta_0={tex(tr.theta0)}$（float64）"
+
+
+def question(tr: Traj, state: str) -> str:
+    """The prompt's end: how the gradients are given, then the question, θ after the run and (``state``:
+    " 和…") the optimizer state asked with it."""
+    return grad_text(tr) + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}${state}。"
+
+
+def theta_part(tr: Traj, kind: PartKind, answer: Any) -> Part:
+    """θ after the run: the part every optimizer exercise asks for first."""
+    return Part("theta", f"$\\theta_{{{tr.steps}}}$", kind, answer, atol=1e-6)

@@ -15,8 +15,10 @@ from engine.families.optim._trajectory import (
     TrajCols,
     choice_col,
     grad_text,
+    question,
     run_torch,
     start_text,
+    theta_part,
     traj_schema,
 )
 from engine.family import Family, register
@@ -138,17 +140,19 @@ class AdamStep(Family):
         return (
             f"{start_text(tr)}，用 `torch.optim.Adam([theta], lr={fmt(q.lr)}, betas=({fmt(q.beta1)}, {fmt(q.beta2)}), "
             f"eps=1e-8)` 更新 {tr.steps} 步。"
-            + grad_text(tr)
-            + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$，以及优化器状态中的一阶矩 $m_{{{tr.steps}}}$"
-            f"（`exp_avg`）和二阶矩 $v_{{{tr.steps}}}$（`exp_avg_sq`，未做偏差修正的值）。"
+            + question(
+                tr,
+                f"，以及优化器状态中的一阶矩 $m_{{{tr.steps}}}$（`exp_avg`）"
+                f"和二阶矩 $v_{{{tr.steps}}}$（`exp_avg_sq`，未做偏差修正的值）",
+            )
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
-        t = _AdamParams.of(p).tr.steps
+        tr = _AdamParams.of(p).tr
         return (
-            Part("theta", f"$\\theta_{{{t}}}$", "real", w["theta"], atol=1e-6),
-            Part("m", f"$m_{{{t}}}$（exp_avg）", "real", w["m"], atol=1e-9),
-            Part("v", f"$v_{{{t}}}$（exp_avg_sq）", "real", w["v"], atol=1e-9),
+            theta_part(tr, "real", w["theta"]),
+            Part("m", f"$m_{{{tr.steps}}}$（exp_avg）", "real", w["m"], atol=1e-9),
+            Part("v", f"$v_{{{tr.steps}}}$（exp_avg_sq）", "real", w["v"], atol=1e-9),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:

@@ -16,10 +16,11 @@ from engine.families.optim._trajectory import (
     Traj,
     TrajCols,
     choice_col,
-    grad_text,
+    question,
     run_torch,
     start_text,
     tex,
+    theta_part,
     traj_schema,
 )
 from engine.family import Family, register
@@ -115,15 +116,14 @@ class AdagradStep(Family):
         return (
             f"{start_text(tr)}，用 `torch.optim.Adagrad([theta], lr={fmt(q.lr)})` 更新 {tr.steps} 步"
             "（`lr_decay=0`，`initial_accumulator_value=0`，`eps=1e-10`）。"
-            + grad_text(tr)
-            + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$ 和累积量 $G_{{{tr.steps}}}$（优化器状态 `sum`）。"
+            + question(tr, f" 和累积量 $G_{{{tr.steps}}}$（优化器状态 `sum`）")
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
-        steps = _AdagradParams.of(p).tr.steps
+        tr = _AdagradParams.of(p).tr
         return (
-            Part("theta", f"$\\theta_{{{steps}}}$", "vector", w["theta"], atol=1e-6),
-            Part("accum", f"$G_{{{steps}}}$", "vector", w["accum"], atol=1e-6),
+            theta_part(tr, "vector", w["theta"]),
+            Part("accum", f"$G_{{{tr.steps}}}$", "vector", w["accum"], atol=1e-6),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
@@ -249,16 +249,14 @@ class RmspropStep(Family):
         return (
             f"{start_text(tr)}，用 `torch.optim.RMSprop([theta], lr={fmt(q.lr)}, alpha={fmt(q.alpha)}, "
             f"eps={fmt(q.eps)})` 更新 {tr.steps} 步（momentum=0，centered=False）。"
-            + grad_text(tr)
-            + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$ 和平方梯度的滑动平均 $v_{{{tr.steps}}}$"
-            "（优化器状态 `square_avg`）。"
+            + question(tr, f" 和平方梯度的滑动平均 $v_{{{tr.steps}}}$（优化器状态 `square_avg`）")
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
-        steps = _RmspropParams.of(p).tr.steps
+        tr = _RmspropParams.of(p).tr
         return (
-            Part("theta", f"$\\theta_{{{steps}}}$", "vector", w["theta"], atol=1e-6),
-            Part("square_avg", f"$v_{{{steps}}}$", "vector", w["square_avg"], atol=1e-9),
+            theta_part(tr, "vector", w["theta"]),
+            Part("square_avg", f"$v_{{{tr.steps}}}$", "vector", w["square_avg"], atol=1e-9),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:

@@ -14,9 +14,10 @@ from engine.families.optim._trajectory import (
     Traj,
     TrajCols,
     choice_col,
-    grad_text,
+    question,
     run_torch,
     start_text,
+    theta_part,
     traj_schema,
 )
 from engine.family import Family, register
@@ -144,16 +145,14 @@ class MomentumStep(Family):
                 raise ValueError(f"not a convention a variant asks for: {q.convention}")
         return (
             f"{start_text(tr)}，学习率 $\\eta=\\epsilon={fmt(q.lr)}$，动量系数 $\\mu=\\alpha={fmt(q.momentum)}$，"
-            f"{rule}，更新 {tr.steps} 步。"
-            + grad_text(tr)
-            + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$ 和速度 $v_{{{tr.steps}}}$（按题中的约定）。"
+            f"{rule}，更新 {tr.steps} 步。" + question(tr, f" 和速度 $v_{{{tr.steps}}}$（按题中的约定）")
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
-        steps = _MomentumParams.of(p).tr.steps
+        tr = _MomentumParams.of(p).tr
         return (
-            Part("theta", f"$\\theta_{{{steps}}}$", "real", w["theta"], atol=1e-6),
-            Part("velocity", f"速度 $v_{{{steps}}}$", "real", w["velocity"], atol=1e-6),
+            theta_part(tr, "real", w["theta"]),
+            Part("velocity", f"速度 $v_{{{tr.steps}}}$", "real", w["velocity"], atol=1e-6),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
@@ -281,15 +280,14 @@ class NesterovStep(Family):
         return (
             f"{start_text(tr)}，用 `torch.optim.SGD([theta], lr={fmt(q.lr)}, momentum={fmt(q.momentum)}, "
             f"nesterov=True)` 更新 {tr.steps} 步。"
-            + grad_text(tr)
-            + f"\n\n求 {tr.steps} 步后的参数 $\\theta_{{{tr.steps}}}$ 和优化器状态中的 `momentum_buffer` $b_{{{tr.steps}}}$。"
+            + question(tr, f" 和优化器状态中的 `momentum_buffer` $b_{{{tr.steps}}}$")
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
-        steps = _NesterovParams.of(p).tr.steps
+        tr = _NesterovParams.of(p).tr
         return (
-            Part("theta", f"$\\theta_{{{steps}}}$", "real", w["theta"], atol=1e-6),
-            Part("buffer", f"`momentum_buffer` $b_{{{steps}}}$", "real", w["buffer"], atol=1e-6),
+            theta_part(tr, "real", w["theta"]),
+            Part("buffer", f"`momentum_buffer` $b_{{{tr.steps}}}$", "real", w["buffer"], atol=1e-6),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:

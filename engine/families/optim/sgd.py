@@ -17,6 +17,7 @@ from engine.families.optim._trajectory import (
     run_torch,
     start_text,
     tex,
+    theta_part,
     traj_schema,
 )
 from engine.family import Family, register
@@ -119,8 +120,7 @@ class SgdStep(Family):
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
-        steps = _Params.of(p).tr.steps
-        return (Part("theta", f"$\\theta_{{{steps}}}$", _part_kind(DIM), w["theta"], atol=1e-6),)
+        return (theta_part(_Params.of(p).tr, _part_kind(DIM), w["theta"]),)
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _Params.of(p)
