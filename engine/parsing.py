@@ -247,14 +247,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
     parts = [p for p in re.split(r"\s*(?:x|\*|,)\s*|\s+", s.strip()) if p]
     if not parts:
         raise Unreadable("expected a shape such as 64x56x56")
-    dims = []
-    for p in parts:
-        if not re.fullmatch(r"\d+", p):
-            raise Unreadable(f"not a dimension: {p[:20]!r}")
-        if len(p) > MAX_DIGITS:
-            raise Unreadable("number too large")
-        dims.append(int(p))
-    return tuple(dims)
+    return tuple(_count(p, "a dimension") for p in parts)
 
 
 def parse_index_list(text: str) -> list[int]:
@@ -265,14 +258,16 @@ def parse_index_list(text: str) -> list[int]:
     items = _split_items(s)
     if not items:
         raise Unreadable("expected indices such as 0, 2, 3")
-    out = []
-    for i in items:
-        if not re.fullmatch(r"\d+", i):
-            raise Unreadable(f"not an index: {i[:20]!r}")
-        if len(i) > MAX_DIGITS:
-            raise Unreadable("number too large")
-        out.append(int(i))
-    return out
+    return [_count(i, "an index") for i in items]
+
+
+def _count(token: str, what: str) -> int:
+    """A dimension or an index: plain digits, at most ``MAX_DIGITS`` of them."""
+    if not re.fullmatch(r"\d+", token):
+        raise Unreadable(f"not {what}: {token[:20]!r}")
+    if len(token) > MAX_DIGITS:
+        raise Unreadable("number too large")
+    return int(token)
 
 
 def parse_choice(text: str, choices: tuple[str, ...]) -> str:
