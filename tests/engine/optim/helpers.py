@@ -11,8 +11,11 @@ from engine import get_family, grade
 SETTINGS = settings(max_examples=200, deadline=None)
 
 
-def params(family_id: str, **kw):
-    """Full parameters: the given ones, every other schema entry at a neutral value."""
+def params(family_id: str, traj=None, **kw):
+    """Full parameters: the given ones, every other schema entry at a neutral value. ``traj``: a property
+    test's draw ``(steps, grad_mode, curv, theta0, gradients)`` as the trajectory parameters."""
+    if traj is not None:
+        kw = _drawn(*traj) | kw
     fam = get_family(family_id)
     out = {}
     for name, spec in fam.schema.items():
@@ -50,6 +53,18 @@ grad = st.integers(-20, 20).map(lambda k: k / 10)
 steps = st.integers(1, 3)
 mode = st.sampled_from(["fixed", "quadratic"])
 curv = st.integers(5, 20).map(lambda k: k / 10)
+
+
+def _drawn(k, mode_, a, th0, gs):
+    """A property test's draw as the trajectory parameters: a scalar start and 3 gradients, or a
+    2-vector start and 3 rows of 2."""
+    out = {"steps": k, "grad_mode": mode_, "curv": a}
+    if isinstance(th0, list):
+        out |= {f"theta0_{i + 1}": x for i, x in enumerate(th0)}
+        out |= {f"g{t + 1}_{i + 1}": g for t, row in enumerate(gs) for i, g in enumerate(row)}
+    else:
+        out |= {"theta0": th0} | {f"g{t + 1}": g for t, g in enumerate(gs)}
+    return out
 
 
 def spec_grad(mode_, a, gs, t, th):

@@ -73,19 +73,7 @@ def test_adamw_mistakes():
     b2=st.sampled_from([0.9, 0.99, 0.999]),
 )
 def test_adam_matches_loop_spec(k, mode_, a, th0, gs, lr, b1, b2):
-    p = params(
-        "adam_step",
-        steps=k,
-        grad_mode=mode_,
-        curv=a,
-        theta0=th0,
-        g1=gs[0],
-        g2=gs[1],
-        g3=gs[2],
-        lr=lr,
-        beta1=b1,
-        beta2=b2,
-    )
+    p = params("adam_step", traj=(k, mode_, a, th0, gs), lr=lr, beta1=b1, beta2=b2)
     th, m, v = th0, 0.0, 0.0
     for t in range(k):
         g = spec_grad(mode_, a, gs, t, th)
@@ -109,18 +97,7 @@ def test_adam_matches_loop_spec(k, mode_, a, th0, gs, lr, b1, b2):
     wd=st.sampled_from([0.1, 0.5, 1.0]),
 )
 def test_adamw_and_l2_match_loop_spec(k, mode_, a, th0, gs, lr, wd):
-    p = params(
-        "adamw_vs_l2",
-        steps=k,
-        grad_mode=mode_,
-        curv=a,
-        theta0=th0,
-        g1=gs[0],
-        g2=gs[1],
-        g3=gs[2],
-        lr=lr,
-        weight_decay=wd,
-    )
+    p = params("adamw_vs_l2", traj=(k, mode_, a, th0, gs), lr=lr, weight_decay=wd)
 
     def adam(decoupled: bool) -> float:
         th, m, v = th0, 0.0, 0.0

@@ -17,21 +17,15 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 # -- hand-worked examples --------------------------------------------------------------------------
 
+# θ0 = (1, 1), g1 = (1, 2), g2 = (1, 0), lr 0.1
+ADAGRAD_TWO_STEPS = dict(
+    steps=2, grad_mode="fixed", theta0_1=1.0, theta0_2=1.0, g1_1=1.0, g1_2=2.0, g2_1=1.0, g2_2=0.0, lr=0.1
+)
+
 
 def test_adagrad_two_steps():
     # G1 = (1, 4): θ1 = (0.9, 0.9); G2 = (2, 4): θ2 = (0.9 - 0.1/√2, 0.9)
-    v = variant(
-        "adagrad_step",
-        steps=2,
-        grad_mode="fixed",
-        theta0_1=1.0,
-        theta0_2=1.0,
-        g1_1=1.0,
-        g1_2=2.0,
-        g2_1=1.0,
-        g2_2=0.0,
-        lr=0.1,
-    )
+    v = variant("adagrad_step", **ADAGRAD_TWO_STEPS)
     assert v.answers["theta"] == pytest.approx([0.9 - 0.1 / math.sqrt(2), 0.9], rel=1e-9)
     assert v.answers["accum"] == pytest.approx([2.0, 4.0])
 
@@ -58,18 +52,7 @@ def test_rmsprop_one_step():
 
 
 def test_adagrad_mistakes():
-    v = variant(
-        "adagrad_step",
-        steps=2,
-        grad_mode="fixed",
-        theta0_1=1.0,
-        theta0_2=1.0,
-        g1_1=1.0,
-        g1_2=2.0,
-        g2_1=1.0,
-        g2_2=0.0,
-        lr=0.1,
-    )
+    v = variant("adagrad_step", **ADAGRAD_TWO_STEPS)
     # dividing by G: θ1 = (0.9, 0.95); θ2 = (0.9 - 0.1/2, 0.95) = (0.85, 0.95)
     assert named(v, theta=[0.85, 0.95]) == "adagrad.no-sqrt"
     # only g²: each step moves lr·sign(g): θ2 = (0.8, 0.9), G = (1, 0)
@@ -135,8 +118,7 @@ def test_rmsprop_mistakes():
     eps=st.sampled_from([1e-8, 1e-6, 0.01]),
 )
 def test_adagrad_and_rmsprop_match_loop_spec(k, mode_, a, th0, gs, lr, lr_r, alpha, eps):
-    flat = {f"g{t + 1}_{i + 1}": gs[t][i] for t in range(3) for i in range(2)}
-    common = dict(steps=k, grad_mode=mode_, curv=a, theta0_1=th0[0], theta0_2=th0[1], **flat)
+    common = dict(traj=(k, mode_, a, th0, gs))
     for i in range(2):
         th, acc, th_r, sq = th0[i], 0.0, th0[i], 0.0
         col = [row[i] for row in gs]

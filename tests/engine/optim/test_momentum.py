@@ -70,9 +70,7 @@ def test_nesterov_mistakes():
     conv=st.sampled_from(["pytorch", "book"]),
 )
 def test_momentum_and_nesterov_match_loop_spec(k, mode_, a, th0, gs, lr, mu, conv):
-    common = dict(
-        steps=k, grad_mode=mode_, curv=a, theta0=th0, g1=gs[0], g2=gs[1], g3=gs[2], lr=lr, momentum=mu
-    )
+    common = dict(traj=(k, mode_, a, th0, gs), lr=lr, momentum=mu)
     th, v = th0, 0.0  # book form, then the PyTorch velocity is -v/lr
     for t in range(k):
         v = mu * v - lr * spec_grad(mode_, a, gs, t, th)

@@ -16,19 +16,13 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 # -- hand-worked examples --------------------------------------------------------------------------
 
+SGD_TWO_STEPS = dict(
+    steps=2, grad_mode="fixed", theta0_1=1.0, theta0_2=-2.0, g1_1=0.5, g1_2=-1.0, g2_1=1.0, g2_2=2.0, lr=0.1
+)
+
 
 def test_sgd_two_fixed_steps_without_and_with_weight_decay():
-    kw = dict(
-        steps=2,
-        grad_mode="fixed",
-        theta0_1=1.0,
-        theta0_2=-2.0,
-        g1_1=0.5,
-        g1_2=-1.0,
-        g2_1=1.0,
-        g2_2=2.0,
-        lr=0.1,
-    )
+    kw = SGD_TWO_STEPS
     # θ1 = (1, -2) - 0.1(0.5, -1) = (0.95, -1.9); θ2 = θ1 - 0.1(1, 2) = (0.85, -2.1)
     assert variant("sgd_step", **kw, weight_decay=0.0).answers["theta"] == pytest.approx([0.85, -2.1])
     # with λ=0.1: d1 = (0.6, -1.2), θ1 = (0.94, -1.88); d2 = (1.094, 1.812), θ2 = (0.8306, -2.0612)
@@ -45,18 +39,7 @@ def test_sgd_on_a_quadratic_shrinks_by_one_minus_lr_a():
 
 # -- one test per mistake detector ----------------------------------------------------------------
 
-SGD_WD = dict(
-    steps=2,
-    grad_mode="fixed",
-    theta0_1=1.0,
-    theta0_2=-2.0,
-    g1_1=0.5,
-    g1_2=-1.0,
-    g2_1=1.0,
-    g2_2=2.0,
-    lr=0.1,
-    weight_decay=0.1,
-)
+SGD_WD = dict(SGD_TWO_STEPS, weight_decay=0.1)
 
 
 def test_sgd_mistakes():
@@ -84,18 +67,7 @@ def test_sgd_mistakes():
     wd=st.sampled_from([0.0, 0.01, 0.1, 0.5]),
 )
 def test_sgd_closed_form_and_torch_match_loop_spec(k, mode_, a, th0, gs, lr, wd):
-    flat = {f"g{t + 1}_{i + 1}": gs[t][i] for t in range(3) for i in range(2)}
-    p = params(
-        "sgd_step",
-        steps=k,
-        grad_mode=mode_,
-        curv=a,
-        theta0_1=th0[0],
-        theta0_2=th0[1],
-        lr=lr,
-        weight_decay=wd,
-        **flat,
-    )
+    p = params("sgd_step", traj=(k, mode_, a, th0, gs), lr=lr, weight_decay=wd)
     want = []
     for i in range(2):
         th = th0[i]
