@@ -11,6 +11,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from dlquiz.api.converters import MAX_ID
+
+
+class IdField(serializers.IntegerField):
+    """A row id in a body or a query: 1 to the largest 64-bit integer (a larger one would reach the
+    database, where SQLite raises ``OverflowError``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
 
 class FiniteFloatField(serializers.FloatField):
     """A float that refuses NaN and ±infinity (``"NaN"``, ``"Infinity"``, ``1e400``): DRF's FloatField takes

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 import engine
 from dlquiz.api.auth import learner
+from dlquiz.api.fields import IdField
 from dlquiz.api.throttles import ScopedThrottle
 from dlquiz.exercises.services import (
     attempt_variant,
@@ -99,7 +100,7 @@ class ExerciseApi(APIView):
         return [ScopedThrottle()] if self.request.method == "POST" else []
 
     class ExerciseAnswerInputSerializer(serializers.Serializer):
-        attempt = serializers.IntegerField(min_value=1)
+        attempt = IdField()
         answers = AnswersField()
 
     @extend_schema(responses={200: ExerciseOut}, operation_id="exercise_get")
@@ -128,7 +129,7 @@ class PracticeExerciseApi(APIView):
     """A fresh variant of an exercise card for practice; answer it with ``practice/exercise/answer``."""
 
     class PracticeExerciseInputSerializer(serializers.Serializer):
-        card = serializers.IntegerField(min_value=1)
+        card = IdField()
 
     class PracticeExerciseOutputSerializer(serializers.Serializer):
         token = serializers.CharField()

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dlquiz.api.auth import learner
-from dlquiz.api.fields import FiniteFloatField, LocalTimeField, QueryDateTimeField
+from dlquiz.api.fields import FiniteFloatField, IdField, LocalTimeField, QueryDateTimeField
 from dlquiz.api.pagination import HistoryCursor, Pages
 from dlquiz.api.throttles import ScopedThrottle
 from dlquiz.errors import NotFound
@@ -241,7 +241,7 @@ class ReviewCreateApi(APIView):
     throttle_scope = "review"
 
     class ReviewInputSerializer(serializers.Serializer):
-        card = serializers.IntegerField(min_value=1)
+        card = IdField()
         rating = serializers.IntegerField(min_value=1, max_value=4)
         client_review_id = serializers.RegexField(r"^[A-Za-z0-9_.:-]{8,64}$")
         reviewed_at = serializers.DateTimeField(required=False)
@@ -413,7 +413,7 @@ def _browse_item(cs: CardState) -> dict[str, Any]:
 class CardListApi(APIView):
     class CardFilterSerializer(serializers.Serializer):
         q = serializers.CharField(required=False, max_length=200, allow_blank=True, default="")
-        deck = serializers.IntegerField(required=False, min_value=1)
+        deck = IdField(required=False)
         tag = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
         state = serializers.ChoiceField(
             choices=sorted(STATE_FILTERS), required=False, allow_blank=True, default=""
@@ -512,7 +512,7 @@ class PracticeCardsApi(APIView):
 
     class PracticeParams(serializers.Serializer):
         limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False, default=20)
-        deck = serializers.IntegerField(min_value=1, required=False)
+        deck = IdField(required=False)
 
     @extend_schema(
         parameters=[PracticeParams],

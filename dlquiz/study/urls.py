@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from dlquiz.api import converters  # noqa: F401  (registers <id:...>)
 from dlquiz.study.apis import (
     CARD_ACTIONS,
     BrowseFacetsApi,
@@ -30,12 +31,10 @@ urlpatterns = [
     path("settings", SettingsApi.as_view(), name="settings"),
     path("dashboard", DashboardApi.as_view(), name="dashboard"),
     path("cards", CardListApi.as_view(), name="cards"),
-    path("cards/<int:card_id>", CardDetailApi.as_view(), name="card"),
-    path("cards/<int:card_id>/history", CardHistoryApi.as_view(), name="card-history"),
+    path("cards/<id:card_id>", CardDetailApi.as_view(), name="card"),
+    path("cards/<id:card_id>/history", CardHistoryApi.as_view(), name="card-history"),
     *(
-        path(
-            f"cards/<int:card_id>/{action}", CardActionApi.as_view(action_name=action), name=f"card-{action}"
-        )
+        path(f"cards/<id:card_id>/{action}", CardActionApi.as_view(action_name=action), name=f"card-{action}")
         for action in CARD_ACTIONS
     ),
     path("browse/facets", BrowseFacetsApi.as_view(), name="browse-facets"),

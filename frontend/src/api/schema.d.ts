@@ -526,6 +526,7 @@ export interface components {
             total: number;
         };
         ExerciseAnswerInputRequest: {
+            /** Format: int64 */
             attempt: number;
             answers: {
                 [key: string]: string;
@@ -628,6 +629,7 @@ export interface components {
             cards: components["schemas"]["CardOut"][];
         };
         PracticeExerciseInputRequest: {
+            /** Format: int64 */
             card: number;
         };
         PracticeExerciseOutput: {
@@ -673,6 +675,7 @@ export interface components {
             rate: number | null;
         };
         ReviewInputRequest: {
+            /** Format: int64 */
             card: number;
             rating: number;
             client_review_id: string;

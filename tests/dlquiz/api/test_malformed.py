@@ -267,3 +267,47 @@ def test_undo_answers_the_id_of_the_review_it_removed():
     undone = c.post("/api/v1/reviews/undo")
     assert undone.status_code == 200 and undone.json()["id"] == made.json()["id"]
     assert not ReviewLog.objects.exists()
+
+
+BEYOND_64_BITS = 2**63  # one past the largest row id: SQLite raised OverflowError (a 500)
+
+
+@pytest.mark.parametrize(
+    "method,url",
+    [
+        ("get", "/api/v1/cards/{id}"),
+        ("get", "/api/v1/cards/{id}/history"),
+        ("post", "/api/v1/cards/{id}/suspend"),
+        ("get", "/api/v1/cards/{id}/exercise"),
+        ("get", "/api/v1/cards/" + "9" * 40),
+    ],
+)
+def test_an_id_beyond_64_bits_in_the_path_is_a_404_envelope(method, url):
+    user, _, _ = enrolled_user(1)
+    c = client_for(user)
+    c.raise_request_exception = False
+    api_error(getattr(c, method)(url.format(id=BEYOND_64_BITS)), 404, "not_found")
+    assert getattr(c, method)(url.format(id=BEYOND_64_BITS - 1)).status_code == 404  # the largest id: no card
+
+
+@pytest.mark.parametrize(
+    "method,url,body",
+    [
+        (
+            "post",
+            "/api/v1/reviews",
+            {"card": BEYOND_64_BITS, "rating": 3, "client_review_id": "id-beyond-64"},
+        ),
+        ("post", "/api/v1/practice/exercise", {"card": BEYOND_64_BITS}),
+        ("get", "/api/v1/cards", {"deck": BEYOND_64_BITS}),
+        ("get", "/api/v1/practice/cards", {"deck": BEYOND_64_BITS}),
+    ],
+)
+def test_an_id_beyond_64_bits_in_a_body_or_query_is_a_400(method, url, body):
+    user, _, _ = enrolled_user(1)
+    c = client_for(user)
+    c.raise_request_exception = False
+    resp = c.post(url, body, format="json") if method == "post" else c.get(url, body)
+    field = "deck" if "deck" in body else "card"
+    assert field in api_error(resp, 400, "invalid")["fields"]
+    assert ReviewLog.objects.count() == 0
