@@ -156,7 +156,7 @@ def measure_next_card(base: str, ratings: int) -> list[dict[str, float]]:
             page.wait_for_selector(".ratings")
             page.wait_for_timeout(50)  # a learner reads the answer; the idle prefetch runs
             page.keyboard.press(str(rating))
-            page.wait_for_function("window.__bench && window.__bench.frame !== null", timeout=10_000)
+            page.wait_for_function("() => window.__bench && window.__bench.frame !== null", timeout=10_000)
             r = page.evaluate("window.__bench")
             if r["frame"] < 0:
                 if page.locator(".finished").count():

@@ -251,25 +251,25 @@ def test_browse_search_card_page_settings_and_language(page: Any, app_server: st
     pg.wait_for_selector(".result")
     assert pg.locator(".result-count").inner_text() == "共 15 张卡片"
     pg.get_by_label("搜索问题和答案").fill("池化")
-    pg.wait_for_function("document.querySelectorAll('.result').length === 1")
+    pg.wait_for_function("() => document.querySelectorAll('.result').length === 1")
     assert "最大池化" in pg.locator(".result").inner_text()
     pg.get_by_label("搜索问题和答案").fill("pointwise")  # only in the back
-    pg.wait_for_function("document.querySelector('.result-front')?.textContent.includes('深度可分离')")
+    pg.wait_for_function("() => document.querySelector('.result-front')?.textContent.includes('深度可分离')")
     assert pg.locator(".result").count() == 1
     pg.get_by_label("搜索问题和答案").fill("")
-    pg.wait_for_function("document.querySelectorAll('.result').length === 15")
+    pg.wait_for_function("() => document.querySelectorAll('.result').length === 15")
     # Filters: state, tag, deck, topic.
     pg.get_by_label("状态").select_option("review")
-    pg.wait_for_function("document.querySelectorAll('.result').length === 1")
+    pg.wait_for_function("() => document.querySelectorAll('.result').length === 1")
     pg.get_by_label("状态").select_option("new")
-    pg.wait_for_function("document.querySelectorAll('.result').length === 14")
+    pg.wait_for_function("() => document.querySelectorAll('.result').length === 14")
     pg.get_by_label("标签").select_option("exercise")
-    pg.wait_for_function("document.querySelectorAll('.result').length === 2")
+    pg.wait_for_function("() => document.querySelectorAll('.result').length === 2")
     assert "status" in pg.url or "tag=exercise" in pg.url
     pg.get_by_role("button", name="清除筛选").click()
-    pg.wait_for_function("document.querySelectorAll('.result').length === 15")
+    pg.wait_for_function("() => document.querySelectorAll('.result').length === 15")
     pg.get_by_label("主题").select_option("000-0012")
-    pg.wait_for_function("document.querySelectorAll('.result').length === 1")
+    pg.wait_for_function("() => document.querySelectorAll('.result').length === 1")
     shoot(pg, "browse")
 
     # The card page: its review history and forgetting curve.
@@ -320,7 +320,7 @@ def test_browse_search_card_page_settings_and_language(page: Any, app_server: st
     ).all_inner_texts()
     assert not re.search(r"[\u4e00-\u9fff]", " ".join(chrome).replace("中文", "")), chrome
     assert pg.evaluate("localStorage.getItem('dlquiz.lang')") == "en"
-    pg.wait_for_function("document.documentElement.lang === 'en'")
+    pg.wait_for_function("() => document.documentElement.lang === 'en'")
     eventually(lambda: StudySettings.objects.get(user__username="bob").language, "en")
     pg.reload()
     pg.get_by_role("heading", name="Settings").wait_for()
