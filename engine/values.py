@@ -219,9 +219,11 @@ def flat(value: Any) -> list[float]:
     >>> flat([[1, 2], [3, 4.5]])
     [1.0, 2.0, 3.0, 4.5]
     """
-    if isinstance(value, (list, tuple)):
-        out: list[float] = []
-        for v in value:
-            out.extend(flat(v))
-        return out
-    return [float(value)]
+    if not isinstance(value, (list, tuple)):
+        return [float(value)]
+    if not any(isinstance(v, (list, tuple)) for v in value):  # the common case: a number or a vector
+        return [float(v) for v in value]
+    out: list[float] = []
+    for v in value:
+        out.extend(flat(v))
+    return out
