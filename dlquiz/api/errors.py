@@ -6,6 +6,7 @@ exceptions are mapped onto the same envelope."""
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -87,7 +88,19 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """``handler500``: the envelope under ``/api/`` (the error itself is logged by Django), Django's page
-    elsewhere."""
+    elsewhere. A database outage met outside a DRF view (a middleware saving the session, say) is the same
+    503 the API's exception handler gives, on every path: the client may retry."""
+    exc = sys.exc_info()[1]  # Django calls handler500 while handling the exception
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        body = envelope("unavailable", "服务暂时不可用，请稍后重试 / service unavailable, try again shortly")
+        if _is_api(request):
+            response: HttpResponse = JsonResponse(body, status=503)
+        else:
+            response = HttpResponse(
+                body["error"]["message"], status=503, content_type="text/plain; charset=utf-8"
+            )
+        response["Retry-After"] = "5"
+        return response
     if _is_api(request):
         return JsonResponse(envelope("server_error", "服务器错误 / server error"), status=500)
     return defaults.server_error(request)

@@ -311,3 +311,27 @@ def test_an_id_beyond_64_bits_in_a_body_or_query_is_a_400(method, url, body):
     field = "deck" if "deck" in body else "card"
     assert field in api_error(resp, 400, "invalid")["fields"]
     assert ReviewLog.objects.count() == 0
+
+
+@pytest.mark.parametrize(("url", "is_api"), [("/api/v1/decks", True), ("/", False)])
+def test_a_database_outage_outside_a_drf_view_is_a_503(settings, monkeypatch, url, is_api):
+    """A middleware that meets the outage (here the session's) never reaches the API's exception
+    handler: handler500 answers the same 503 with Retry-After, the envelope under /api/."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.db import OperationalError
+
+    settings.DEBUG = False
+
+    def refused(self, request):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(SessionMiddleware, "process_request", refused)
+    c = APIClient()
+    c.raise_request_exception = False
+    resp = c.get(url)
+    assert resp.status_code == 503
+    assert resp["Retry-After"] == "5"
+    if is_api:
+        api_error(resp, 503, "unavailable")
+    else:
+        assert not resp["Content-Type"].startswith("application/json")
