@@ -86,6 +86,8 @@ test: deps frontend lint typecheck check-migrations check-schema check-content f
 bench: deps
 	$(PY) bench/engine.py
 	$(PY) bench/review_loop.py
+	$(PY) bench/load.py
+	$(PY) bench/demos_engine.py
 	$(PY) bench/frontend.py
 
 clean:
