@@ -24,7 +24,6 @@ import datetime as dt
 import os
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -41,17 +40,9 @@ os.environ.pop("REDIS_URL", None)  # throttle counters in each process's memory:
 
 import requests  # noqa: E402
 
-from bench.review_loop import free_port, pct  # noqa: E402
+from bench.review_loop import ensure_database, free_port, pct, start_server  # noqa: E402
 
 PASSWORD = "load-password-123"
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f"drop database if exists {DB_NAME} with (force)")
-        conn.execute(f"create database {DB_NAME}")
 
 
 def build_data(learners: int) -> list[str]:
@@ -77,26 +68,6 @@ def build_data(learners: int) -> list[str]:
     with connection.cursor() as cur:
         cur.execute("analyze")
     return tokens
-
-
-def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, DEBUG="false")
-    cmd = [str(ROOT / ".venv/bin/gunicorn"), "dlquiz.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)]
-    proc = subprocess.Popen(
-        cmd + ["--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-    )
-    for _ in range(300):
-        try:
-            requests.get(f"http://127.0.0.1:{port}/api/v1/ping", timeout=10)
-            return proc
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("gunicorn did not start")
 
 
 class Recorder:
@@ -208,12 +179,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     args = parser.parse_args()
 
-    ensure_database()
+    ensure_database(DB_NAME)
     t = time.perf_counter()
     *tokens, solo_token = build_data(args.learners)
     print(f"data: bundled content and {args.learners} learners in {time.perf_counter() - t:.1f}s")
     port = free_port()
-    server = start_server(port, args.workers)
+    server = start_server(port, workers=args.workers, threads=1)
     base = f"http://127.0.0.1:{port}/api/v1"
     rec = Recorder()
     try:

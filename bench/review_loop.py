@@ -36,14 +36,13 @@ os.environ.setdefault("THROTTLE_REVIEW", "1000000/min")
 import requests  # noqa: E402
 
 
-def ensure_database() -> None:
+def ensure_database(name: str = DB_NAME) -> None:
+    """A fresh, empty database ``name`` (dropped first if it exists)."""
     import psycopg
 
     with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (DB_NAME,)).fetchone()
-        if exists:
-            conn.execute(f"drop database {DB_NAME} with (force)")
-        conn.execute(f"create database {DB_NAME}")
+        conn.execute(f"drop database if exists {name} with (force)")
+        conn.execute(f"create database {name}")
 
 
 def build_data() -> dict[str, str]:
@@ -137,7 +136,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
+def start_server(port: int, *, workers: int | None = None, threads: int = 2) -> subprocess.Popen[bytes]:
+    """gunicorn on loopback (``workers`` defaults to one per CPU), once it answers."""
     env = dict(os.environ, DEBUG="false")
     proc = subprocess.Popen(
         [
@@ -146,9 +146,9 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
             "-b",
             f"127.0.0.1:{port}",
             "-w",
-            str(os.cpu_count() or 2),
+            str(workers or os.cpu_count() or 2),
             "--threads",
-            "2",
+            str(threads),
             "--log-level",
             "warning",
         ],
