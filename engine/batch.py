@@ -18,6 +18,7 @@ import torch
 from engine.device import get_device
 from engine.family import Family
 from engine.grading import parse_answer
+from engine import parsing
 from engine.parsing import NUMBER, Unreadable
 from engine.values import NUMERIC_KINDS, Part, flat
 
@@ -150,6 +151,8 @@ def _parse_column_fast(
         return None
     if part.kind in ("int", "list", "set", "shape") and not (values == np.round(values)).all():
         return None
+    if part.kind in ("int", "list", "set", "shape") and (np.abs(values) >= 10**parsing.MAX_DIGITS).any():
+        return None  # past 18 digits the tolerant parser decides (it reads them as unreadable)
     if part.kind == "set":
         values = np.sort(values, axis=1)
     return torch.from_numpy(values), torch.ones(n, dtype=torch.bool)

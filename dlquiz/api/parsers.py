@@ -76,6 +76,8 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError("JSON 嵌套过深 / JSON nested too deeply") from None
         except ValueError as exc:  # also UnicodeDecodeError, and integers of 4,300+ digits
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        except LookupError:  # a charset that is no text encoding (rot13, base64, hex...)
+            raise exceptions.ParseError(f"不支持的字符集 / unsupported charset {encoding!r}") from None
         if _too_deep(data):
             raise exceptions.ParseError("JSON 嵌套过深 / JSON nested too deeply")
         return data

@@ -490,3 +490,18 @@ def test_grade_marks_huge_answers_unreadable(family, text):
     answers = {p.name: text for p in v.parts}
     assert [r.status for r in grade(v, answers).parts] == ["unreadable"] * len(v.parts)
     assert [r["score"] for r in grade_batch(fam, [dict(v.params)], [answers])] == [0.0]
+
+
+@pytest.mark.parametrize("text", ["1e30", "9" * 20, "1x" + "9" * 20], ids=["1e30", "20-digits", "shape-20-digits"])
+@pytest.mark.parametrize("family", ["conv2d_output_size", "nms", "norm_axes", "bottleneck_cost"])
+def test_grade_batch_agrees_with_grade_on_counts_too_large_to_read(family, text):
+    """Whole-number parts (counts, shapes, indices) past 18 digits are unreadable to the single grader; the
+    batch grader's fast column path must say the same instead of grading them wrong."""
+    from engine import get_family, grade, grade_batch
+
+    fam = get_family(family)
+    v = fam.generate(3)
+    answers = {p.name: text for p in v.parts}
+    single = {r.name: r.status for r in grade(v, answers).parts}
+    batch = list(grade_batch(fam, [dict(v.params)] * 2, [answers, answers]))
+    assert batch[0]["parts"] == single and batch[1]["parts"] == single

@@ -51,6 +51,13 @@ def test_deeply_nested_json_to_login_is_a_400_envelope():
     )
 
 
+@pytest.mark.parametrize("charset", ["rot13", "base64", "hex"])
+def test_json_in_a_charset_that_is_no_text_encoding_is_a_400_envelope(charset):
+    body = b'{"username": "a", "password": "b"}'
+    resp = APIClient().post("/api/v1/auth/login", body, content_type=f"application/json; charset={charset}")
+    assert charset in api_error(resp, 400, "parse_error")["message"]
+
+
 @pytest.mark.parametrize(
     "body",
     [
