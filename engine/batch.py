@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine import parsing
 from engine.device import get_device
 from engine.family import Family
 from engine.grading import parse_answer
-from engine import parsing
 from engine.parsing import NUMBER, Unreadable
 from engine.values import NUMERIC_KINDS, Part, flat
 
