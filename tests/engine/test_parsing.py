@@ -492,7 +492,9 @@ def test_grade_marks_huge_answers_unreadable(family, text):
     assert [r["score"] for r in grade_batch(fam, [dict(v.params)], [answers])] == [0.0]
 
 
-@pytest.mark.parametrize("text", ["1e30", "9" * 20, "1x" + "9" * 20], ids=["1e30", "20-digits", "shape-20-digits"])
+@pytest.mark.parametrize(
+    "text", ["1e30", "9" * 20, "1x" + "9" * 20], ids=["1e30", "20-digits", "shape-20-digits"]
+)
 @pytest.mark.parametrize("family", ["conv2d_output_size", "nms", "norm_axes", "bottleneck_cost"])
 def test_grade_batch_agrees_with_grade_on_counts_too_large_to_read(family, text):
     """Whole-number parts (counts, shapes, indices) past 18 digits are unreadable to the single grader; the
