@@ -4,6 +4,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,7 +12,7 @@ from rest_framework.views import APIView
 
 from dlquiz.accounts.services import password_change, user_create
 from dlquiz.api.auth import learner
-from dlquiz.api.throttles import LoginThrottle, authenticate_limited
+from dlquiz.api.throttles import LoginThrottle, authenticate_limited, username_failure, username_wait
 from dlquiz.errors import ServiceError
 from dlquiz.study.selectors import settings_get
 from dlquiz.study.zones import validate_time_zone
@@ -106,6 +107,10 @@ class TokenApi(APIView):
 
 
 class PasswordApi(APIView):
+    # Checking the current password is a sign-in too: the same per-address and per-username limits, so a
+    # stolen session or token cannot guess the password without bound.
+    throttle_classes = [LoginThrottle]
+
     class PasswordInputSerializer(serializers.Serializer):
         old_password = serializers.CharField(max_length=256, trim_whitespace=False)
         new_password = serializers.CharField(max_length=256, trim_whitespace=False)
@@ -116,7 +121,16 @@ class PasswordApi(APIView):
     def post(self, request: Request) -> Response:
         s = self.PasswordInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        password_change(user=learner(request), **s.validated_data)
+        user = learner(request)
+        wait = username_wait(user.username)
+        if wait is not None:
+            raise Throttled(wait=wait)
+        try:
+            password_change(user=user, **s.validated_data)
+        except ServiceError as exc:
+            if "old_password" in exc.fields:
+                username_failure(user.username)
+            raise
         update_session_auth_hash(request._request, learner(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 

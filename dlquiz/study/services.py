@@ -30,7 +30,11 @@ class ReviewOutcome:
 
 def _locked_state(*, user: User, card_id: int) -> CardState:
     try:
-        return CardState.objects.select_for_update().select_related("card").get(user=user, card_id=card_id)
+        return (
+            CardState.objects.select_for_update(of=("self",))
+            .select_related("card")
+            .get(user=user, card_id=card_id)
+        )
     except CardState.DoesNotExist:
         raise NotFound("卡片不存在 / card not found") from None
 

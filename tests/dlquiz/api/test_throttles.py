@@ -145,3 +145,23 @@ def test_admin_login_is_throttled_per_username(settings, django_user_model):
     assert resp.status_code == 429 and int(resp["Retry-After"]) > 0
     # The API's sign-in for the same username is locked too: one count per username.
     assert _login(APIClient(REMOTE_ADDR="203.0.113.2"), "root", "pw-123456789").status_code == 429
+
+
+def test_guessing_the_current_password_through_password_change_counts_as_failed_sign_ins(settings):
+    """Holding a session or token is no licence to guess the password without bound: wrong current
+    passwords count against the username, and once it is locked even the right one gets 429."""
+    settings.THROTTLE_LOGIN_USERNAME = "3/hour"
+    user = make_user()
+    c = APIClient()
+    c.force_authenticate(user)
+    change = {"new_password": "a-new-long-passphrase-2026"}
+    for _ in range(3):
+        resp = c.post("/api/v1/auth/password", {"old_password": "guess", **change}, format="json")
+        assert api_error(resp, 400)["fields"] == {"old_password": ["wrong password"]}
+    api_error(
+        c.post("/api/v1/auth/password", {"old_password": PASSWORD, **change}, format="json"), 429, "throttled"
+    )
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    # And the sign-in endpoints see the same lock.
+    api_error(_login(APIClient(REMOTE_ADDR="203.0.113.9"), user.username, PASSWORD), 429, "throttled")
