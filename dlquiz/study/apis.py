@@ -275,7 +275,7 @@ class ReviewUndoApi(APIView):
     @extend_schema(request=None, responses={200: ReviewOut}, operation_id="reviews_undo")
     def post(self, request: Request) -> Response:
         log = review_undo(user=learner(request))
-        return Response(ReviewOut(log).data)
+        return Response(review_data(log))
 
 
 CardAction = Callable[[User, int, dt.datetime], CardState]
