@@ -31,6 +31,9 @@ class CardState(models.Model):
     reps = models.PositiveIntegerField(default=0)
     lapses = models.PositiveIntegerField(default=0)
     suspended = models.BooleanField(default=False)
+    leech = models.BooleanField(
+        default=False, help_text="lapsed StudySettings.leech_threshold times: tagged leech and suspended"
+    )
     buried_until = models.DateTimeField(null=True, blank=True)
     new_order = models.PositiveIntegerField(
         default=0, help_text="copy of the card's position, for the new queue"
@@ -107,6 +110,18 @@ class StudySettings(models.Model):
     reminder_time = models.TimeField(default=dt.time(9, 0))
     email_reminders = models.BooleanField(default=True)
     language = models.CharField(max_length=8, default="zh", choices=[("zh", "中文"), ("en", "English")])
+    fsrs_parameters = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text="the learner's 21 FSRS parameters in force (null: py-fsrs's defaults); "
+        "adopted by an optimisation run (dlquiz.scheduler), history in OptimizeRun",
+    )
+    leech_threshold = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="lapses after which a card is tagged leech and suspended",
+    )
 
     def __str__(self) -> str:
         return f"study settings of user {self.user_id}"
