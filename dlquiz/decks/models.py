@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class Deck(models.Model):
@@ -15,6 +16,8 @@ class Deck(models.Model):
     source = models.CharField(max_length=200, blank=True, help_text="content file or imported note path")
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who changed what and when (the admin's history, diff and revert): django-simple-history.
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         ordering = ["position", "id"]
@@ -44,6 +47,16 @@ class Card(models.Model):
     draft = models.BooleanField(default=False, help_text="imported, not yet reviewed by its owner")
     retired = models.BooleanField(default=False, help_text="removed from content/: hidden from new study")
     updated_at = models.DateTimeField(auto_now=True)
+    loaded_hash = models.CharField(  # noqa: DJ001 (null and empty mean different things, see help)
+        max_length=64,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="bundled cards: hash of the content as load_content last wrote it (empty: added in the "
+        "admin; null: loaded before this was recorded). A card whose content no longer has this hash was "
+        "edited since the last load.",
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at", "loaded_hash"])
 
     class Meta:
         ordering = ["position", "id"]
