@@ -23,21 +23,26 @@ from django.db import models
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 from fsrs import State as FsrsState
+from fsrs.scheduler import DEFAULT_PARAMETERS
 
 if TYPE_CHECKING:
     from dlquiz.study.models import StudySettings
 
 __all__ = [
+    "DEFAULT_PARAMETERS",
     "MEMORY_FIELDS",
     "MemoryState",
+    "ReplayEvent",
     "State",
     "fuzzed_days",
     "make_scheduler",
     "memory_of",
+    "parameters_of",
     "preview",
     "previews",
     "retrievability",
     "review",
+    "replay",
     "review_seed",
     "scheduler_for",
 ]
@@ -125,9 +130,15 @@ def memory_of(obj: Any) -> MemoryState:
 
 
 def make_scheduler(
-    *, desired_retention: float, learning_steps: list[int], relearning_steps: list[int]
+    *,
+    desired_retention: float,
+    learning_steps: list[int],
+    relearning_steps: list[int],
+    parameters: Sequence[float] | None = None,
 ) -> Scheduler:
+    """A scheduler without py-fsrs's own fuzz; ``parameters`` None is py-fsrs's defaults."""
     return Scheduler(
+        parameters=tuple(parameters) if parameters is not None else DEFAULT_PARAMETERS,
         desired_retention=desired_retention,
         learning_steps=tuple(dt.timedelta(minutes=m) for m in learning_steps),
         relearning_steps=tuple(dt.timedelta(minutes=m) for m in relearning_steps),
@@ -136,16 +147,30 @@ def make_scheduler(
     )
 
 
-def scheduler_for(prefs: StudySettings) -> Scheduler:
-    """The scheduler of a learner's settings (retention and steps), shared by every learner with the same."""
-    return _scheduler(prefs.desired_retention, tuple(prefs.learning_steps), tuple(prefs.relearning_steps))
+def parameters_of(prefs: StudySettings) -> tuple[float, ...]:
+    """The learner's FSRS parameters in force: their adopted ones, else py-fsrs's defaults."""
+    return tuple(prefs.fsrs_parameters) if prefs.fsrs_parameters else DEFAULT_PARAMETERS
+
+
+def scheduler_for(prefs: StudySettings, *, parameters: Sequence[float] | None = None) -> Scheduler:
+    """The scheduler of a learner's settings (retention, steps and FSRS parameters), shared by every learner
+    with the same; ``parameters`` replaces the learner's own (an optimisation run rescheduling with new ones)."""
+    params = tuple(parameters) if parameters is not None else parameters_of(prefs)
+    return _scheduler(
+        prefs.desired_retention, tuple(prefs.learning_steps), tuple(prefs.relearning_steps), params
+    )
 
 
 @functools.lru_cache(maxsize=256)
-def _scheduler(retention: float, learning: tuple[int, ...], relearning: tuple[int, ...]) -> Scheduler:
+def _scheduler(
+    retention: float, learning: tuple[int, ...], relearning: tuple[int, ...], parameters: tuple[float, ...]
+) -> Scheduler:
     """Schedulers are immutable in use: one per distinct setting, shared."""
     return make_scheduler(
-        desired_retention=retention, learning_steps=list(learning), relearning_steps=list(relearning)
+        desired_retention=retention,
+        learning_steps=list(learning),
+        relearning_steps=list(relearning),
+        parameters=parameters,
     )
 
 
@@ -210,6 +235,27 @@ def review(m: MemoryState, *, rating: int, now: dt.datetime, scheduler: Schedule
         reps=m.reps + 1,
         lapses=lapses,
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReplayEvent:
+    """One row of a card's review log as replay needs it: a rating 1-4 at ``at``, or ``rating`` 0 (a reset)."""
+
+    rating: int
+    at: dt.datetime
+
+
+def replay(events: Sequence[ReplayEvent], *, scheduler: Scheduler, user_id: int, card_id: int) -> MemoryState:
+    """A card's memory state rebuilt from its log alone (events in log order), each review fuzzed with
+    its :func:`review_seed` exactly as :func:`review` did when the learner reviewed it."""
+    m = MemoryState()
+    for e in events:
+        if e.rating == 0:
+            m = MemoryState()
+            continue
+        seed = review_seed(user_id=user_id, card_id=card_id, reps=m.reps)
+        m = review(m, rating=e.rating, now=e.at, scheduler=scheduler, seed=seed)
+    return m
 
 
 RATINGS = (1, 2, 3, 4)

@@ -192,18 +192,18 @@ def card_reset(*, user: User, card_id: int, now: dt.datetime, client_review_id: 
     return cs
 
 
-def card_state_replay(*, user: User, card_id: int) -> MemoryState:
-    """Rebuild a card's memory state from its review log alone (with the learner's current settings)."""
-    prefs = settings_get(user=user)
-    scheduler = scheduler_for(prefs)
-    m = MemoryState()
-    for log in ReviewLog.objects.filter(user=user, card_id=card_id).order_by("id"):
-        if log.kind == ReviewLog.Kind.RESET:
-            m = MemoryState()
-            continue
-        seed = review_seed(user_id=user.pk, card_id=card_id, reps=m.reps)
-        m = scheduling.review(m, rating=log.rating, now=log.reviewed_at, scheduler=scheduler, seed=seed)
-    return m
+def card_state_replay(
+    *, user: User, card_id: int, parameters: list[float] | tuple[float, ...] | None = None
+) -> MemoryState:
+    """Rebuild a card's memory state from its review log alone, with the learner's current settings and FSRS
+    parameters (or ``parameters``, as an optimisation run reschedules with)."""
+    scheduler = scheduler_for(settings_get(user=user), parameters=parameters)
+    rows = ReviewLog.objects.filter(user=user, card_id=card_id).order_by("id")
+    events = [
+        scheduling.ReplayEvent(0 if kind == ReviewLog.Kind.RESET else rating, at)
+        for kind, rating, at in rows.values_list("kind", "rating", "reviewed_at")
+    ]
+    return scheduling.replay(events, scheduler=scheduler, user_id=user.pk, card_id=card_id)
 
 
 SETTINGS_FIELDS = (
