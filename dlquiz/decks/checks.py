@@ -17,14 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlquiz.decks.contentfile import CardSpec, ContentError, parse_file, read_outline
+from dlquiz.decks.contentfile import FIELDS, CardSpec, ContentError, _check_card, parse_file, read_outline
 
 __all__ = [
     "BACK_HARD_LIMIT",
     "BACK_SOFT_LIMIT",
+    "CardProblem",
     "ContentReport",
     "Formula",
     "KatexUnavailable",
+    "card_check",
     "cloze_reveal",
     "content_check",
     "content_parse",
@@ -206,6 +208,80 @@ def families_check(cards: list[CardSpec]) -> list[ContentError]:
                         ContentError(card.path, card.line_of("params"), f"card {card.id}: params: {exc}")
                     )
     return errors
+
+
+# -- one card (the admin's form, a learner's card) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardProblem:
+    """One problem of a single card: the field it belongs to (``""``: the card as a whole)."""
+
+    field: str
+    message: str
+    error: bool = True  # False: a warning (a back over the soft limit)
+
+
+_LINE_STEP = 100_000  # one band of line numbers per field: a problem's line says which field it is in
+
+
+def card_check(
+    *,
+    spec: CardSpec,
+    outline_path: Path | None,
+    katex: bool = True,
+    families: bool = True,
+    node: str | None = None,
+) -> list[CardProblem]:
+    """The checks of ``check_content`` on one card given as a :class:`CardSpec` (content kinds:
+    ``basic``, ``basic+reverse``, ``cloze``, ``exercise``): empty fields, kind, cloze syntax, back
+    length, topics in the OUTLINE (skipped when ``outline_path`` is None), the exercise family and its
+    params, unbalanced ``$`` and LaTeX that KaTeX cannot parse. The same rules as the deck's, run
+    through the same functions: the card is given a line band per field, so each problem says its field.
+    Raises :class:`KatexUnavailable` when ``katex`` and node or katex is missing."""
+    names = ("", *FIELDS)
+    band = {name: i * _LINE_STEP for i, name in enumerate(names)}
+    card = CardSpec(
+        id=spec.id,
+        deck=spec.deck,
+        path="",
+        line=0,
+        kind=spec.kind,
+        topics=list(spec.topics),
+        tags=list(spec.tags),
+        front=spec.front,
+        back=spec.back,
+        family=spec.family,
+        params=dict(spec.params),
+        field_lines={name: band[name] for name in FIELDS},
+        text_lines={"front": band["front"] + 1, "back": band["back"] + 1},
+    )
+    errors = _check_card(card)
+    warnings: list[ContentError] = []
+    length = len(card.back)
+    if length > BACK_HARD_LIMIT:
+        errors.append(
+            ContentError("", band["back"], f"back is {length} characters (limit {BACK_HARD_LIMIT})")
+        )
+    elif length > BACK_SOFT_LIMIT:
+        warnings.append(
+            ContentError("", band["back"], f"back is {length} characters (keep it under {BACK_SOFT_LIMIT})")
+        )
+    if outline_path is not None:
+        errors.extend(_check_topics([card], outline_path))
+    if families:
+        errors.extend(families_check([card]))
+    math_errors, formulas = _collect_formulas([card])
+    errors.extend(math_errors)
+    if katex:
+        errors.extend(katex_check(formulas, node=node))
+    prefix = f"card {card.id}: "
+
+    def problem(e: ContentError, *, error: bool) -> CardProblem:
+        field_name = names[min(e.line // _LINE_STEP, len(names) - 1)] if e.path == "" else ""
+        return CardProblem(field_name, e.message.removeprefix(prefix), error)
+
+    return [problem(e, error=True) for e in errors] + [problem(w, error=False) for w in warnings]
 
 
 # -- formulas --------------------------------------------------------------------------------------
