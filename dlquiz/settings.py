@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "dlquiz.study",
     "dlquiz.exercises",
     "dlquiz.reminders",
+    "dlquiz.scheduler",
     "dlquiz.api",
     "dlquiz.web",
 ]
@@ -288,6 +289,14 @@ EMAIL_TIMEOUT = 30  # seconds; a hung mail server fails the send (the task retri
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 REMINDER_SCAN_SECONDS = envint("REMINDER_SCAN_SECONDS", 300)
+# -- FSRS optimisation (dlquiz/scheduler): the `optimize` queue --------------------------------------------
+# beat's monthly run optimises a learner with at least this many reviews since their last run
+OPTIMIZE_MIN_NEW_REVIEWS = envint("OPTIMIZE_MIN_NEW_REVIEWS", 1000)
+OPTIMIZE_SOFT_TIME_LIMIT = envint("OPTIMIZE_SOFT_TIME_LIMIT", 1800)  # seconds; the run ends failed
+OPTIMIZE_TIME_LIMIT = envint("OPTIMIZE_TIME_LIMIT", 1860)  # seconds; the worker kills it
+# a queued or running run whose heartbeat is older is taken as lost (its worker died) and queued again
+OPTIMIZE_STALE_SECONDS = envint("OPTIMIZE_STALE_SECONDS", 600)
+OPTIMIZE_RESCHEDULE_BATCH = envint("OPTIMIZE_RESCHEDULE_BATCH", 200)  # cards per rescheduling transaction
 
 LOGGING = {
     "version": 1,
