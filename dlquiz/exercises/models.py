@@ -21,6 +21,10 @@ class ExerciseAttempt(models.Model):
     answers = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     suggested_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    unreadable_count = models.PositiveIntegerField(
+        default=0,
+        help_text="submissions the engine could not read (the attempt stayed open): item statistics",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     graded_at = models.DateTimeField(null=True, blank=True)
 

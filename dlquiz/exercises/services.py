@@ -25,6 +25,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 import engine
@@ -180,8 +181,9 @@ def exercise_answer(
         if attempt.result is not None:
             return attempt, attempt.result
         result = answers_grade(variant=attempt_variant(attempt), answers=answers, suggest_rating=True)
-        if not result["readable"]:
-            return attempt, result  # costs nothing: the attempt stays open
+        if not result["readable"]:  # costs nothing: the attempt stays open; counted for the item statistics
+            ExerciseAttempt.objects.filter(pk=attempt.pk).update(unreadable_count=F("unreadable_count") + 1)
+            return attempt, result
         attempt.answers = dict(answers)
         attempt.result = result
         attempt.suggested_rating = result["suggested_rating"]

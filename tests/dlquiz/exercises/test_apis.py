@@ -94,13 +94,15 @@ def test_unreadable_answer_costs_nothing_and_can_be_corrected(setup):
     ).json()
     assert res["readable"] is False and res["suggested_rating"] is None and res["solution"] == ""
     assert "整数" in res["parts"][0]["feedback"]
-    assert ExerciseAttempt.objects.get(pk=ex["attempt"]).result is None
+    attempt = ExerciseAttempt.objects.get(pk=ex["attempt"])
+    assert attempt.result is None and attempt.unreadable_count == 1  # counted for the item statistics
     res = c.post(
         f"/api/v1/cards/{cards[0].id}/exercise",
         {"attempt": ex["attempt"], "answers": {"out": f"{conv_out(params)}．０"}},
         format="json",
     ).json()
     assert res["correct"] is True
+    assert ExerciseAttempt.objects.get(pk=ex["attempt"]).unreadable_count == 1
 
 
 def test_bad_input_is_rejected_cleanly(setup):
