@@ -8,6 +8,7 @@ import { PasswordChange, SignIn, SignUp } from "./screens/Auth";
 import { Browse } from "./screens/Browse";
 import { CardPage } from "./screens/CardPage";
 import { Dashboard } from "./screens/Dashboard";
+import { DemoPage, Demos } from "./screens/Demos";
 import { Practice } from "./screens/Practice";
 import { Settings } from "./screens/Settings";
 import { Study } from "./screens/Study";
@@ -27,6 +28,7 @@ function titleKey(path: string): Key {
   if (path === "/practice") return "prac.title";
   if (path === "/browse") return "browse.title";
   if (path.startsWith("/cards/")) return "card.title";
+  if (path === "/demos" || path.startsWith("/demos/")) return "demo.title";
   if (path === "/settings") return "set.title";
   if (path === "/password") return "pw.title";
   if (path === "/") return "dash.title";
@@ -131,6 +133,8 @@ function Screen({ route, user, onSignedIn, onLang }: { route: Route; user: User 
   }
   const card = /^\/cards\/(\d+)$/.exec(route.path);
   if (card) return <CardPage key={card[1]} id={Number(card[1])} />;
+  const demo = /^\/demos\/([a-z0-9_]+)$/.exec(route.path);
+  if (demo) return <DemoPage key={demo[1]} id={demo[1]!} route={route} />;
   switch (route.path) {
     case "/":
       return <Dashboard />;
@@ -140,6 +144,8 @@ function Screen({ route, user, onSignedIn, onLang }: { route: Route; user: User 
       return <Practice />;
     case "/browse":
       return <Browse route={route} />;
+    case "/demos":
+      return <Demos />;
     case "/settings":
       return <Settings onLanguage={onLang} />;
     case "/password":
@@ -172,6 +178,7 @@ function Header({ user, path, lang, onSignOut, onLang }: HeaderProps) {
     ["/", "nav.dashboard"],
     ["/study", "nav.study"],
     ["/browse", "nav.browse"],
+    ["/demos", "nav.demos"],
     ["/settings", "nav.settings"],
   ];
   const other: Lang = lang === "zh" ? "en" : "zh";
@@ -203,7 +210,7 @@ function Header({ user, path, lang, onSignOut, onLang }: HeaderProps) {
         <nav aria-label={t("nav.main")}>
           <ul>
             {links.map(([href, key]) => {
-              const active = href === "/" ? path === "/" : path === href || (href === "/browse" && path.startsWith("/cards/"));
+              const active = href === "/" ? path === "/" : path === href || (href === "/browse" && path.startsWith("/cards/")) || (href === "/demos" && path.startsWith("/demos/"));
               return (
                 <li key={href}>
                   <Link href={href} class={active ? "active" : undefined} aria-current={active ? "page" : undefined}>

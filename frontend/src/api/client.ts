@@ -3,6 +3,7 @@
  * `npm run gen:api` from drf-spectacular's OpenAPI document); nothing about the wire format is
  * written by hand. Session auth: the `csrftoken` cookie (set by the page view) goes back as X-CSRFToken.
  */
+import type { Demo, DemoDetail, DemoRun, Params } from "../lib/demos";
 import type { components, operations } from "./schema";
 
 export type Schemas = components["schemas"];
@@ -137,4 +138,10 @@ export const api = {
     call<Json<"practice_cards">>("GET", "practice/cards", undefined, { limit, deck }),
   practiceExercise: (card: number) => call<PracticeExercise>("POST", "practice/exercise", { card }),
   practiceAnswer: (b: Body<"practice_exercise_answer">) => call<GradeResult>("POST", "practice/exercise/answer", b),
+  demos: () => call<{ results: Demo[] }>("GET", "demos"),
+  demo: (id: string) => call<DemoDetail>("GET", `demos/${encodeURIComponent(id)}`),
+  demoStart: (id: string, b: { params: Params; seed: number }) => call<DemoRun>("POST", `demos/${encodeURIComponent(id)}/runs`, b),
+  demoRun: (run: number) => call<DemoRun>("GET", `demo-runs/${run}`),
+  demoCancel: (run: number) => call<DemoRun>("POST", `demo-runs/${run}/cancel`),
+  demoPredict: (run: number, choice: number) => call<DemoRun>("POST", `demo-runs/${run}/prediction`, { choice }),
 };

@@ -3,6 +3,7 @@ import type uPlot from "uplot";
 
 import { api, type HistoryPage } from "../api/client";
 import { AXIS, Chart } from "../components/Chart";
+import { DemoLinks } from "../components/DemoLinks";
 import { Link } from "../components/Link";
 import { Markdown } from "../components/Markdown";
 import { Panel } from "../components/Panel";
@@ -119,6 +120,7 @@ export function CardPage({ id }: { id: number }) {
           {d.card.tags.length ? <div><dt>{t("card.tags")}</dt><dd>{d.card.tags.join(" · ")}</dd></div> : null}
           {d.card.topics.length ? <div><dt>{t("card.topics")}</dt><dd>{d.card.topics.join(" · ")}</dd></div> : null}
         </dl>
+        <DemoLinks topics={d.card.topics} />
         <div class="actions">
           {s.suspended ? (
             <button type="button" onClick={() => act("unsuspend")} disabled={action.busy}>{t("card.unsuspend")}</button>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 
 import { api } from "../api/client";
 import { CardFace } from "../components/CardFace";
+import { DemoLinks } from "../components/DemoLinks";
 import { ExercisePanel } from "../components/ExercisePanel";
 import { Link } from "../components/Link";
 import { useI18n } from "../i18n";
@@ -116,6 +117,7 @@ export function Practice() {
               </ExercisePanel>
             }
           />
+          {revealed ? <DemoLinks topics={card.topics} /> : null}
         </>
       ) : null}
     </section>

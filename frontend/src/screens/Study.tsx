@@ -3,6 +3,7 @@ import { useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } fro
 
 import { api, type QueueItem } from "../api/client";
 import { CardFace, prerenderCardFace } from "../components/CardFace";
+import { DemoLinks } from "../components/DemoLinks";
 import { ExercisePanel } from "../components/ExercisePanel";
 import { Link } from "../components/Link";
 import { RatingButtons } from "../components/RatingButtons";
@@ -190,6 +191,7 @@ function CardView({ session, item, onRate, onUndo, onAct }: CardViewProps) {
           </ExercisePanel>
         }
       />
+      {revealed ? <DemoLinks topics={card.topics} /> : null}
       <div class="card-actions" role="group" aria-label={t("study.actions")}>
         <button type="button" onClick={onUndo} disabled={!session.canUndo}>
           {t("study.undo")} <kbd>U</kbd>
