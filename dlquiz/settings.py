@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "dlquiz.exercises",
     "dlquiz.reminders",
     "dlquiz.scheduler",
+    "dlquiz.interop",
     "dlquiz.api",
     "dlquiz.web",
 ]
@@ -251,6 +252,9 @@ SPECTACULAR_SETTINGS = {
 API_MAX_PAGE_SIZE = 200
 # The largest JSON request body (bytes); a larger one is refused with 413 before it is read.
 API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 1_048_576)
+# Anki imports (dlquiz.interop): the largest .apkg upload, and the most its collection may unpack to.
+ANKI_IMPORT_MAX_BYTES = envint("ANKI_IMPORT_MAX_BYTES", 50 * 1_048_576)
+ANKI_IMPORT_MAX_EXPANDED_BYTES = envint("ANKI_IMPORT_MAX_EXPANDED_BYTES", 256 * 1_048_576)
 THROTTLE_LOGIN_USERNAME = envstr("THROTTLE_LOGIN_USERNAME", "10/hour")
 
 # -- Celery ------------------------------------------------------------------------------------------

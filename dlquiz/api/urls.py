@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("dlquiz.accounts.urls")),
     path("", include("dlquiz.study.urls")),
     path("", include("dlquiz.exercises.urls")),
+    path("", include("dlquiz.interop.urls")),
 ]
