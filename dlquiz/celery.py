@@ -4,6 +4,7 @@ transport (see docs/architecture.md). Periodic tasks are declared here, in code:
 import os
 
 from celery import Celery
+from celery.signals import celeryd_init, worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dlquiz.settings")
 
@@ -21,3 +22,24 @@ def _schedule(sender: Celery, **_: object) -> None:
         sender.signature("dlquiz.reminders.tasks.reminders_dispatch"),
         name="reminders: dispatch due reminders",
     )
+
+
+# -- demonstration workers (dlquiz/demos/worker.py) --------------------------------------------------------
+@celeryd_init.connect
+def _demo_worker_environment(**_: object) -> None:
+    # before torch (and its OpenMP runtime) is imported: idle OpenMP threads sleep instead of spinning
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+@worker_init.connect
+def _demo_worker_warm(**_: object) -> None:
+    from dlquiz.demos.worker import warm
+
+    warm()
+
+
+@worker_process_init.connect
+def _demo_worker_process(**_: object) -> None:
+    from dlquiz.demos.worker import prepare_process
+
+    prepare_process()

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "dlquiz.reminders",
     "dlquiz.scheduler",
     "dlquiz.interop",
+    "dlquiz.demos",
     "dlquiz.api",
     "dlquiz.web",
 ]
@@ -308,3 +309,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
+# -- Demonstrations (dlquiz/demos, docs/demos.md) ------------------------------------------------------
+# Their tasks go to a queue of their own, so a long torch run never delays a reminder.
+CELERY_TASK_ROUTES = {"dlquiz.demos.tasks.demo_run_task": {"queue": "demos"}}
+DEMO_MAX_QUEUED = envint("DEMO_MAX_QUEUED", 3)  # a learner's queued/running runs at once; beyond: 429
+DEMO_SOFT_TIME_LIMIT = envint("DEMO_SOFT_TIME_LIMIT", 30)  # seconds; the run ends failed with a message
+DEMO_TIME_LIMIT = envint("DEMO_TIME_LIMIT", 45)  # seconds; the worker kills the computation
+# per demonstration: "overfitting=40:60,receptive_field=40:60" (soft:hard seconds) overrides the two above
+DEMO_TIME_LIMITS: dict[str, tuple[int, int]] = {}
+for _item in filter(None, (x.strip() for x in envstr("DEMO_TIME_LIMITS", "").split(","))):
+    try:
+        _name, _limits = _item.split("=")
+        _soft, _hard = (int(x) for x in _limits.split(":"))
+    except ValueError:
+        raise ImproperlyConfigured(f"DEMO_TIME_LIMITS: {_item!r} is not demo=soft:hard") from None
+    if not 0 < _soft < _hard:
+        raise ImproperlyConfigured(f"DEMO_TIME_LIMITS: {_item!r}: need 0 < soft < hard")
+    DEMO_TIME_LIMITS[_name.strip()] = (_soft, _hard)
+DEMO_WORKER_THREADS = envint("DEMO_WORKER_THREADS", 1)  # torch intra-op threads per worker process
+if REDIS_URL:
+    # a demonstration's message must not come back while it is still computing
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = max(
+        int(str(CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"])),
+        max([DEMO_TIME_LIMIT, *(h for _, h in DEMO_TIME_LIMITS.values())]) + 30,
+    )
+

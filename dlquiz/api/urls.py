@@ -10,3 +10,4 @@ urlpatterns = [
     path("", include("dlquiz.exercises.urls")),
     path("", include("dlquiz.interop.urls")),
 ]
+    path("", include("dlquiz.demos.urls")),
