@@ -22,6 +22,7 @@ from fsrs import ReviewLog as FsrsReviewLog
 
 __all__ = [
     "BINS",
+    "EPOCHS",
     "MAX_SEQ_LEN",
     "MIN_REVIEWS",
     "Metrics",
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 MAX_SEQ_LEN = 64  # py-fsrs's optimizer uses the first 64 reviews of each card
+EPOCHS = 5  # py-fsrs's optimizer's epochs (progress is reported per epoch)
 MIN_REVIEWS = 512  # py-fsrs's optimizer returns its defaults below one mini-batch of scored reviews
 SIMULATED_CARDS = 300  # the workload simulation follows this many cards and scales them to the real number
 BINS = 20  # equal-width bins of predicted recall: RMSE(bins) and the calibration plot

@@ -1,0 +1,36 @@
+"""The ``optimize`` queue's tasks: thin adapters over ``services``. The run row is the durable record (status,
+progress, result): the task is acknowledged when a worker takes it, and ``optimize_recover`` (beat) queues
+again a run whose worker died, so a minutes-long fit never needs the broker to hold its message."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from dlquiz.scheduler import services
+
+QUEUE = "optimize"
+
+
+@shared_task(
+    name="dlquiz.scheduler.tasks.optimize_task",
+    queue=QUEUE,
+    acks_late=False,
+    soft_time_limit=settings.OPTIMIZE_SOFT_TIME_LIMIT,
+    time_limit=settings.OPTIMIZE_TIME_LIMIT,
+)
+def optimize_task(run_id: int) -> str:
+    return services.optimize_execute(run_id=run_id).status
+
+
+@shared_task(name="dlquiz.scheduler.tasks.optimize_dispatch", queue=QUEUE, acks_late=False)
+def optimize_dispatch() -> int:
+    """Beat, monthly: runs for learners with enough new reviews."""
+    return len(services.optimize_dispatch(now=timezone.now()))
+
+
+@shared_task(name="dlquiz.scheduler.tasks.optimize_recover", queue=QUEUE, acks_late=False)
+def optimize_recover() -> int:
+    """Beat: queue again runs whose worker died."""
+    return len(services.optimize_recover(now=timezone.now()))
