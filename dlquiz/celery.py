@@ -22,6 +22,18 @@ def _schedule(sender: Celery, **_: object) -> None:
         sender.signature("dlquiz.reminders.tasks.reminders_dispatch"),
         name="reminders: dispatch due reminders",
     )
+    from celery.schedules import crontab
+
+    sender.add_periodic_task(  # the first of each month, 03:00 UTC (settings.OPTIMIZE_MIN_NEW_REVIEWS)
+        crontab(minute=0, hour=3, day_of_month=1),
+        sender.signature("dlquiz.scheduler.tasks.optimize_dispatch"),
+        name="scheduler: monthly FSRS optimisation",
+    )
+    sender.add_periodic_task(
+        float(settings.OPTIMIZE_STALE_SECONDS),
+        sender.signature("dlquiz.scheduler.tasks.optimize_recover"),
+        name="scheduler: queue again optimisation runs whose worker died",
+    )
 
 
 # -- demonstration workers (dlquiz/demos/worker.py) --------------------------------------------------------
