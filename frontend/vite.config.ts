@@ -2,6 +2,8 @@
 import { defineConfig } from "vite";
 
 // Django serves the built files: dist/index.html for every page, dist/assets/* under /static/.
+// A second entry, the admin's card preview (src/admin/preview.tsx), is linked by the admin's card form
+// through dist/.vite/manifest.json (dlquiz/decks/templatetags/admin_preview.py).
 export default defineConfig({
   base: "/static/",
   oxc: {
@@ -13,6 +15,10 @@ export default defineConfig({
     target: "es2022",
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 600,
+    manifest: true,
+    rollupOptions: {
+      input: { main: "index.html", "admin-preview": "src/admin/preview.tsx" },
+    },
   },
   server: {
     proxy: { "/api": "http://127.0.0.1:8000" },

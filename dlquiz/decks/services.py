@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,17 @@ _BATCH = 500
 # What a content edit changes (counted as "updated"); position/line moves alone are "repositioned".
 _CONTENT_FIELDS = ("deck_id", "kind", "front", "back", "tags", "topics", "family", "params", "draft")
 _PLACE_FIELDS = ("position", "source_line")
+# What an editor changes in the admin: Card.loaded_hash is their hash as load_content last wrote them.
+_EDIT_FIELDS = ("deck_id", "kind", "front", "back", "tags", "topics", "family", "params")
+LOAD_REASON = "load_content"  # the change reason of the history records load_content writes
+
+
+def card_content_hash(values: Any) -> str:
+    """The hash of a card's editable content (a Card or a row dict): tells an editor's change since the
+    last load (``Card.loaded_hash``)."""
+    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
+    payload = json.dumps([get(f) for f in _EDIT_FIELDS], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 # -- enrolment -------------------------------------------------------------------------------------
@@ -122,13 +134,17 @@ class DeckLoadResult:
     states_created: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    # ``file:line: card id: ...`` for each card an editor changed since the last load and the file
+    # changes too: kept as the editor left it (overwritten with ``force``, and still listed)
+    conflicts: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
             f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
             f"retired {self.retired} (restored {self.restored}, repositioned {self.repositioned}); "
             f"{self.decks} decks from {self.files} files ({self.decks_created} new), "
-            f"{self.states_created} learner card states added, {self.seconds:.2f} s"
+            f"{self.states_created} learner card states added, {len(self.conflicts)} conflicts, "
+            f"{self.seconds:.2f} s"
         )
 
 
@@ -138,6 +154,7 @@ def deck_load(
     outline_path: Path | None = None,
     katex: bool = False,
     allow_unknown_families: bool = False,
+    force: bool = False,
 ) -> DeckLoadResult:
     """Upsert the bundled deck from ``content/*.cards`` by card id, in one transaction.
 
@@ -148,6 +165,12 @@ def deck_load(
     ``position`` is the global order of appearance. Cards gone from content are retired (never
     deleted), cards that come back are restored; learners' states and reviews are untouched. Enrolled
     learners get states for new cards; every active learner is enrolled in a newly created deck.
+
+    A card an editor changed in the admin since the last load (its content no longer has
+    ``loaded_hash``; a card added in the admin has an empty one) is never overwritten or retired
+    silently: when the file says otherwise it is a *conflict*, listed in ``conflicts`` (``file:line``
+    and card id) and kept as the editor left it, unless ``force``. Every card written gets a history
+    record with the change reason ``load_content``.
     """
     started = time.perf_counter()
     content_dir = Path(content_dir or settings.CONTENT_DIR)
@@ -162,7 +185,7 @@ def deck_load(
         raise ContentInvalid(report)
     with transaction.atomic():
         decks, created_decks = _decks_upsert(report.cards, result=result)
-        changed_positions, gained = _cards_upsert(report.cards, decks=decks, result=result)
+        changed_positions, gained = _cards_upsert(report.cards, decks=decks, result=result, force=force)
         _new_order_sync(card_ids=changed_positions)
         if created_decks:
             _enroll_everyone(decks=created_decks)
@@ -250,11 +273,17 @@ def _card_rows(cards: list[CardSpec], decks: dict[tuple[str, str], Deck]) -> Ite
 
 
 def _cards_upsert(
-    cards: list[CardSpec], *, decks: dict[tuple[str, str], Deck], result: DeckLoadResult
+    cards: list[CardSpec], *, decks: dict[tuple[str, str], Deck], result: DeckLoadResult, force: bool = False
 ) -> tuple[list[int], set[int]]:
     """Create, update, retire and restore bundled cards in bulk. Returns the ids of the cards whose
-    position moved and the ids of the decks that gained active cards (new, restored or moved in)."""
+    position moved and the ids of the decks that gained active cards (new, restored or moved in).
+    Cards edited in the admin since the last load are kept (a conflict) unless ``force``."""
     rows = list(_card_rows(cards, decks))
+    where = {}
+    for spec in cards:
+        where[spec.id] = where[spec.id + "~r"] = f"{spec.path}:{spec.line}"
+    for row in rows:
+        row["loaded_hash"] = card_content_hash(row)
     wanted = {r["uid"] for r in rows}
     existing = {c.uid: c for c in Card.objects.filter(deck__owner__isnull=True)}
     existing.update(
@@ -275,6 +304,17 @@ def _cards_upsert(
             create.append(Card(**row, retired=False))
             gained.add(row["deck_id"])
             continue
+        edited = card.loaded_hash is not None and card.loaded_hash != card_content_hash(card)
+        if edited and any(getattr(card, f) != row[f] for f in _EDIT_FIELDS):
+            result.conflicts.append(
+                f"{where[card.uid]}: card {card.uid}: changed in the admin since the last load and in the "
+                + ("file: overwritten (--force)" if force else "file: the admin's version is kept")
+            )
+            if not force:  # the editor's content and baseline stay; only its place follows the file
+                row = {
+                    **{f: getattr(card, f) for f in (*_CONTENT_FIELDS, "loaded_hash")},
+                    **{f: row[f] for f in ("uid", *_PLACE_FIELDS)},
+                }
         content = any(getattr(card, f) != row[f] for f in _CONTENT_FIELDS)
         place = any(getattr(card, f) != row[f] for f in _PLACE_FIELDS)
         was_retired = card.retired
@@ -282,7 +322,7 @@ def _cards_upsert(
             moved.append(card.pk)
         if was_retired or card.deck_id != row["deck_id"]:
             gained.add(row["deck_id"])
-        if content or place or was_retired:
+        if content or place or was_retired or card.loaded_hash != row["loaded_hash"]:
             for name, value in row.items():
                 setattr(card, name, value)
             card.retired = False
@@ -296,15 +336,41 @@ def _cards_upsert(
             result.repositioned += 1
         else:
             result.unchanged += 1
-    retire = [c for uid, c in existing.items() if uid not in wanted and not c.retired]
+    retire = []
+    for uid, card in existing.items():
+        if uid in wanted or card.retired:
+            continue
+        if card.loaded_hash is not None and card.loaded_hash != card_content_hash(card):
+            result.conflicts.append(
+                f"{card.deck.source or card.deck.slug}: card {uid}: added or changed in the admin but not "
+                + (
+                    "in the file: retired (--force)"
+                    if force
+                    else "in the file: kept (export_content writes it)"
+                )
+            )
+            if not force:
+                continue
+        retire.append(card)
     for card in retire:
         card.retired = True
         card.updated_at = now
     Card.objects.bulk_create(create, batch_size=_BATCH)
+    if any(c.pk is None for c in create):  # backends without RETURNING ids: the history needs them
+        create = [
+            c
+            for batch in _chunks([c.uid for c in create], _BATCH)
+            for c in Card.objects.filter(uid__in=batch)
+        ]
     Card.objects.bulk_update(
-        update, [*_CONTENT_FIELDS, *_PLACE_FIELDS, "retired", "updated_at"], batch_size=_BATCH
+        update, [*_CONTENT_FIELDS, *_PLACE_FIELDS, "loaded_hash", "retired", "updated_at"], batch_size=_BATCH
     )
     Card.objects.bulk_update(retire, ["retired", "updated_at"], batch_size=_BATCH)
+    history = Card.history  # type: ignore[attr-defined]  # django-simple-history's manager
+    history.bulk_history_create(create, batch_size=_BATCH, default_change_reason=LOAD_REASON)
+    history.bulk_history_create(
+        update + retire, batch_size=_BATCH, update=True, default_change_reason=LOAD_REASON
+    )
     result.created, result.retired = len(create), len(retire)
     return moved, gained
 

@@ -1,0 +1,190 @@
+"""Editors in the admin: who reaches it, the card form's checks, history with diff and revert, the
+reverse card following its card, and the exercise card's variants and check."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from dlquiz.decks.models import Card
+from dlquiz.decks.services import deck_load
+from tests.dlquiz.decks.conftest import card, need_node
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "pw-editor-12345"
+
+
+@pytest.fixture
+def people(django_user_model):
+    owner = django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
+    editor = django_user_model.objects.create_user("ed", "ed@example.com", PASSWORD, is_staff=True)
+    editor.groups.add(Group.objects.get(name="editors"))
+    learner = make_user("learner")
+    return {"owner": owner, "editor": editor, "learner": learner}
+
+
+@pytest.fixture
+def bundled(content):
+    content.write(
+        "a.cards",
+        "卷积",
+        card("a.one", front="卷积核 $k$ 的参数量？", back="$k^2 C_{in} C_{out}$"),
+        card("a.two", kind="basic+reverse", front="正面", back="反面"),
+    )
+    deck_load()
+    return Card.objects.get(uid="a.one")
+
+
+def _form(c: Card, **changes) -> dict[str, str]:
+    data = {
+        "deck": str(c.deck_id),
+        "kind": c.kind,
+        "topics": " ".join(c.topics),
+        "tags": " ".join(c.tags),
+        "front": c.front,
+        "back": c.back,
+        "family": c.family,
+        "params": "{}",
+        "position": str(c.position),
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_editors_group_can_edit_decks_and_cards_and_nothing_else():
+    perms = Group.objects.get(name="editors").permissions.all()
+    assert sorted(f"{p.content_type.app_label}.{p.codename}" for p in perms) == [
+        "decks.add_card",
+        "decks.add_deck",
+        "decks.change_card",
+        "decks.change_deck",
+        "decks.view_card",
+        "decks.view_deck",
+    ]
+    assert Permission.objects.filter(codename="delete_card").exists()  # exists, but not theirs
+
+
+@pytest.mark.parametrize(
+    ("who", "card_page", "users_page", "logs_page"),
+    [
+        ("owner", 200, 200, 200),
+        ("editor", 200, 403, 403),
+        ("learner", 302, 302, 302),
+        ("anonymous", 302, 302, 302),
+    ],
+)
+def test_who_reaches_which_admin_page(client, people, bundled, who, card_page, users_page, logs_page):
+    if who != "anonymous":
+        client.force_login(people[who])
+    url = f"/admin/decks/card/{bundled.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == card_page
+    if card_page == 302:
+        assert page["Location"].startswith("/admin/login/")
+        assert client.get("/admin/").status_code == 302
+    assert client.get("/admin/auth/user/").status_code == users_page
+    assert client.get("/admin/study/reviewlog/").status_code in (logs_page, 404)
+    # a change is saved only by those who may edit
+    client.post(url, _form(bundled, back="改过的 $k^2$"))
+    bundled.refresh_from_db()
+    assert (bundled.back == "改过的 $k^2$") is (card_page == 200)
+
+
+def test_an_invalid_card_is_not_saved_and_the_message_is_next_to_its_field(client, people, bundled):
+    client.force_login(people["editor"])
+    url = f"/admin/decks/card/{bundled.pk}/change/"
+    page = client.post(url, _form(bundled, topics="999-9999", back=""))
+    assert page.status_code == 200
+    errors = page.context["adminform"].form.errors
+    assert errors["topics"] == ["unknown topic 999-9999"]
+    assert errors["back"] == ["empty back"]
+    assert b"unknown topic 999-9999" in page.content
+    bundled.refresh_from_db()
+    assert bundled.topics == ["900-0001"] and bundled.back == "$k^2 C_{in} C_{out}$"
+
+
+def test_latex_that_katex_cannot_parse_is_refused_on_its_field(client, people, bundled):
+    need_node()
+    client.force_login(people["editor"])
+    url = f"/admin/decks/card/{bundled.pk}/change/"
+    page = client.post(url, _form(bundled, back=r"$\frac{1}{$"))
+    assert page.status_code == 200
+    [message] = page.context["adminform"].form.errors["back"]
+    assert message.startswith(r"back: KaTeX cannot parse $\frac{1}{$")
+    bundled.refresh_from_db()
+    assert bundled.back == "$k^2 C_{in} C_{out}$"
+    page = client.post(url, _form(bundled, back=r"$\frac{1}{2}$"))
+    assert page.status_code == 302
+    bundled.refresh_from_db()
+    assert bundled.back == r"$\frac{1}{2}$"
+
+
+def test_an_exercise_cards_family_and_params_are_checked(client, people, bundled):
+    client.force_login(people["editor"])
+    url = f"/admin/decks/card/{bundled.pk}/change/"
+    page = client.post(url, _form(bundled, kind="exercise", family="no_such_family", back=""))
+    assert page.context["adminform"].form.errors["family"] == ["unknown engine family 'no_such_family'"]
+    page = client.post(
+        url, _form(bundled, kind="exercise", family="conv2d_output_size", params='{"stride": [1, 99]}')
+    )
+    assert page.context["adminform"].form.errors["params"] == ["params: stride must lie in [1, 4], not 99"]
+    assert Card.objects.get(pk=bundled.pk).kind == "basic"
+
+
+def test_history_records_who_and_what_shows_the_diff_and_reverts(client, people, bundled):
+    client.force_login(people["editor"])
+    url = f"/admin/decks/card/{bundled.pk}/change/"
+    assert client.post(url, _form(bundled, back="第二版")).status_code == 302
+    latest = bundled.history.first()
+    assert latest.history_user == people["editor"] and latest.back == "第二版"
+    assert latest.history_type == "~"
+    before = latest.prev_record
+    assert before is not None and before.back == "$k^2 C_{in} C_{out}$"  # load_content's record
+    assert before.history_change_reason == "load_content"
+    page = client.get(f"/admin/decks/card/{bundled.pk}/history/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "第二版" in text and "$k^2 C_{in} C_{out}$" in text and "ed" in text
+    # revert: the old version's form, posted, goes through the same checks and save
+    revert_url = f"/admin/decks/card/{bundled.pk}/history/{before.history_id}/"
+    form = client.get(revert_url)
+    assert form.status_code == 200 and "$k^2 C_{in} C_{out}$" in form.content.decode()
+    assert client.post(revert_url, _form(bundled, back=before.back)).status_code == 302
+    bundled.refresh_from_db()
+    assert bundled.back == "$k^2 C_{in} C_{out}$"
+    assert bundled.history.first().history_user == people["editor"]
+    assert bundled.history.count() == 3
+
+
+def test_the_reverse_card_follows_its_card_and_is_read_only(client, people, bundled):
+    client.force_login(people["editor"])
+    two = Card.objects.get(uid="a.two")
+    assert client.post(f"/admin/decks/card/{two.pk}/change/", _form(two, front="新正面")).status_code == 302
+    rev = Card.objects.get(uid="a.two~r")
+    assert (rev.front, rev.back) == ("反面", "新正面")
+    assert rev.history.first().history_user == people["editor"]
+    page = client.get(f"/admin/decks/card/{rev.pk}/change/")
+    assert "front" not in page.context["adminform"].form.fields
+
+
+def test_the_card_page_links_the_preview_entry_and_has_no_inline_script(client, people, bundled, settings, tmp_path):
+    dist = tmp_path / "dist"
+    (dist / ".vite").mkdir(parents=True)
+    (dist / ".vite" / "manifest.json").write_text(
+        '{"src/admin/preview.tsx": {"file": "assets/admin-preview-X.js", "imports": ["_shared.js"]},'
+        ' "_shared.js": {"file": "assets/shared-Y.js", "css": ["assets/shared-Y.css"]}}'
+    )
+    settings.FRONTEND_DIST = dist
+    client.force_login(people["editor"])
+    page = client.get(f"/admin/decks/card/{bundled.pk}/change/")
+    html = page.content.decode()
+    assert '<script type="module" src="/static/assets/admin-preview-X.js"></script>' in html
+    assert '<link rel="stylesheet" href="/static/assets/shared-Y.css">' in html
+    assert 'id="card-preview"' in html
+    import re
+
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S)
+    assert scripts and all("src=" in attrs or 'type="application/json"' in attrs for attrs, _ in scripts)
+    assert "script-src 'self'" in page["Content-Security-Policy"]
