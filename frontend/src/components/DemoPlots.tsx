@@ -47,6 +47,8 @@ export function formatNumber(v: number | null | undefined): string {
   return String(Number(v.toPrecision(3)));
 }
 
+const INT_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000];
+
 interface LineSpec {
   x: string;
   y: string;
@@ -60,11 +62,14 @@ interface LineSpec {
 /** A line chart's options: labelled axes, one coloured line per name, drag to zoom along x. */
 export function lineOptions({ x, y, names, log, styles, yRange }: LineSpec): Options {
   const ticks = (_u: uPlot, splits: number[]) => splits.map(formatNumber);
+  // A log axis labels its powers of ten only (its other splits are grid lines).
+  const logTicks = (_u: uPlot, splits: number[]) => splits.map((v) => (Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9 ? formatNumber(v) : ""));
   return {
     scales: { x: { time: false }, y: log ? { distr: 3, log: 10 } : yRange ? { range: yRange } : {} },
     axes: [
-      { ...AXIS, label: x, labelSize: 18, labelFont: AXIS.font, values: ticks },
-      { ...AXIS, label: y, labelSize: 18, labelFont: AXIS.font, size: 58, values: ticks },
+      // x is a step, a layer, an epoch or a pixel offset: whole-number ticks.
+      { ...AXIS, label: x, labelSize: 18, labelFont: AXIS.font, values: ticks, incrs: INT_INCRS },
+      { ...AXIS, label: y, labelSize: 18, labelFont: AXIS.font, size: 58, values: log ? logTicks : ticks },
     ],
     series: [
       { label: x, value: (_u, v) => formatNumber(v) },
@@ -87,7 +92,7 @@ function barOptions(x: string, y: string, fill: string): Options {
     scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.05)] } },
     axes: [
       { ...AXIS, label: x, labelSize: 18, labelFont: AXIS.font, values: (_u, s) => s.map(formatNumber) },
-      { ...AXIS, size: 50, values: (_u, s) => s.map(formatNumber) },
+      { ...AXIS, size: 60, values: (_u, s) => s.map(formatNumber) },
     ],
     series: [
       { label: x, value: (_u, v) => formatNumber(v) },
