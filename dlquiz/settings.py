@@ -8,6 +8,7 @@ a message naming whichever is missing. Every variable is listed in README.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -84,7 +85,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "simple_history",
     "dlquiz.accounts",
@@ -257,6 +258,15 @@ API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 1_048_576)
 ANKI_IMPORT_MAX_BYTES = envint("ANKI_IMPORT_MAX_BYTES", 50 * 1_048_576)
 ANKI_IMPORT_MAX_EXPANDED_BYTES = envint("ANKI_IMPORT_MAX_EXPANDED_BYTES", 256 * 1_048_576)
 THROTTLE_LOGIN_USERNAME = envstr("THROTTLE_LOGIN_USERNAME", "10/hour")
+# Device tokens (django-rest-knox, dlquiz.accounts.models.DeviceToken): stored as SHA-512 digests; with
+# API_TOKEN_TTL_DAYS > 0 a token expires that many days after its device last used it, 0: never.
+KNOX_TOKEN_MODEL = "accounts.DeviceToken"
+_TOKEN_TTL_DAYS = envint("API_TOKEN_TTL_DAYS", 0)
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=_TOKEN_TTL_DAYS) if _TOKEN_TTL_DAYS > 0 else None,
+    "AUTO_REFRESH": True,
+    "AUTH_HEADER_PREFIX": "Token",
+}
 
 # -- Celery ------------------------------------------------------------------------------------------
 if REDIS_URL:

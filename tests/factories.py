@@ -6,7 +6,6 @@ import itertools
 import uuid
 
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from dlquiz.decks.models import Card, Deck
@@ -72,8 +71,15 @@ def token_client(user) -> APIClient:
     """An API client authenticating like a mobile client: each request loads the learner by token (with
     their settings, one query), as in production; use it where a test counts queries."""
     c = APIClient()
-    c.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    c.credentials(HTTP_AUTHORIZATION=f"Token {device_token(user)}")
     return c
+
+
+def device_token(user, name: str = "test device") -> str:
+    """A new device token of ``user`` (the token itself, as the device would send it)."""
+    from dlquiz.accounts.services import device_token_create
+
+    return device_token_create(user=user, name=name)[1]
 
 
 def rid() -> str:

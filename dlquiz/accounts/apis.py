@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 from django.contrib.auth import login, logout, update_session_auth_hash
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dlquiz.accounts.services import password_change, user_create
+from dlquiz.accounts.models import DeviceToken
+from dlquiz.accounts.selectors import device_token_list
+from dlquiz.accounts.services import device_token_create, device_token_revoke, password_change, user_create
 from dlquiz.api.auth import learner
 from dlquiz.api.throttles import LoginThrottle, authenticate_limited, username_failure, username_wait
 from dlquiz.errors import ServiceError
@@ -79,31 +80,75 @@ class LoginApi(APIView):
 
 
 class LogoutApi(APIView):
+    """Sign out: a device signed in by token loses that token, a browser its session."""
+
     @extend_schema(request=None, responses={204: None}, operation_id="auth_logout")
     def post(self, request: Request) -> Response:
+        if isinstance(request.auth, DeviceToken):
+            device_token_revoke(user=learner(request), token_id=request.auth.pk)
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class DeviceTokenOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField(allow_null=True, help_text="null: never expires")
+
+
 class TokenApi(APIView):
-    """Token for mobile clients (``Authorization: Token <key>``)."""
+    """Sign a device in: a new token for it (``Authorization: Token <token>``), shown only in this answer."""
 
     permission_classes = [AllowAny]
     throttle_classes = [LoginThrottle]
 
+    class TokenInputSerializer(Credentials):
+        device = serializers.CharField(
+            max_length=100, required=False, default="", help_text="the device's name, shown in auth/tokens"
+        )
+
+    class TokenOutputSerializer(DeviceTokenOut):
+        token = serializers.CharField()
+
     @extend_schema(
-        request=Credentials,
-        responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()})},
-        operation_id="auth_token",
+        request=TokenInputSerializer, responses={200: TokenOutputSerializer}, operation_id="auth_token"
     )
     def post(self, request: Request) -> Response:
-        s = Credentials(data=request.data)
+        s = self.TokenInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        user = authenticate_limited(request._request, **s.validated_data)
+        d = s.validated_data
+        user = authenticate_limited(request._request, username=d["username"], password=d["password"])
         if user is None:
             raise ServiceError("用户名或密码错误 / wrong username or password", code="bad_credentials")
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        device, token = device_token_create(user=user, name=d["device"] or "unnamed device")
+        return Response(self.TokenOutputSerializer({"token": token, **_token_fields(device)}).data)
+
+
+def _token_fields(device: DeviceToken) -> dict:  # type: ignore[type-arg]
+    return {"id": device.pk, "name": device.name, "created": device.created, "expiry": device.expiry}
+
+
+class TokenListApi(APIView):
+    """The learner's device tokens (never the tokens themselves); ``current``: the one this request uses."""
+
+    class TokenListOutputSerializer(DeviceTokenOut):
+        current = serializers.BooleanField()
+
+    @extend_schema(responses={200: TokenListOutputSerializer(many=True)}, operation_id="auth_tokens_list")
+    def get(self, request: Request) -> Response:
+        current = request.auth.pk if isinstance(request.auth, DeviceToken) else None
+        rows = [
+            {**_token_fields(d), "current": d.pk == current} for d in device_token_list(user=learner(request))
+        ]
+        return Response(self.TokenListOutputSerializer(rows, many=True).data)
+
+
+class TokenRevokeApi(APIView):
+    @extend_schema(request=None, responses={204: None}, operation_id="auth_tokens_revoke")
+    def delete(self, request: Request, pk: int) -> Response:
+        device_token_revoke(user=learner(request), token_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordApi(APIView):

@@ -1,4 +1,6 @@
-"""Learner accounts: sign-up creates the user, their study settings and their enrolment in the bundled deck."""
+"""Learner accounts: sign-up creates the user, their study settings and their enrolment in the bundled deck;
+device tokens are created at a device's sign-in, revoked one by one, at the device's logout, or all at once
+when the password changes."""
 
 from __future__ import annotations
 
@@ -6,9 +8,11 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
+from dlquiz.accounts.models import DeviceToken
 from dlquiz.decks.services import bundled_decks_enroll
-from dlquiz.errors import ServiceError
+from dlquiz.errors import NotFound, ServiceError
 from dlquiz.study.models import StudySettings
 from dlquiz.study.zones import zone_get
 
@@ -53,3 +57,21 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
         ) from None
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    DeviceToken.objects.filter(user=user).delete()  # every device signs in again with the new password
+
+
+@transaction.atomic
+def device_token_create(*, user: User, name: str) -> tuple[DeviceToken, str]:
+    """A new token for one device of the learner: the row (holding only the digest) and the token itself,
+    which is shown this once. The learner's expired tokens are removed on the way."""
+    DeviceToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    device, token = DeviceToken.objects.create(user=user, name=name)
+    return device, token
+
+
+def device_token_revoke(*, user: User, token_id: int) -> None:
+    """Revoke one of the learner's tokens; from the next request on it is refused (401). Another learner's
+    token is not found, exactly like one that does not exist."""
+    deleted, _ = DeviceToken.objects.filter(user=user, pk=token_id).delete()
+    if not deleted:
+        raise NotFound("设备令牌不存在 / token not found")

@@ -1,21 +1,45 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib.auth.models import User
-from rest_framework.authentication import TokenAuthentication
+from django.utils import timezone
+from knox.auth import TokenAuthentication
+from knox.crypto import hash_token
+from knox.settings import knox_settings
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.request import Request
 
+from dlquiz.accounts.models import DeviceToken
+
 
 class Token(TokenAuthentication):
-    """Token authentication that loads the learner's study settings with the user (one query)."""
+    """A device's token (``Authorization: Token <token>``), found by its digest with the learner and their study
+    settings in one query. An expired token is deleted and refused; with a TTL, use moves the expiry on."""
 
-    def authenticate_credentials(self, key):  # type: ignore[no-untyped-def]
-        model = self.get_model()
+    def authenticate_credentials(self, token: bytes) -> tuple[User, DeviceToken]:  # type: ignore[override]
         try:
-            token = model.objects.select_related("user", "user__study_settings").get(key=key)
-        except model.DoesNotExist:
+            text = token.decode("ascii")
+        except UnicodeDecodeError:
             raise AuthenticationFailed("Invalid token.") from None
-        if not token.user.is_active:
+        try:
+            device = DeviceToken.objects.select_related("user", "user__study_settings").get(
+                digest=hash_token(text)
+            )
+        except DeviceToken.DoesNotExist:
+            raise AuthenticationFailed("Invalid token.") from None
+        if device.expiry is not None:
+            if device.expiry < timezone.now():
+                DeviceToken.objects.filter(pk=device.pk).delete()
+                raise AuthenticationFailed("Token expired.")
+            if knox_settings.AUTO_REFRESH and knox_settings.TOKEN_TTL is not None:
+                self.renew_token(device)
+        if not device.user.is_active:
             raise AuthenticationFailed("User inactive or deleted.")
-        return token.user, token
+        return device.user, device
+
+    def authenticate_header(self, request: Any) -> str:
+        return "Token"
 
 
 def learner(request: Request) -> User:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from dlquiz.decks.services import deck_enroll
-from tests.factories import enrolled_user, make_deck, token_client
+from tests.factories import device_token, enrolled_user, make_deck
 
 CHECKS = [
     not_a_server_error,
@@ -35,8 +35,11 @@ def learner_token(transactional_db):
     user, _, cards = enrolled_user(3)
     deck_enroll(user=user, deck=make_deck(2, kind="exercise", family="conv2d_output_size"))
     review = {"card": cards[0].id, "rating": 3, "client_review_id": "fuzz-seed-1"}
-    assert token_client(user).post("/api/v1/reviews", review, format="json").status_code == 201
-    return f"Token {Token.objects.get(user=user).key}"
+    token = device_token(user)
+    c = APIClient()
+    c.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert c.post("/api/v1/reviews", review, format="json").status_code == 201
+    return f"Token {token}"
 
 
 @pytest.fixture
