@@ -335,6 +335,7 @@ for _item in filter(None, (x.strip() for x in envstr("DEMO_TIME_LIMITS", "").spl
         raise ImproperlyConfigured(f"DEMO_TIME_LIMITS: {_item!r} is not demo=soft:hard") from None
     if not 0 < _soft < _hard:
         raise ImproperlyConfigured(f"DEMO_TIME_LIMITS: {_item!r}: need 0 < soft < hard")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["DemoRunStatusEnum"] = "dlquiz.demos.models.DemoRun.Status"  # type: ignore[index]
     DEMO_TIME_LIMITS[_name.strip()] = (_soft, _hard)
 DEMO_WORKER_THREADS = envint("DEMO_WORKER_THREADS", 1)  # torch intra-op threads per worker process
 if REDIS_URL:

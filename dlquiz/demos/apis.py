@@ -38,7 +38,7 @@ class QuestionOut(serializers.Serializer):
     choices = serializers.ListField(child=serializers.CharField())
 
 
-class TopicOut(serializers.Serializer):
+class DemoTopicOut(serializers.Serializer):
     id = serializers.CharField()
     title = serializers.CharField(allow_blank=True)
 
@@ -48,7 +48,7 @@ class DemoOut(serializers.Serializer):
     title = serializers.CharField()
     title_en = serializers.CharField(allow_blank=True)
     summary = serializers.CharField(allow_blank=True)
-    topics = TopicOut(many=True)
+    topics = DemoTopicOut(many=True)
     version = serializers.IntegerField()
     schema = serializers.DictField(child=SettingOut())
     defaults = serializers.DictField(child=serializers.JSONField())
@@ -100,13 +100,13 @@ class PredictionOut(serializers.Serializer):
     )
 
 
-class RunOut(serializers.Serializer):
+class DemoRunOut(serializers.Serializer):
     id = serializers.IntegerField()
     demo = serializers.CharField()
     version = serializers.IntegerField()
     params = serializers.DictField(child=serializers.JSONField())
     seed = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=DemoRun.Status.values)
+    status = serializers.ChoiceField(choices=DemoRun.Status.choices)
     progress = serializers.IntegerField(min_value=0, max_value=100)
     error = serializers.CharField(allow_blank=True)
     result = DemoResultOut(allow_null=True)
@@ -177,7 +177,9 @@ class DemoRunCreateApi(APIView):
         )
         seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=MAX_SEED)
 
-    @extend_schema(request=DemoRunInputSerializer, responses={202: RunOut}, operation_id="demo_runs_create")
+    @extend_schema(
+        request=DemoRunInputSerializer, responses={202: DemoRunOut}, operation_id="demo_runs_create"
+    )
     def post(self, request: Request, demo_id: str) -> Response:
         s = self.DemoRunInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -190,11 +192,11 @@ class DemoRunCreateApi(APIView):
         return Response(run_data(req), status=status.HTTP_202_ACCEPTED)
 
 
-class RunPage(serializers.Serializer):
+class DemoRunPage(serializers.Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
-    results = RunOut(many=True)
+    results = DemoRunOut(many=True)
 
 
 class DemoRunListApi(APIView):
@@ -202,7 +204,7 @@ class DemoRunListApi(APIView):
         page = serializers.IntegerField(required=False, min_value=1)
         page_size = serializers.IntegerField(required=False, min_value=1)
 
-    @extend_schema(parameters=[PageParams], responses={200: RunPage}, operation_id="demo_runs_list")
+    @extend_schema(parameters=[PageParams], responses={200: DemoRunPage}, operation_id="demo_runs_list")
     def get(self, request: Request) -> Response:
         self.PageParams(data=request.query_params).is_valid(raise_exception=True)
         paginator = Pages()
@@ -211,7 +213,7 @@ class DemoRunListApi(APIView):
 
 
 class DemoRunDetailApi(APIView):
-    @extend_schema(responses={200: RunOut}, operation_id="demo_runs_retrieve")
+    @extend_schema(responses={200: DemoRunOut}, operation_id="demo_runs_retrieve")
     def get(self, request: Request, run_id: int) -> Response:
         return Response(run_data(demo_request_get(user=learner(request), run_id=run_id)))
 
@@ -220,7 +222,7 @@ class DemoRunCancelApi(APIView):
     """Cancel the learner's request; the computation stops when nobody else waits for it. 409 when the run
     has already ended."""
 
-    @extend_schema(request=None, responses={200: RunOut}, operation_id="demo_runs_cancel")
+    @extend_schema(request=None, responses={200: DemoRunOut}, operation_id="demo_runs_cancel")
     def post(self, request: Request, run_id: int) -> Response:
         return Response(run_data(demo_run_cancel(user=learner(request), run_id=run_id)))
 
@@ -232,7 +234,7 @@ class DemoPredictionApi(APIView):
         choice = serializers.IntegerField(min_value=0, max_value=1000)
 
     @extend_schema(
-        request=PredictionInputSerializer, responses={200: RunOut}, operation_id="demo_runs_predict"
+        request=PredictionInputSerializer, responses={200: DemoRunOut}, operation_id="demo_runs_predict"
     )
     def post(self, request: Request, run_id: int) -> Response:
         s = self.PredictionInputSerializer(data=request.data)
