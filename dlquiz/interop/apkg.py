@@ -113,7 +113,9 @@ def apkg_read(data: bytes, *, max_expanded: int) -> AnkiPackage:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = [i.filename for i in zf.infolist()]
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise ApkgError(f"不是 .apkg 文件 / not an .apkg file (a zip archive): {exc}") from None
+        raise ApkgError(
+            f"不是 .apkg 文件或文件不完整 / not an .apkg file, or a truncated one: {exc}"
+        ) from None
     for member in MEMBERS:
         if names.count(member) > 1:
             raise ApkgError(f"文件损坏 / broken package: {member} appears twice")
