@@ -5,7 +5,8 @@
  * `{{c1::text::hint}}` are shown as `[…]` / `[hint]` until revealed. Pipeline: marked tokenizes (math
  * and clozes are marked extensions, so code spans stay literal) and renders math as empty placeholders;
  * the HTML is sanitized strictly; KaTeX's output replaces the placeholders; a final MathML-aware
- * sanitize pass runs over the whole. Results are cached (cards come round again).
+ * sanitize pass runs over the whole. Raw HTML in the text is escaped (shown as text); the sanitizers stay as a
+ * second line of defence. Results are cached (cards come round again).
  */
 import katex from "katex";
 import { Marked, type Tokens, type TokenizerAndRendererExtension } from "marked";
@@ -194,6 +195,9 @@ const cloze: TokenizerAndRendererExtension = {
 
 const marked = new Marked({ gfm: true, breaks: true, async: false });
 marked.use({ extensions: [blockMath, inlineMath, cloze] });
+// HTML written in a card (a learner's own cards, imported notes) is shown as the text it is, never parsed:
+// no card needs raw HTML (markdown covers images, links, tables), and text cannot inject elements.
+marked.use({ renderer: { html: ({ text }) => escapeHtml(text) } });
 
 const cache = new Map<string, string>();
 const CACHE_MAX = 400;
