@@ -26,7 +26,7 @@ def recall_probability(elapsed_days: float, stability: float, decay: float) -> f
 
 def simulate(cards: int, reviews_per_card: int, *, seed: int = 7) -> list[tuple[int, int, dt.datetime, int]]:
     """(card id, rating, time, duration ms) rows, each card starting on a day of the first month and reviewed
-    at a random fraction to double of FSRS's interval each time (so recall spans the curve)."""
+    at 0.3 to 2.5 times FSRS's interval (at most 120 days) each time, so recall spans the curve."""
     rng = random.Random(seed)
     truth = Scheduler(
         parameters=TRUE_PARAMETERS, enable_fuzzing=False, learning_steps=(), relearning_steps=()
@@ -39,7 +39,7 @@ def simulate(cards: int, reviews_per_card: int, *, seed: int = 7) -> list[tuple[
         for _ in range(reviews_per_card):
             rows.append((1_700_000_000_000 + c, int(rating), when, rng.randrange(2000, 20000)))
             card, _ = truth.review_card(card, rating, review_datetime=when)
-            interval = max(1.0, card.stability) * rng.uniform(0.3, 2.5)
+            interval = min(max(1.0, card.stability) * rng.uniform(0.3, 2.5), 120.0)
             when = when + dt.timedelta(days=max(1, round(interval)), minutes=rng.randrange(-60, 60))
             p = recall_probability(
                 (when - card.last_review).total_seconds() / 86400, card.stability, TRUE_PARAMETERS[20]
