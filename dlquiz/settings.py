@@ -313,12 +313,6 @@ OPTIMIZE_TIME_LIMIT = envint("OPTIMIZE_TIME_LIMIT", 1860)  # seconds; the worker
 OPTIMIZE_STALE_SECONDS = envint("OPTIMIZE_STALE_SECONDS", 600)
 OPTIMIZE_RESCHEDULE_BATCH = envint("OPTIMIZE_RESCHEDULE_BATCH", 200)  # cards per rescheduling transaction
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-}
 # -- Demonstrations (dlquiz/demos, docs/demos.md) ------------------------------------------------------
 # Their tasks go to a queue of their own, so a long torch run never delays a reminder.
 CELERY_TASK_ROUTES = {"dlquiz.demos.tasks.demo_run_task": {"queue": "demos"}}
@@ -335,9 +329,9 @@ for _item in filter(None, (x.strip() for x in envstr("DEMO_TIME_LIMITS", "").spl
         raise ImproperlyConfigured(f"DEMO_TIME_LIMITS: {_item!r} is not demo=soft:hard") from None
     if not 0 < _soft < _hard:
         raise ImproperlyConfigured(f"DEMO_TIME_LIMITS: {_item!r}: need 0 < soft < hard")
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["DemoRunStatusEnum"] = "dlquiz.demos.models.DemoRun.Status"  # type: ignore[index]
     DEMO_TIME_LIMITS[_name.strip()] = (_soft, _hard)
 DEMO_WORKER_THREADS = envint("DEMO_WORKER_THREADS", 1)  # torch intra-op threads per worker process
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["DemoRunStatusEnum"] = "dlquiz.demos.models.DemoRun.Status"  # type: ignore[index]
 if REDIS_URL:
     # a demonstration's message must not come back while it is still computing
     CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = max(
@@ -345,3 +339,9 @@ if REDIS_URL:
         max([DEMO_TIME_LIMIT, *(h for _, h in DEMO_TIME_LIMITS.values())]) + 30,
     )
 
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+}
