@@ -94,8 +94,8 @@ INSTALLED_APPS = [
     "dlquiz.exercises",
     "dlquiz.reminders",
     "dlquiz.scheduler",
-    "dlquiz.interop",
     "dlquiz.demos",
+    "dlquiz.interop",
     "dlquiz.api",
     "dlquiz.web",
 ]
