@@ -11,5 +11,5 @@ urlpatterns = [
     path("", include("dlquiz.decks.urls")),
     path("", include("dlquiz.scheduler.urls")),
     path("", include("dlquiz.interop.urls")),
-]
     path("", include("dlquiz.demos.urls")),
+]
