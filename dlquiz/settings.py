@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "dlquiz.accounts",
     "dlquiz.decks",
@@ -242,6 +243,9 @@ SPECTACULAR_SETTINGS = {
     '`{"error": {"code": str, "message": str, "fields": {name: [str]}}}`.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/v1/docs: Swagger UI served from the package (drf-spectacular-sidecar), never a CDN
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"OwnCardKindEnum": "dlquiz.decks.own.OWN_KINDS"},
     # <id:...> (dlquiz/api/converters.py): a 64-bit row id
