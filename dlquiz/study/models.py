@@ -5,6 +5,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from dlquiz.decks.models import Card
 from dlquiz.study.scheduling import State
@@ -38,10 +39,15 @@ class CardState(models.Model):
     new_order = models.PositiveIntegerField(
         default=0, help_text="copy of the card's position, for the new queue"
     )
+    changed_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="when any field last changed (server clock): what sync/changes sends a device since its cursor",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "card"], name="cardstate_user_card")]
         indexes = [
+            models.Index(fields=["user", "changed_at", "id"], name="cardstate_changes"),
             models.Index(fields=["user", "state", "due"], name="cardstate_queue"),
             models.Index(fields=["user", "state", "new_order"], name="cardstate_new"),
         ]
