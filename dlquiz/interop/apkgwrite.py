@@ -74,6 +74,7 @@ class ExportCard:
     tags: Sequence[str]
     topics: Sequence[str]
     position: int = 0
+    modified: dt.datetime | None = None  # the card's last edit: Anki updates a note only from a newer one
     memory: dict[str, object] | None = None  # MemoryState.to_json(); None: no scheduling
     suspended: bool = False
     reviews: Sequence[ExportReview] = field(default_factory=tuple)
@@ -145,7 +146,8 @@ def _stable_ids(cursor: sqlite3.Cursor, card: ExportCard) -> None:
     """genanki numbers notes and cards by time; give them ids derived from the dlquiz card id instead."""
     nid = note_id(card.id)
     (old,) = cursor.execute("SELECT id FROM notes WHERE guid = ?", (note_guid(card.uid),)).fetchone()
-    cursor.execute("UPDATE notes SET id = ? WHERE id = ?", (nid, old))
+    mod = int(card.modified.timestamp()) if card.modified else None
+    cursor.execute("UPDATE notes SET id = ?, mod = coalesce(?, mod) WHERE id = ?", (nid, mod, old))
     cursor.execute(
         "UPDATE cards SET nid = ?, id = ? * ? + ord WHERE nid = ?", (nid, nid, CARD_ID_STRIDE, old)
     )

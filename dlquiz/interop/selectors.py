@@ -56,6 +56,7 @@ def anki_export(*, user: User, deck_id: int, scheduling: bool, now: dt.datetime)
             tags=c.tags,
             topics=c.topics,
             position=c.position,
+            modified=c.updated_at,
             memory=memory_of(states[c.pk]).to_json() if c.pk in states else None,
             suspended=states[c.pk].suspended if c.pk in states else False,
             reviews=reviews.get(c.pk, ()),
