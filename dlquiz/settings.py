@@ -336,6 +336,8 @@ for _item in filter(None, (x.strip() for x in envstr("DEMO_TIME_LIMITS", "").spl
     DEMO_TIME_LIMITS[_name.strip()] = (_soft, _hard)
 DEMO_WORKER_THREADS = envint("DEMO_WORKER_THREADS", 1)  # torch intra-op threads per worker process
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["DemoRunStatusEnum"] = "dlquiz.demos.models.DemoRun.Status"  # type: ignore[index]
+# two run tables with overlapping status sets: each its own enum name (else drf-spectacular warns)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["OptimizeRunStatusEnum"] = "dlquiz.scheduler.models.OptimizeRun.Status"  # type: ignore[index]
 if REDIS_URL:
     # a demonstration's message must not come back while it is still computing
     CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = max(
