@@ -20,6 +20,7 @@ __all__ = [
     "parse_file",
     "parse_text",
     "read_outline",
+    "render_card",
 ]
 
 CARD_KINDS = ("basic", "basic+reverse", "cloze", "exercise")
@@ -165,6 +166,42 @@ def _check_card(card: CardSpec) -> list[ContentError]:
     if card.kind == "cloze" and not _CLOZE_RE.search(card.front):
         err("front", "cloze card without {{c1::...}} in its front")
     return errs
+
+
+def render_card(card: CardSpec) -> str:
+    """A card in the canonical format (what ``export_content`` writes for a changed card), without a
+    trailing newline: ``@card``, then ``kind``, ``family``, ``params``, ``topics``, ``tags`` (the last
+    three only when set), then ``front:`` and ``back:``. An exercise card's one-line front and back
+    follow their colon; every other text starts on the line after it. ``parse_text`` reads it back to
+    the same card.
+
+    Example:
+        >>> print(render_card(CardSpec(id="a.b", deck="d", path="", line=0, kind="basic",
+        ...                            topics=["001-0304"], front="问？", back="答。")))
+        @card a.b
+        kind: basic
+        topics: 001-0304
+        front:
+        问？
+        back:
+        答。
+    """
+    lines = [f"@card {card.id}", f"kind: {card.kind}"]
+    if card.family:
+        lines.append(f"family: {card.family}")
+    if card.params:
+        lines.append(f"params: {json.dumps(card.params, ensure_ascii=False)}")
+    if card.topics:
+        lines.append("topics: " + " ".join(card.topics))
+    if card.tags:
+        lines.append("tags: " + " ".join(card.tags))
+    for name in _BLOCK_FIELDS:
+        text = getattr(card, name)
+        if card.kind == "exercise" and "\n" not in text and text.strip() == text:
+            lines.append(f"{name}: {text}".rstrip())
+        else:
+            lines += [f"{name}:", *text.split("\n")]
+    return "\n".join(lines)
 
 
 def parse_file(path: Path, *, root: Path | None = None) -> tuple[list[CardSpec], list[ContentError]]:

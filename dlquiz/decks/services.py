@@ -43,15 +43,18 @@ _BATCH = 500
 _CONTENT_FIELDS = ("deck_id", "kind", "front", "back", "tags", "topics", "family", "params", "draft")
 _PLACE_FIELDS = ("position", "source_line")
 # What an editor changes in the admin: Card.loaded_hash is their hash as load_content last wrote them.
-_EDIT_FIELDS = ("deck_id", "kind", "front", "back", "tags", "topics", "family", "params")
+_EDIT_FIELDS = ("deck_id", "kind", "front", "back", "tags", "topics", "family", "params", "retired")
 LOAD_REASON = "load_content"  # the change reason of the history records load_content writes
 
 
 def card_content_hash(values: Any) -> str:
     """The hash of a card's editable content (a Card or a row dict): tells an editor's change since the
     last load (``Card.loaded_hash``)."""
-    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
-    payload = json.dumps([get(f) for f in _EDIT_FIELDS], ensure_ascii=False, sort_keys=True)
+    if isinstance(values, dict):
+        fields = [values.get(f, False) if f == "retired" else values[f] for f in _EDIT_FIELDS]
+    else:
+        fields = [getattr(values, f) for f in _EDIT_FIELDS]
+    payload = json.dumps(fields, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -305,16 +308,20 @@ def _cards_upsert(
             gained.add(row["deck_id"])
             continue
         edited = card.loaded_hash is not None and card.loaded_hash != card_content_hash(card)
-        if edited and any(getattr(card, f) != row[f] for f in _EDIT_FIELDS):
+        if edited and any(getattr(card, f) != row.get(f, False) for f in _EDIT_FIELDS):
             result.conflicts.append(
                 f"{where[card.uid]}: card {card.uid}: changed in the admin since the last load and in the "
                 + ("file: overwritten (--force)" if force else "file: the admin's version is kept")
             )
-            if not force:  # the editor's content and baseline stay; only its place follows the file
-                row = {
-                    **{f: getattr(card, f) for f in (*_CONTENT_FIELDS, "loaded_hash")},
-                    **{f: row[f] for f in ("uid", *_PLACE_FIELDS)},
-                }
+            if not force:
+                # the editor's content, retirement and baseline stay; only its place follows the file
+                if any(getattr(card, f) != row[f] for f in _PLACE_FIELDS):
+                    if card.position != row["position"]:
+                        moved.append(card.pk)
+                    card.position, card.source_line = row["position"], row["source_line"]
+                    update.append(card)
+                result.unchanged += 1
+                continue
         content = any(getattr(card, f) != row[f] for f in _CONTENT_FIELDS)
         place = any(getattr(card, f) != row[f] for f in _PLACE_FIELDS)
         was_retired = card.retired
@@ -355,6 +362,7 @@ def _cards_upsert(
     for card in retire:
         card.retired = True
         card.updated_at = now
+        card.loaded_hash = card_content_hash(card)  # retired by the load, not by an editor
     Card.objects.bulk_create(create, batch_size=_BATCH)
     if any(c.pk is None for c in create):  # backends without RETURNING ids: the history needs them
         create = [
@@ -365,7 +373,7 @@ def _cards_upsert(
     Card.objects.bulk_update(
         update, [*_CONTENT_FIELDS, *_PLACE_FIELDS, "loaded_hash", "retired", "updated_at"], batch_size=_BATCH
     )
-    Card.objects.bulk_update(retire, ["retired", "updated_at"], batch_size=_BATCH)
+    Card.objects.bulk_update(retire, ["retired", "updated_at", "loaded_hash"], batch_size=_BATCH)
     history = Card.history  # type: ignore[attr-defined]  # django-simple-history's manager
     history.bulk_history_create(create, batch_size=_BATCH, default_change_reason=LOAD_REASON)
     history.bulk_history_create(
