@@ -4,7 +4,8 @@ One Anki note per dlquiz card: ``cloze`` cards are notes of a cloze note type (A
 ``{{cN::...}}``), every other kind a note of a two-field basic type (a ``reverse`` card is stored with its
 sides already swapped; an exercise's front and back are its description and formula). The note's guid is
 derived from the card's uid and its id from the card's id, so a re-export imported into the same Anki
-collection updates the notes instead of adding copies. Tags are the card's tags plus ``topic::<id>`` per
+collection updates the notes instead of adding copies (a note's modification time is the card's last edit,
+and Anki's importer updates a note only from a newer one). Tags are the card's tags plus ``topic::<id>`` per
 topic. With scheduling, each Anki card of the note gets the learner's FSRS state (type, queue, due,
 interval, stability and difficulty in ``data``) and the learner's review log becomes Anki's ``revlog``.
 

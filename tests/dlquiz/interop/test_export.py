@@ -79,10 +79,7 @@ def test_export_opens_in_anki_with_fields_math_tags_and_cloze(tmp_path: Path):
         assert sorted(c.ord for c in cloze.cards()) == [0, 1]  # one card per deletion
         assert "{{c1::" not in col.get_card(cloze.cards()[0].id).question()
         assert notes["答案 &lt;b&gt;"]["Back"] == "问题"
-        assert {
-            col.decks.name(c.did)
-            for c in col.find_cards("") and [col.get_card(i) for i in col.find_cards("")]
-        } == {"BN & friends"}
+        assert {col.decks.name(col.get_card(i).did) for i in col.find_cards("")} == {"BN & friends"}
 
 
 def test_reexport_updates_notes_instead_of_duplicating(tmp_path: Path):
