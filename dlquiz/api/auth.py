@@ -4,6 +4,8 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication
 from knox.crypto import hash_token
 from knox.settings import knox_settings
@@ -40,6 +42,16 @@ class Token(TokenAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         return "Token"
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """The schema's name for :class:`Token` (as it had before device tokens: ``Authorization: Token ...``)."""
+
+    target_class = Token
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")  # type: ignore[no-any-return]
 
 
 def learner(request: Request) -> User:
