@@ -215,14 +215,18 @@ class ReviewOut(serializers.Serializer):
     client_review_id = serializers.CharField()
     state_after = serializers.DictField()
     due = serializers.SerializerMethodField()
+    leech = serializers.BooleanField(
+        default=False, help_text="this review made the card a leech: it is tagged leech and suspended"
+    )
 
     def get_due(self, obj: ReviewLog) -> str | None:
         return obj.state_after.get("due")
 
 
-def review_data(log: ReviewLog) -> dict:
+def review_data(log: ReviewLog, *, leech: bool = False) -> dict:
     """ReviewOut's representation, built directly (the hot path of the study loop)."""
     return {
+        "leech": leech,
         "id": log.pk,
         "card": log.card_id,
         "rating": log.rating,
@@ -266,7 +270,7 @@ class ReviewCreateApi(APIView):
             duration_ms=d.get("duration_ms"),
         )
         return Response(
-            review_data(outcome.log),
+            review_data(outcome.log, leech=outcome.leech),
             status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
         )
 
@@ -319,6 +323,9 @@ class SettingsSerializer(serializers.Serializer):
     reminder_time = LocalTimeField()
     email_reminders = serializers.BooleanField()
     language = serializers.ChoiceField(choices=["zh", "en"])
+    leech_threshold = serializers.IntegerField(
+        min_value=1, max_value=99, help_text="lapses after which a card is tagged leech and suspended"
+    )
 
 
 class SettingsApi(APIView):

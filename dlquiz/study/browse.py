@@ -24,6 +24,7 @@ STATE_FILTERS = {
     "learning": Q(state__in=(State.LEARNING, State.RELEARNING)),
     "review": Q(state=State.REVIEW),
     "suspended": Q(suspended=True),
+    "leech": Q(leech=True),  # lapsed StudySettings.leech_threshold times (suspended until the learner acts)
 }
 
 
@@ -49,7 +50,7 @@ def card_state_list(
         qs = qs.filter(card__topics__icontains=f'"{topic}"')
     if state:
         qs = qs.filter(STATE_FILTERS[state])
-        if state != "suspended":
+        if state not in ("suspended", "leech"):
             qs = qs.filter(suspended=False)
     if due_before:
         qs = qs.filter(due__lt=due_before)
