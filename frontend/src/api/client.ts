@@ -145,3 +145,4 @@ export const api = {
   demoCancel: (run: number) => call<DemoRun>("POST", `demo-runs/${run}/cancel`),
   demoPredict: (run: number, choice: number) => call<DemoRun>("POST", `demo-runs/${run}/prediction`, { choice }),
 };
+  demoRuns: () => call<{ results: DemoRun[]; next: string | null }>("GET", "demo-runs"),

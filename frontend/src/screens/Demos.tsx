@@ -11,6 +11,7 @@ import { demoTitle, useDemos } from "../lib/demoCatalog";
 import {
   type Control,
   controlsOf,
+  type Demo,
   type DemoDetail,
   type DemoRun,
   fromQuery,
@@ -23,6 +24,7 @@ import {
   toQuery,
 } from "../lib/demos";
 import { errorMessage, pickLanguage } from "../lib/errors";
+import { formatDateTime } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 import { useAction } from "../lib/useSubmit";
 import { navigate, type Route } from "../router";
@@ -74,7 +76,55 @@ export function Demos() {
           </li>
         ))}
       </ul>
+      <History demos={demos} />
     </section>
+  );
+}
+
+/** The learner's latest runs, each a link to its demonstration with that run's parameters and seed. */
+function History({ demos }: { demos: Demo[] }) {
+  const i18n = useI18n();
+  const { t, lang, locale } = i18n;
+  const runs = useAsync(() => api.demoRuns(), []);
+  const list = runs.data?.results ?? [];
+  if (!list.length) return null;
+  const byId = new Map(demos.map((d) => [d.id, d]));
+  return (
+    <Panel id="demo-history" title={t("demo.history")}>
+      <div class="table-wrap">
+        <table class="demo-history">
+          <thead>
+            <tr>
+              <th scope="col">{t("demo.title")}</th>
+              <th scope="col">{t("demo.params")}</th>
+              <th scope="col">{t("demo.run")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.slice(0, 10).map((r) => {
+              const d = byId.get(r.demo);
+              const href = d ? `/demos/${r.demo}?${toQuery(d.schema, r.params, r.seed)}` : `/demos/${r.demo}`;
+              return (
+                <tr key={`${r.id}-${r.created_at}`} data-run={r.id}>
+                  <td>
+                    <Link href={href}>
+                      <span lang={lang === "en" && d?.title_en ? "en" : "zh-CN"}>{d ? demoTitle(d, lang) : r.demo}</span>
+                    </Link>
+                  </td>
+                  <td class="small">
+                    <code>{Object.entries(r.params).map(([k, v]) => `${k}=${String(v)}`).join(" ")}</code> · {t("demo.seed")} {r.seed}
+                  </td>
+                  <td class="small">
+                    {t(STATUS_KEYS[r.status] ?? "demo.status.running")}
+                    {r.status === "running" ? ` ${r.progress}%` : ""} · {formatDateTime(r.created_at, locale)}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </Panel>
   );
 }
 
