@@ -122,6 +122,7 @@ class ImportOut(serializers.ModelSerializer):
             "created_at",
             "finished_at",
         ]
+        read_only_fields = fields
 
 
 class AnkiImportCreateApi(APIView):
