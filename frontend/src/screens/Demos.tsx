@@ -43,6 +43,11 @@ export function demoError(e: unknown, i18n: Pick<I18n, "t" | "lang">): string {
   return errorMessage(e, i18n);
 }
 
+/** Whether polling stopped at this failure (a 4xx other than 429: asking again changes nothing). */
+function gaveUp(e: unknown): boolean {
+  return e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 429;
+}
+
 /** The list of demonstrations. */
 export function Demos() {
   const i18n = useI18n();
@@ -210,6 +215,8 @@ function DemoView({ demo, query }: { demo: DemoDetail; query: URLSearchParams })
       } catch (e) {
         if (!live) return;
         setPollFailure(e);
+        // A refusal (the run is gone, the session ended) will not change by asking again.
+        if (gaveUp(e)) return;
         misses += 1;
       }
       timer = window.setTimeout(() => void look(), pollDelay(misses));
@@ -345,7 +352,8 @@ function DemoView({ demo, query }: { demo: DemoDetail; query: URLSearchParams })
           ) : null}
           {pollFailure ? (
             <p class="notice" role="status">
-              {errorMessage(pollFailure, i18n)} · {t("demo.stillTrying")}
+              {errorMessage(pollFailure, i18n)}
+              {gaveUp(pollFailure) ? "" : ` · ${t("demo.stillTrying")}`}
             </p>
           ) : null}
         </Panel>

@@ -16,7 +16,7 @@ vi.hoisted(() => {
   })) as unknown as typeof window.matchMedia;
 });
 
-import { api } from "../../src/api/client";
+import { api, ApiError } from "../../src/api/client";
 import { DemoLinks } from "../../src/components/DemoLinks";
 import { forgetDemos } from "../../src/lib/demoCatalog";
 import type { DemoDetail, DemoRun } from "../../src/lib/demos";
@@ -155,6 +155,20 @@ describe("a demonstration's page", () => {
       ["kept", "gone", "keep", "remaining"],
       ["kept", "gone", "kept", "keep"],
     ]);
+  });
+
+  it("stops asking about a run the server refuses (404), and says so", async () => {
+    history.replaceState(null, "", "/demos/nms_steps");
+    vi.spyOn(api, "demo").mockResolvedValue(NMS);
+    vi.spyOn(api, "demoStart").mockResolvedValue(run({ status: "running", progress: 10 }));
+    const poll = vi.spyOn(api, "demoRun").mockRejectedValue(new ApiError(404, "not_found", "没有这个演示运行 / no such demonstration run"));
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    act(() => render(<DemoPage id="nms_steps" route={{ path: "/demos/nms_steps", query: new URLSearchParams() }} />, root));
+    await act(async () => void (await vi.advanceTimersByTimeAsync(0)));
+    await act(async () => root.querySelector("form")!.requestSubmit());
+    await act(async () => void (await vi.advanceTimersByTimeAsync(30_000)));
+    expect(poll).toHaveBeenCalledTimes(1);
+    expect(root.querySelector("#demo-run-title ~ .notice")!.textContent).toBe("没有这个演示运行");
   });
 
   it("refuses a value out of range before sending anything", async () => {
