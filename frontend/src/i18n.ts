@@ -5,10 +5,13 @@
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 
+import { ANKI_EN, ANKI_ZH } from "./lib/ankiStrings";
+
 export type Lang = "zh" | "en";
 export const LANG_STORAGE_KEY = "dlquiz.lang";
 
 const zh = {
+  ...ANKI_ZH,
   "app.name": "深度学习面试",
   "app.skip": "跳到正文",
   "nav.main": "主导航",
@@ -354,6 +357,7 @@ const zh = {
 export type Key = keyof typeof zh;
 
 const en: Record<Key, string> = {
+  ...ANKI_EN,
   "app.name": "DL interviews",
   "app.skip": "Skip to content",
   "nav.main": "Main navigation",

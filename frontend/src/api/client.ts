@@ -37,6 +37,7 @@ export type CardState = Schemas["StateOut"];
 export type PracticeExercise = Json<"practice_exercise_draw">;
 export type Facets = Json<"browse_facets">;
 export type CardFilters = NonNullable<operations["cards_list"]["parameters"]["query"]>;
+export type AnkiImport = Json<"anki_import_get">;
 
 export interface ErrorBody {
   error: { code: string; message: string; fields: Record<string, string[]> };
@@ -76,7 +77,8 @@ type Method = "GET" | "POST" | "PATCH";
 
 async function call<T>(method: Method, path: string, body?: unknown, query?: Record<string, unknown>): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json", "Accept-Language": acceptLanguage };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData; // multipart: the browser writes the Content-Type with its boundary
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = readCookie("csrftoken");
   let url = `/api/v1/${path}`;
   if (query) {
@@ -91,7 +93,7 @@ async function call<T>(method: Method, path: string, body?: unknown, query?: Rec
       method,
       headers,
       credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
     });
   } catch {
     throw new ApiError(0, "network", "network error");
@@ -138,6 +140,16 @@ export const api = {
     call<Json<"practice_cards">>("GET", "practice/cards", undefined, { limit, deck }),
   practiceExercise: (card: number) => call<PracticeExercise>("POST", "practice/exercise", { card }),
   practiceAnswer: (b: Body<"practice_exercise_answer">) => call<GradeResult>("POST", "practice/exercise/answer", b),
+  ankiImport: (file: File, deckName: string) => {
+    const form = new FormData();
+    form.append("file", file);
+    form.append("deck_name", deckName);
+    return call<AnkiImport>("POST", "anki/imports", form);
+  },
+  ankiImportGet: (id: number) => call<AnkiImport>("GET", `anki/imports/${id}`),
+  /** The download link of a deck's .apkg (a plain link: the browser saves the attachment). */
+  ankiExportUrl: (deck: number, scheduling: boolean) =>
+    `/api/v1/anki/decks/${deck}/export${scheduling ? "?scheduling=true" : ""}`,
   demos: () => call<{ results: Demo[] }>("GET", "demos"),
   demo: (id: string) => call<DemoDetail>("GET", `demos/${encodeURIComponent(id)}`),
   demoStart: (id: string, b: { params: Params; seed: number }) => call<DemoRun>("POST", `demos/${encodeURIComponent(id)}/runs`, b),

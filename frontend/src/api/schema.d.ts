@@ -4,6 +4,54 @@
  */
 
 export interface paths {
+    "/api/v1/anki/decks/{deck_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["anki_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/anki/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["anki_import_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/anki/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["anki_import_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -29,6 +77,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Sign out: a device signed in by token loses that token, a browser its session. */
         post: operations["auth_logout"];
         delete?: never;
         options?: never;
@@ -77,9 +126,42 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Token for mobile clients (``Authorization: Token <key>``). */
+        /** @description Sign a device in: a new token for it (``Authorization: Token <token>``), shown only in this answer. */
         post: operations["auth_token"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The learner's device tokens (never the tokens themselves); ``current``: the one this request uses. */
+        get: operations["auth_tokens_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["auth_tokens_revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -268,6 +350,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/demo-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["demo_runs_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/demo-runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["demo_runs_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/demo-runs/{run_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Cancel the learner's request; the computation stops when nobody else waits for it. 409 when the run
+         *     has already ended.
+         */
+        post: operations["demo_runs_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/demo-runs/{run_id}/prediction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The learner's answer to the run's prediction question (once); graded when the result exists. */
+        post: operations["demo_runs_predict"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/demos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["demos_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/demos/{demo_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["demos_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/demos/{demo_id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Start a run, or join the identical one (same demonstration, version, parameters and seed): 202 with
+         *     the run, which may already be ``done``. 400 ``invalid_params`` when a parameter is refused (nothing is
+         *     queued); 429 ``too_many_runs`` when the learner already has ``DEMO_MAX_QUEUED`` runs queued or running.
+         */
+        post: operations["demo_runs_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -278,6 +482,145 @@ export interface paths {
         get: operations["me"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/my/cards/{card_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["my_cards_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["my_cards_update"];
+        trace?: never;
+    };
+    "/api/v1/my/cards/{card_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description retire (the card leaves the study queue; its reviews stay) or restore. */
+        post: operations["my_cards_restore_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/my/cards/{card_id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description retire (the card leaves the study queue; its reviews stay) or restore. */
+        post: operations["my_cards_retire_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/my/cards/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The problems of a card as written, without saving it (the editor shows them next to the fields). */
+        post: operations["my_cards_check"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/my/decks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["my_decks_list"];
+        put?: never;
+        post: operations["my_decks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/my/decks/{deck_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["my_decks_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["my_decks_rename"];
+        trace?: never;
+    };
+    "/api/v1/my/decks/{deck_id}/cards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description A new card in one of the learner's decks. An invalid card is a 400 whose ``fields`` name the
+         *     fields (``front``, ``back``, ``topics``, ``params``...) with check_content's messages.
+         */
+        post: operations["my_cards_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/my/notes-import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Markdown notes into draft cards of the learner's deck ``deck_name`` (created if needed): first with
+         *     ``dry_run`` for the preview, then without to create them. Files are sent as text (UTF-8).
+         */
+        post: operations["my_notes_import"];
         delete?: never;
         options?: never;
         head?: never;
@@ -388,6 +731,104 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scheduler/optimize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Start an optimisation run (at most one a day from here); a run already going is returned (200). */
+        post: operations["scheduler_optimize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduler/parameters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["scheduler_parameters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduler/retention-advice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["scheduler_retention_advice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduler/review-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Upload an Anki review log (CSV: card_id,review_rating,review_time,review_duration). */
+        post: operations["scheduler_import_log"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduler/runs/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["scheduler_run_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scheduler/runs/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["scheduler_run_latest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/settings": {
         parameters: {
             query?: never;
@@ -441,6 +882,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description * `create` - create
+         *     * `update` - update
+         *     * `unchanged` - unchanged
+         * @enum {string}
+         */
+        ActionEnum: "create" | "update" | "unchanged";
         BrowseFacetsOut: {
             tags: string[];
             topics: components["schemas"]["TopicOut"][];
@@ -457,12 +905,27 @@ export interface components {
             previous: string | null;
             results: components["schemas"]["BrowseItem"][];
         };
+        CardCheckOut: {
+            problems: components["schemas"]["ProblemOut"][];
+        };
         CardDetailOutput: {
             card: components["schemas"]["CardOut"];
             state: components["schemas"]["StateOut"];
             /** Format: double */
             retrievability: number;
             curve: components["schemas"]["CurvePoint"][];
+        };
+        CardInRequest: {
+            kind: components["schemas"]["OwnCardKindEnum"];
+            front: string;
+            back?: string;
+            tags?: string[];
+            topics?: string[];
+            family?: string;
+            /** @description narrows the exercise family's parameters */
+            params?: {
+                [key: string]: unknown;
+            };
         };
         CardOut: {
             id: number;
@@ -525,6 +988,124 @@ export interface components {
             due: number;
             total: number;
         };
+        DeckNameInRequest: {
+            name: string;
+        };
+        DemoCardOut: {
+            id: number;
+            front: string;
+            deck: number;
+            deck_name: string;
+            kind: string;
+        };
+        DemoDetailOut: {
+            id: string;
+            title: string;
+            title_en: string;
+            summary: string;
+            topics: components["schemas"]["DemoTopicOut"][];
+            version: number;
+            schema: {
+                [key: string]: components["schemas"]["SettingOut"];
+            };
+            defaults: {
+                [key: string]: unknown;
+            };
+            /** @description the prediction question for the default parameters */
+            question: components["schemas"]["QuestionOut"];
+            /** @description the learner's cards sharing a topic (at most 20, deck order) */
+            cards: components["schemas"]["DemoCardOut"][];
+        };
+        DemoListOut: {
+            results: components["schemas"]["DemoOut"][];
+        };
+        DemoOut: {
+            id: string;
+            title: string;
+            title_en: string;
+            summary: string;
+            topics: components["schemas"]["DemoTopicOut"][];
+            version: number;
+            schema: {
+                [key: string]: components["schemas"]["SettingOut"];
+            };
+            defaults: {
+                [key: string]: unknown;
+            };
+            /** @description the prediction question for the default parameters */
+            question: components["schemas"]["QuestionOut"];
+        };
+        /** @description The engine's ``DemoResult.to_dict()``: plot series (JSON data, no images), figures, explanation. */
+        DemoResultOut: {
+            demo: string;
+            version: number;
+            params: {
+                [key: string]: unknown;
+            };
+            seed: number;
+            device: string;
+            series: {
+                [key: string]: unknown;
+            };
+            figures: components["schemas"]["FigureOut"][];
+            explanation: string;
+            prediction: components["schemas"]["ResultPredictionOut"];
+        };
+        DemoRunInputRequest: {
+            /** @description missing ones: defaults */
+            params?: {
+                [key: string]: unknown;
+            };
+            /** @default 0 */
+            seed: number;
+        };
+        DemoRunOut: {
+            id: number;
+            demo: string;
+            version: number;
+            params: {
+                [key: string]: unknown;
+            };
+            seed: number;
+            status: components["schemas"]["DemoRunStatusEnum"];
+            progress: number;
+            error: string;
+            result: components["schemas"]["DemoResultOut"] | null;
+            question: components["schemas"]["QuestionOut"];
+            prediction: components["schemas"]["PredictionOut"];
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description when this learner last asked for the run
+             */
+            requested_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+        };
+        DemoRunPage: {
+            count: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["DemoRunOut"][];
+        };
+        /**
+         * @description * `queued` - Queued
+         *     * `running` - Running
+         *     * `done` - Done
+         *     * `failed` - Failed
+         *     * `cancelled` - Cancelled
+         * @enum {string}
+         */
+        DemoRunStatusEnum: "queued" | "running" | "done" | "failed" | "cancelled";
+        DemoTopicOut: {
+            id: string;
+            title: string;
+        };
         ExerciseAnswerInputRequest: {
             /** Format: int64 */
             attempt: number;
@@ -543,6 +1124,13 @@ export interface components {
         ExtraNewOut: {
             cards: components["schemas"]["QueueItemOut"][];
         };
+        FigureOut: {
+            key: string;
+            label: string;
+            /** Format: double */
+            value: number | null;
+            unit: string;
+        };
         HistoryPage: {
             /** Format: uri */
             next: string | null;
@@ -550,12 +1138,188 @@ export interface components {
             previous: string | null;
             results: components["schemas"]["ReviewLogOutput"][];
         };
+        ImportInRequest: {
+            /**
+             * Format: binary
+             * @description an .apkg exported by Anki (2.0, 2.1 legacy or 2.1.50+)
+             */
+            file: string;
+            /** @description your deck to import into (default: the package's deck) */
+            deck_name?: string;
+        };
+        ImportOut: {
+            readonly id: number;
+            readonly file_name: string;
+            /** @description the learner's own deck the cards go to */
+            readonly deck_name: string;
+            /** @description your deck, once known */
+            deck: number | null;
+            readonly status: components["schemas"]["OptimizeRunStatusEnum"];
+            /**
+             * Format: double
+             * @description 0..1
+             */
+            readonly progress: number;
+            readonly cards_created: number;
+            readonly cards_updated: number;
+            readonly reviews_imported: number;
+            readonly reviews_skipped: number;
+            /** @description what was skipped, and why */
+            notes: string[];
+            readonly error: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly finished_at: string | null;
+        };
         Intervals: {
             /** @description seconds until due if rated Again */
             again: number;
             hard: number;
             good: number;
             easy: number;
+        };
+        /**
+         * @description * `zh` - zh
+         *     * `en` - en
+         * @enum {string}
+         */
+        LanguageEnum: "zh" | "en";
+        MistakeOut: {
+            id: string;
+            title: string;
+        };
+        NoteFileInRequest: {
+            name: string;
+            text: string;
+        };
+        NotesImportInRequest: {
+            deck_name: string;
+            files: components["schemas"]["NoteFileInRequest"][];
+            /**
+             * @description true: only the preview of the cards, nothing written
+             * @default true
+             */
+            dry_run: boolean;
+        };
+        NotesImportOut: {
+            /** @description the deck (null: a preview of a new deck) */
+            deck: number | null;
+            dry_run: boolean;
+            cards: components["schemas"]["PlannedCardOut"][];
+            /** @description cards of earlier imports of these files now gone */
+            retired: number;
+            summary: string;
+        };
+        OptimizeMetricsOut: {
+            reviews: number;
+            /** Format: double */
+            log_loss: number;
+            /** Format: double */
+            rmse_bins: number;
+            /** Format: double */
+            auc: number | null;
+            /** @description per bin of predicted recall: predicted (mean), observed (mean), count */
+            calibration: {
+                [key: string]: number;
+            }[];
+        };
+        OptimizeRunOut: {
+            id: number;
+            trigger: components["schemas"]["TriggerEnum"];
+            status: components["schemas"]["OptimizeRunStatusEnum"];
+            stage: components["schemas"]["StageEnum"];
+            progress_done: number;
+            progress_total: number;
+            reviews_used: number;
+            /** Format: date-time */
+            split_at: string | null;
+            parameters_before: number[] | null;
+            parameters_fitted: number[] | null;
+            parameters_after: number[] | null;
+            metrics_before: components["schemas"]["OptimizeMetricsOut"] | null;
+            metrics_after: components["schemas"]["OptimizeMetricsOut"] | null;
+            adopted: boolean;
+            reason: string;
+            cards_rescheduled: number;
+            error: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            /** Format: double */
+            duration_s: number | null;
+        };
+        /**
+         * @description * `queued` - Queued
+         *     * `running` - Running
+         *     * `done` - Done
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        OptimizeRunStatusEnum: "queued" | "running" | "done" | "failed";
+        /**
+         * @description * `basic` - basic
+         *     * `cloze` - cloze
+         *     * `exercise` - exercise
+         * @enum {string}
+         */
+        OwnCardKindEnum: "basic" | "cloze" | "exercise";
+        OwnCardOut: {
+            id: number;
+            deck: number;
+            kind: components["schemas"]["OwnCardOutKindEnum"];
+            front: string;
+            back: string;
+            tags: string[];
+            topics: string[];
+            family: string;
+            params: {
+                [key: string]: unknown;
+            };
+            retired: boolean;
+            /** @description imported from notes and not edited since */
+            draft: boolean;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description * `basic` - basic
+         *     * `reverse` - reverse
+         *     * `cloze` - cloze
+         *     * `exercise` - exercise
+         * @enum {string}
+         */
+        OwnCardOutKindEnum: "basic" | "reverse" | "cloze" | "exercise";
+        OwnDeckDetail: {
+            deck: components["schemas"]["OwnDeckOut"];
+            cards: components["schemas"]["OwnCardOut"][];
+        };
+        OwnDeckOut: {
+            id: number;
+            name: string;
+            /** @description cards not retired */
+            active: number;
+            /** @description retired cards */
+            retired: number;
+            source: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        ParametersOut: {
+            parameters: number[];
+            is_default: boolean;
+            history: components["schemas"]["OptimizeRunOut"][];
+        };
+        PartOut: {
+            name: string;
+            label: string;
+            kind: components["schemas"]["PartOutKindEnum"];
+            unit: string;
+            hint: string;
+            choices?: string[];
         };
         /**
          * @description * `int` - int
@@ -568,28 +1332,10 @@ export interface components {
          *     * `choice` - choice
          * @enum {string}
          */
-        KindEnum: "int" | "real" | "vector" | "matrix" | "shape" | "set" | "list" | "choice";
-        /**
-         * @description * `zh` - zh
-         *     * `en` - en
-         * @enum {string}
-         */
-        LanguageEnum: "zh" | "en";
-        MistakeOut: {
-            id: string;
-            title: string;
-        };
-        PartOut: {
-            name: string;
-            label: string;
-            kind: components["schemas"]["KindEnum"];
-            unit: string;
-            hint: string;
-            choices?: string[];
-        };
+        PartOutKindEnum: "int" | "real" | "vector" | "matrix" | "shape" | "set" | "list" | "choice";
         PartResultOut: {
             name: string;
-            status: components["schemas"]["StatusEnum"];
+            status: components["schemas"]["PartResultOutStatusEnum"];
             correct: boolean;
             parsed: unknown;
             /** Format: double */
@@ -597,9 +1343,32 @@ export interface components {
             feedback: string;
             expected: unknown;
         };
+        /**
+         * @description * `correct` - correct
+         *     * `wrong` - wrong
+         *     * `unreadable` - unreadable
+         *     * `missing` - missing
+         * @enum {string}
+         */
+        PartResultOutStatusEnum: "correct" | "wrong" | "unreadable" | "missing";
         PasswordInputRequest: {
             old_password: string;
             new_password: string;
+        };
+        PatchedCardPatchInRequest: {
+            kind?: components["schemas"]["OwnCardKindEnum"];
+            front?: string;
+            back?: string;
+            tags?: string[];
+            topics?: string[];
+            family?: string;
+            /** @description narrows the exercise family's parameters */
+            params?: {
+                [key: string]: unknown;
+            };
+        };
+        PatchedDeckNameInRequest: {
+            name?: string;
         };
         PatchedSettingsRequest: {
             /** Format: double */
@@ -614,10 +1383,19 @@ export interface components {
             reminder_time?: string;
             email_reminders?: boolean;
             language?: components["schemas"]["LanguageEnum"];
+            /** @description lapses after which a card is tagged leech and suspended */
+            leech_threshold?: number;
         };
         PingOut: {
             ok: boolean;
             user: number;
+        };
+        PlannedCardOut: {
+            file: string;
+            line: number;
+            front: string;
+            back: string;
+            action: components["schemas"]["ActionEnum"];
         };
         PracticeAnswerInputRequest: {
             token: string;
@@ -638,6 +1416,25 @@ export interface components {
             title: string;
             prompt: string;
             parts: components["schemas"]["PartOut"][];
+        };
+        PredictionInputRequest: {
+            choice: number;
+        };
+        PredictionOut: {
+            choice: number | null;
+            /** @description null until both the choice and the result exist */
+            right: boolean | null;
+        };
+        ProblemOut: {
+            /** @description the field the problem is in ("" : the card as a whole) */
+            field: string;
+            message: string;
+            /** @description false: a warning (the card can still be saved) */
+            error: boolean;
+        };
+        QuestionOut: {
+            question: string;
+            choices: string[];
         };
         /**
          * @description * `learning` - learning
@@ -666,6 +1463,24 @@ export interface components {
             solution: string;
             suggested_rating: number | null;
         };
+        ResultPredictionOut: {
+            question: string;
+            choices: string[];
+            /** @description index of the right choice in this run */
+            answer: number;
+            why: string;
+        };
+        RetentionAdviceOut: {
+            /**
+             * Format: double
+             * @description the learner's current setting
+             */
+            desired_retention: number;
+            /** @description per desired retention: retention, reviews_per_day, minutes_per_day, remembered */
+            points: {
+                [key: string]: number;
+            }[];
+        };
         RetentionDay: {
             /** Format: date */
             date: string;
@@ -682,6 +1497,18 @@ export interface components {
             /** Format: date-time */
             reviewed_at?: string;
             duration_ms?: number;
+        };
+        ReviewLogImportOut: {
+            deck: number | null;
+            rows: number;
+            imported: number;
+            already: number;
+            cards_created: number;
+            cards: number;
+        };
+        ReviewLogInRequest: {
+            /** Format: binary */
+            file: string;
         };
         ReviewLogOutput: {
             id: number;
@@ -708,7 +1535,37 @@ export interface components {
                 [key: string]: unknown;
             };
             readonly due: string | null;
+            /**
+             * @description this review made the card a leech: it is tagged leech and suspended
+             * @default false
+             */
+            leech: boolean;
         };
+        /** @description One parameter of a demonstration (the engine's ``Setting.to_dict()``). */
+        SettingOut: {
+            kind: components["schemas"]["SettingOutKindEnum"];
+            /**
+             * Format: double
+             * @description int and real: the smallest value
+             */
+            low?: number;
+            /**
+             * Format: double
+             * @description int and real: the largest value
+             */
+            high?: number;
+            /** @description choice: the values */
+            choices?: unknown[];
+            default: unknown;
+            label: string;
+        };
+        /**
+         * @description * `int` - int
+         *     * `real` - real
+         *     * `choice` - choice
+         * @enum {string}
+         */
+        SettingOutKindEnum: "int" | "real" | "choice";
         Settings: {
             /** Format: double */
             desired_retention: number;
@@ -722,6 +1579,8 @@ export interface components {
             reminder_time: string;
             email_reminders: boolean;
             language: components["schemas"]["LanguageEnum"];
+            /** @description lapses after which a card is tagged leech and suspended */
+            leech_threshold: number;
         };
         SignupInputRequest: {
             username: string;
@@ -734,6 +1593,17 @@ export interface components {
             timezone?: string;
             language?: components["schemas"]["LanguageEnum"];
         };
+        /**
+         * @description * `queued` - Queued
+         *     * `loading` - Loading
+         *     * `fitting` - Fitting
+         *     * `evaluating` - Evaluating
+         *     * `refitting` - Refitting
+         *     * `rescheduling` - Rescheduling
+         *     * `finished` - Finished
+         * @enum {string}
+         */
+        StageEnum: "queued" | "loading" | "fitting" | "evaluating" | "refitting" | "rescheduling" | "finished";
         StateOut: {
             readonly state: string;
             step: number | null;
@@ -751,14 +1621,6 @@ export interface components {
             /** Format: date-time */
             buried_until: string | null;
         };
-        /**
-         * @description * `correct` - correct
-         *     * `wrong` - wrong
-         *     * `unreadable` - unreadable
-         *     * `missing` - missing
-         * @enum {string}
-         */
-        StatusEnum: "correct" | "wrong" | "unreadable" | "missing";
         TodayOut: {
             new_done: number;
             reviews_done: number;
@@ -766,13 +1628,50 @@ export interface components {
             new_left: number;
             reviews_left: number;
         };
-        TokenOut: {
+        TokenInputRequest: {
+            username: string;
+            password: string;
+            /**
+             * @description the device's name, shown in auth/tokens
+             * @default
+             */
+            device: string;
+        };
+        TokenListOutput: {
+            id: number;
+            name: string;
+            /** Format: date-time */
+            created: string;
+            /**
+             * Format: date-time
+             * @description null: never expires
+             */
+            expiry: string | null;
+            current: boolean;
+        };
+        TokenOutput: {
+            id: number;
+            name: string;
+            /** Format: date-time */
+            created: string;
+            /**
+             * Format: date-time
+             * @description null: never expires
+             */
+            expiry: string | null;
             token: string;
         };
         TopicOut: {
             id: string;
             title: string;
         };
+        /**
+         * @description * `button` - Button
+         *     * `beat` - Beat
+         *     * `command` - Command
+         * @enum {string}
+         */
+        TriggerEnum: "button" | "beat" | "command";
         UserOut: {
             id: number;
             username: string;
@@ -875,6 +1774,100 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    anki_export: {
+        parameters: {
+            query?: {
+                format?: "apkg" | "json";
+                /** @description include the learner's card states and review log */
+                scheduling?: boolean;
+            };
+            header?: never;
+            path: {
+                deck_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the deck as an Anki package (`.apkg`), as an attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    anki_import_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImportInRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    anki_import_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
     auth_login: {
         parameters: {
             query?: never;
@@ -1002,7 +1995,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CredentialsRequest"];
+                "application/json": components["schemas"]["TokenInputRequest"];
             };
         };
         responses: {
@@ -1011,8 +2004,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenOut"];
+                    "application/json": components["schemas"]["TokenOutput"];
                 };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    auth_tokens_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenListOutput"][];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    auth_tokens_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
@@ -1061,11 +2109,12 @@ export interface operations {
                 q?: string;
                 /**
                  * @description * `learning` - learning
+                 *     * `leech` - leech
                  *     * `new` - new
                  *     * `review` - review
                  *     * `suspended` - suspended
                  */
-                state?: "learning" | "new" | "review" | "suspended" | "";
+                state?: "learning" | "leech" | "new" | "review" | "suspended" | "";
                 tag?: string;
                 topic?: string;
             };
@@ -1383,6 +2432,216 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
+    demo_runs_list: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoRunPage"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    demo_runs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoRunOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    demo_runs_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoRunOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    demo_runs_predict: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictionInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoRunOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    demos_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoListOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    demos_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                demo_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoDetailOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    demo_runs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                demo_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DemoRunInputRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoRunOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
     me: {
         parameters: {
             query?: never;
@@ -1398,6 +2657,341 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    my_cards_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                card_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnCardOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    my_cards_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                card_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedCardPatchInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnCardOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    my_cards_restore_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                card_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnCardOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    my_cards_retire_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                card_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnCardOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    my_cards_check: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CardInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardCheckOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    my_decks_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnDeckOut"][];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    my_decks_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeckNameInRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnDeckOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    my_decks_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deck_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnDeckDetail"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    my_decks_rename: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deck_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedDeckNameInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnDeckOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    my_cards_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deck_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CardInRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnCardOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    my_notes_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotesImportInRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotesImportOut"];
                 };
             };
             400: components["responses"]["Error400"];
@@ -1583,6 +3177,182 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    scheduler_optimize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptimizeRunOut"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptimizeRunOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    scheduler_parameters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParametersOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    scheduler_retention_advice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionAdviceOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    scheduler_import_log: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ReviewLogInRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewLogImportOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    scheduler_run_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptimizeRunOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    scheduler_run_latest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptimizeRunOut"];
                 };
             };
             400: components["responses"]["Error400"];

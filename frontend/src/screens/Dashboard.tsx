@@ -1,7 +1,8 @@
-import { useMemo } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import uPlot from "uplot";
 
 import { api, type Dashboard as DashboardData } from "../api/client";
+import { AnkiImport } from "../components/AnkiImport";
 import { AXIS, Chart } from "../components/Chart";
 import { Heatmap } from "../components/Heatmap";
 import { Link } from "../components/Link";
@@ -67,6 +68,7 @@ export function Dashboard() {
   const forecastOpts = useMemo(() => forecastOptions(i18n), [i18n.lang]);
   const retentionOpts = useMemo(() => retentionOptions(i18n), [i18n.lang]);
   const d = dash.data;
+  const [withScheduling, setWithScheduling] = useState(false);
   const forecastData = useMemo<uPlot.AlignedData>(
     () => (d ? [d.forecast.map((x) => dayToSeconds(x.date)), d.forecast.map((x) => x.count)] : [[], []]),
     [d],
@@ -109,6 +111,7 @@ export function Dashboard() {
                 <th scope="col" class="num">{t("dash.colDueNow")}</th>
                 <th scope="col" class="num">{t("dash.colDueToday")}</th>
                 <th scope="col" class="num">{t("dash.colNew")}</th>
+                <th scope="col">{t("anki.colExport")}</th>
               </tr>
             </thead>
             <tbody>
@@ -120,11 +123,31 @@ export function Dashboard() {
                   <td class="num" data-col="due-now">{deck.learning}</td>
                   <td class="num" data-col="due-today">{deck.due}</td>
                   <td class="num" data-col="new">{deck.new}</td>
+                  <td data-col="export">
+                    <a
+                      class="button anki-export"
+                      href={api.ankiExportUrl(deck.id, withScheduling)}
+                      download
+                      aria-label={t("anki.exportLabel", { name: deck.name })}
+                    >
+                      {t("anki.export")}
+                    </a>
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
+        <div class="field checkbox anki-scheduling">
+          <input
+            id="anki-scheduling"
+            type="checkbox"
+            checked={withScheduling}
+            onChange={(e) => setWithScheduling(e.currentTarget.checked)}
+          />
+          <label for="anki-scheduling">{t("anki.withScheduling")}</label>
+        </div>
+        <AnkiImport onDone={dash.reload} />
       </Panel>
       <Panel id="heat" title={t("dash.heatmap")}>
         <Heatmap days={d.heatmap} />
