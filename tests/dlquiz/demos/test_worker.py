@@ -1,0 +1,160 @@
+"""End to end on the real services: a Celery worker in its own process (prefork, consuming only the
+``demos`` queue, Redis broker, the PostgreSQL test database) computes demonstration runs requested through
+the API; progress is seen while it computes; identical requests make one run; a pool process SIGKILLed
+mid-run is replaced and the redelivered task finishes the run exactly once."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dlquiz.demos.models import DemoRun
+from engine.demos import get_demo
+from tests.dlquiz.reminders.test_worker import _wait
+from tests.dlquiz.reminders.test_worker_killed import _children, _database_url
+from tests.factories import client_for, make_user
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[3]
+# about 2-3 s of CPU on one thread: long enough to watch its progress and to kill it halfway
+SLOW = {"train_size": 400, "epochs": 1000}
+
+
+class Worker:
+    """``celery worker -Q demos`` as a subprocess; its log is kept to count what it did."""
+
+    def __init__(self, log_path: Path) -> None:
+        from django.conf import settings
+
+        self.log_path = log_path
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),  # the test database, where this test's rows are committed
+            "REDIS_URL": settings.REDIS_URL,
+            "DJANGO_SETTINGS_MODULE": "dlquiz.settings",
+            "ENGINE_DEVICE": "cpu",
+        }
+        cmd = [sys.executable, "-m", "celery", "-A", "dlquiz", "worker", "-Q", "demos", "--pool=prefork"]
+        cmd += [
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "INFO",
+        ]
+        with log_path.open("wb") as log:
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def ready(self) -> bool:
+        return "ready." in self.log()
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def worker(tmp_path):
+    from dlquiz.celery import app
+
+    assert app.conf.broker_url.startswith("redis://")
+    with app.connection_for_write() as conn:  # start from an empty queue
+        conn.default_channel.queue_declare("demos", durable=True, auto_delete=False)
+        conn.default_channel.queue_purge("demos")
+    w = Worker(tmp_path / "worker.log")
+    try:
+        assert _wait(w.ready, timeout=60), w.log()
+        yield w
+    finally:
+        w.stop()
+
+
+def _start(client, demo, params, seed=0) -> dict:
+    res = client.post(f"/api/v1/demos/{demo}/runs", {"params": params, "seed": seed}, format="json")
+    assert res.status_code == 202, res.content
+    return res.json()
+
+
+def _watch(client, run_id: int, timeout: float = 90.0) -> tuple[dict, list[int]]:
+    """Poll the run through the API until it ends; the progress values seen while it was running."""
+    seen: list[int] = []
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        run = client.get(f"/api/v1/demo-runs/{run_id}").json()
+        if run["status"] == "running" and (not seen or seen[-1] != run["progress"]):
+            seen.append(run["progress"])
+        if run["status"] in ("done", "failed", "cancelled"):
+            return run, seen
+        time.sleep(0.03)
+    raise AssertionError(f"run {run_id} did not end in {timeout} s")
+
+
+def test_a_worker_computes_a_run_with_progress_and_shares_identical_requests(worker):
+    a, b = client_for(make_user()), client_for(make_user())
+    first = _start(a, "overfitting", SLOW, seed=3)
+    assert _wait(lambda: DemoRun.objects.get(pk=first["id"]).status == "running", timeout=30), worker.log()
+    second = _start(b, "overfitting", {**SLOW, "dropout": 0.5}, seed=3)  # the same run, asked while it runs
+    assert second["id"] == first["id"] and second["status"] == "running"
+    done, seen = _watch(a, first["id"])
+    assert done["status"] == "done", done["error"] + worker.log()
+    assert len(set(seen)) > 1 and all(0 <= p < 100 for p in seen) and seen == sorted(seen), seen
+    assert done["progress"] == 100
+    assert b.get(f"/api/v1/demo-runs/{first['id']}").json()["result"] == done["result"]
+    # the worker's result is the engine's own for these parameters and seed (deterministic on the CPU)
+    assert done["result"] == get_demo("overfitting").run(SLOW, seed=3).to_dict()
+    run = DemoRun.objects.get(pk=first["id"])
+    assert DemoRun.objects.count() == 1 and run.started_count == 1 and run.device == "cpu"
+    assert run.first_progress_at is not None and run.compute_seconds > 0
+    # asked again once finished: the same run, no new task
+    third = _start(client_for(make_user()), "overfitting", SLOW, seed=3)
+    assert third["id"] == first["id"] and third["status"] == "done"
+    time.sleep(1)
+    assert len(re.findall(rf"demo run {first['id']}: done", worker.log())) == 1
+
+
+def test_a_run_cancelled_while_it_computes_stops(worker):
+    c = client_for(make_user())
+    # cancelled while it computes: the computation stops at its next progress write
+    run = _start(c, "overfitting", SLOW, seed=11)
+    assert _wait(lambda: DemoRun.objects.get(pk=run["id"]).progress >= 5, timeout=30), worker.log()
+    res = c.post(f"/api/v1/demo-runs/{run['id']}/cancel")
+    assert res.status_code == 200 and res.json()["status"] == "cancelled"
+    assert _wait(lambda: f"demo run {run['id']}: stopped" in worker.log(), timeout=30), worker.log()
+    row = DemoRun.objects.get(pk=run["id"])
+    assert row.status == "cancelled" and row.result is None and row.progress < 100
+
+
+def test_a_pool_process_killed_mid_run_is_replaced_and_the_run_finishes_once(worker):
+    c = client_for(make_user())
+    run = _start(c, "overfitting", SLOW, seed=7)
+    assert _wait(lambda: DemoRun.objects.get(pk=run["id"]).progress >= 20, timeout=60), worker.log()
+    killed = []
+    for pid in _children(worker.proc.pid):
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+    assert killed, "no pool process to kill"
+    done, _ = _watch(c, run["id"], timeout=120)
+    assert done["status"] == "done", done["error"] + worker.log()
+    row = DemoRun.objects.get(pk=run["id"])
+    assert row.started_count == 2  # the killed computation and the redelivered one
+    assert done["result"] == get_demo("overfitting").run(SLOW, seed=7).to_dict()
+    time.sleep(1)
+    log = worker.log()
+    assert len(re.findall(rf"demo run {run['id']}: started", log)) == 2, log
+    assert len(re.findall(rf"demo run {run['id']}: done", log)) == 1, log
+    assert worker.proc.poll() is None  # the worker itself lives on
