@@ -89,6 +89,21 @@ def card_edit_check(
     )
 
 
+BASELINE_REASON = "before the first edit"
+
+
+def _history_baseline(card: Card) -> None:
+    """A card written in bulk (an import, a test's factory) has no history yet: record its stored state
+    first (by nobody: it is not the editor's), so the first edit has a diff and can be reverted."""
+    history = Card.history  # type: ignore[attr-defined]  # django-simple-history's manager
+    if card.pk is None or history.filter(id=card.pk).exists():
+        return
+    stored = Card.objects.filter(pk=card.pk).first()
+    if stored is not None:
+        [record] = history.bulk_history_create([stored], update=True, default_change_reason=BASELINE_REASON)
+        history.filter(pk=record.pk).update(history_user=None)  # the middleware would name the editor
+
+
 def reverse_sibling(card: Card) -> Card | None:
     """The ``<id>~r`` card that ``load_content`` makes for a bundled ``basic+reverse`` card."""
     if card.pk is None or card.uid.endswith(REVERSE_SUFFIX) or card.deck.owner_id is not None:
@@ -100,6 +115,7 @@ def reverse_sibling(card: Card) -> Card | None:
 def card_edit_save(*, card: Card, user: AbstractBaseUser | AnonymousUser | None) -> Card:
     """Save an editor's change of a card (history records ``user``). A bundled basic+reverse card's
     ``~r`` card follows it (sides swapped, same deck, topics and tags), as ``load_content`` would make it."""
+    _history_baseline(card)
     card._history_user = user  # type: ignore[attr-defined]  # django-simple-history's who
     card.save()
     sibling = reverse_sibling(card)
@@ -115,6 +131,7 @@ def card_edit_save(*, card: Card, user: AbstractBaseUser | AnonymousUser | None)
         if any(getattr(sibling, k) != v for k, v in wanted.items()):
             for k, v in wanted.items():
                 setattr(sibling, k, v)
+            _history_baseline(sibling)
             sibling._history_user = user  # type: ignore[attr-defined]
             sibling.save()
     return card

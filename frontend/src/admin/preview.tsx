@@ -5,8 +5,8 @@
  * cloze text and the back) and `Markdown` (marked + KaTeX + DOMPurify, render/markdown.ts), so the preview
  * is the study screen's card, not a second renderer. It is redrawn on every keystroke in the form's
  * front, back and kind fields. The app's style sheet is applied inside a shadow root, so it styles the
- * preview without touching the admin's own page; KaTeX's sheet (fonts must be declared in the document)
- * is this entry's CSS, linked by the template.
+ * preview without touching the admin's own page, and so is KaTeX's (whose fonts are declared by the same
+ * sheet in the document: a shadow root's @font-face rules are ignored).
  *
  * An exercise card's variants (prompt, reference answers, worked solution), computed by the server for a
  * few seeds within the card's params, arrive as JSON in `<script type="application/json"
@@ -16,6 +16,8 @@
 import "katex/dist/katex.min.css";
 
 import { render } from "preact";
+
+import katexCss from "katex/dist/katex.min.css?inline";
 
 import appCss from "../styles.css?inline";
 import { CardFace } from "../components/CardFace";
@@ -92,7 +94,8 @@ export function shadowSheetText(css: string): string {
 function shadowMount(host: HTMLElement): HTMLElement {
   const root = host.shadowRoot ?? host.attachShadow({ mode: "open" });
   const sheet = new CSSStyleSheet();
-  sheet.replaceSync(shadowSheetText(appCss));
+  // the answer bar (rating buttons in the study screen) has nothing to show here
+  sheet.replaceSync(`${katexCss}\n${shadowSheetText(appCss)}\n.answer-bar { display: none; }`);
   root.adoptedStyleSheets = [sheet];
   const mount = document.createElement("div");
   root.replaceChildren(mount);

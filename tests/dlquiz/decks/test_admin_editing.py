@@ -169,7 +169,9 @@ def test_the_reverse_card_follows_its_card_and_is_read_only(client, people, bund
     assert "front" not in page.context["adminform"].form.fields
 
 
-def test_the_card_page_links_the_preview_entry_and_has_no_inline_script(client, people, bundled, settings, tmp_path):
+def test_the_card_page_links_the_preview_entry_and_has_no_inline_script(
+    client, people, bundled, settings, tmp_path
+):
     dist = tmp_path / "dist"
     (dist / ".vite").mkdir(parents=True)
     (dist / ".vite" / "manifest.json").write_text(
@@ -188,3 +190,23 @@ def test_the_card_page_links_the_preview_entry_and_has_no_inline_script(client, 
     scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, flags=re.S)
     assert scripts and all("src=" in attrs or 'type="application/json"' in attrs for attrs, _ in scripts)
     assert "script-src 'self'" in page["Content-Security-Policy"]
+
+
+def test_a_card_written_in_bulk_gets_its_stored_state_recorded_before_the_first_edit(client, people):
+    from tests.factories import make_deck
+
+    deck = make_deck(1)  # bulk_create: no history
+    c = deck.cards.get()
+    assert c.history.count() == 0
+    client.force_login(people["editor"])
+    assert client.post(f"/admin/decks/card/{c.pk}/change/", _form(c, back="新答案")).status_code == 302
+    edit, baseline = c.history.all()[:2]
+    assert (baseline.back, baseline.history_change_reason, baseline.history_user) == (
+        c.back,
+        "before the first edit",
+        None,
+    )
+    assert (edit.back, edit.history_user) == ("新答案", people["editor"])
+    assert [(d.field, d.old, d.new) for d in edit.diff_against(baseline).changes] == [
+        ("back", c.back, "新答案")
+    ]
