@@ -6,8 +6,11 @@ import { I18nContext, isLang, type Key, type Lang, makeI18n, storedLang, storeLa
 import { navigate, type Route, useRoute } from "./router";
 import { PasswordChange, SignIn, SignUp } from "./screens/Auth";
 import { Browse } from "./screens/Browse";
+import { CardEditor } from "./screens/CardEditor";
 import { CardPage } from "./screens/CardPage";
 import { Dashboard } from "./screens/Dashboard";
+import { MyDeck, MyDecks } from "./screens/MyDecks";
+import { NotesImport } from "./screens/NotesImport";
 import { DemoPage, Demos } from "./screens/Demos";
 import { Practice } from "./screens/Practice";
 import { Settings } from "./screens/Settings";
@@ -29,6 +32,7 @@ function titleKey(path: string): Key {
   if (path === "/browse") return "browse.title";
   if (path.startsWith("/cards/")) return "card.title";
   if (path === "/demos" || path.startsWith("/demos/")) return "demo.title";
+  if (path === "/my" || path.startsWith("/my/")) return "my.title";
   if (path === "/settings") return "set.title";
   if (path === "/password") return "pw.title";
   if (path === "/") return "dash.title";
@@ -131,6 +135,12 @@ function Screen({ route, user, onSignedIn, onLang }: { route: Route; user: User 
     if (route.path === "/signup") return <SignUp onSignedIn={onSignedIn} />;
     return <SignIn onSignedIn={onSignedIn} />;
   }
+  const myDeck = /^\/my\/decks\/(\d+)$/.exec(route.path);
+  if (myDeck) return <MyDeck key={myDeck[1]} id={Number(myDeck[1])} />;
+  const myNew = /^\/my\/decks\/(\d+)\/new$/.exec(route.path);
+  if (myNew) return <CardEditor key={`new-${myNew[1]}`} deck={Number(myNew[1])} />;
+  const myCard = /^\/my\/cards\/(\d+)$/.exec(route.path);
+  if (myCard) return <CardEditor key={myCard[1]} card={Number(myCard[1])} />;
   const card = /^\/cards\/(\d+)$/.exec(route.path);
   if (card) return <CardPage key={card[1]} id={Number(card[1])} />;
   const demo = /^\/demos\/([a-z0-9_]+)$/.exec(route.path);
@@ -146,6 +156,10 @@ function Screen({ route, user, onSignedIn, onLang }: { route: Route; user: User 
       return <Browse route={route} />;
     case "/demos":
       return <Demos />;
+    case "/my":
+      return <MyDecks />;
+    case "/my/import":
+      return <NotesImport />;
     case "/settings":
       return <Settings onLanguage={onLang} />;
     case "/password":
@@ -179,6 +193,7 @@ function Header({ user, path, lang, onSignOut, onLang }: HeaderProps) {
     ["/study", "nav.study"],
     ["/browse", "nav.browse"],
     ["/demos", "nav.demos"],
+    ["/my", "nav.my"],
     ["/settings", "nav.settings"],
   ];
   const other: Lang = lang === "zh" ? "en" : "zh";
@@ -210,7 +225,7 @@ function Header({ user, path, lang, onSignOut, onLang }: HeaderProps) {
         <nav aria-label={t("nav.main")}>
           <ul>
             {links.map(([href, key]) => {
-              const active = href === "/" ? path === "/" : path === href || (href === "/browse" && path.startsWith("/cards/")) || (href === "/demos" && path.startsWith("/demos/"));
+              const active = href === "/" ? path === "/" : path === href || (href === "/browse" && path.startsWith("/cards/")) || (href === "/my" && path.startsWith("/my/")) || (href === "/demos" && path.startsWith("/demos/"));
               return (
                 <li key={href}>
                   <Link href={href} class={active ? "active" : undefined} aria-current={active ? "page" : undefined}>

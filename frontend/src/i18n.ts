@@ -5,12 +5,15 @@
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 
+import { OWN_EN, OWN_ZH } from "./lib/ownStrings";
+
 import { ANKI_EN, ANKI_ZH } from "./lib/ankiStrings";
 
 export type Lang = "zh" | "en";
 export const LANG_STORAGE_KEY = "dlquiz.lang";
 
 const zh = {
+  ...OWN_ZH,
   ...ANKI_ZH,
   "app.name": "深度学习面试",
   "app.skip": "跳到正文",
@@ -251,15 +254,14 @@ const zh = {
   "prac.again": "再练一轮",
   "prac.none": "没有可练习的卡片",
   "dur.ms": "{s} 秒",
-  "dur.min": "{m} 分 {s} 秒",
-  "nav.demos": "演示",
+  "dur.min": "{m} 分 {s} 秒",  "nav.demos": "演示",
   "demo.title": "演示",
-  "demo.history": "我最近的运行",
   "demo.intro": "用真实的 PyTorch 运行看清一个概念：调参数、开始运行、先预测结果，再看图和这次运行的数字。",
   "demo.back": "全部演示",
   "demo.topics": "相关知识点",
   "demo.related": "相关演示：",
   "demo.params": "参数",
+  "demo.history": "我最近的运行",
   "demo.seed": "随机种子",
   "demo.seedHint": "相同的参数和种子得到相同的结果",
   "demo.start": "开始运行",
@@ -358,6 +360,7 @@ const zh = {
 export type Key = keyof typeof zh;
 
 const en: Record<Key, string> = {
+  ...OWN_EN,
   ...ANKI_EN,
   "app.name": "DL interviews",
   "app.skip": "Skip to content",
@@ -598,10 +601,8 @@ const en: Record<Key, string> = {
   "prac.again": "Another round",
   "prac.none": "No cards to practise",
   "dur.ms": "{s} s",
-  "dur.min": "{m} min {s} s",
-  "nav.demos": "Demos",
+  "dur.min": "{m} min {s} s",  "nav.demos": "Demos",
   "demo.title": "Demonstrations",
-  "demo.history": "My recent runs",
   "demo.intro": "See a concept in a real PyTorch run: set the parameters, start, predict the outcome, then look at the plots and this run's numbers.",
   "demo.back": "All demonstrations",
   "demo.topics": "Topics",
@@ -609,6 +610,7 @@ const en: Record<Key, string> = {
   "demo.params": "Parameters",
   "demo.seed": "Random seed",
   "demo.seedHint": "The same parameters and seed give the same result",
+  "demo.history": "My recent runs",
   "demo.start": "Start",
   "demo.reset": "Reset to defaults",
   "demo.share": "Shareable link (parameters and seed):",

@@ -37,6 +37,12 @@ export type CardState = Schemas["StateOut"];
 export type PracticeExercise = Json<"practice_exercise_draw">;
 export type Facets = Json<"browse_facets">;
 export type CardFilters = NonNullable<operations["cards_list"]["parameters"]["query"]>;
+export type OwnDeck = Schemas["OwnDeckOut"];
+export type OwnCard = Schemas["OwnCardOut"];
+export type OwnDeckDetail = Json<"my_decks_retrieve">;
+export type OwnCardInput = Body<"my_cards_create">;
+export type CardProblem = Schemas["ProblemOut"];
+export type NotesImport = Json<"my_notes_import">;
 export type AnkiImport = Json<"anki_import_get">;
 
 export interface ErrorBody {
@@ -140,6 +146,16 @@ export const api = {
     call<Json<"practice_cards">>("GET", "practice/cards", undefined, { limit, deck }),
   practiceExercise: (card: number) => call<PracticeExercise>("POST", "practice/exercise", { card }),
   practiceAnswer: (b: Body<"practice_exercise_answer">) => call<GradeResult>("POST", "practice/exercise/answer", b),
+  myDecks: () => call<OwnDeck[]>("GET", "my/decks"),
+  myDeckCreate: (name: string) => call<OwnDeck>("POST", "my/decks", { name }),
+  myDeck: (id: number) => call<OwnDeckDetail>("GET", `my/decks/${id}`),
+  myDeckRename: (id: number, name: string) => call<OwnDeck>("PATCH", `my/decks/${id}`, { name }),
+  myCardCreate: (deck: number, b: OwnCardInput) => call<OwnCard>("POST", `my/decks/${deck}/cards`, b),
+  myCard: (id: number) => call<OwnCard>("GET", `my/cards/${id}`),
+  myCardUpdate: (id: number, b: Body<"my_cards_update">) => call<OwnCard>("PATCH", `my/cards/${id}`, b),
+  myCardRetire: (id: number, retired: boolean) => call<OwnCard>("POST", `my/cards/${id}/${retired ? "retire" : "restore"}`),
+  myCardCheck: (b: OwnCardInput) => call<{ problems: CardProblem[] }>("POST", "my/cards/check", b),
+  myNotesImport: (b: Body<"my_notes_import">) => call<NotesImport>("POST", "my/notes-import", b),
   ankiImport: (file: File, deckName: string) => {
     const form = new FormData();
     form.append("file", file);
@@ -154,7 +170,7 @@ export const api = {
   demo: (id: string) => call<DemoDetail>("GET", `demos/${encodeURIComponent(id)}`),
   demoStart: (id: string, b: { params: Params; seed: number }) => call<DemoRun>("POST", `demos/${encodeURIComponent(id)}/runs`, b),
   demoRun: (run: number) => call<DemoRun>("GET", `demo-runs/${run}`),
-  demoRuns: () => call<{ results: DemoRun[]; next: string | null }>("GET", "demo-runs"),
   demoCancel: (run: number) => call<DemoRun>("POST", `demo-runs/${run}/cancel`),
   demoPredict: (run: number, choice: number) => call<DemoRun>("POST", `demo-runs/${run}/prediction`, { choice }),
 };
+  demoRuns: () => call<{ results: DemoRun[]; next: string | null }>("GET", "demo-runs"),
