@@ -170,7 +170,7 @@ export const api = {
   demo: (id: string) => call<DemoDetail>("GET", `demos/${encodeURIComponent(id)}`),
   demoStart: (id: string, b: { params: Params; seed: number }) => call<DemoRun>("POST", `demos/${encodeURIComponent(id)}/runs`, b),
   demoRun: (run: number) => call<DemoRun>("GET", `demo-runs/${run}`),
+  demoRuns: () => call<{ results: DemoRun[]; next: string | null }>("GET", "demo-runs"),
   demoCancel: (run: number) => call<DemoRun>("POST", `demo-runs/${run}/cancel`),
   demoPredict: (run: number, choice: number) => call<DemoRun>("POST", `demo-runs/${run}/prediction`, { choice }),
 };
-  demoRuns: () => call<{ results: DemoRun[]; next: string | null }>("GET", "demo-runs"),
