@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("dlquiz.accounts.urls")),
     path("", include("dlquiz.study.urls")),
     path("", include("dlquiz.exercises.urls")),
+    path("", include("dlquiz.sync.urls")),
     path("", include("dlquiz.decks.urls")),
     path("", include("dlquiz.scheduler.urls")),
     path("", include("dlquiz.interop.urls")),

@@ -42,11 +42,13 @@ def card_state_lock(*, user_id: int, card_id: int) -> LockedState | None:
 
 
 def review_write(*, state_id: int, memory: MemoryState, log: ReviewLog) -> None:
-    """Set card state ``state_id`` to ``memory`` (which also ends any bury), insert ``log`` and set its id.
+    """Set card state ``state_id`` to ``memory`` (which also ends any bury and stamps ``changed_at`` with the
+    log's ``created_at``), insert ``log`` and set its id.
 
     The caller holds the state's row lock (:func:`card_state_lock`) inside a transaction."""
     sql = _sql()
     update_args = [adapt(v) for adapt, v in zip(sql.state_adapters, memory.fields().values(), strict=True)]
+    update_args.append(sql.changed_adapter(log.created_at))  # the state changed now: sync/changes sends it
     update_args.append(state_id)
     insert_args = [adapt(getattr(log, name)) for name, adapt in sql.log_adapters]
     with connection.cursor() as cur:
@@ -66,6 +68,7 @@ class _Statements:
     update_state: str
     update_and_insert: str  # empty where the database has no data-modifying CTEs
     state_adapters: tuple[Callable[[Any], Any], ...]  # for CardState's memory fields, in MEMORY_FIELDS order
+    changed_adapter: Callable[[Any], Any]  # for CardState.changed_at
     log_adapters: tuple[tuple[str, Callable[[Any], Any]], ...]  # (attname, adapter) of each inserted column
 
 
@@ -89,8 +92,8 @@ def _sql() -> _Statements:
         f"INSERT INTO {log} ({log_cols}) VALUES ({', '.join(['%s'] * len(log_fields))}) RETURNING {qn('id')}"
     )
     update = (
-        f"UPDATE {cs} SET {', '.join(f'{c} = %s' for c in memory_cols)}, {qn('buried_until')} = NULL "
-        f"WHERE {qn('id')} = %s"
+        f"UPDATE {cs} SET {', '.join(f'{c} = %s' for c in memory_cols)}, {qn('buried_until')} = NULL, "
+        f"{qn(by_name['changed_at'].column)} = %s WHERE {qn('id')} = %s"
     )
     both = ""
     if connection.vendor == "postgresql":
@@ -104,6 +107,7 @@ def _sql() -> _Statements:
         update,
         both,
         tuple(_adapter(f) for f in state_fields),
+        _adapter(by_name["changed_at"]),
         tuple((f.attname, _adapter(f)) for f in log_fields),
     )
 

@@ -9,9 +9,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from dlquiz.errors import Conflict, NotFound, ServiceError
-from dlquiz.study import review_sql, scheduling
+from dlquiz.study import merge, review_sql, scheduling
 from dlquiz.study.models import CardState, ReviewLog, StudySettings
 from dlquiz.study.scheduling import MemoryState, review_seed, scheduler_for
 from dlquiz.study.selectors import settings_get, study_day_bounds
@@ -128,7 +129,8 @@ def _apply(cs: CardState, m: MemoryState) -> None:
     fields = m.fields()
     for k, v in fields.items():
         setattr(cs, k, v)
-    cs.save(update_fields=list(fields))
+    cs.changed_at = timezone.now()
+    cs.save(update_fields=[*fields, "changed_at"])
 
 
 UNDO_ATTEMPTS = 20
@@ -152,17 +154,40 @@ def review_undo(*, user: User) -> ReviewLog:
             cs = _locked_state(user=user, card_id=card_id)
             log = ReviewLog.objects.select_for_update().filter(user=user).order_by("-id").first()
             if log is not None and log.card_id == card_id:
-                _apply(cs, MemoryState.from_json(log.state_before))
                 ReviewLog.objects.filter(pk=log.pk).delete()  # by query: the returned row keeps its id
+                _apply(cs, _state_without(user=user, log=log))
                 return log
     raise Conflict("复习正在进行，请重试 / reviews are in progress, try again")
+
+
+def _state_without(*, user: User, log: ReviewLog) -> MemoryState:
+    """The card's state once ``log`` (deleted) is gone: its ``state_before``, with the card's rows that come
+    after it in replay order (an offline review synced after it but made earlier) replayed from there."""
+    start = MemoryState.from_json(log.state_before)
+    later = list(
+        ReviewLog.objects.filter(user=user, card_id=log.card_id, reviewed_at__gt=log.reviewed_at).order_by(
+            *merge.REPLAY_ORDER
+        )
+    )
+    if not later:
+        return start
+    result = merge.log_replay(
+        user_id=user.pk,
+        card_id=log.card_id,
+        start=start,
+        logs=later,
+        scheduler=scheduler_for(settings_get(user=user)),
+    )
+    ReviewLog.objects.bulk_update(result.rewritten, ["state_before", "state_after", "prior_state"])
+    return result.state
 
 
 @transaction.atomic
 def card_suspend(*, user: User, card_id: int, suspended: bool = True) -> CardState:
     cs = _locked_state(user=user, card_id=card_id)
     cs.suspended = suspended
-    cs.save(update_fields=["suspended"])
+    cs.changed_at = timezone.now()
+    cs.save(update_fields=["suspended", "changed_at"])
     return cs
 
 
@@ -172,7 +197,8 @@ def card_bury(*, user: User, card_id: int, now: dt.datetime) -> CardState:
     cs = _locked_state(user=user, card_id=card_id)
     _, day_end = study_day_bounds(prefs=settings_get(user=user), now=now)
     cs.buried_until = day_end
-    cs.save(update_fields=["buried_until"])
+    cs.changed_at = timezone.now()
+    cs.save(update_fields=["buried_until", "changed_at"])
     return cs
 
 
@@ -207,7 +233,7 @@ def card_state_replay(
     """Rebuild a card's memory state from its review log alone, with the learner's current settings and FSRS
     parameters (or ``parameters``, as an optimisation run reschedules with)."""
     scheduler = scheduler_for(settings_get(user=user), parameters=parameters)
-    rows = ReviewLog.objects.filter(user=user, card_id=card_id).order_by("id")
+    rows = ReviewLog.objects.filter(user=user, card_id=card_id).order_by(*merge.REPLAY_ORDER)
     events = [
         scheduling.ReplayEvent(0 if kind == ReviewLog.Kind.RESET else rating, at)
         for kind, rating, at in rows.values_list("kind", "rating", "reviewed_at")
