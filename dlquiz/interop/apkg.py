@@ -46,6 +46,7 @@ IMAGE_MARK = "[图]"
 MEMBERS = ("collection.anki21b", "collection.anki21", "collection.anki2")
 MAX_CARDS = 50_000
 MAX_REVIEWS = 1_000_000
+MAX_CARD_CHARS = 200_000
 #: SQLite virtual-machine steps between two progress-handler calls, and the calls allowed.
 _SQLITE_STEP = 10_000
 _SQLITE_CALLS = 20_000
@@ -116,9 +117,9 @@ def apkg_read(data: bytes, *, max_expanded: int) -> AnkiPackage:
         raise ApkgError(
             f"不是 .apkg 文件或文件不完整 / not an .apkg file, or a truncated one: {exc}"
         ) from None
-    for member in MEMBERS:
-        if names.count(member) > 1:
-            raise ApkgError(f"文件损坏 / broken package: {member} appears twice")
+    for name in MEMBERS:
+        if names.count(name) > 1:
+            raise ApkgError(f"文件损坏 / broken package: {name} appears twice")
     member = next((m for m in MEMBERS if m in names), None)
     if member is None:
         raise ApkgError(
@@ -130,8 +131,10 @@ def apkg_read(data: bytes, *, max_expanded: int) -> AnkiPackage:
     con = _open_sqlite(raw)
     try:
         return _collection_read(con, fmt=member.rsplit(".", 1)[1])
-    except sqlite3.Error as exc:
-        raise ApkgError(f"Anki 集合无法读取 / the Anki collection cannot be read: {exc}") from None
+    except ApkgError:
+        raise
+    except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise ApkgError(f"Anki 集合无法读取 / the Anki collection cannot be read: {exc!r}") from None
     finally:
         con.close()
 
@@ -200,8 +203,10 @@ def _collection_read(con: sqlite3.Connection, *, fmt: str) -> AnkiPackage:
     (ver,) = con.execute("SELECT ver FROM col").fetchone() or (0,)
     if ver >= 15:
         notetypes, decks = _schema18(con)
+        v1 = False
     else:
         notetypes, decks = _schema11(con)
+        v1 = _sched_v1(con)
     (n_cards,) = con.execute("SELECT count(*) FROM cards").fetchone()
     (n_reviews,) = con.execute("SELECT count(*) FROM revlog").fetchone()
     if n_cards > MAX_CARDS or n_reviews > MAX_REVIEWS:
@@ -237,6 +242,9 @@ def _collection_read(con: sqlite3.Connection, *, fmt: str) -> AnkiPackage:
         if not front.strip():
             package.skipped.append(f"card {cid}: empty front")
             continue
+        if len(front) + len(back) > MAX_CARD_CHARS:
+            package.skipped.append(f"card {cid}: longer than {MAX_CARD_CHARS} characters")
+            continue
         seen.add((note[0], ordinal))
         package.cards.append(
             AnkiCard(
@@ -257,6 +265,8 @@ def _collection_read(con: sqlite3.Connection, *, fmt: str) -> AnkiPackage:
     ):
         if cid not in known:
             continue
+        if v1 and rtype in (0, 2) and ease in (2, 3):
+            ease += 1  # Anki 2.0's scheduler: learning cards had three buttons (Again, Good, Easy)
         review = _review(int(rid), int(cid), ease, rtype, ivl, ms)
         if review is not None:
             package.reviews.append(review)
@@ -271,11 +281,21 @@ def _review(rid: int, cid: int, ease: object, rtype: object, ivl: object, ms: ob
     except (OverflowError, OSError, ValueError):
         return None
     duration = int(ms) if isinstance(ms, int) and 0 <= ms < 2**31 else 0
-    if rtype in (0, 1, 2, 3) and ease in (1, 2, 3, 4):
-        return AnkiReview(id=rid, card_id=cid, rating=int(ease), reviewed_at=when, duration_ms=duration)  # type: ignore[call-overload]
+    if rtype in (0, 1, 2, 3) and isinstance(ease, int) and ease in (1, 2, 3, 4):
+        return AnkiReview(id=rid, card_id=cid, rating=int(ease), reviewed_at=when, duration_ms=duration)
     if rtype == 4 and ivl == 0:
         return AnkiReview(id=rid, card_id=cid, rating=0, reviewed_at=when, duration_ms=0, reset=True)
     return None
+
+
+def _sched_v1(con: sqlite3.Connection) -> bool:
+    """Whether a schema-11 collection was scheduled by Anki 2.0's scheduler (``schedVer`` 1 or unset)."""
+    (conf,) = con.execute("SELECT conf FROM col").fetchone() or ("{}",)
+    try:
+        version = json.loads(conf).get("schedVer", 1)
+    except (ValueError, TypeError, AttributeError):
+        return True
+    return not isinstance(version, int) or version < 2
 
 
 def _schema11(con: sqlite3.Connection) -> tuple[dict[int, _NoteType], dict[int, str]]:
@@ -427,6 +447,7 @@ def _card_sides(ntype: _NoteType, fields: dict[str, str], ordinal: int) -> tuple
 # -- HTML <-> Markdown ------------------------------------------------------------------------------
 
 _BLOCK_RE = re.compile(r"<\s*(br|/div|/p|/li|/h\d|/tr)\b[^>]*>|<\s*(div|p|li|h\d|tr)\b[^>]*>", re.I)
+_DIV_PAIR_RE = re.compile(r"<\s*/\s*(div|p)\s*>\s*<\s*(div|p)\b[^>]*>", re.I)
 _IMG_RE = re.compile(r"<\s*img\b[^>]*>", re.I)
 _BOLD_RE = re.compile(r"<\s*(b|strong)\b[^>]*>(.*?)<\s*/\s*\1\s*>", re.I | re.S)
 _ITALIC_RE = re.compile(r"<\s*(i|em)\b[^>]*>(.*?)<\s*/\s*\1\s*>", re.I | re.S)
@@ -448,6 +469,7 @@ def anki_html_to_markdown(text: str) -> str:
     text = _IMG_RE.sub(IMAGE_MARK, text)
     text = _BOLD_RE.sub(lambda m: f"**{m.group(2)}**", text)
     text = _ITALIC_RE.sub(lambda m: f"*{m.group(2)}*", text)
+    text = _DIV_PAIR_RE.sub("\n", text)  # Anki's editor writes one <div> per line
     text = _BLOCK_RE.sub("\n", text)
     text = _strip_html(text).replace("\xa0", " ")
 

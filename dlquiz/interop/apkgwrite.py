@@ -160,10 +160,10 @@ def _when(value: object) -> dt.datetime | None:
 
 def _schedule(cursor: sqlite3.Cursor, card: ExportCard, *, crt: dt.datetime) -> None:
     m = card.memory or {}
-    state = int(m.get("state") or 0)  # type: ignore[call-overload]
+    state = _int(m.get("state"))
     due, last = _when(m.get("due")), _when(m.get("last_review"))
     stability, difficulty = m.get("stability"), m.get("difficulty")
-    reps, lapses = int(m.get("reps") or 0), int(m.get("lapses") or 0)  # type: ignore[call-overload]
+    reps, lapses = _int(m.get("reps")), _int(m.get("lapses"))
     data: dict[str, float | int] = {}
     if isinstance(stability, float) and isinstance(difficulty, float):
         data = {"s": round(stability, 4), "d": round(difficulty, 3)}
@@ -232,5 +232,8 @@ def _interval(memory: dict[str, object], at: dt.datetime) -> int:
 def _revlog_type(review: ExportReview) -> int:
     if review.rating == 0:
         return 4  # manual: the "forget"
-    before = review.state_before.get("state")
-    return {0: 0, 1: 0, 2: 1, 3: 2}.get(before, 0)  # type: ignore[arg-type]
+    return {0: 0, 1: 0, 2: 1, 3: 2}.get(_int(review.state_before.get("state")), 0)
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0

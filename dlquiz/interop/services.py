@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from fsrs import Scheduler
 
 from dlquiz.decks.models import Card, Deck
 from dlquiz.decks.services import _own_deck_create, deck_enroll
@@ -98,7 +99,7 @@ class _Entry:
 
 
 def _replay(
-    entries: Sequence[_Entry], *, user_id: int, card_id: int, scheduler: object
+    entries: Sequence[_Entry], *, user_id: int, card_id: int, scheduler: Scheduler
 ) -> list[tuple[MemoryState, MemoryState]]:
     """(state before, state after) of each entry, replaying the log from a new card in the given order."""
     m = MemoryState()
@@ -109,7 +110,7 @@ def _replay(
             m = MemoryState()
         else:
             seed = review_seed(user_id=user_id, card_id=card_id, reps=m.reps)
-            m = scheduling.review(m, rating=e.rating, now=e.reviewed_at, scheduler=scheduler, seed=seed)  # type: ignore[arg-type]
+            m = scheduling.review(m, rating=e.rating, now=e.reviewed_at, scheduler=scheduler, seed=seed)
         out.append((before, m))
     return out
 
@@ -253,7 +254,7 @@ def _history_write(
     user: User,
     logs: dict[int, list[AnkiReview]],
     by_anki: dict[int, Card],
-    scheduler: object,
+    scheduler: Scheduler,
     now: dt.datetime,
 ) -> int:
     """Append the imported reviews and set each card's state from the replay of its whole log. Cards that
