@@ -53,18 +53,17 @@ def build_data(learners: int) -> list[str]:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
-    from dlquiz.accounts.services import user_create
+    from dlquiz.accounts.services import device_token_create, user_create
 
     call_command("migrate", verbosity=0)
     call_command("load_content", verbosity=0)
     tokens = []
     for i in range(learners):
         user = user_create(username=f"load-{i}", password=PASSWORD, email=f"load-{i}@example.com")
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(device_token_create(user=user, name="bench")[1])
     solo = user_create(username="solo", password=PASSWORD)  # for the one-client figures: 20 new cards in both
-    tokens.append(Token.objects.create(user=solo).key)
+    tokens.append(device_token_create(user=solo, name="bench")[1])
     with connection.cursor() as cur:
         cur.execute("analyze")
     return tokens

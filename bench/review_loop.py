@@ -51,9 +51,8 @@ def build_data() -> dict[str, str]:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
-    from dlquiz.accounts.services import user_create
+    from dlquiz.accounts.services import device_token_create, user_create
     from dlquiz.decks.models import Card, Deck, Enrollment
     from dlquiz.study.models import CardState, ReviewLog, State
 
@@ -124,7 +123,7 @@ def build_data() -> dict[str, str]:
         prefs.max_reviews_per_day = 100_000
         prefs.new_per_day = 100_000
         prefs.save()
-        tokens[name] = Token.objects.create(user=user).key
+        tokens[name] = device_token_create(user=user, name="bench")[1]
     with connection.cursor() as cur:
         cur.execute("analyze")
     return tokens
