@@ -3,7 +3,6 @@
  * `npm run gen:api` from drf-spectacular's OpenAPI document); nothing about the wire format is
  * written by hand. Session auth: the `csrftoken` cookie (set by the page view) goes back as X-CSRFToken.
  */
-import type { Demo, DemoDetail, DemoRun, Params } from "../lib/demos";
 import type { components, operations } from "./schema";
 
 export type Schemas = components["schemas"];
@@ -44,6 +43,12 @@ export type OwnCardInput = Body<"my_cards_create">;
 export type CardProblem = Schemas["ProblemOut"];
 export type NotesImport = Json<"my_notes_import">;
 export type AnkiImport = Json<"anki_import_get">;
+export type DemoList = Json<"demos_list">;
+export type Demo = DemoList["results"][number];
+export type DemoSetting = Demo["schema"][string];
+export type DemoDetail = Json<"demos_retrieve">;
+export type DemoRun = Json<"demo_runs_retrieve">;
+export type DemoRunPage = Json<"demo_runs_list">;
 
 export interface ErrorBody {
   error: { code: string; message: string; fields: Record<string, string[]> };
@@ -166,11 +171,13 @@ export const api = {
   /** The download link of a deck's .apkg (a plain link: the browser saves the attachment). */
   ankiExportUrl: (deck: number, scheduling: boolean) =>
     `/api/v1/anki/decks/${deck}/export${scheduling ? "?scheduling=true" : ""}`,
-  demos: () => call<{ results: Demo[] }>("GET", "demos"),
+  demos: () => call<DemoList>("GET", "demos"),
   demo: (id: string) => call<DemoDetail>("GET", `demos/${encodeURIComponent(id)}`),
-  demoStart: (id: string, b: { params: Params; seed: number }) => call<DemoRun>("POST", `demos/${encodeURIComponent(id)}/runs`, b),
+  demoStart: (id: string, b: Body<"demo_runs_create">) =>
+    call<Json<"demo_runs_create", 202>>("POST", `demos/${encodeURIComponent(id)}/runs`, b),
   demoRun: (run: number) => call<DemoRun>("GET", `demo-runs/${run}`),
-  demoRuns: () => call<{ results: DemoRun[]; next: string | null }>("GET", "demo-runs"),
-  demoCancel: (run: number) => call<DemoRun>("POST", `demo-runs/${run}/cancel`),
-  demoPredict: (run: number, choice: number) => call<DemoRun>("POST", `demo-runs/${run}/prediction`, { choice }),
+  demoRuns: () => call<DemoRunPage>("GET", "demo-runs"),
+  demoCancel: (run: number) => call<Json<"demo_runs_cancel">>("POST", `demo-runs/${run}/cancel`),
+  demoPredict: (run: number, choice: number) =>
+    call<Json<"demo_runs_predict">>("POST", `demo-runs/${run}/prediction`, { choice } satisfies Body<"demo_runs_predict">),
 };

@@ -1,28 +1,10 @@
 /**
- * A demonstration's result (the engine's `DemoResult.to_dict()`, docs/demos.md) and its series turned into
+ * The series of a demonstration's result (the engine's `DemoResult.to_dict()`, docs/demos.md: the API
+ * passes them on as free-form JSON, so their shapes per demonstration are written here) turned into
  * what the plots draw: uPlot's aligned columns (one x column, one y column per line, `null` for a gap),
  * uPlot's faceted data for the optimizer paths, the NMS steps as box states. Pure functions, no DOM.
  */
 import type uPlot from "uplot";
-
-export interface DemoFigure {
-  key: string;
-  label: string;
-  value: number | null;
-  unit: string;
-}
-
-export interface DemoResult {
-  demo: string;
-  version: number;
-  params: Record<string, number | string>;
-  seed: number;
-  device: string;
-  series: Record<string, unknown>;
-  figures: DemoFigure[];
-  explanation: string;
-  prediction: { question: string; choices: string[]; answer: number; why: string };
-}
 
 type Num = number | null;
 

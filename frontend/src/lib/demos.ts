@@ -7,19 +7,12 @@
  * bounds `low`/`high` of a number, the `choices` of a choice, the `default` and a label.
  */
 
-import type { DemoResult } from "./demoSeries";
+import type { DemoSetting as Setting } from "../api/client";
 
-export type SettingKind = "int" | "real" | "choice";
+export type { Demo, DemoDetail, DemoRun } from "../api/client";
+export type { Setting };
+
 export type ParamValue = number | string;
-
-export interface Setting {
-  kind: SettingKind;
-  low?: number | null;
-  high?: number | null;
-  choices?: ParamValue[] | null;
-  default: ParamValue;
-  label: string;
-}
 
 export type DemoSchema = Record<string, Setting>;
 export type Params = Record<string, ParamValue>;
@@ -64,7 +57,8 @@ export function parseValue(s: Setting, raw: string): { value: ParamValue } | { e
   const text = raw.trim();
   if (s.kind === "choice") {
     const hit = (s.choices ?? []).find((c) => String(c) === text);
-    return hit === undefined ? { error: "choice" } : { value: hit };
+    // The schema types a choice as any JSON value; the engine's choices are numbers or strings.
+    return hit === undefined ? { error: "choice" } : { value: hit as ParamValue };
   }
   if (s.kind === "int" ? !/^[-+]?\d+$/.test(text) : !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
     return { error: s.kind === "int" ? "integer" : "number" };
@@ -75,11 +69,6 @@ export function parseValue(s: Setting, raw: string): { value: ParamValue } | { e
     return { error: "range" };
   }
   return { value };
-}
-
-/** The defaults of every parameter. */
-export function defaultsOf(schema: DemoSchema): Params {
-  return Object.fromEntries(Object.entries(schema).map(([name, s]) => [name, s.default]));
 }
 
 /** A seed as the engine takes it: a whole number in [0, 2³¹ − 1]. */
@@ -106,7 +95,7 @@ export function fromQuery(schema: DemoSchema, query: URLSearchParams): { values:
 }
 
 /** The query of the shareable URL: the seed, then each parameter in the schema's order. */
-export function toQuery(schema: DemoSchema, params: Params, seed: number): string {
+export function toQuery(schema: DemoSchema, params: Readonly<Record<string, unknown>>, seed: number): string {
   const q = new URLSearchParams();
   q.set("seed", String(seed));
   for (const name of Object.keys(schema)) {
@@ -147,47 +136,3 @@ export function pollDelay(n: number): number {
   return Math.min(3000, Math.round(250 * 1.5 ** n));
 }
 
-// ---- the API's shapes (docs/demos.md, the demonstrations API) -------------------------------------------
-
-export interface DemoTopic {
-  id: string;
-  title: string;
-}
-
-export interface DemoQuestion {
-  question: string;
-  choices: string[];
-}
-
-export interface Demo {
-  id: string;
-  title: string;
-  title_en: string;
-  summary: string;
-  topics: DemoTopic[];
-  version: number;
-  schema: DemoSchema;
-  defaults: Params;
-  question: DemoQuestion;
-}
-
-export interface DemoDetail extends Demo {
-  cards: Array<{ id: number; front: string; deck: number | string; kind: string }>;
-}
-
-export interface DemoRun {
-  id: number;
-  demo: string;
-  version: number;
-  params: Params;
-  seed: number;
-  status: RunStatus;
-  progress: number;
-  error: string;
-  result: DemoResult | null;
-  question: DemoQuestion;
-  prediction: { choice: number | null; right: boolean | null };
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}

@@ -20,7 +20,6 @@ import { api, ApiError } from "../../src/api/client";
 import { DemoLinks } from "../../src/components/DemoLinks";
 import { forgetDemos } from "../../src/lib/demoCatalog";
 import type { DemoDetail, DemoRun } from "../../src/lib/demos";
-import type { DemoResult } from "../../src/lib/demoSeries";
 import { DemoPage } from "../../src/screens/Demos";
 import { renderRoot } from "./helpers";
 
@@ -50,10 +49,10 @@ const NMS: DemoDetail = {
   },
   defaults: { boxes: 12, objects: 3, iou_threshold: 0.5 },
   question: { question: "保留几个？", choices: ["1–3 个", "4–6 个", "7–12 个"] },
-  cards: [{ id: 41, front: "NMS 的步骤是什么？", deck: 1, kind: "basic" }],
+  cards: [{ id: 41, front: "NMS 的步骤是什么？", deck: 1, deck_name: "检测", kind: "basic" }],
 };
 
-const RESULT: DemoResult = {
+const RESULT: NonNullable<DemoRun["result"]> = {
   demo: "nms_steps",
   version: 1,
   params: { boxes: 4, objects: 3, iou_threshold: 0.3 },
@@ -95,6 +94,7 @@ function run(over: Partial<DemoRun>): DemoRun {
     question: { question: "保留几个？", choices: ["1–3 个", "4–6 个"] },
     prediction: { choice: null, right: null },
     created_at: "2026-12-05T08:00:00Z",
+    requested_at: "2026-12-05T08:00:00Z",
     started_at: null,
     finished_at: null,
     ...over,
