@@ -81,7 +81,7 @@ class SpaceListField(forms.CharField):
         return value
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         return text.replace(",", " ").split()
 
 
@@ -111,7 +111,7 @@ class CardAdminForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         instance = self.instance
@@ -163,11 +163,11 @@ class ReviewedFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Card]) -> QuerySet[Card]:
         value = self.value()
         if value == "no":
-            return queryset.filter(n_reviews=0)
+            return queryset.filter(Q(n_reviews=0))  # the annotation of item_stats.review_counts
         if value == "yes":
-            return queryset.filter(n_reviews__gt=0)
+            return queryset.filter(Q(n_reviews__gt=0))
         if value == "10":
-            return queryset.filter(n_reviews__gte=FLAG_MIN_REVIEWS)
+            return queryset.filter(Q(n_reviews__gte=FLAG_MIN_REVIEWS))
         return queryset
 
 
