@@ -22,7 +22,7 @@ from dlquiz.decks.services import deck_enroll
 from dlquiz.errors import Conflict, ServiceError
 from dlquiz.scheduler import fitting
 from dlquiz.scheduler.models import OptimizeRun
-from dlquiz.study import scheduling
+from dlquiz.study import merge, scheduling
 from dlquiz.study.models import CardState, ReviewLog, StudySettings
 from dlquiz.study.scheduling import MEMORY_FIELDS
 from dlquiz.study.selectors import settings_get
@@ -263,7 +263,8 @@ def cards_reschedule(
     batch_size: int | None = None,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Set each card of the learner that has a review log to the replay of its log with ``parameters``
+    """Set each card of the learner that has a review log to the replay of its log (``merge.REPLAY_ORDER``, as
+    ``card_state_replay``) with ``parameters``
     (default: the learner's in force), ``batch_size`` cards per transaction so reviews wait at most one
     batch. Idempotent: the replay is deterministic, so a second run changes nothing. Returns cards changed;
     ``on_batch(done, total)`` after each batch."""
@@ -282,7 +283,7 @@ def cards_reschedule(
                 .order_by("id")
             )
             events: dict[int, list[scheduling.ReplayEvent]] = {}
-            rows = ReviewLog.objects.filter(user=user, card_id__in=batch).order_by("id")
+            rows = ReviewLog.objects.filter(user=user, card_id__in=batch).order_by(*merge.REPLAY_ORDER)
             for card_id, kind, rating, at in rows.values_list("card_id", "kind", "rating", "reviewed_at"):
                 events.setdefault(card_id, []).append(
                     scheduling.ReplayEvent(0 if kind == ReviewLog.Kind.RESET else rating, at)
@@ -363,11 +364,11 @@ def _reviews(user: User) -> tuple[list[fitting.Review], int]:
     out = []
     segment: dict[int, int] = {}
     last = 0
-    rows = ReviewLog.objects.filter(user=user).order_by("id")
+    rows = ReviewLog.objects.filter(user=user).order_by(*merge.REPLAY_ORDER)
     for pk, card_id, kind, rating, at, ms in rows.values_list(
         "id", "card_id", "kind", "rating", "reviewed_at", "duration_ms"
     ).iterator(chunk_size=5000):
-        last = pk
+        last = max(last, pk)
         if kind == ReviewLog.Kind.RESET:
             segment[card_id] = segment.get(card_id, 0) + 1
             continue

@@ -43,7 +43,7 @@ def _independent_replay(user, card_id, parameters):
     m = scheduling.MemoryState()
     for rating, at in (
         ReviewLog.objects.filter(user=user, card_id=card_id)
-        .order_by("id")
+        .order_by("reviewed_at", "id")  # the replay order of study/merge.py
         .values_list("rating", "reviewed_at")
     ):
         seed = scheduling.review_seed(user_id=user.pk, card_id=card_id, reps=m.reps)
