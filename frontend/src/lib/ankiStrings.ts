@@ -1,6 +1,6 @@
 /** Interface strings of Anki interop (export links on the dashboard's decks, the import form), spread into i18n.ts. */
 export const ANKI_ZH = {
-  "anki.export": "导出到 Anki",
+  "anki.export": "导出",
   "anki.exportLabel": "把卡组「{name}」导出为 Anki 牌组（.apkg）",
   "anki.withScheduling": "导出时带上我的复习进度和记录",
   "anki.colExport": "Anki",
@@ -20,7 +20,7 @@ export const ANKI_ZH = {
 };
 
 export const ANKI_EN: Record<keyof typeof ANKI_ZH, string> = {
-  "anki.export": "Export to Anki",
+  "anki.export": "Export",
   "anki.exportLabel": "Export the deck “{name}” as an Anki package (.apkg)",
   "anki.withScheduling": "Include my scheduling and review history in exports",
   "anki.colExport": "Anki",
