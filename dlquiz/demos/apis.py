@@ -4,8 +4,10 @@ prediction. Mounted under ``/api/v1/`` by ``dlquiz/api/urls.py``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -123,15 +125,15 @@ def _iso(value: Any) -> str | None:
 
 
 def run_data(request: DemoRequest) -> dict[str, Any]:
-    """A run as one learner sees it: the shared computation, their cancel and their prediction."""
+    """A run as one learner sees it (the shared computation, their cancel and their prediction), without its
+    ``result``: :func:`run_json` adds the stored result text."""
     run = request.run
     status_ = run.status
     if request.cancelled and status_ != DemoRun.Status.DONE:
         status_ = DemoRun.Status.CANCELLED
-    result = run.result if run.status == DemoRun.Status.DONE else None
     right = None
-    if request.prediction is not None and result is not None:
-        right = request.prediction == result["prediction"]["answer"]
+    if request.prediction is not None and run.status == DemoRun.Status.DONE and run.answer is not None:
+        right = request.prediction == run.answer
     return {
         "id": run.pk,
         "demo": run.demo,
@@ -141,7 +143,6 @@ def run_data(request: DemoRequest) -> dict[str, Any]:
         "status": status_,
         "progress": run.progress,
         "error": run.error,
-        "result": result,
         "question": demo_or_404(run.demo).question(run.params).to_dict(),
         "prediction": {"choice": request.prediction, "right": right},
         "created_at": _iso(run.created_at),
@@ -149,6 +150,23 @@ def run_data(request: DemoRequest) -> dict[str, Any]:
         "started_at": _iso(run.started_at),
         "finished_at": _iso(run.finished_at),
     }
+
+
+def _dumps(data: Any) -> str:
+    """JSON as DRF's renderer writes it here (UNICODE_JSON, COMPACT_JSON)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def run_json(request: DemoRequest) -> str:
+    """A run (DemoRunOut) as JSON text: :func:`run_data` with the result's stored text spliced in as it is,
+    so a finished run, which every learner sharing it polls, is never parsed and encoded again."""
+    run = request.run
+    result = run.result_json if run.status == DemoRun.Status.DONE and run.result_json else "null"
+    return _dumps(run_data(request))[:-1] + ',"result":' + result + "}"
+
+
+def run_response(request: DemoRequest, status_code: int = 200) -> HttpResponse:
+    return HttpResponse(run_json(request), status=status_code, content_type="application/json")
 
 
 class DemoListApi(APIView):
@@ -180,7 +198,7 @@ class DemoRunCreateApi(APIView):
     @extend_schema(
         request=DemoRunInputSerializer, responses={202: DemoRunOut}, operation_id="demo_runs_create"
     )
-    def post(self, request: Request, demo_id: str) -> Response:
+    def post(self, request: Request, demo_id: str) -> HttpResponse:
         s = self.DemoRunInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         req = demo_run_request(
@@ -189,7 +207,7 @@ class DemoRunCreateApi(APIView):
             params=s.validated_data["params"],
             seed=s.validated_data["seed"],
         )
-        return Response(run_data(req), status=status.HTTP_202_ACCEPTED)
+        return run_response(req, status.HTTP_202_ACCEPTED)
 
 
 class DemoRunPage(serializers.Serializer):
@@ -205,17 +223,24 @@ class DemoRunListApi(APIView):
         page_size = serializers.IntegerField(required=False, min_value=1)
 
     @extend_schema(parameters=[PageParams], responses={200: DemoRunPage}, operation_id="demo_runs_list")
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         self.PageParams(data=request.query_params).is_valid(raise_exception=True)
         paginator = Pages()
         page = paginator.paginate_queryset(demo_request_history(user=learner(request)), request, view=self)
-        return paginator.get_paginated_response([run_data(r) for r in page or []])
+        assert paginator.page is not None
+        head = {
+            "count": paginator.page.paginator.count,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+        }
+        runs = ",".join(run_json(r) for r in page or [])
+        return HttpResponse(_dumps(head)[:-1] + ',"results":[' + runs + "]}", content_type="application/json")
 
 
 class DemoRunDetailApi(APIView):
     @extend_schema(responses={200: DemoRunOut}, operation_id="demo_runs_retrieve")
-    def get(self, request: Request, run_id: int) -> Response:
-        return Response(run_data(demo_request_get(user=learner(request), run_id=run_id)))
+    def get(self, request: Request, run_id: int) -> HttpResponse:
+        return run_response(demo_request_get(user=learner(request), run_id=run_id))
 
 
 class DemoRunCancelApi(APIView):
@@ -223,8 +248,8 @@ class DemoRunCancelApi(APIView):
     has already ended."""
 
     @extend_schema(request=None, responses={200: DemoRunOut}, operation_id="demo_runs_cancel")
-    def post(self, request: Request, run_id: int) -> Response:
-        return Response(run_data(demo_run_cancel(user=learner(request), run_id=run_id)))
+    def post(self, request: Request, run_id: int) -> HttpResponse:
+        return run_response(demo_run_cancel(user=learner(request), run_id=run_id))
 
 
 class DemoPredictionApi(APIView):
@@ -236,8 +261,8 @@ class DemoPredictionApi(APIView):
     @extend_schema(
         request=PredictionInputSerializer, responses={200: DemoRunOut}, operation_id="demo_runs_predict"
     )
-    def post(self, request: Request, run_id: int) -> Response:
+    def post(self, request: Request, run_id: int) -> HttpResponse:
         s = self.PredictionInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         req = demo_prediction_set(user=learner(request), run_id=run_id, choice=s.validated_data["choice"])
-        return Response(run_data(req))
+        return run_response(req)

@@ -3,6 +3,9 @@ one row per learner's request of it (history, cancel, prediction)."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -33,7 +36,12 @@ class DemoRun(models.Model):
     seed = models.BigIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
-    result = models.JSONField(null=True, blank=True)
+    # the result (DemoResult.to_dict()) as compact JSON text, rendered once by the worker: a finished run is
+    # fetched (polled, shared) far more often than it is written, and its text goes into responses as is
+    result_json = models.TextField(blank=True, default="")
+    answer = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="the prediction's right choice"
+    )
     error = models.TextField(blank=True, default="")
     device = models.CharField(max_length=32, blank=True, default="")
     enqueued = models.PositiveIntegerField(default=0)
@@ -53,6 +61,11 @@ class DemoRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.demo} v{self.version} seed {self.seed} ({self.status})"
+
+    @property
+    def result(self) -> Any:
+        """The result as data (``None`` until there is one)."""
+        return json.loads(self.result_json) if self.result_json else None
 
 
 class DemoRequest(models.Model):

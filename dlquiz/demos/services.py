@@ -75,7 +75,8 @@ def _queue_again(run: DemoRun, now: Any) -> None:
     run.status = Status.QUEUED
     run.progress = 0
     run.error = ""
-    run.result = None
+    run.result_json = ""
+    run.answer = None
     run.enqueued += 1
     run.attempts = 0
     run.queued_at = now
@@ -239,7 +240,8 @@ def demo_run_finish(
         _mine(run_id, attempt).update(
             status=Status.DONE,
             progress=100,
-            result=result,
+            result_json=json.dumps(result, ensure_ascii=False, separators=(",", ":"), allow_nan=False),
+            answer=result["prediction"]["answer"],
             device=str(result.get("device", ""))[:32],
             compute_seconds=seconds,
             finished_at=now or timezone.now(),

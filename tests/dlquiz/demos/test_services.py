@@ -27,6 +27,7 @@ from tests.factories import make_user
 pytestmark = pytest.mark.django_db
 
 FAST = {"boxes": 8, "objects": 2}  # nms_steps: a few milliseconds
+RESULT = {"device": "cpu", "prediction": {"answer": 0}}  # what demo_run_finish reads of a result
 
 
 @pytest.fixture
@@ -146,9 +147,9 @@ def test_a_newer_attempt_takes_the_run_over(queued, django_capture_on_commit_cal
     assert demo_run_progress(run_id=req.run_id, attempt=1, progress=40)
     assert demo_run_claim(run_id=req.run_id, token=1) == 2
     assert not demo_run_progress(run_id=req.run_id, attempt=1, progress=60)
-    assert not demo_run_finish(run_id=req.run_id, attempt=1, result={"device": "cpu"}, seconds=1.0)
+    assert not demo_run_finish(run_id=req.run_id, attempt=1, result=RESULT, seconds=1.0)
     assert DemoRun.objects.get(pk=req.run_id).status == "running"
-    assert demo_run_finish(run_id=req.run_id, attempt=2, result={"device": "cpu"}, seconds=1.0)
+    assert demo_run_finish(run_id=req.run_id, attempt=2, result=RESULT, seconds=1.0)
     assert DemoRun.objects.get(pk=req.run_id).status == "done"
 
 
