@@ -49,7 +49,7 @@ setup: deps frontend demo
 ## Serve (embedded default: SQLite + Celery on the filesystem broker, worker with embedded beat) -------
 run: setup
 	@echo "dlquiz on http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the worker)"
-	@$(VENV)/bin/celery -A dlquiz worker -B -Q celery,optimize -l warning --concurrency 1 --pidfile= & \
+	@$(VENV)/bin/celery -A dlquiz worker -B -Q celery,optimize,demos -l warning --concurrency 1 --pidfile= & \
 	 worker=$$!; trap "kill $$worker 2>/dev/null; wait $$worker 2>/dev/null" EXIT INT TERM; \
 	 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
@@ -88,6 +88,7 @@ bench: deps
 	$(PY) bench/review_loop.py
 	$(PY) bench/load.py
 	$(PY) bench/demos_engine.py
+	$(PY) bench/demos.py
 	$(PY) bench/frontend.py
 
 clean:
