@@ -171,6 +171,40 @@ describe("a demonstration's page", () => {
     expect(root.querySelector("#demo-run-title ~ .notice")!.textContent).toBe("没有这个演示运行");
   });
 
+  it("cancels a run in progress and stops asking about it", async () => {
+    history.replaceState(null, "", "/demos/nms_steps");
+    vi.spyOn(api, "demo").mockResolvedValue(NMS);
+    vi.spyOn(api, "demoStart").mockResolvedValue(run({ status: "running", progress: 20 }));
+    const poll = vi.spyOn(api, "demoRun").mockResolvedValue(run({ status: "running", progress: 20 }));
+    const cancel = vi.spyOn(api, "demoCancel").mockResolvedValue(run({ status: "cancelled", progress: 20 }));
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    act(() => render(<DemoPage id="nms_steps" route={{ path: "/demos/nms_steps", query: new URLSearchParams() }} />, root));
+    await act(async () => void (await vi.advanceTimersByTimeAsync(0)));
+    await act(async () => root.querySelector("form")!.requestSubmit());
+    // Nothing moves: the looks back off (250, 375, 563 ms …).
+    await act(async () => void (await vi.advanceTimersByTimeAsync(250 + 375 + 563)));
+    expect(poll).toHaveBeenCalledTimes(3);
+    const button = [...root.querySelectorAll("button")].find((b) => b.textContent === "取消运行")!;
+    await act(async () => button.click());
+    expect(cancel).toHaveBeenCalledWith(9);
+    expect(root.querySelector(".run-status")!.getAttribute("data-status")).toBe("cancelled");
+    expect([...root.querySelectorAll("button")].some((b) => b.textContent === "取消运行")).toBe(false);
+    await act(async () => void (await vi.advanceTimersByTimeAsync(30_000)));
+    expect(poll).toHaveBeenCalledTimes(3);
+  });
+
+  it("says when the learner has too many runs queued", async () => {
+    history.replaceState(null, "", "/demos/nms_steps");
+    vi.spyOn(api, "demo").mockResolvedValue(NMS);
+    vi.spyOn(api, "demoStart").mockRejectedValue(new ApiError(429, "too_many_runs", "排队中的演示太多 / too many runs"));
+    act(() => render(<DemoPage id="nms_steps" route={{ path: "/demos/nms_steps", query: new URLSearchParams() }} />, root));
+    await settle();
+    await act(async () => root.querySelector("form")!.requestSubmit());
+    await settle();
+    expect(root.querySelector("#demo-params-title ~ form .error")!.textContent).toBe("你排队中的演示已达上限，请等它们完成或取消后再开始");
+    expect(root.querySelector("#demo-progress")).toBeNull();
+  });
+
   it("refuses a value out of range before sending anything", async () => {
     history.replaceState(null, "", "/demos/nms_steps");
     vi.spyOn(api, "demo").mockResolvedValue(NMS);
