@@ -124,8 +124,6 @@ export function demosForTopics<D extends { topics: Array<{ id: string }> }>(demo
   return demos.filter((d) => d.topics.some((t) => wanted.has(t.id)));
 }
 
-export type RunStatus = "queued" | "running" | "done" | "failed" | "cancelled";
-
 /** A run that will not change any more. */
 export function isFinished(status: string): boolean {
   return status === "done" || status === "failed" || status === "cancelled";
