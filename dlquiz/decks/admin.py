@@ -92,6 +92,7 @@ class CardAdminForm(forms.ModelForm):
     class Meta:
         model = Card
         fields = [
+            "uid",
             "deck",
             "kind",
             "topics",
@@ -115,10 +116,13 @@ class CardAdminForm(forms.ModelForm):
         if self.errors:
             return data
         instance = self.instance
-        get = lambda name: data.get(name, getattr(instance, name))  # noqa: E731  (read-only fields)
+
+        def get(name: str) -> Any:  # a read-only field is not in the form: the card's own value
+            return data[name] if name in data else getattr(instance, name, None)
+
         checked = card_edit_check(
             deck=get("deck"),
-            uid=instance.uid,
+            uid=get("uid") or "",
             kind=get("kind"),
             front=get("front") or "",
             back=get("back") or "",
@@ -215,7 +219,7 @@ class CardAdmin(SimpleHistoryAdmin):
     search_fields = ("uid", "front", "back")
     list_select_related = ("deck",)
     raw_id_fields = ("deck",)
-    readonly_fields = ("uid", "updated_at")
+    readonly_fields = ("updated_at",)
     ordering = ("deck__position", "position")
     actions = ["check_exercise_cards"]
     history_list_display = ["kind"]
@@ -228,6 +232,8 @@ class CardAdmin(SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Card | None = None) -> tuple[str, ...]:
         fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += ("uid",)  # ids are stable forever (docs/content-format.md)
         if obj is not None and obj.uid.endswith(REVERSE_SUFFIX) and obj.deck.owner_id is None:
             # made by load_content from <id>'s sides: edit <id>, this card follows
             fields += ("deck", "kind", "topics", "tags", "front", "back")

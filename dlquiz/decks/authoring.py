@@ -16,8 +16,9 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
 from dlquiz.decks.checks import CardProblem, KatexUnavailable, card_check
-from dlquiz.decks.contentfile import CardSpec
+from dlquiz.decks.contentfile import CardSpec, card_id_problem
 from dlquiz.decks.models import Card, Deck
+from dlquiz.decks.services import enrollment_sync
 
 __all__ = ["CardCheck", "card_edit_check", "card_edit_save", "content_kind", "reverse_sibling"]
 
@@ -82,6 +83,8 @@ def card_edit_check(
         note = f"LaTeX not checked: {exc}"
     if not bundled:
         problems = [p for p in problems if not (p.field == "topics" and p.message == "no topics")]
+    elif uid and (why := card_id_problem(uid)):
+        problems.insert(0, CardProblem("uid", why))
     return CardCheck(
         errors=[p for p in problems if p.error],
         warnings=[p for p in problems if not p.error],
@@ -115,9 +118,14 @@ def reverse_sibling(card: Card) -> Card | None:
 def card_edit_save(*, card: Card, user: AbstractBaseUser | AnonymousUser | None) -> Card:
     """Save an editor's change of a card (history records ``user``). A bundled basic+reverse card's
     ``~r`` card follows it (sides swapped, same deck, topics and tags), as ``load_content`` would make it."""
+    created = card.pk is None
+    if created and card.deck.owner_id is None and card.loaded_hash is None:
+        card.loaded_hash = ""  # added in the admin: load_content must not retire it before it is exported
     _history_baseline(card)
     card._history_user = user  # type: ignore[attr-defined]  # django-simple-history's who
     card.save()
+    if created and not card.retired:
+        enrollment_sync(deck=card.deck)  # the deck's learners get a state for the new card
     sibling = reverse_sibling(card)
     if sibling is not None:
         wanted = {

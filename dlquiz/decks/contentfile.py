@@ -17,6 +17,7 @@ __all__ = [
     "FIELDS",
     "CardSpec",
     "ContentError",
+    "card_id_problem",
     "parse_file",
     "parse_text",
     "read_outline",
@@ -31,6 +32,13 @@ _CARD_RE = re.compile(r"^@card[ \t]+(\S+)[ \t]*$")
 _DECK_RE = re.compile(r"^@deck[ \t]+(.+?)[ \t]*$")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 _CLOZE_RE = re.compile(r"\{\{c(\d+)::(.+?)(?:::(.+?))?\}\}")
+
+
+def card_id_problem(card_id: str) -> str | None:
+    """Why ``card_id`` cannot be a card id (lower-case ``[a-z0-9._-]``, 2 to 80 characters), or None."""
+    return (
+        None if _ID_RE.match(card_id) else f"bad card id {card_id!r}: use lower-case a-z, 0-9, '.', '_', '-'"
+    )
 
 
 @dataclass(frozen=True)

@@ -210,3 +210,23 @@ def test_a_card_written_in_bulk_gets_its_stored_state_recorded_before_the_first_
     assert [(d.field, d.old, d.new) for d in edit.diff_against(baseline).changes] == [
         ("back", c.back, "新答案")
     ]
+
+
+def test_an_editor_adds_a_card_that_learners_get_and_load_content_keeps(client, people, bundled):
+    from dlquiz.decks.services import bundled_decks_enroll
+    from dlquiz.study.models import CardState
+
+    bundled_decks_enroll(user=people["learner"])
+    client.force_login(people["editor"])
+    data = _form(bundled, front="新卡？", back="新答案。")
+    page = client.post("/admin/decks/card/add/", {**data, "uid": "Bad Id"})
+    assert page.context["adminform"].form.errors["uid"][0].startswith("bad card id 'Bad Id'")
+    assert client.post("/admin/decks/card/add/", {**data, "uid": "a.new"}).status_code == 302
+    new = Card.objects.get(uid="a.new")
+    assert new.loaded_hash == "" and new.history.first().history_user == people["editor"]
+    assert CardState.objects.filter(user=people["learner"], card=new).exists()
+    result = deck_load()  # not in the files yet: kept, reported
+    assert [c.split(": ")[1] for c in result.conflicts] == ["card a.new"]
+    assert not Card.objects.get(uid="a.new").retired
+    page = client.get(f"/admin/decks/card/{new.pk}/change/")
+    assert "uid" not in page.context["adminform"].form.fields  # ids are stable forever
