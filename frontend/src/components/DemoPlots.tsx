@@ -205,6 +205,24 @@ function heatHook(s: OptimizerSeries): (u: uPlot) => void {
   };
 }
 
+/** Marks the common starting point over the paths (uPlot's draw hook). */
+function startHook(s: OptimizerSeries): (u: uPlot) => void {
+  return (u) => {
+    const ctx = u.ctx;
+    const x = u.valToPos(s.start[0], "x", true);
+    const y = u.valToPos(s.start[1], "y", true);
+    ctx.save();
+    ctx.beginPath();
+    ctx.arc(x, y, 5 * uPlot.pxRatio, 0, 2 * Math.PI);
+    ctx.fillStyle = "#111827";
+    ctx.strokeStyle = "#ffffff";
+    ctx.lineWidth = 2 * uPlot.pxRatio;
+    ctx.fill();
+    ctx.stroke();
+    ctx.restore();
+  };
+}
+
 function OptimizerPlots({ s }: { s: OptimizerSeries }) {
   const { t, lang } = useI18n();
   const paths = useMemo(() => optimizerPaths(s), [s]);
@@ -233,7 +251,7 @@ function OptimizerPlots({ s }: { s: OptimizerSeries }) {
           points: { show: true, size: 4, fill: colour(i), stroke: colour(i) },
         })),
       ],
-      hooks: { drawClear: [heatHook(s)] },
+      hooks: { drawClear: [heatHook(s)], draw: [startHook(s)] },
       cursor: { show: false },
       legend: { live: false },
     }),
