@@ -10,7 +10,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import parsers, renderers, serializers, status
+from rest_framework import parsers, serializers, status
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,22 +41,15 @@ class UploadParser(parsers.MultiPartParser):
         return super().parse(stream, media_type, parser_context)
 
 
-class ApkgRenderer(renderers.BaseRenderer):
-    """Lets a client ask for ``application/octet-stream``; errors are still the JSON envelope."""
+class AnyAccept(BaseContentNegotiation):
+    """The download answers whatever ``Accept`` says (``application/octet-stream``, ``*/*``...): its
+    success is the file itself; an error is the JSON envelope like everywhere else."""
 
-    media_type = "application/octet-stream"
-    format = "apkg"
-    charset = None
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
 
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
-    ) -> bytes:
-        if isinstance(data, bytes):
-            return data
-        response = (renderer_context or {}).get("response")
-        if response is not None:
-            response["Content-Type"] = "application/json"
-        return renderers.JSONRenderer().render(data)
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: str | None = None) -> Any:
+        return (renderers[0], renderers[0].media_type)
 
 
 class ExportParams(serializers.Serializer):
@@ -65,7 +59,7 @@ class ExportParams(serializers.Serializer):
 
 
 class AnkiExportApi(APIView):
-    renderer_classes = [renderers.JSONRenderer, ApkgRenderer]
+    content_negotiation_class = AnyAccept
 
     @extend_schema(
         parameters=[ExportParams],

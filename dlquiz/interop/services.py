@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -24,18 +22,21 @@ from fsrs import Scheduler
 
 from dlquiz.decks.models import Card, Deck
 from dlquiz.decks.services import _own_deck_create, deck_enroll
-from dlquiz.errors import NotFound, ServiceError
+from dlquiz.errors import Conflict, NotFound, ServiceError
 from dlquiz.interop.apkg import AnkiCard, AnkiPackage, AnkiReview, ApkgError, apkg_read, reviews_by_card
 from dlquiz.interop.models import AnkiImport
-from dlquiz.study import scheduling
+from dlquiz.study import merge, scheduling
 from dlquiz.study.models import CardState, ReviewLog
-from dlquiz.study.scheduling import MemoryState, review_seed, scheduler_for
+from dlquiz.study.scheduling import MemoryState, scheduler_for
 from dlquiz.study.selectors import settings_get
 from dlquiz.study.services import EARLIEST_REVIEW, MAX_CLOCK_SKEW
 
 __all__ = ["anki_import_fail", "anki_import_run", "anki_import_start"]
 
 _BATCH = 500
+#: A learner's imports queued or running at once (each holds its upload); older ones no longer count.
+MAX_ACTIVE = 2
+ACTIVE_WINDOW = dt.timedelta(hours=1)
 _HISTORY_BATCH = 200  # cards whose history is written in one transaction, between progress reports
 _MAX_NOTES = 20
 
@@ -65,6 +66,15 @@ def anki_import_start(*, user: User, file_name: str, data: bytes, deck_name: str
             f"文件太大 / the file is larger than {settings.ANKI_IMPORT_MAX_BYTES} bytes",
             fields={"file": ["too large"]},
         )
+    active = AnkiImport.objects.filter(
+        user=user,
+        status__in=(AnkiImport.Status.QUEUED, AnkiImport.Status.RUNNING),
+        created_at__gte=timezone.now() - ACTIVE_WINDOW,
+    )
+    if active.count() >= MAX_ACTIVE:
+        raise Conflict(
+            f"已有 {MAX_ACTIVE} 个导入在进行 / {MAX_ACTIVE} imports are already under way; wait for one to finish"
+        )
     package = _package_read(data)
     if not package.cards:
         raise PackageInvalid(
@@ -85,34 +95,6 @@ def anki_import_start(*, user: User, file_name: str, data: bytes, deck_name: str
 
     transaction.on_commit(lambda: anki_import_task.delay(row.pk))
     return row
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """One review of a card's log as the replay sees it (stored or imported)."""
-
-    reviewed_at: dt.datetime
-    client_review_id: str
-    rating: int  # 0: a reset
-    duration_ms: int | None
-    log_id: int | None  # the stored row, or None for a review being imported
-
-
-def _replay(
-    entries: Sequence[_Entry], *, user_id: int, card_id: int, scheduler: Scheduler
-) -> list[tuple[MemoryState, MemoryState]]:
-    """(state before, state after) of each entry, replaying the log from a new card in the given order."""
-    m = MemoryState()
-    out = []
-    for e in entries:
-        before = m
-        if e.rating == 0:
-            m = MemoryState()
-        else:
-            seed = review_seed(user_id=user_id, card_id=card_id, reps=m.reps)
-            m = scheduling.review(m, rating=e.rating, now=e.reviewed_at, scheduler=scheduler, seed=seed)
-        out.append((before, m))
-    return out
 
 
 def _uid(*, user: User, deck_name: str, card: AnkiCard) -> str:
@@ -258,8 +240,9 @@ def _history_write(
     now: dt.datetime,
 ) -> int:
     """Append the imported reviews and set each card's state from the replay of its whole log. Cards that
-    already have stored reviews (a re-import, or studied here since) are replayed again with them merged
-    in ``reviewed_at`` order, under their card state's row lock."""
+        already have stored reviews (a re-import, or studied here since) are replayed again with them merged
+        by ``study.merge`` (the one merge rule: ``(reviewed_at, id)`` order, stored rows whose states change
+    are rewritten), under their card state's row lock."""
     card_ids = [by_anki[cid].pk for cid in logs]
     states = {
         cs.card_id: cs
@@ -279,51 +262,33 @@ def _history_write(
         card = by_anki[acid]
         have = stored.get(card.pk, [])
         known = {log.client_review_id for log in have}
-        adding = [r for r in reviews if _client_id(r) not in known]
+        adding = [
+            ReviewLog(
+                user=user,
+                card=card,
+                kind=ReviewLog.Kind.RESET if r.reset else ReviewLog.Kind.REVIEW,
+                rating=r.rating,
+                reviewed_at=r.reviewed_at,
+                duration_ms=r.duration_ms,
+                client_review_id=_client_id(r),
+                created_at=now,
+            )
+            for r in reviews
+            if _client_id(r) not in known
+        ]
         if not adding:
             continue
-        entries = [
-            _Entry(
-                log.reviewed_at,
-                log.client_review_id,
-                log.rating if log.kind == ReviewLog.Kind.REVIEW else 0,
-                log.duration_ms,
-                log.pk,
-            )
-            for log in have
-        ]
-        entries += [_Entry(r.reviewed_at, _client_id(r), r.rating, r.duration_ms, None) for r in adding]
-        entries.sort(key=lambda e: (e.reviewed_at, e.log_id is None, e.log_id or 0, e.client_review_id))
-        replayed = _replay(entries, user_id=user.pk, card_id=card.pk, scheduler=scheduler)
-        by_id = {log.pk: log for log in have}
-        for e, (before, after) in zip(entries, replayed, strict=True):
-            if e.log_id is None:
-                new_logs.append(
-                    ReviewLog(
-                        user=user,
-                        card=card,
-                        kind=ReviewLog.Kind.RESET if e.rating == 0 else ReviewLog.Kind.REVIEW,
-                        rating=e.rating,
-                        reviewed_at=e.reviewed_at,
-                        duration_ms=e.duration_ms,
-                        client_review_id=e.client_review_id,
-                        state_before=before.to_json(),
-                        state_after=after.to_json(),
-                        prior_state=before.state,
-                        created_at=now,
-                    )
-                )
-            else:
-                log = by_id[e.log_id]
-                if (log.state_before, log.state_after) != (before.to_json(), after.to_json()):
-                    log.state_before, log.state_after, log.prior_state = (
-                        before.to_json(),
-                        after.to_json(),
-                        before.state,
-                    )
-                    changed_logs.append(log)
+        replayed = merge.log_replay(
+            user_id=user.pk,
+            card_id=card.pk,
+            start=MemoryState(),
+            logs=sorted([*have, *adding], key=merge.replay_key),
+            scheduler=scheduler,
+        )
+        new_logs += adding
+        changed_logs += replayed.rewritten
         cs = states[card.pk]
-        for name, value in replayed[-1][1].fields().items():
+        for name, value in replayed.state.fields().items():
             setattr(cs, name, value)
         changed_states.append(cs)
     ReviewLog.objects.bulk_create(new_logs, batch_size=_BATCH)

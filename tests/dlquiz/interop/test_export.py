@@ -155,3 +155,14 @@ def test_only_a_deck_the_learner_studies_can_be_exported():
     api_error(client_for(None).get(f"/api/v1/anki/decks/{deck.pk}/export"), 401)
     api_error(client_for(user).get("/api/v1/anki/decks/999999/export"), 404, "not_found")
     api_error(client_for(user).get(f"/api/v1/anki/decks/{deck.pk}/export", {"scheduling": "maybe"}), 400)
+
+
+def test_the_download_answers_any_accept_header_and_errors_stay_json():
+    user, deck = make_user(), _deck()
+    deck_enroll(user=user, deck=deck)
+    client = client_for(user)
+    resp = client.get(f"/api/v1/anki/decks/{deck.pk}/export", HTTP_ACCEPT="application/octet-stream")
+    assert resp.status_code == 200 and resp.content[:2] == b"PK"
+    missing = client.get("/api/v1/anki/decks/999999/export", HTTP_ACCEPT="application/octet-stream")
+    assert missing["Content-Type"] == "application/json"
+    api_error(missing, 404, "not_found")

@@ -244,3 +244,15 @@ def test_imports_are_private_and_need_sign_in(tmp_path: Path):
     api_error(client_for(None).get(f"/api/v1/anki/imports/{import_id}"), 401)
     api_error(_upload(client_for(None), made.data), 401)
     assert client_for(user).get(f"/api/v1/anki/imports/{import_id}").json()["status"] == "queued"
+
+
+def test_at_most_two_imports_wait_at_once(tmp_path: Path):
+    user = make_user()
+    data = make_package(tmp_path, fmt="anki21b", history={}).data
+    first = _upload(client_for(user), data).json()["id"]
+    assert _upload(client_for(user), data).status_code == 202
+    api_error(_upload(client_for(user), data), 409, "conflict")
+    assert AnkiImport.objects.filter(user=user).count() == 2
+    assert _upload(client_for(make_user()), data).status_code == 202  # another learner's are their own
+    anki_import_run(import_id=first)
+    assert _upload(client_for(user), data).status_code == 202  # one has finished
