@@ -5,6 +5,8 @@ edit, retire and restore; check_content's validation as a 400 envelope that writ
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from dlquiz.decks.models import Card, Deck
 from dlquiz.study.models import CardState, ReviewLog, State
@@ -258,3 +260,31 @@ def test_notes_import_refuses_empty_notes_with_the_reason_and_writes_nothing():
         client_for(user).post("/api/v1/my/notes-import", {"deck_name": "x", "files": []}, format="json"), 400
     )
     assert Deck.objects.count() == 0
+
+
+def test_deck_list_and_deck_page_take_a_constant_number_of_queries():
+    user = make_user()
+
+    def add(n_decks: int, n_cards: int) -> list[Deck]:
+        decks = [
+            Deck.objects.create(slug=f"u-{user.pk}-{rid()}", name=rid(), owner=user) for _ in range(n_decks)
+        ]
+        for d in decks:
+            Card.objects.bulk_create(
+                [
+                    Card(uid=rid(), deck=d, kind="basic", front="问？", back="答", position=i)
+                    for i in range(n_cards)
+                ]
+            )
+        return decks
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client_for(user).get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    small = add(1, 1)[0]
+    few = (queries("/api/v1/my/decks"), queries(f"/api/v1/my/decks/{small.pk}"))
+    big = add(6, 25)[0]
+    assert (queries("/api/v1/my/decks"), queries(f"/api/v1/my/decks/{big.pk}")) == few
+    assert few[0] <= 2 and few[1] <= 3
