@@ -878,6 +878,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sync/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Everything a device needs to keep an offline copy, as changes since ``cursor`` (omit it the first
+         *     time): new and edited cards of the learner's decks with the learner's state of each, changed card states,
+         *     retired cards as ``deleted`` ids, and on the last page (``has_more`` false) the settings, the decks and
+         *     the cursor to send next time. Apply every page in order; applying an item twice is harmless.
+         */
+        get: operations["sync_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Upload a batch of reviews made offline on one device (at most 1,000), each idempotent on its
+         *     ``client_review_id``. Each item's outcome: ``created``, ``duplicate`` (already stored: nothing written) or
+         *     ``rejected`` with a reason (``future``: more than 5 minutes ahead of the server after correcting for the
+         *     device's clock; ``too_early``: before 2000; ``not_found``: not one of the learner's cards; ``conflict``:
+         *     the id names another review). A rejected item never stops the rest. The answer carries the state of every
+         *     card the batch names: a card's state is the replay of its whole log in ``reviewed_at`` order.
+         */
+        post: operations["sync_reviews"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1211,6 +1257,8 @@ export interface components {
             retired: number;
             summary: string;
         };
+        /** @enum {unknown} */
+        NullEnum: null;
         OptimizeMetricsOut: {
             reviews: number;
             /** Format: double */
@@ -1260,6 +1308,13 @@ export interface components {
          * @enum {string}
          */
         OptimizeRunStatusEnum: "queued" | "running" | "done" | "failed";
+        /**
+         * @description * `created` - created
+         *     * `duplicate` - duplicate
+         *     * `rejected` - rejected
+         * @enum {string}
+         */
+        OutcomeEnum: "created" | "duplicate" | "rejected";
         /**
          * @description * `basic` - basic
          *     * `cloze` - cloze
@@ -1453,6 +1508,14 @@ export interface components {
             today: components["schemas"]["TodayOut"];
             cards: components["schemas"]["QueueItemOut"][];
         };
+        /**
+         * @description * `future` - future
+         *     * `too_early` - too_early
+         *     * `not_found` - not_found
+         *     * `conflict` - conflict
+         * @enum {string}
+         */
+        ReasonEnum: "future" | "too_early" | "not_found" | "conflict";
         ResultOut: {
             parts: components["schemas"]["PartResultOut"][];
             /** Format: double */
@@ -1621,6 +1684,131 @@ export interface components {
             /** Format: date-time */
             buried_until: string | null;
         };
+        SyncCardOut: {
+            id: number;
+            uid: string;
+            deck: number;
+            kind: string;
+            front: string;
+            back: string;
+            tags: string[];
+            topics: string[];
+            family: string;
+            params: {
+                [key: string]: unknown;
+            };
+            /** @description the order new cards are introduced in */
+            position: number;
+            /** Format: date-time */
+            updated_at: string;
+            state: components["schemas"]["SyncStateOut"];
+        };
+        SyncChangesOutput: {
+            cards: components["schemas"]["SyncCardOut"][];
+            /** @description retired cards' ids */
+            deleted: number[];
+            next_cursor: string;
+            has_more: boolean;
+            /** @description on the last page */
+            settings: components["schemas"]["SyncSettingsOut"] | null;
+            /** @description the learner's decks, on the last page */
+            decks: components["schemas"]["SyncDeckOut"][] | null;
+        };
+        SyncDeckOut: {
+            id: number;
+            slug: string;
+            name: string;
+        };
+        SyncReviewInRequest: {
+            client_review_id: string;
+            /** Format: int64 */
+            card: number;
+            rating: number;
+            /**
+             * Format: date-time
+             * @description by the device's clock
+             */
+            reviewed_at: string;
+            duration_ms?: number;
+        };
+        SyncReviewOut: {
+            client_review_id: string;
+            card: number;
+            outcome: components["schemas"]["OutcomeEnum"];
+            /**
+             * @description why a review was rejected
+             *
+             *     * `future` - future
+             *     * `too_early` - too_early
+             *     * `not_found` - not_found
+             *     * `conflict` - conflict
+             */
+            reason: (components["schemas"]["ReasonEnum"] | components["schemas"]["NullEnum"]) | null;
+            /**
+             * Format: date-time
+             * @description as stored, on the server's clock
+             */
+            reviewed_at: string | null;
+        };
+        SyncReviewsInputRequest: {
+            /**
+             * Format: date-time
+             * @description the device's clock when it sent the batch
+             */
+            device_time: string;
+            /** @description at most 1000 */
+            reviews: components["schemas"]["SyncReviewInRequest"][];
+        };
+        SyncReviewsOutput: {
+            /** Format: date-time */
+            server_time: string;
+            /** @description what was added to the device's times */
+            clock_offset_ms: number;
+            /** @description one per review, in the batch's order */
+            items: components["schemas"]["SyncReviewOut"][];
+            states: components["schemas"]["SyncStateOut"][];
+        };
+        SyncSettingsOut: {
+            /** Format: double */
+            desired_retention: number;
+            new_per_day: number;
+            max_reviews_per_day: number;
+            learning_steps: number[];
+            relearning_steps: number[];
+            timezone: string;
+            day_start_hour: number;
+            /** @example 09:00 */
+            reminder_time: string;
+            email_reminders: boolean;
+            language: components["schemas"]["LanguageEnum"];
+            /** @description lapses after which a card is tagged leech and suspended */
+            leech_threshold: number;
+            /** @description the learner's id: part of each review's fuzz seed */
+            learner: number;
+            /** @description the FSRS weights in force */
+            fsrs_parameters: number[];
+            /** @description days */
+            maximum_interval: number;
+        };
+        SyncStateOut: {
+            readonly state: string;
+            step: number | null;
+            /** Format: double */
+            stability: number | null;
+            /** Format: double */
+            difficulty: number | null;
+            /** Format: date-time */
+            due: string | null;
+            /** Format: date-time */
+            last_review: string | null;
+            reps: number;
+            lapses: number;
+            suspended: boolean;
+            /** Format: date-time */
+            buried_until: string | null;
+            card: number;
+            leech: boolean;
+        };
         TodayOut: {
             new_done: number;
             reviews_done: number;
@@ -1777,7 +1965,6 @@ export interface operations {
     anki_export: {
         parameters: {
             query?: {
-                format?: "apkg" | "json";
                 /** @description include the learner's card states and review log */
                 scheduling?: boolean;
             };
@@ -3469,6 +3656,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QueueOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    sync_changes: {
+        parameters: {
+            query?: {
+                /** @description from the previous answer */
+                cursor?: string;
+                /** @description cards per page */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncChangesOutput"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    sync_reviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SyncReviewsInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncReviewsOutput"];
                 };
             };
             400: components["responses"]["Error400"];
