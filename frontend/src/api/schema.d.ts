@@ -1965,6 +1965,7 @@ export interface operations {
     anki_export: {
         parameters: {
             query?: {
+                format?: "apkg" | "json";
                 /** @description include the learner's card states and review log */
                 scheduling?: boolean;
             };
