@@ -1965,7 +1965,6 @@ export interface operations {
     anki_export: {
         parameters: {
             query?: {
-                format?: "apkg" | "json";
                 /** @description include the learner's card states and review log */
                 scheduling?: boolean;
             };
