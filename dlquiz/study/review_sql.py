@@ -21,7 +21,14 @@ from django.utils.dateparse import parse_datetime
 from dlquiz.study.models import CardState, ReviewLog
 from dlquiz.study.scheduling import MEMORY_FIELDS, MemoryState
 
-__all__ = ["LockedState", "card_state_lock", "review_write"]
+__all__ = [
+    "LockedState",
+    "card_state_lock",
+    "card_states_write",
+    "log_states_write",
+    "logs_insert",
+    "review_write",
+]
 
 
 @dataclass(frozen=True)
@@ -61,12 +68,58 @@ def review_write(*, state_id: int, memory: MemoryState, log: ReviewLog) -> None:
             cur.execute(sql.update_state, update_args)
 
 
+def card_states_write(states: list[tuple[int, MemoryState]], *, changed_at: dt.datetime) -> None:
+    """Set many card states (id, memory) at once, as :func:`review_write` sets one (ending any bury, stamping
+    ``changed_at``): the one update statement, executed for all rows in a batch (a sync's writes)."""
+    sql = _sql()
+    stamp = sql.changed_adapter(changed_at)
+    rows = [
+        [
+            *(adapt(v) for adapt, v in zip(sql.state_adapters, m.fields().values(), strict=True)),
+            stamp,
+            state_id,
+        ]
+        for state_id, m in states
+    ]
+    if rows:
+        with connection.cursor() as cur:
+            cur.executemany(sql.update_state, rows)
+
+
+def logs_insert(logs: list[ReviewLog]) -> None:
+    """Insert many new log rows with :func:`review_write`'s statement, in one batch (their ids stay unset)."""
+    sql = _sql()
+    rows = [[adapt(getattr(log, name)) for name, adapt in sql.log_adapters] for log in logs]
+    if rows:
+        with connection.cursor() as cur:
+            cur.executemany(sql.insert_log, rows)
+
+
+def log_states_write(logs: list[ReviewLog]) -> None:
+    """Store the ``state_before``, ``state_after`` and ``prior_state`` of many log rows (a replay's rewrites)."""
+    sql = _sql()
+    adapt = dict(sql.log_adapters)
+    rows = [
+        [
+            adapt["state_before"](log.state_before),
+            adapt["state_after"](log.state_after),
+            int(log.prior_state),
+            log.pk,
+        ]
+        for log in logs
+    ]
+    if rows:
+        with connection.cursor() as cur:
+            cur.executemany(sql.update_log_states, rows)
+
+
 @dataclass(frozen=True)
 class _Statements:
     lock: str
     insert_log: str
     update_state: str
     update_and_insert: str  # empty where the database has no data-modifying CTEs
+    update_log_states: str  # a log row's states (a replay rewriting it)
     state_adapters: tuple[Callable[[Any], Any], ...]  # for CardState's memory fields, in MEMORY_FIELDS order
     changed_adapter: Callable[[Any], Any]  # for CardState.changed_at
     log_adapters: tuple[tuple[str, Callable[[Any], Any]], ...]  # (attname, adapter) of each inserted column
@@ -101,11 +154,17 @@ def _sql() -> _Statements:
             f"WITH upd AS ({update} RETURNING 1) INSERT INTO {log} ({log_cols}) "
             f"SELECT {', '.join(['%s'] * len(log_fields))} FROM upd RETURNING {qn('id')}"
         )
+    qc = {f.name: qn(f.column) for f in log_fields}
+    update_log_states = (
+        f"UPDATE {log} SET {qc['state_before']} = %s, {qc['state_after']} = %s, {qc['prior_state']} = %s "
+        f"WHERE {qn('id')} = %s"
+    )
     return _Statements(
         lock,
         insert,
         update,
         both,
+        update_log_states,
         tuple(_adapter(f) for f in state_fields),
         _adapter(by_name["changed_at"]),
         tuple((f.attname, _adapter(f)) for f in log_fields),

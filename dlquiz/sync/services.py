@@ -22,7 +22,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from dlquiz.study import scheduling
+from dlquiz.study import review_sql, scheduling
 from dlquiz.study.merge import REPLAY_ORDER, log_replay, replay_key
 from dlquiz.study.models import CardState, ReviewLog, StudySettings
 from dlquiz.study.scheduling import MemoryState, scheduler_for
@@ -175,6 +175,7 @@ def _sync(
     scheduler = scheduler_for(prefs)
     inserts: list[ReviewLog] = []
     rewritten: list[ReviewLog] = []
+    leeches: list[int] = []
     for card_id, logs in new.items():
         cs = by_card[card_id]
         suffix = suffixes.get(card_id, [])
@@ -196,13 +197,14 @@ def _sync(
         cs.changed_at = now
         if result.leech:
             cs.leech = cs.suspended = True
-    ReviewLog.objects.bulk_create(inserts, batch_size=MAX_BATCH)
-    if rewritten:
-        ReviewLog.objects.bulk_update(rewritten, ["state_before", "state_after", "prior_state"])
-    CardState.objects.bulk_update(
-        [by_card[c] for c in new],
-        [*scheduling.MEMORY_FIELDS, "buried_until", "suspended", "leech", "changed_at"],
+            leeches.append(cs.pk)
+    review_sql.logs_insert(inserts)
+    review_sql.log_states_write(rewritten)
+    review_sql.card_states_write(
+        [(by_card[c].pk, scheduling.memory_of(by_card[c])) for c in new], changed_at=now
     )
+    if leeches:  # rare: tagged and suspended as review_submit does
+        CardState.objects.filter(pk__in=leeches).update(leech=True, suspended=True)
     return states, decided, len(suffixes)
 
 
