@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dlquiz.errors import Conflict, NotFound, ServiceError
-from dlquiz.study import merge, review_sql, scheduling
+from dlquiz.study import merge, review_sql, scheduling, siblings
 from dlquiz.study.models import CardState, ReviewLog, StudySettings
 from dlquiz.study.scheduling import MemoryState, review_seed, scheduler_for
 from dlquiz.study.selectors import settings_get, study_day_bounds
@@ -108,6 +108,9 @@ def review_submit(
                 created_at=now,
             )
             review_sql.review_write(state_id=locked.id, memory=after, log=log)
+            siblings.siblings_bury(
+                user_id=user.pk, card_id=card_id, until=study_day_bounds(prefs=prefs, now=when)[1]
+            )
             leech = is_leech_lapse(before, after, threshold=prefs.leech_threshold)
             if leech:  # rare: not worth a place in the prepared statements
                 CardState.objects.filter(pk=locked.id).update(leech=True, suspended=True)
