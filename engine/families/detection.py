@@ -22,7 +22,17 @@ from engine.formatting import fmt
 from engine.ops import box_inter_union, nms
 from engine.values import Mistake, Param, Part
 
-__all__ = ["Iou", "Nms", "YoloConfidence", "YoloTarget", "iou_boxes", "iou_xyxy", "nms_data", "nms_reference"]
+__all__ = [
+    "Iou",
+    "Nms",
+    "TaskAlignedMetric",
+    "YoloConfidence",
+    "YoloTarget",
+    "iou_boxes",
+    "iou_xyxy",
+    "nms_data",
+    "nms_reference",
+]
 
 Box = tuple[float, float, float, float]
 T = TypeVar("T", int, torch.Tensor)
@@ -703,7 +713,7 @@ class YoloTarget(Family):
         ]
 
 
-# -- YOLO confidence / task-aligned metric ---------------------------------------------------------
+# -- YOLO confidence ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -713,87 +723,131 @@ class _YoloConfidenceParams(TypedParams):
     p_obj: float
     iou: float
     p_cls: float
-    alpha: float
-    beta: float
 
 
 @register
 class YoloConfidence(Family):
+    """YOLOv1's box confidence and class-specific confidence (one idea; the TaskAligned metric of TOOD /
+    YOLOv8 is its own family, :class:`TaskAlignedMetric`)."""
+
     id = "yolo_confidence"
-    title = "YOLO 置信度与 TaskAligned 指标"
+    title = "YOLO 的框置信度与类别置信度"
     topics = ("001-1631",)
+    version = 2  # v1 also asked the TaskAligned metric
     schema = {
         "p_obj": Param("real", 0.5, 1.0, decimals=2),
         "iou": Param("real", 0.3, 0.95, decimals=2),
         "p_cls": Param("real", 0.2, 0.99, decimals=2),
-        "alpha": Param("choice", choices=(1.0, 0.5)),
-        "beta": Param("choice", choices=(6.0, 4.0)),
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         q = _YoloConfidenceParams.of(p)
         box = q.p_obj * q.iou
-        return {
-            "box_conf": box,
-            "class_conf": box * q.p_cls,
-            "align": q.p_cls**q.alpha * q.iou**q.beta,
-        }
+        return {"box_conf": box, "class_conf": box * q.p_cls}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        def ch(name: str) -> torch.Tensor:
-            table = torch.tensor(self.schema[name].choices, dtype=torch.float64, device=c[name].device)
-            return table[c[name]]
-
-        s, u = c["p_cls"], c["iou"]
-        return {
-            "box_conf": c["p_obj"] * u,
-            "class_conf": c["p_obj"] * u * s,
-            "align": torch.exp(ch("alpha") * torch.log(s) + ch("beta") * torch.log(u)),
-        }
+        return {"box_conf": c["p_obj"] * c["iou"], "class_conf": c["p_obj"] * c["iou"] * c["p_cls"]}
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _YoloConfidenceParams.of(p)
-        po, u, s, al, be = q.p_obj, q.iou, q.p_cls, q.alpha, q.beta
         return (
-            f"YOLOv1 中某个预测框的 $\\Pr(\\text{{Object}})={fmt(po)}$，它与真实框的 "
-            f"$\\mathrm{{IoU}}^{{truth}}_{{pred}}={fmt(u)}$，所在网格对某类别的条件概率 "
-            f"$\\Pr(\\text{{Class}}_i\\mid\\text{{Object}})={fmt(s)}$。\n\n"
+            f"YOLOv1 中某个预测框的 $\\Pr(\\text{{Object}})={fmt(q.p_obj)}$，它与真实框的 "
+            f"$\\mathrm{{IoU}}^{{truth}}_{{pred}}={fmt(q.iou)}$，所在网格对某类别的条件概率 "
+            f"$\\Pr(\\text{{Class}}_i\\mid\\text{{Object}})={fmt(q.p_cls)}$。\n\n"
             "1. 该框的 confidence（$\\Pr(\\text{Object})\\cdot\\mathrm{IoU}$）是多少？\n"
-            "2. 测试时该类别的 class-specific confidence 是多少？\n"
-            f"3. TOOD / YOLOv8 的 TaskAligned 分配器用 $t=s^{{\\alpha}}\\cdot u^{{\\beta}}$ 衡量对齐程度"
-            f"（$\\alpha={fmt(al)}$，$\\beta={fmt(be)}$），取分类得分 $s={fmt(s)}$、$u$ 为上面的 IoU，求 $t$。"
+            "2. 测试时该类别的 class-specific confidence 是多少？"
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
         return (
             Part("box_conf", "框的 confidence", "real", w["box_conf"], ratio=True),
             Part("class_conf", "class-specific confidence", "real", w["class_conf"], ratio=True),
-            Part("align", "TaskAligned 指标 $t$", "real", w["align"], atol=1e-9),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _YoloConfidenceParams.of(p)
-        po, u, s, al, be = q.p_obj, q.iou, q.p_cls, q.alpha, q.beta
+        po, u, s = q.p_obj, q.iou, q.p_cls
         return (
             f"$$\\text{{conf}}=\\Pr(\\text{{Object}})\\cdot\\mathrm{{IoU}}={fmt(po)}\\times{fmt(u)}={fmt(w['box_conf'])}$$\n\n"
             f"$$\\Pr(\\text{{Class}}_i\\mid\\text{{Object}})\\cdot\\Pr(\\text{{Object}})\\cdot\\mathrm{{IoU}}"
-            f"={fmt(s)}\\times{fmt(po)}\\times{fmt(u)}={fmt(w['class_conf'])}$$\n\n"
-            f"$$t=s^{{\\alpha}}u^{{\\beta}}={fmt(s)}^{{{fmt(al)}}}\\times{fmt(u)}^{{{fmt(be)}}}={fmt(w['align'], 5)}$$"
+            f"={fmt(s)}\\times{fmt(po)}\\times{fmt(u)}={fmt(w['class_conf'])}$$"
         )
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
         q = _YoloConfidenceParams.of(p)
-        po, u, s, al, be = q.p_obj, q.iou, q.p_cls, q.alpha, q.beta
+        po, s = q.p_obj, q.p_cls
         return [
             Mistake(
                 "yolo.conf-without-iou",
                 "类别置信度漏乘了 IoU（只用 Pr(Object)·Pr(Class|Object)）",
                 {"class_conf": po * s},
             ),
-            Mistake("tal.alpha-beta-swapped", "α 与 β 用反了（t = s^β·u^α）", {"align": s**be * u**al}),
             Mistake(
-                "tal.confidence-as-score",
-                "TaskAligned 指标用了 confidence 代替分类得分 s",
-                {"align": w["class_conf"] ** al * u**be},
+                "yolo.box-conf-is-objectness", "框的 confidence 只写了 Pr(Object)，漏乘 IoU", {"box_conf": po}
             ),
+        ]
+
+
+# -- TaskAligned metric (TOOD, YOLOv8) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TaskAlignedParams(TypedParams):
+    """TaskAlignedMetric's parameters, typed."""
+
+    score: float
+    iou: float
+    alpha: float
+    beta: float
+
+
+@register
+class TaskAlignedMetric(Family):
+    """The alignment metric t = s^α·u^β with which TOOD's and YOLOv8's TaskAlignedAssigner ranks anchors."""
+
+    id = "task_aligned_metric"
+    title = "TaskAligned 对齐指标 t = s^α·u^β"
+    topics = ("001-1761",)
+    schema = {
+        "score": Param("real", 0.2, 0.99, decimals=2),
+        "iou": Param("real", 0.3, 0.95, decimals=2),
+        "alpha": Param("choice", choices=(1.0, 0.5)),
+        "beta": Param("choice", choices=(6.0, 4.0)),
+    }
+
+    def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        q = _TaskAlignedParams.of(p)
+        return {"align": q.score**q.alpha * q.iou**q.beta}
+
+    def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        def ch(name: str) -> torch.Tensor:
+            table = torch.tensor(self.schema[name].choices, dtype=torch.float64, device=c[name].device)
+            return table[c[name]]
+
+        return {"align": torch.exp(ch("alpha") * torch.log(c["score"]) + ch("beta") * torch.log(c["iou"]))}
+
+    def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _TaskAlignedParams.of(p)
+        return (
+            "TOOD / YOLOv8 的 TaskAlignedAssigner 用 $t=s^{\\alpha}\\cdot u^{\\beta}$ 衡量一个预测的分类与定位是否对齐"
+            f"（$\\alpha={fmt(q.alpha)}$，$\\beta={fmt(q.beta)}$）。某预测在 GT 类别上的分类得分 $s={fmt(q.score)}$，"
+            f"预测框与 GT 的 IoU $u={fmt(q.iou)}$。求 $t$。"
+        )
+
+    def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
+        return (Part("align", "TaskAligned 指标 $t$", "real", w["align"]),)
+
+    def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
+        q = _TaskAlignedParams.of(p)
+        return (
+            f"$$t=s^{{\\alpha}}u^{{\\beta}}={fmt(q.score)}^{{{fmt(q.alpha)}}}\\times{fmt(q.iou)}^{{{fmt(q.beta)}}}"
+            f"={fmt(w['align'], 5)}$$"
+        )
+
+    def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
+        q = _TaskAlignedParams.of(p)
+        s, u, al, be = q.score, q.iou, q.alpha, q.beta
+        return [
+            Mistake("tal.alpha-beta-swapped", "α 与 β 用反了（t = s^β·u^α）", {"align": s**be * u**al}),
+            Mistake("tal.no-exponents", "忘了指数（t = s·u）", {"align": s * u}),
         ]

@@ -246,34 +246,49 @@ def test_yolo_target_matches_cell_search(W, H, S, x1, y1, bw, bh):
 
 
 def test_yolo_confidence_example_and_mistakes():
-    v = get_family("yolo_confidence").instantiate(
-        {"p_obj": 0.8, "iou": 0.5, "p_cls": 0.7, "alpha": 1.0, "beta": 6.0}
-    )
-    # 0.8·0.5 = 0.4; ·0.7 = 0.28; t = 0.7·0.5⁶ = 0.7/64
-    assert v.answers == pytest.approx({"box_conf": 0.4, "class_conf": 0.28, "align": 0.7 / 64})
+    v = get_family("yolo_confidence").instantiate({"p_obj": 0.8, "iou": 0.5, "p_cls": 0.7})
+    # 0.8·0.5 = 0.4; ·0.7 = 0.28
+    assert v.answers == pytest.approx({"box_conf": 0.4, "class_conf": 0.28})
+    assert [p.name for p in v.parts] == ["box_conf", "class_conf"]  # one idea: no TaskAligned part
     assert _named(v, class_conf=0.56) == "yolo.conf-without-iou"
+    assert _named(v, box_conf=0.8) == "yolo.box-conf-is-objectness"
+
+
+@SETTINGS
+@given(po=st.integers(50, 100), u=st.integers(30, 95), s=st.integers(20, 99))
+def test_yolo_confidence_properties(po, u, s):
+    p = {"p_obj": po / 100, "iou": u / 100, "p_cls": s / 100}
+    got = get_family("yolo_confidence").solve(p)
+    assert got["class_conf"] <= got["box_conf"] <= p["p_obj"]
+    assert got["class_conf"] == pytest.approx(float(Fraction(po, 100) * Fraction(u, 100) * Fraction(s, 100)))
+    closed = closed_answers("yolo_confidence", p)
+    assert closed["class_conf"][0] == pytest.approx(got["class_conf"], rel=1e-12)
+
+
+def test_task_aligned_metric_example_and_mistakes():
+    v = get_family("task_aligned_metric").instantiate({"score": 0.7, "iou": 0.5, "alpha": 1.0, "beta": 6.0})
+    # t = 0.7·0.5⁶ = 0.7/64
+    assert v.answers == pytest.approx({"align": 0.7 / 64})
     assert _named(v, align=0.7**6 * 0.5) == "tal.alpha-beta-swapped"
-    assert _named(v, align=0.28 / 64) == "tal.confidence-as-score"
+    assert _named(v, align=0.35) == "tal.no-exponents"
 
 
 @SETTINGS
 @given(
-    po=st.integers(50, 100),
     u=st.integers(30, 95),
     s=st.integers(20, 99),
     al=st.sampled_from([1.0, 0.5]),
     be=st.sampled_from([6.0, 4.0]),
 )
-def test_yolo_confidence_properties(po, u, s, al, be):
-    p = {"p_obj": po / 100, "iou": u / 100, "p_cls": s / 100, "alpha": al, "beta": be}
-    got = get_family("yolo_confidence").solve(p)
-    assert got["class_conf"] <= got["box_conf"] <= p["p_obj"]
+def test_task_aligned_metric_properties(u, s, al, be):
+    p = {"score": s / 100, "iou": u / 100, "alpha": al, "beta": be}
+    got = get_family("task_aligned_metric").solve(p)
     t = 1.0
     for _ in range(int(be)):
         t *= p["iou"]
-    t *= p["p_cls"] if al == 1.0 else p["p_cls"] ** 0.5
+    t *= p["score"] if al == 1.0 else p["score"] ** 0.5
     assert got["align"] == pytest.approx(t, rel=1e-12)
-    assert closed_answers("yolo_confidence", p)["align"][0] == pytest.approx(t, rel=1e-9)
+    assert closed_answers("task_aligned_metric", p)["align"][0] == pytest.approx(t, rel=1e-9)
 
 
 def test_yolo_batch_sampling_keeps_boxes_inside_with_the_conditioned_distribution():

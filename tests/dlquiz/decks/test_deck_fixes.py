@@ -134,5 +134,10 @@ def test_dilated_conv_exercise_draws_only_dilated_convolutions(deck):
 
 def test_yolo_confidence_card_asks_one_thing(deck):
     card = deck["det.ex-yolo-confidence"]
-    assert "/" not in card.front and "TaskAligned" not in card.front
-    assert "置信度" in card.front
+    assert "/" not in card.front and "TaskAligned" not in card.front and "置信度" in card.front
+    for seed in range(5):  # the exercise asks YOLO's confidences only; TaskAligned is its own card
+        v = variant_draw(card=card, seed=seed)
+        assert [p.name for p in v.parts] == ["box_conf", "class_conf"]
+        assert "TaskAligned" not in v.prompt
+    tal = variant_draw(card=deck["det.ex-tal"], seed=0)
+    assert [p.name for p in tal.parts] == ["align"] and "TaskAligned" in tal.prompt
