@@ -15,7 +15,7 @@ from dlquiz.api.auth import learner
 from dlquiz.errors import ServiceError
 from dlquiz.scheduler.models import OptimizeRun
 from dlquiz.scheduler.selectors import optimize_run_get, parameters_history, retention_advice
-from dlquiz.scheduler.services import optimize_request, review_log_import
+from dlquiz.scheduler.services import optimize_request, reschedule_request, review_log_import
 
 MAX_LOG_BYTES = 20 * 1_048_576
 
@@ -143,3 +143,16 @@ class RetentionAdviceApi(APIView):
         user = learner(request)
         points = retention_advice(user=user)
         return Response({"desired_retention": settings_get(user=user).desired_retention, "points": points})
+
+
+class RescheduleApi(APIView):
+    """Reschedule every card from its log with the settings as they are now (offered after the desired
+    retention changes); runs on the optimize queue."""
+
+    class RescheduleOut(serializers.Serializer):
+        queued = serializers.BooleanField()
+
+    @extend_schema(request=None, responses={202: RescheduleOut}, operation_id="scheduler_reschedule")
+    def post(self, request: Request) -> Response:
+        reschedule_request(user=learner(request))
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)

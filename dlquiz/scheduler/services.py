@@ -34,6 +34,7 @@ __all__ = [
     "optimize_execute",
     "optimize_recover",
     "optimize_request",
+    "reschedule_request",
     "review_log_import",
 ]
 
@@ -302,6 +303,14 @@ def cards_reschedule(
         if on_batch is not None:
             on_batch(min(start + batch_size, len(ids)), len(ids))
     return changed
+
+
+def reschedule_request(*, user: User) -> None:
+    """Queue a reschedule of the learner's cards with their settings as they are now (offered after the
+    desired retention changes, as Anki's "reschedule cards on change"); idempotent, so a repeat is harmless."""
+    from dlquiz.scheduler.tasks import reschedule_task
+
+    transaction.on_commit(lambda: reschedule_task.delay(user.pk))
 
 
 # -- the optimisation run ----------------------------------------------------------------------------------

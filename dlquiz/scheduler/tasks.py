@@ -34,3 +34,19 @@ def optimize_dispatch() -> int:
 def optimize_recover() -> int:
     """Beat: queue again runs whose worker died."""
     return len(services.optimize_recover(now=timezone.now()))
+
+
+@shared_task(
+    name="dlquiz.scheduler.tasks.reschedule_task",
+    queue=QUEUE,
+    acks_late=True,
+    reject_on_worker_lost=True,  # idempotent: a redelivered reschedule changes only what is still old
+    soft_time_limit=settings.OPTIMIZE_SOFT_TIME_LIMIT,
+    time_limit=settings.OPTIMIZE_TIME_LIMIT,
+)
+def reschedule_task(user_id: int) -> int:
+    """Every card of the learner replayed with their settings and parameters as they are now."""
+    from django.contrib.auth.models import User
+
+    user = User.objects.filter(pk=user_id).first()
+    return 0 if user is None else services.cards_reschedule(user=user)
