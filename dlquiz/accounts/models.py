@@ -15,9 +15,12 @@ __all__ = ["DeviceToken"]
 
 
 class DeviceToken(AbstractAuthToken):
-    id = models.BigAutoField(primary_key=True)
-    digest = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
-    name = models.CharField(max_length=100, help_text="the device, as the learner named it at sign-in")
+    # knox has no type information: the fields are annotated here
+    id: models.BigAutoField[int, int] = models.BigAutoField(primary_key=True)
+    digest: models.CharField[str, str] = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
+    name: models.CharField[str, str] = models.CharField(
+        max_length=100, help_text="the device, as the learner named it at sign-in"
+    )
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -69,14 +69,14 @@ class SyncReviewsApi(APIView):
 
     class SyncReviewsInputSerializer(serializers.Serializer):
         device_time = serializers.DateTimeField(help_text="the device's clock when it sent the batch")
-        reviews = serializers.ListSerializer(
+        reviews: serializers.ListSerializer[Any] = serializers.ListSerializer(
             child=SyncReviewIn(), max_length=MAX_BATCH, help_text=f"at most {MAX_BATCH}"
         )
 
     class SyncReviewsOutputSerializer(serializers.Serializer):
         server_time = serializers.DateTimeField()
         clock_offset_ms = serializers.IntegerField(help_text="what was added to the device's times")
-        items = serializers.ListSerializer(
+        items: serializers.ListSerializer[Any] = serializers.ListSerializer(
             child=SyncReviewOut(), help_text="one per review, in the batch's order"
         )
         states = SyncStateOut(many=True)
