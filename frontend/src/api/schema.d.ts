@@ -764,6 +764,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scheduler/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Reschedule every card from its log with the settings as they are now (offered after the desired
+         *     retention changes); runs on the optimize queue.
+         */
+        post: operations["scheduler_reschedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scheduler/retention-advice": {
         parameters: {
             query?: never;
@@ -1516,6 +1536,9 @@ export interface components {
          * @enum {string}
          */
         ReasonEnum: "future" | "too_early" | "not_found" | "conflict";
+        RescheduleOut: {
+            queued: boolean;
+        };
         ResultOut: {
             parts: components["schemas"]["PartResultOut"][];
             /** Format: double */
@@ -3426,6 +3449,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ParametersOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    scheduler_reschedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RescheduleOut"];
                 };
             };
             400: components["responses"]["Error400"];
