@@ -88,6 +88,7 @@ bench: deps
 	$(PY) bench/review_loop.py
 	$(PY) bench/load.py
 	$(PY) bench/sync.py
+	$(PY) bench/anki.py
 	$(PY) bench/demos_engine.py
 	$(PY) bench/demos.py
 	$(PY) bench/frontend.py

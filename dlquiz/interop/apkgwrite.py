@@ -123,10 +123,12 @@ def apkg_write(*, deck_id: int, deck_name: str, cards: Sequence[ExportCard], now
         cursor.execute(
             "UPDATE col SET crt = ?, conf = json_set(conf, '$.schedVer', 2)", (int(crt.timestamp()),)
         )
+        genanki_ids = dict(cursor.execute("SELECT guid, id FROM notes").fetchall())
+        revlog_ids: set[int] = set()
         for card in cards:
-            _stable_ids(cursor, card)
+            _stable_ids(cursor, card, old=genanki_ids[note_guid(card.uid)])
             if card.memory is not None:
-                _schedule(cursor, card, crt=crt)
+                _schedule(cursor, card, crt=crt, revlog_ids=revlog_ids)
         con.commit()
         collection = con.serialize()
     finally:
@@ -143,10 +145,9 @@ def _day_start(now: dt.datetime) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def _stable_ids(cursor: sqlite3.Cursor, card: ExportCard) -> None:
+def _stable_ids(cursor: sqlite3.Cursor, card: ExportCard, *, old: int) -> None:
     """genanki numbers notes and cards by time; give them ids derived from the dlquiz card id instead."""
     nid = note_id(card.id)
-    (old,) = cursor.execute("SELECT id FROM notes WHERE guid = ?", (note_guid(card.uid),)).fetchone()
     mod = int(card.modified.timestamp()) if card.modified else None
     cursor.execute("UPDATE notes SET id = ?, mod = coalesce(?, mod) WHERE id = ?", (nid, mod, old))
     cursor.execute(
@@ -158,7 +159,9 @@ def _when(value: object) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-def _schedule(cursor: sqlite3.Cursor, card: ExportCard, *, crt: dt.datetime) -> None:
+def _schedule(cursor: sqlite3.Cursor, card: ExportCard, *, crt: dt.datetime, revlog_ids: set[int]) -> None:
+    """The learner's state on the note's cards, and its log as revlog rows (``revlog_ids``: the ids taken,
+    each review's time in ms, moved on by 1 ms where two reviews share one)."""
     m = card.memory or {}
     state = _int(m.get("state"))
     due, last = _when(m.get("due")), _when(m.get("last_review"))
@@ -197,12 +200,11 @@ def _schedule(cursor: sqlite3.Cursor, card: ExportCard, *, crt: dt.datetime) -> 
         ),
     )
     first = nid * CARD_ID_STRIDE  # the log goes with the note's first card
-    used: set[int] = set()
     for review in card.reviews:
         rid = int(review.reviewed_at.timestamp() * 1000)
-        while rid in used or cursor.execute("SELECT 1 FROM revlog WHERE id = ?", (rid,)).fetchone():
+        while rid in revlog_ids:
             rid += 1
-        used.add(rid)
+        revlog_ids.add(rid)
         cursor.execute(
             "INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) VALUES (?,?,?,?,?,?,?,?,?)",
             (

@@ -25,7 +25,7 @@ from dlquiz.decks.services import _own_deck_create, deck_enroll
 from dlquiz.errors import Conflict, NotFound, ServiceError
 from dlquiz.interop.apkg import AnkiCard, AnkiPackage, AnkiReview, ApkgError, apkg_read, reviews_by_card
 from dlquiz.interop.models import AnkiImport
-from dlquiz.study import merge, scheduling
+from dlquiz.study import merge, review_sql
 from dlquiz.study.models import CardState, ReviewLog
 from dlquiz.study.scheduling import MemoryState, scheduler_for
 from dlquiz.study.selectors import settings_get
@@ -158,7 +158,7 @@ def anki_import_run(*, import_id: int) -> AnkiImport:
         deck_enroll(user=user, deck=deck)
         for acid in created:
             if cards[acid].suspended:
-                CardState.objects.filter(user=user, card=by_anki[acid]).update(suspended=True)
+                CardState.objects.filter(user=user, card=by_anki[acid]).update(suspended=True, changed_at=now)
         AnkiImport.objects.filter(pk=row.pk).update(
             deck=deck, cards_created=len(created), cards_updated=updated
         )
@@ -240,16 +240,17 @@ def _history_write(
     now: dt.datetime,
 ) -> int:
     """Append the imported reviews and set each card's state from the replay of its whole log. Cards that
-        already have stored reviews (a re-import, or studied here since) are replayed again with them merged
-        by ``study.merge`` (the one merge rule: ``(reviewed_at, id)`` order, stored rows whose states change
+    already have stored reviews (a re-import, or studied here since) are replayed again with them merged
+    by ``study.merge`` (the one merge rule: ``(reviewed_at, id)`` order, stored rows whose states change
     are rewritten), under their card state's row lock."""
-    card_ids = [by_anki[cid].pk for cid in logs]
-    states = {
-        cs.card_id: cs
+    card_ids = sorted(by_anki[cid].pk for cid in logs)
+    state_ids = {  # locked in id order, as every batch of card writes locks them
+        card_id: pk
         for i in range(0, len(card_ids), _BATCH)
-        for cs in CardState.objects.select_for_update(of=("self",)).filter(
-            user=user, card_id__in=card_ids[i : i + _BATCH]
-        )
+        for card_id, pk in CardState.objects.select_for_update(of=("self",))
+        .filter(user=user, card_id__in=card_ids[i : i + _BATCH])
+        .order_by("id")
+        .values_list("card_id", "pk")
     }
     stored: dict[int, list[ReviewLog]] = {}
     for i in range(0, len(card_ids), _BATCH):
@@ -257,15 +258,15 @@ def _history_write(
             stored.setdefault(log.card_id, []).append(log)
     new_logs: list[ReviewLog] = []
     changed_logs: list[ReviewLog] = []
-    changed_states: list[CardState] = []
+    changed_states: list[tuple[int, MemoryState]] = []
     for acid, reviews in logs.items():
-        card = by_anki[acid]
-        have = stored.get(card.pk, [])
+        card_id = by_anki[acid].pk
+        have = stored.get(card_id, [])
         known = {log.client_review_id for log in have}
         adding = [
             ReviewLog(
-                user=user,
-                card=card,
+                user_id=user.pk,
+                card_id=card_id,
                 kind=ReviewLog.Kind.RESET if r.reset else ReviewLog.Kind.REVIEW,
                 rating=r.rating,
                 reviewed_at=r.reviewed_at,
@@ -280,20 +281,17 @@ def _history_write(
             continue
         replayed = merge.log_replay(
             user_id=user.pk,
-            card_id=card.pk,
+            card_id=card_id,
             start=MemoryState(),
             logs=sorted([*have, *adding], key=merge.replay_key),
             scheduler=scheduler,
         )
         new_logs += adding
         changed_logs += replayed.rewritten
-        cs = states[card.pk]
-        for name, value in replayed.state.fields().items():
-            setattr(cs, name, value)
-        changed_states.append(cs)
-    ReviewLog.objects.bulk_create(new_logs, batch_size=_BATCH)
-    ReviewLog.objects.bulk_update(
-        changed_logs, ["state_before", "state_after", "prior_state"], batch_size=_BATCH
-    )
-    CardState.objects.bulk_update(changed_states, list(scheduling.MEMORY_FIELDS), batch_size=_BATCH)
+        changed_states.append((state_ids[card_id], replayed.state))
+    # The review's own batched statements (study/review_sql.py): one insert and one update executed per row,
+    # the card state's ``changed_at`` stamped so devices that sync see the rebuilt states.
+    review_sql.logs_insert(new_logs)
+    review_sql.log_states_write(changed_logs)
+    review_sql.card_states_write(changed_states, changed_at=now)
     return len(new_logs)
