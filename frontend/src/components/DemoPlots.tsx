@@ -18,6 +18,7 @@ import {
   gradientNorms,
   histogramBars,
   type InitSeries,
+  isoSegments,
   initStd,
   type LearningRateSeries,
   lrLoss,
@@ -181,6 +182,7 @@ function Picker({ id, label, value, options, onChange }: { id: string; label: st
 function heatHook(s: OptimizerSeries): (u: uPlot) => void {
   const { x, y } = s.contour;
   const shade = shades(s.contour.z);
+  const lines = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9].flatMap((level) => isoSegments(shade, level));
   const hx = x.length > 1 ? (x[1]! - x[0]!) / 2 : 0.5;
   const hy = y.length > 1 ? (y[1]! - y[0]!) / 2 : 0.5;
   return (u) => {
@@ -201,6 +203,16 @@ function heatHook(s: OptimizerSeries): (u: uPlot) => void {
         ctx.fillRect(Math.floor(x0), Math.floor(y0), Math.ceil(x1 - x0) + 1, Math.ceil(y1 - y0) + 1);
       }),
     );
+    // Contour lines at every tenth of the shade scale.
+    ctx.strokeStyle = "rgba(255, 255, 255, 0.55)";
+    ctx.lineWidth = uPlot.pxRatio;
+    ctx.beginPath();
+    const at = (g: number, axis: number[]) => axis[0]! + g * (axis.length > 1 ? axis[1]! - axis[0]! : 0);
+    for (const [j1, i1, j2, i2] of lines) {
+      ctx.moveTo(u.valToPos(at(j1, x), "x", true), u.valToPos(at(i1, y), "y", true));
+      ctx.lineTo(u.valToPos(at(j2, x), "x", true), u.valToPos(at(i2, y), "y", true));
+    }
+    ctx.stroke();
     ctx.restore();
   };
 }

@@ -147,6 +147,33 @@ export function shades(z: ReadonlyArray<readonly Num[]>): Num[][] {
   return logs.map((row) => row.map((v) => (v === null ? null : hi > 0 ? v / hi : 0)));
 }
 
+/**
+ * Where a grid crosses a level, as line segments (marching squares): each `[j₁, i₁, j₂, i₂]` in grid
+ * coordinates (column j, row i, fractional along a cell's edge by linear interpolation). A cell with a
+ * missing corner has none; a saddle cell (all four edges crossed) joins them in edge order.
+ */
+export function isoSegments(z: ReadonlyArray<readonly Num[]>, level: number): Array<[number, number, number, number]> {
+  const out: Array<[number, number, number, number]> = [];
+  for (let i = 0; i + 1 < z.length; i++) {
+    for (let j = 0; j + 1 < z[i]!.length; j++) {
+      const a = z[i]![j];
+      const b = z[i]![j + 1];
+      const c = z[i + 1]![j + 1];
+      const d = z[i + 1]![j];
+      if (a === null || b === null || c === null || d === null || a === undefined || b === undefined || c === undefined || d === undefined) continue;
+      const pts: number[] = [];
+      const cross = (u: number, v: number) => u < level !== v < level;
+      const t = (u: number, v: number) => (level - u) / (v - u);
+      if (cross(a, b)) pts.push(j + t(a, b), i);
+      if (cross(b, c)) pts.push(j + 1, i + t(b, c));
+      if (cross(c, d)) pts.push(j + 1 - t(c, d), i + 1);
+      if (cross(d, a)) pts.push(j, i + 1 - t(d, a));
+      for (let k = 0; k + 3 < pts.length; k += 4) out.push([pts[k]!, pts[k + 1]!, pts[k + 2]!, pts[k + 3]!]);
+    }
+  }
+  return out;
+}
+
 /** A shade in [0, 1] as a colour from pale yellow (low) to dark blue (high). */
 export function shadeColour(t: number): string {
   const stops: Array<[number, number, number]> = [

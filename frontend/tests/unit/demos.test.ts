@@ -4,6 +4,7 @@ import {
   accuracyCurves,
   bnRunning,
   histogramBars,
+  isoSegments,
   nmsFrames,
   optimizerLoss,
   optimizerPaths,
@@ -163,6 +164,17 @@ describe("series to plot data", () => {
     const top = Math.log(4);
     expect(s[0]).toEqual([Math.log(2) / top, 0, Math.log(2) / top]);
     expect(s[1]).toEqual([1, Math.log(3) / top, null]);
+  });
+
+  it("finds contour lines by marching squares, interpolating along the cells' edges", () => {
+    // Rises from 0 (left) to 2 (right): the level 1 runs down the middle; 0.5 a quarter of the way.
+    expect(isoSegments([[0, 2], [0, 2]], 1)).toEqual([[0.5, 0, 0.5, 1]]);
+    expect(isoSegments([[0, 2], [0, 2]], 0.5)).toEqual([[0.25, 0, 0.25, 1]]);
+    // One high corner (bottom right, 4): the value 1 is a quarter of the way from each low corner to it.
+    expect(isoSegments([[0, 0], [0, 4]], 1)).toEqual([[1, 0.25, 0.25, 1]]);
+    // Two cells, a missing value in the second: only the first has a line; no level crossed, no line.
+    expect(isoSegments([[0, 2, null], [0, 2, 3]], 1)).toEqual([[0.5, 0, 0.5, 1]]);
+    expect(isoSegments([[0, 2], [0, 2]], 5)).toEqual([]);
   });
 
   it("plots running statistics against the batch's and the true value", () => {
