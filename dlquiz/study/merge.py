@@ -11,7 +11,7 @@ computation on rows the caller has locked (``dlquiz.sync.services``, ``study.ser
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from fsrs import Scheduler
@@ -36,7 +36,7 @@ def replay_key(log: ReviewLog) -> tuple[dt.datetime, bool, int]:
 class Replayed:
     state: MemoryState  # the card's state after the last row
     rewritten: list[ReviewLog] = field(default_factory=list)  # stored rows whose states changed
-    leech: bool = False  # a new row lapsed the card to the learner's leech threshold
+    leech: bool = False  # a new row made the card a leech (``is_leech``)
 
 
 def log_replay(
@@ -46,11 +46,12 @@ def log_replay(
     start: MemoryState,
     logs: Sequence[ReviewLog],
     scheduler: Scheduler,
-    leech_threshold: int | None = None,
+    is_leech: Callable[[MemoryState, MemoryState], bool] | None = None,
 ) -> Replayed:
     """Replay ``logs`` (in :func:`replay_key` order) from ``start``, setting each row's states. New rows
     (no id yet) get theirs; stored rows whose states change are listed in ``rewritten``. The fuzz of each
-    review is seeded by its review number (:func:`scheduling.review_seed`), as when it was first made."""
+    review is seeded by its review number (:func:`scheduling.review_seed`), as when it was first made.
+    ``is_leech(before, after)``: the learner's leech rule, asked of the new rows."""
     m = start
     out = Replayed(start)
     for log in logs:
@@ -62,7 +63,7 @@ def log_replay(
             m = scheduling.review(m, rating=log.rating, now=log.reviewed_at, scheduler=scheduler, seed=seed)
         b, a = before.to_json(), m.to_json()
         if log.pk is None:
-            if leech_threshold is not None and m.lapses > before.lapses and m.lapses >= leech_threshold:
+            if is_leech is not None and is_leech(before, m):
                 out.leech = True
         elif log.state_before == b and log.state_after == a:
             continue

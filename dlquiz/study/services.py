@@ -181,7 +181,7 @@ def _state_without(*, user: User, log: ReviewLog) -> MemoryState:
         logs=later,
         scheduler=scheduler_for(settings_get(user=user)),
     )
-    ReviewLog.objects.bulk_update(result.rewritten, ["state_before", "state_after", "prior_state"])
+    review_sql.log_states_write(result.rewritten)
     return result.state
 
 

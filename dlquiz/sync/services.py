@@ -13,6 +13,7 @@ so two batches never deadlock), then the log is written: the order every write o
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from dlquiz.study.merge import REPLAY_ORDER, log_replay, replay_key
 from dlquiz.study.models import CardState, ReviewLog, StudySettings
 from dlquiz.study.scheduling import MemoryState, scheduler_for
 from dlquiz.study.selectors import settings_get
-from dlquiz.study.services import EARLIEST_REVIEW, MAX_CLOCK_SKEW
+from dlquiz.study.services import EARLIEST_REVIEW, MAX_CLOCK_SKEW, is_leech_lapse
 
 __all__ = ["CLOCK_TOLERANCE", "MAX_BATCH", "ItemOutcome", "OfflineReview", "SyncResult", "reviews_sync"]
 
@@ -187,7 +188,7 @@ def _sync(
             start=start,
             logs=ordered,
             scheduler=scheduler,
-            leech_threshold=prefs.leech_threshold,
+            is_leech=functools.partial(is_leech_lapse, threshold=prefs.leech_threshold),
         )
         inserts += [log for log in ordered if log.pk is None]  # by card, in replay order: ids ascend with it
         rewritten += result.rewritten

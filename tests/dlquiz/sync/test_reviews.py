@@ -384,3 +384,21 @@ def test_any_interleaving_of_two_devices_batches_gives_one_serial_replay(
             assert memory_of(CardState.objects.get(user=user, card=card)) == expected
             assert card_state_replay(user=user, card_id=card.id) == expected
         transaction.set_rollback(True)
+
+
+def test_a_lapse_reaching_the_leech_threshold_offline_tags_and_suspends_the_card():
+    user, _, cards = enrolled_user(2, leech_threshold=2)
+    d0 = NOW - dt.timedelta(days=20)
+    # Easy: straight to review; Again: a lapse; Good after the relearning step: review again; Again: lapse 2
+    at = [d0, d0 + dt.timedelta(days=5), d0 + dt.timedelta(days=5, minutes=15), d0 + dt.timedelta(days=15)]
+    body = post(
+        user, [item(cards[0], r, t) for r, t in zip((4, 1, 3, 1), at, strict=True)] + [item(cards[1], 1, d0)]
+    ).json()
+    states = {s["card"]: s for s in body["states"]}
+    assert (
+        states[cards[0].id]["lapses"],
+        states[cards[0].id]["leech"],
+        states[cards[0].id]["suspended"],
+    ) == (2, True, True)
+    assert (states[cards[1].id]["lapses"], states[cards[1].id]["leech"]) == (0, False)
+    assert CardState.objects.get(user=user, card=cards[0]).leech
