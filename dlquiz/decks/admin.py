@@ -62,10 +62,6 @@ class DeckAdmin(SimpleHistoryAdmin):
     def retired_cards(self, obj: Deck) -> int:
         return obj.n_retired  # type: ignore[attr-defined]
 
-    def save_model(self, request: HttpRequest, obj: Deck, form: Any, change: bool) -> None:
-        obj._history_user = request.user  # type: ignore[attr-defined]
-        obj.save()
-
 
 class SpaceListField(forms.CharField):
     """A list of words (topics, tags) typed as in the content files: separated by spaces."""
@@ -140,7 +136,7 @@ class CardAdminForm(forms.ModelForm):
 
 
 class AgainFlagFilter(admin.SimpleListFilter):
-    title = "again rate"
+    title = "重来率 / again rate"
     parameter_name = "again"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -158,7 +154,7 @@ class AgainFlagFilter(admin.SimpleListFilter):
 
 
 class ReviewedFilter(admin.SimpleListFilter):
-    title = "reviews"
+    title = "复习 / reviews"
     parameter_name = "reviewed"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -245,29 +241,29 @@ class CardAdmin(SimpleHistoryAdmin):
     def short_front(self, obj: Card) -> str:
         return obj.front if len(obj.front) <= 80 else obj.front[:79] + "…"
 
-    @admin.display(description="reviews", ordering="n_reviews")
+    @admin.display(description="复习 reviews", ordering="n_reviews")
     def reviews(self, obj: Card) -> int:
         return obj.n_reviews  # type: ignore[attr-defined]
 
-    @admin.display(description="again", ordering="n_again")
+    @admin.display(description="重来率 again", ordering="n_again")
     def again_rate(self, obj: Card) -> str:
         n = obj.n_reviews  # type: ignore[attr-defined]
         return _pct(obj.n_again / n if n else None)  # type: ignore[attr-defined]
 
-    @admin.display(description="lapses", ordering="n_lapses")
+    @admin.display(description="遗忘 lapses", ordering="n_lapses")
     def lapses(self, obj: Card) -> int:
         return obj.n_lapses  # type: ignore[attr-defined]
 
-    @admin.display(description="learners", ordering="n_learners")
+    @admin.display(description="学习者 learners", ordering="n_learners")
     def learners(self, obj: Card) -> int:
         return obj.n_learners  # type: ignore[attr-defined]
 
-    @admin.display(description="mean R at review")
+    @admin.display(description="平均R mean R at review")
     def mean_retrievability(self, obj: Card) -> str:
         stats = getattr(obj, "item_stats", None)
         return _pct(stats.retrievability if stats else None)
 
-    @admin.display(description="flag", boolean=True)
+    @admin.display(description="标记 flag", boolean=True)
     def flag(self, obj: Card) -> bool:
         stats = getattr(obj, "item_stats", None)
         return bool(stats and stats.flagged)
@@ -321,7 +317,9 @@ class CardAdmin(SimpleHistoryAdmin):
         self._report_check(request, card)
         return HttpResponseRedirect(reverse("admin:decks_card_change", args=[card.pk]))
 
-    @admin.action(description="Check these exercise cards (own answers, named mistakes, 100 random inputs)")
+    @admin.action(
+        description="检查所选练习卡 / check these exercise cards (own answers, named mistakes, 100 random inputs)"
+    )
     def check_exercise_cards(self, request: HttpRequest, queryset: QuerySet[Card]) -> None:
         cards = list(queryset.filter(kind=Card.Kind.EXERCISE)[:50])
         if not cards:

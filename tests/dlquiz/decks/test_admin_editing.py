@@ -230,3 +230,13 @@ def test_an_editor_adds_a_card_that_learners_get_and_load_content_keeps(client, 
     assert not Card.objects.get(uid="a.new").retired
     page = client.get(f"/admin/decks/card/{new.pk}/change/")
     assert "uid" not in page.context["adminform"].form.fields  # ids are stable forever
+
+
+def test_a_deck_change_is_recorded_with_its_editor(client, people, bundled):
+    deck = bundled.deck
+    client.force_login(people["editor"])
+    data = {"slug": deck.slug, "name": "卷积（改）", "source": deck.source, "position": str(deck.position)}
+    assert client.post(f"/admin/decks/deck/{deck.pk}/change/", data).status_code == 302
+    record = deck.history.first()
+    assert (record.name, record.history_user) == ("卷积（改）", people["editor"])
+    assert "卷积（改）" in client.get(f"/admin/decks/deck/{deck.pk}/history/").content.decode()
