@@ -141,7 +141,8 @@ def own_card_check(*, data: CardInput) -> list[CardProblem]:
 
 
 def _shape_problems(data: CardInput) -> list[CardProblem]:
-    """Limits the content format does not need (a file is reviewed in git; the API is open)."""
+    """Limits the content format does not need (a file is reviewed in git; the API is open). The content
+    rules themselves are card_check's, never repeated here."""
     out: list[CardProblem] = []
     if data.kind not in OWN_KINDS:
         out.append(CardProblem("kind", f"kind must be one of {', '.join(OWN_KINDS)}, not {data.kind!r}"))
@@ -154,8 +155,6 @@ def _shape_problems(data: CardInput) -> list[CardProblem]:
             out.append(CardProblem(name, f"at most {MAX_WORDS} {name}"))
         if any(not w or len(w) > _WORD_MAX or any(ch.isspace() for ch in w) for w in words):
             out.append(CardProblem(name, f"each of {name} is one word of at most {_WORD_MAX} characters"))
-    if data.kind != "exercise" and (data.family or data.params):
-        out.append(CardProblem("family", "family/params are only for exercise cards"))
     return out
 
 
