@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import time_machine
 import zstandard
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -256,3 +257,28 @@ def test_at_most_two_imports_wait_at_once(tmp_path: Path):
     assert _upload(client_for(make_user()), data).status_code == 202  # another learner's are their own
     anki_import_run(import_id=first)
     assert _upload(client_for(user), data).status_code == 202  # one has finished
+
+
+def test_a_device_that_syncs_gets_the_states_an_import_rebuilt(tmp_path: Path):
+    """The import stamps the card states it sets, so ``sync/changes`` hands them to a device that already
+    synced, even when no card text changed."""
+    history = _history()
+    made = make_package(tmp_path, fmt="anki21b", history=history)
+    user = make_user()
+    client = client_for(user)
+    start = timezone.now()
+    with time_machine.travel(start - dt.timedelta(hours=1)):
+        _import(user, made.data)
+    with time_machine.travel(start - dt.timedelta(minutes=30)):  # the sync window's overlap is 2 minutes
+        page = client.get("/api/v1/sync/changes").json()
+    assert not page["has_more"] and len(page["cards"]) == 5
+    later = history["q"][-1][0] + dt.timedelta(days=15)
+    with collection(tmp_path) as col:
+        answer(col, made.card_ids["q"], 3, later)
+        _import(user, export_package(col, tmp_path, fmt="anki21b"))
+    changes = client.get("/api/v1/sync/changes", {"cursor": page["next_cursor"]}).json()
+    card = Card.objects.get(deck__owner=user, kind="basic", front__startswith="What does BN")
+    state = CardState.objects.get(user=user, card=card)
+    assert [c["id"] for c in changes["cards"]] == [card.pk]
+    assert changes["cards"][0]["state"]["stability"] == state.stability
+    assert state.stability == pytest.approx(_expected([*history["q"], (later, 3)]).stability, rel=1e-9)
