@@ -128,6 +128,21 @@ class StudySettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(99)],
         help_text="lapses after which a card is tagged leech and suspended",
     )
+    learn_ahead_minutes = models.PositiveSmallIntegerField(
+        default=20,
+        validators=[MaxValueValidator(1440)],
+        help_text="when nothing else is left, learning cards due within this many minutes are shown early",
+    )
+    new_card_order = models.CharField(
+        max_length=12,
+        default="interleaved",
+        choices=[
+            ("deck", "deck order"),
+            ("mixed", "mixed across decks"),
+            ("interleaved", "exercises interleaved with the cards of their topics"),
+        ],
+        help_text="the order in which new cards are introduced",
+    )
 
     def __str__(self) -> str:
         return f"study settings of user {self.user_id}"
