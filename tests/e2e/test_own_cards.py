@@ -40,6 +40,7 @@ def test_learner_writes_a_card_with_preview_and_checks_then_studies_it(page: Any
     pg.locator("#card-back").fill(r"$\sigma'(x)=\sigma(x)(1-\sigma(x))$")
     pg.wait_for_selector("#card-front-error")
     assert "KaTeX cannot parse" in pg.locator("#card-front-error").inner_text()
+    shoot(pg, "my-card-editor-error")
     pg.get_by_role("button", name="保存卡片").click()
     pg.wait_for_timeout(300)
     assert pg.url.endswith("/new")  # refused: still on the editor
