@@ -8,6 +8,7 @@ import { useContext } from "preact/hooks";
 import { OWN_EN, OWN_ZH } from "./lib/ownStrings";
 
 import { ANKI_EN, ANKI_ZH } from "./lib/ankiStrings";
+import { FSRS_EN, FSRS_ZH } from "./lib/fsrsStrings";
 
 export type Lang = "zh" | "en";
 export const LANG_STORAGE_KEY = "dlquiz.lang";
@@ -15,6 +16,7 @@ export const LANG_STORAGE_KEY = "dlquiz.lang";
 const zh = {
   ...OWN_ZH,
   ...ANKI_ZH,
+  ...FSRS_ZH,
   "app.name": "深度学习面试",
   "app.skip": "跳到正文",
   "nav.main": "主导航",
@@ -363,6 +365,7 @@ export type Key = keyof typeof zh;
 const en: Record<Key, string> = {
   ...OWN_EN,
   ...ANKI_EN,
+  ...FSRS_EN,
   "app.name": "DL interviews",
   "app.skip": "Skip to content",
   "nav.main": "Main navigation",

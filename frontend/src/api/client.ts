@@ -42,6 +42,9 @@ export type OwnDeckDetail = Json<"my_decks_retrieve">;
 export type OwnCardInput = Body<"my_cards_create">;
 export type CardProblem = Schemas["ProblemOut"];
 export type NotesImport = Json<"my_notes_import">;
+export type FsrsParameters = Json<"scheduler_parameters">;
+export type OptimizeRun = Json<"scheduler_run_latest">;
+export type RetentionAdvice = Json<"scheduler_retention_advice">;
 export type AnkiImport = Json<"anki_import_get">;
 export type DemoList = Json<"demos_list">;
 export type Demo = DemoList["results"][number];
@@ -178,6 +181,11 @@ export const api = {
   demoRun: (run: number) => call<DemoRun>("GET", `demo-runs/${run}`),
   demoRuns: () => call<DemoRunPage>("GET", "demo-runs"),
   demoCancel: (run: number) => call<Json<"demo_runs_cancel">>("POST", `demo-runs/${run}/cancel`),
+  fsrsParameters: () => call<FsrsParameters>("GET", "scheduler/parameters"),
+  fsrsOptimize: () => call<OptimizeRun>("POST", "scheduler/optimize"),
+  fsrsRunLatest: () => call<OptimizeRun>("GET", "scheduler/runs/latest"),
+  fsrsRetentionAdvice: () => call<RetentionAdvice>("GET", "scheduler/retention-advice"),
+  fsrsReschedule: () => call<Json<"scheduler_reschedule", 202>>("POST", "scheduler/reschedule"),
   demoPredict: (run: number, choice: number) =>
     call<Json<"demo_runs_predict">>("POST", `demo-runs/${run}/prediction`, { choice } satisfies Body<"demo_runs_predict">),
 };

@@ -1,12 +1,13 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
 import { api, type SettingsPatch, type StudySettings } from "../api/client";
 import { Field } from "../components/Field";
+import { FsrsPanel, RetentionAdviceChart } from "../components/FsrsPanel";
 import { Link } from "../components/Link";
 import { Pending } from "../components/Pending";
 import { type Key, type Lang, useI18n } from "../i18n";
 import { useAsync } from "../lib/useAsync";
-import { useSubmit } from "../lib/useSubmit";
+import { useAction, useSubmit } from "../lib/useSubmit";
 
 /** "1 10" → [1, 10]; null when not 0–10 whole minutes in 1..10080. */
 export function parseSteps(text: string): number[] | null {
@@ -44,6 +45,7 @@ interface Form {
   reminder_time: string;
   email_reminders: boolean;
   language: Lang;
+  leech_threshold: string;
 }
 
 function toForm(s: StudySettings): Form {
@@ -58,6 +60,7 @@ function toForm(s: StudySettings): Form {
     reminder_time: s.reminder_time.slice(0, 5),
     email_reminders: s.email_reminders,
     language: s.language,
+    leech_threshold: String(s.leech_threshold),
   };
 }
 
@@ -69,6 +72,16 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
   const setForm = loaded.set;
   const [localErrors, setLocalErrors] = useState<Record<string, Key>>({});
   const [saved, setSaved] = useState(false);
+  const [advice, setAdvice] = useState(false);
+  const [offerReschedule, setOfferReschedule] = useState(false);
+  const reschedule = useAction(async () => {
+    await api.fsrsReschedule();
+    setOfferReschedule(false);
+    setRescheduled(true);
+  });
+  const [rescheduled, setRescheduled] = useState(false);
+  const savedRetention = useRef<string | null>(null); // the desired retention the server holds
+  if (form && savedRetention.current === null) savedRetention.current = form.desired_retention;
   const submit = useSubmit(save);
 
   useEffect(() => {
@@ -98,8 +111,14 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
       reminder_time: form.reminder_time.length === 5 ? `${form.reminder_time}:00` : form.reminder_time,
       email_reminders: form.email_reminders,
       language: form.language,
+      leech_threshold: Number(form.leech_threshold),
     };
     const answer = await api.settingsUpdate(body);
+    // Anki's "reschedule cards on change": a new desired retention offers to reschedule every card
+    const retentionNow = toForm(answer).desired_retention;
+    setOfferReschedule(retentionNow !== savedRetention.current || offerReschedule);
+    savedRetention.current = retentionNow;
+    setRescheduled(false);
     setForm(toForm(answer));
     if (answer.language !== lang) onLanguage(answer.language);
     setSaved(true);
@@ -154,6 +173,15 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
             <p class="hint" id="retention-help">
               {t("set.retentionHelp")}
             </p>
+            <button type="button" class="link" aria-expanded={advice} aria-controls="retention-advice-box"
+              onClick={() => setAdvice(!advice)}>
+              {advice ? t("fsrs.hideHelp") : t("fsrs.help")}
+            </button>
+            {advice ? (
+              <div id="retention-advice-box">
+                <RetentionAdviceChart retention={Number.isFinite(retention) ? retention : 0.9} />
+              </div>
+            ) : null}
             {errors.desired_retention ? <p class="error" role="alert">{errors.desired_retention}</p> : null}
           </div>
           <Field id="learning_steps" label={t("set.learningSteps")} value={form.learning_steps} inputMode="text"
@@ -168,6 +196,9 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
           <Field id="max_reviews_per_day" type="number" min={0} max={99999} inputMode="numeric" label={t("set.maxReviews")}
             value={form.max_reviews_per_day} onInput={(e) => up({ max_reviews_per_day: e.currentTarget.value })}
             error={errors.max_reviews_per_day} />
+          <Field id="leech_threshold" type="number" min={1} max={99} inputMode="numeric" label={t("fsrs.leechThreshold")}
+            value={form.leech_threshold} onInput={(e) => up({ leech_threshold: e.currentTarget.value })}
+            error={errors.leech_threshold} />
         </fieldset>
         <fieldset class="panel">
           <legend>{t("set.timeSection")}</legend>
@@ -206,7 +237,18 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
           </button>
           <span role="status" class="status" aria-live="polite">{status}</span>
         </div>
+        {offerReschedule ? (
+          <div class="panel reschedule-offer" role="status">
+            <p>{t("fsrs.retentionChanged")}</p>
+            <button type="button" disabled={reschedule.busy} onClick={() => reschedule.run()}>
+              {t("fsrs.reschedule")}
+            </button>
+            {reschedule.error ? <p class="error" role="alert">{reschedule.error}</p> : null}
+          </div>
+        ) : null}
+        {rescheduled ? <p role="status">{t("fsrs.rescheduled")}</p> : null}
       </form>
+      <FsrsPanel />
       <section class="panel">
         <h2>{t("set.account")}</h2>
         <p>
