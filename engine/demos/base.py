@@ -167,6 +167,9 @@ class Demo:
 
     id: ClassVar[str]
     title: ClassVar[str]
+    #: the English title the English interface shows, and a one-line Chinese summary for the list
+    title_en: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
     topics: ClassVar[tuple[str, ...]]
     version: ClassVar[int] = 1
     schema: ClassVar[dict[str, Setting]]
@@ -270,6 +273,8 @@ class Demo:
         return {
             "id": self.id,
             "title": self.title,
+            "title_en": self.title_en,
+            "summary": self.summary,
             "topics": list(self.topics),
             "version": self.version,
             "schema": {name: s.to_dict() for name, s in self.schema.items()},

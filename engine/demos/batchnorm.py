@@ -41,6 +41,8 @@ def _mlp(bn: bool, d_in: int, width: int, depth: int) -> nn.Sequential:
 class BatchNormDemo(Demo):
     id = "batchnorm"
     title = "Batch Normalization：训练曲线、running mean/var 与 momentum、train 与 eval 模式"
+    title_en = "Batch Normalization: training curves, running mean/var and momentum, train vs eval mode"
+    summary = "同一个小网络有无 BN 的训练曲线，running mean/var 随 momentum 收敛的快慢，train 与 eval 模式输出的差别。"
     topics = ("002-0329", "002-0334", "002-0351", "001-0560", "001-0574", "001-0594")
     schema = {
         "stat_steps": Setting(Param("int", 5, 300), 40, "统计量更新步数 k"),

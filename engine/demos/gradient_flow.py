@@ -73,6 +73,8 @@ class _Net(nn.Module):
 class GradientFlow(Demo):
     id = "gradient_flow"
     title = "梯度消失：各层梯度范数随深度的变化（sigmoid/ReLU、BN、残差连接）"
+    title_en = "Vanishing gradients: per-layer gradient norms vs depth (sigmoid/ReLU, BN, residual)"
+    summary = "一次反向传播里各层梯度范数随深度怎样变化：sigmoid 与 ReLU、加不加 BN、加不加残差连接。"
     topics = ("001-0142", "001-1168", "001-1178", "001-1195", "001-1204", "001-1208", "001-1211", "002-0309")
     schema = {
         "depth": Setting(Param("int", 3, 30), 15, "隐藏层数"),

@@ -73,6 +73,8 @@ def _loss(model: nn.Linear, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 class LearningRate(Demo):
     id = "learning_rate"
     title = "学习率：太小、合适、太大，以及学习率调度（StepLR、Cosine、Warmup、OneCycle）"
+    title_en = "Learning rate: too low, good, too high, and schedules (StepLR, cosine, warmup, OneCycle)"
+    summary = "学习率太小、合适、太大时的损失曲线，以及 torch.optim.lr_scheduler 各种调度的学习率与损失。"
     topics = ("001-0095", "002-0177", "001-1366", "001-1370")
     schema = {
         "lr_low": Setting(Param("real", 0.001, 3.0), 0.05, "较小的学习率"),

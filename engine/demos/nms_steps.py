@@ -54,6 +54,8 @@ def count_buckets(n: int) -> tuple[tuple[int, int], ...]:
 class NmsSteps(Demo):
     id = "nms_steps"
     title = "非极大值抑制（NMS）逐步演示"
+    title_en = "Non-maximum suppression (NMS) step by step"
+    summary = "随机检测框上的贪心 NMS：每一步保留哪个框、按 IoU 阈值抑制哪些框。"
     topics = ("001-1657",)
     schema = {
         "boxes": Setting(Param("int", 4, 30), 12, "检测框数"),

@@ -126,6 +126,8 @@ def _path(
 class OptimizerPaths(Demo):
     id = "optimizer_paths"
     title = "优化器的轨迹：SGD、Momentum、Nesterov、AdaGrad、RMSprop、Adam、AdamW"
+    title_en = "Optimizer paths: SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, AdamW"
+    summary = "真实的 torch.optim 更新在等高线图上的轨迹和每步的损失：狭长山谷、Rosenbrock 与鞍点。"
     topics = (
         "002-0248",
         "002-0260",

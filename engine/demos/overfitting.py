@@ -55,6 +55,8 @@ def _mlp(d_in: int, width: int, dropout: float) -> nn.Sequential:
 class Overfitting(Demo):
     id = "overfitting"
     title = "过拟合与正则化：不正则化、权值衰减（weight decay）、Dropout"
+    title_en = "Overfitting and regularisation: none, weight decay, dropout"
+    summary = "小数据集上训练集与验证集准确率的差距，以及 weight decay 与 Dropout 怎样缩小它。"
     topics = ("002-0364", "002-0372", "002-0384", "001-0107")
     schema = {
         "train_size": Setting(Param("int", 20, 400), 60, "训练样本数"),

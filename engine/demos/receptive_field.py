@@ -88,6 +88,8 @@ def _mass_side(g: torch.Tensor, cy: int, cx: int, mass: float) -> int:
 class ReceptiveField(Demo):
     id = "receptive_field"
     title = "感受野：卷积堆叠的有效感受野与理论大小"
+    title_en = "Receptive field: the effective receptive field of a conv stack and its analytic size"
+    summary = "卷积堆叠中心输出对输入的梯度：有效感受野的范围与理论公式的对比。"
     topics = ("003-0044",)
     schema = {
         "layers": Setting(Param("int", 1, 10), 5, "卷积层数"),

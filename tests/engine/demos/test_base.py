@@ -46,6 +46,9 @@ def test_description_is_json_with_defaults_inside_their_bounds():
     for demo in all_demos():
         desc = json.loads(json.dumps(demo.to_dict(), allow_nan=False))
         assert desc["id"] == demo.id and desc["version"] >= 1 and desc["title"]
+        # the English interface shows title_en; the list shows the Chinese summary
+        assert desc["title_en"].isascii() and len(desc["title_en"]) > 10, demo.id
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in desc["summary"]), demo.id
         for name, entry in desc["schema"].items():
             if entry["kind"] == "choice":
                 assert entry["default"] in entry["choices"], (demo.id, name)
