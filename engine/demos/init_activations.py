@@ -55,7 +55,7 @@ def _layer_outputs(
 class InitActivations(Demo):
     id = "init_activations"
     title = "权重初始化与激活值分布（N(0,1)、N(0,0.01)、Xavier、He × sigmoid/tanh/ReLU）"
-    title_en = "Weight initialisation and activation distributions (N(0,1), N(0,0.01), Xavier, He × sigmoid/tanh/ReLU)"
+    title_en = "Weight initialisation and activation distributions (N(0,1), N(0,0.01), Xavier, He x sigmoid/tanh/ReLU)"
     summary = "多层 MLP 各层激活值的分布：哪种初始化让激活饱和，哪种让它塌缩到 0，哪种保持方差。"
     topics = ("002-0286", "002-0290", "002-0309", "002-0319", "002-0325", "001-1104")
     schema = {
