@@ -289,9 +289,9 @@ def _history_write(
         new_logs += adding
         changed_logs += replayed.rewritten
         changed_states.append((state_ids[card_id], replayed.state))
-    # The review's own batched statements (study/review_sql.py): one insert and one update executed per row,
-    # the card state's ``changed_at`` stamped so devices that sync see the rebuilt states.
-    review_sql.logs_insert(new_logs)
+    # New rows in multi-row inserts; rewritten rows and card states by the review's own batched update
+    # statements (study/review_sql.py), the card state's ``changed_at`` stamped so syncing devices see them.
+    ReviewLog.objects.bulk_create(new_logs, batch_size=_BATCH)
     review_sql.log_states_write(changed_logs)
     review_sql.card_states_write(changed_states, changed_at=now)
     return len(new_logs)
