@@ -200,8 +200,6 @@ class CardAdmin(SimpleHistoryAdmin):
         "learners",
         "mean_retrievability",
         "flag",
-        "retired",
-        "updated_at",
     )
     list_filter = (
         AgainFlagFilter,
@@ -219,6 +217,9 @@ class CardAdmin(SimpleHistoryAdmin):
     ordering = ("deck__position", "position")
     actions = ["check_exercise_cards"]
     history_list_display = ["kind"]
+
+    class Media:
+        css = {"all": ("decks/admin-card.css",)}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Card]:
         return review_counts(super().get_queryset(request))
@@ -239,34 +240,35 @@ class CardAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="front")
     def short_front(self, obj: Card) -> str:
-        return obj.front if len(obj.front) <= 80 else obj.front[:79] + "…"
+        return obj.front if len(obj.front) <= 40 else obj.front[:39] + "…"
 
-    @admin.display(description="复习 reviews", ordering="n_reviews")
+    @admin.display(description="reviews", ordering="n_reviews")
     def reviews(self, obj: Card) -> int:
         return obj.n_reviews  # type: ignore[attr-defined]
 
-    @admin.display(description="重来率 again", ordering="n_again")
+    @admin.display(description="again", ordering="n_again")
     def again_rate(self, obj: Card) -> str:
         n = obj.n_reviews  # type: ignore[attr-defined]
         return _pct(obj.n_again / n if n else None)  # type: ignore[attr-defined]
 
-    @admin.display(description="遗忘 lapses", ordering="n_lapses")
+    @admin.display(description="lapses", ordering="n_lapses")
     def lapses(self, obj: Card) -> int:
         return obj.n_lapses  # type: ignore[attr-defined]
 
-    @admin.display(description="学习者 learners", ordering="n_learners")
+    @admin.display(description="learners", ordering="n_learners")
     def learners(self, obj: Card) -> int:
         return obj.n_learners  # type: ignore[attr-defined]
 
-    @admin.display(description="平均R mean R at review")
+    @admin.display(description="mean R")
     def mean_retrievability(self, obj: Card) -> str:
         stats = getattr(obj, "item_stats", None)
         return _pct(stats.retrievability if stats else None)
 
-    @admin.display(description="标记 flag", boolean=True)
-    def flag(self, obj: Card) -> bool:
+    @admin.display(description="flag")
+    def flag(self, obj: Card) -> str:
+        """⚑ when the again rate is far above the deck's (item_stats: the rule), else nothing."""
         stats = getattr(obj, "item_stats", None)
-        return bool(stats and stats.flagged)
+        return "⚑" if stats and stats.flagged else ""
 
     # -- saving -------------------------------------------------------------------------------------
 
@@ -317,9 +319,7 @@ class CardAdmin(SimpleHistoryAdmin):
         self._report_check(request, card)
         return HttpResponseRedirect(reverse("admin:decks_card_change", args=[card.pk]))
 
-    @admin.action(
-        description="检查所选练习卡 / check these exercise cards (own answers, named mistakes, 100 random inputs)"
-    )
+    @admin.action(description="检查练习卡 / check exercise cards")
     def check_exercise_cards(self, request: HttpRequest, queryset: QuerySet[Card]) -> None:
         cards = list(queryset.filter(kind=Card.Kind.EXERCISE)[:50])
         if not cards:

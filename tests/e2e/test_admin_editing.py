@@ -118,3 +118,11 @@ def test_editor_edits_latex_with_live_preview_validation_history_and_revert(
     message.wait_for()
     assert "8 variants, 8 own answers" in message.inner_text() and "100 random inputs" in message.inner_text()
     _shot(page, "exercise-card")
+
+    # the card list with its statistics columns and filters
+    page.goto(f"{app_server}/admin/decks/card/")
+    page.click("#toggle-nav-sidebar")  # the admin's own sidebar toggle: the whole table in view
+    header = page.locator("#result_list thead").inner_text().lower()  # upper-cased by the admin css
+    assert "reviews" in header and "mean r" in header
+    assert "again rate" in page.locator("#changelist-filter").inner_text().lower()
+    _shot(page, "card-list")
