@@ -262,9 +262,9 @@ API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 1_048_576)
 ANKI_IMPORT_MAX_BYTES = envint("ANKI_IMPORT_MAX_BYTES", 50 * 1_048_576)
 ANKI_IMPORT_MAX_EXPANDED_BYTES = envint("ANKI_IMPORT_MAX_EXPANDED_BYTES", 256 * 1_048_576)
 THROTTLE_LOGIN_USERNAME = envstr("THROTTLE_LOGIN_USERNAME", "10/hour")
-# Device tokens (django-rest-knox, dlquiz.accounts.models.DeviceToken): stored as SHA-512 digests; with
-# API_TOKEN_TTL_DAYS > 0 a token expires that many days after its device last used it, 0: never.
-KNOX_TOKEN_MODEL = "accounts.DeviceToken"
+# Device tokens (django-rest-knox's AuthToken, named by dlquiz.accounts.models.Device): stored as SHA-512
+# digests; with API_TOKEN_TTL_DAYS > 0 a token expires that many days after its device last used it, 0: never.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # knox's own model (its migrations always create its table)
 _TOKEN_TTL_DAYS = envint("API_TOKEN_TTL_DAYS", 0)
 REST_KNOX = {
     "TOKEN_TTL": dt.timedelta(days=_TOKEN_TTL_DAYS) if _TOKEN_TTL_DAYS > 0 else None,

@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dlquiz.accounts.models import DeviceToken
-from dlquiz.accounts.selectors import device_token_list
+from dlquiz.accounts.models import AuthToken, Device
+from dlquiz.accounts.selectors import device_list
 from dlquiz.accounts.services import device_token_create, device_token_revoke, password_change, user_create
 from dlquiz.api.auth import learner
 from dlquiz.api.throttles import LoginThrottle, authenticate_limited, username_failure, username_wait
@@ -84,8 +84,8 @@ class LogoutApi(APIView):
 
     @extend_schema(request=None, responses={204: None}, operation_id="auth_logout")
     def post(self, request: Request) -> Response:
-        if isinstance(request.auth, DeviceToken):
-            device_token_revoke(user=learner(request), token_id=request.auth.pk)
+        if isinstance(request.auth, AuthToken):
+            AuthToken.objects.filter(pk=request.auth.pk).delete()
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -125,8 +125,13 @@ class TokenApi(APIView):
         return Response(self.TokenOutputSerializer({"token": token, **_token_fields(device)}).data)
 
 
-def _token_fields(device: DeviceToken) -> dict:  # type: ignore[type-arg]
-    return {"id": device.pk, "name": device.name, "created": device.created, "expiry": device.expiry}
+def _token_fields(device: Device) -> dict:  # type: ignore[type-arg]
+    return {
+        "id": device.pk,
+        "name": device.name,
+        "created": device.token.created,
+        "expiry": device.token.expiry,
+    }
 
 
 class TokenListApi(APIView):
@@ -137,9 +142,9 @@ class TokenListApi(APIView):
 
     @extend_schema(responses={200: TokenListOutputSerializer(many=True)}, operation_id="auth_tokens_list")
     def get(self, request: Request) -> Response:
-        current = request.auth.pk if isinstance(request.auth, DeviceToken) else None
+        current = request.auth.pk if isinstance(request.auth, AuthToken) else None
         rows = [
-            {**_token_fields(d), "current": d.pk == current} for d in device_token_list(user=learner(request))
+            {**_token_fields(d), "current": d.token_id == current} for d in device_list(user=learner(request))
         ]
         return Response(self.TokenListOutputSerializer(rows, many=True).data)
 
@@ -147,7 +152,7 @@ class TokenListApi(APIView):
 class TokenRevokeApi(APIView):
     @extend_schema(request=None, responses={204: None}, operation_id="auth_tokens_revoke")
     def delete(self, request: Request, pk: int) -> Response:
-        device_token_revoke(user=learner(request), token_id=pk)
+        device_token_revoke(user=learner(request), device_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,29 +1,24 @@
-"""Device tokens: one API token per signed-in device (a phone, a tablet), named, listed and revocable.
+"""Devices: one API token per signed-in device (a phone, a tablet), named, listed and revocable.
 
-django-rest-knox stores only each token's SHA-512 digest (the token itself is shown once, at sign-in) and
-gives it an optional expiry (``API_TOKEN_TTL_DAYS``). This model is knox's token (``KNOX_TOKEN_MODEL``) with a
-device name and a small integer id the API names it by (knox's own primary key is the digest).
+The token is django-rest-knox's ``AuthToken`` (only its SHA-512 digest is stored; the token itself is shown
+once, at sign-in; an optional expiry, ``API_TOKEN_TTL_DAYS``). A ``Device`` gives it the name the learner
+chose and the small id the API names it by (knox's primary key is the digest). Revoking a device deletes its
+token, and the device with it.
 """
 
 from __future__ import annotations
 
 from django.db import models
-from knox.models import AbstractAuthToken
-from knox.settings import CONSTANTS
+from knox.models import AuthToken
 
-__all__ = ["DeviceToken"]
+__all__ = ["AuthToken", "Device"]
 
 
-class DeviceToken(AbstractAuthToken):
-    # knox has no type information: the fields are annotated here
-    id: models.BigAutoField[int, int] = models.BigAutoField(primary_key=True)
-    digest: models.CharField[str, str] = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
-    name: models.CharField[str, str] = models.CharField(
-        max_length=100, help_text="the device, as the learner named it at sign-in"
+class Device(models.Model):
+    token: models.OneToOneField[AuthToken, AuthToken] = models.OneToOneField(
+        AuthToken, on_delete=models.CASCADE, related_name="device"
     )
-
-    class Meta:
-        ordering = ["-created", "-id"]
+    name = models.CharField(max_length=100, help_text="the device, as the learner named it at sign-in")
 
     def __str__(self) -> str:
-        return f"token {self.token_key}… of user {self.user_id} ({self.name})"
+        return f"device {self.name!r} ({self.token_id})"

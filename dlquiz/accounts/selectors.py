@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
-from dlquiz.accounts.models import DeviceToken
+from dlquiz.accounts.models import Device
 
 
-def device_token_list(*, user: User) -> QuerySet[DeviceToken]:
-    """The learner's device tokens, newest first (never the token itself: only its digest is stored)."""
-    return DeviceToken.objects.filter(user=user).order_by("-created", "-id")
+def device_list(*, user: User) -> QuerySet[Device]:
+    """The learner's signed-in devices with their tokens, newest first (never a token itself: only its digest
+    is stored)."""
+    return Device.objects.filter(token__user=user).select_related("token").order_by("-token__created", "-id")

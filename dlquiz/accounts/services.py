@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from dlquiz.accounts.models import DeviceToken
+from dlquiz.accounts.models import AuthToken, Device
 from dlquiz.decks.services import bundled_decks_enroll
 from dlquiz.errors import NotFound, ServiceError
 from dlquiz.study.models import StudySettings
@@ -57,21 +57,22 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
         ) from None
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    DeviceToken.objects.filter(user=user).delete()  # every device signs in again with the new password
+    AuthToken.objects.filter(user=user).delete()  # every device signs in again with the new password
 
 
 @transaction.atomic
-def device_token_create(*, user: User, name: str) -> tuple[DeviceToken, str]:
-    """A new token for one device of the learner: the row (holding only the digest) and the token itself,
-    which is shown this once. The learner's expired tokens are removed on the way."""
-    DeviceToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
-    device, token = DeviceToken.objects.create(user=user, name=name)
+def device_token_create(*, user: User, name: str) -> tuple[Device, str]:
+    """A new token for one device of the learner: the device (its token row holds only the digest) and the
+    token itself, which is shown this once. The learner's expired tokens are removed on the way."""
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    row, token = AuthToken.objects.create(user=user)
+    device = Device.objects.create(token=row, name=name)
     return device, token
 
 
-def device_token_revoke(*, user: User, token_id: int) -> None:
-    """Revoke one of the learner's tokens; from the next request on it is refused (401). Another learner's
-    token is not found, exactly like one that does not exist."""
-    deleted, _ = DeviceToken.objects.filter(user=user, pk=token_id).delete()
+def device_token_revoke(*, user: User, device_id: int) -> None:
+    """Revoke one of the learner's devices: its token is deleted, and from the next request on refused (401).
+    Another learner's device is not found, exactly like one that does not exist."""
+    deleted, _ = AuthToken.objects.filter(user=user, device__pk=device_id).delete()
     if not deleted:
         raise NotFound("设备令牌不存在 / token not found")

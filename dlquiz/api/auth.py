@@ -12,27 +12,28 @@ from knox.settings import knox_settings
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.request import Request
 
-from dlquiz.accounts.models import DeviceToken
+from dlquiz.accounts.models import AuthToken
 
 
 class Token(TokenAuthentication):
     """A device's token (``Authorization: Token <token>``), found by its digest with the learner and their study
-    settings in one query. An expired token is deleted and refused; with a TTL, use moves the expiry on."""
+    settings (and the device's name) in one query. An expired token is deleted and refused; with a TTL, use
+    moves the expiry on."""
 
-    def authenticate_credentials(self, token: bytes) -> tuple[User, DeviceToken]:  # type: ignore[override]
+    def authenticate_credentials(self, token: bytes) -> tuple[User, AuthToken]:  # type: ignore[override]
         try:
             text = token.decode("ascii")
         except UnicodeDecodeError:
             raise AuthenticationFailed("Invalid token.") from None
         try:
-            device = DeviceToken.objects.select_related("user", "user__study_settings").get(
+            device = AuthToken.objects.select_related("user", "user__study_settings", "device").get(
                 digest=hash_token(text)
             )
-        except DeviceToken.DoesNotExist:
+        except AuthToken.DoesNotExist:
             raise AuthenticationFailed("Invalid token.") from None
         if device.expiry is not None:
             if device.expiry < timezone.now():
-                DeviceToken.objects.filter(pk=device.pk).delete()
+                AuthToken.objects.filter(pk=device.pk).delete()
                 raise AuthenticationFailed("Token expired.")
             if knox_settings.AUTO_REFRESH and knox_settings.TOKEN_TTL is not None:
                 self.renew_token(device)

@@ -14,7 +14,7 @@ from django.apps import apps
 from django.db import connection
 from rest_framework.test import APIClient
 
-from dlquiz.accounts.models import DeviceToken
+from dlquiz.accounts.models import AuthToken, Device
 from tests.factories import PASSWORD, api_error, client_for, device_token, make_user
 
 pytestmark = pytest.mark.django_db
@@ -53,13 +53,17 @@ def test_each_sign_in_makes_a_named_device_token_stored_only_as_its_hash():
     user = make_user()
     phone, tablet = _sign_in(user, "phone"), _sign_in(user, "tablet")
     assert phone["token"] != tablet["token"] and phone["name"] == "phone" and phone["expiry"] is None
-    rows = DeviceToken.objects.filter(user=user)
+    rows = AuthToken.objects.filter(user=user)
     assert rows.count() == 2
+    assert sorted(Device.objects.filter(token__user=user).values_list("name", flat=True)) == [
+        "phone",
+        "tablet",
+    ]
     # only SHA-512 digests are stored: no column holds the token
     assert {r.digest for r in rows} == {
         hashlib.sha512(t["token"].encode()).hexdigest() for t in (phone, tablet)
     }
-    stored = [str(v) for r in rows.values() for v in r.values()]
+    stored = [str(v) for r in [*rows.values(), *Device.objects.values()] for v in r.values()]
     assert not any(t["token"] in v for t in (phone, tablet) for v in stored)
     for t in (phone, tablet):
         assert _with(t["token"]).get("/api/v1/me").json()["username"] == user.username
@@ -119,7 +123,7 @@ def test_a_password_change_revokes_every_token_and_keeps_the_session_that_made_i
     assert resp.status_code == 204, resp.content
     for t in (phone, tablet):
         api_error(_with(t["token"]).get("/api/v1/me"), 401)
-    assert not DeviceToken.objects.filter(user=user).exists()
+    assert not AuthToken.objects.filter(user=user).exists()
     assert _with(theirs).get("/api/v1/me").status_code == 200
     assert browser.get("/api/v1/me").status_code == 200
 
@@ -142,7 +146,7 @@ def test_a_wrong_password_gives_no_token():
         "/api/v1/auth/token", {"username": user.username, "password": "nope"}, format="json"
     )
     api_error(resp, 400, "bad_credentials")
-    assert not DeviceToken.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_with_a_ttl_an_unused_token_expires_and_use_moves_the_expiry_on(settings):
@@ -158,13 +162,13 @@ def test_with_a_ttl_an_unused_token_expires_and_use_moves_the_expiry_on(settings
         assert _with(t["token"]).get("/api/v1/me").status_code == 200
     with time_machine.travel(start + dt.timedelta(days=76), tick=False):
         api_error(_with(t["token"]).get("/api/v1/me"), 401)
-    assert not DeviceToken.objects.filter(user=user).exists()
+    assert not AuthToken.objects.filter(user=user).exists()
 
 
 def test_the_migration_carries_drf_plain_tokens_over_and_drops_their_table():
     from importlib import import_module
 
-    legacy = import_module("dlquiz.accounts.migrations.0002_legacy_drf_tokens")
+    legacy = import_module("dlquiz.accounts.migrations.0003_devices_on_knox_tokens")
     user = make_user()
     key = "0123456789abcdef0123456789abcdef01234567"  # DRF's 40-hex key, as an old client holds it
     with connection.cursor() as cur:
@@ -181,7 +185,7 @@ def test_the_migration_carries_drf_plain_tokens_over_and_drops_their_table():
 
         legacy.legacy_tokens_import(apps, types.SimpleNamespace(connection=connection, execute=execute))
     assert "authtoken_token" not in connection.introspection.table_names()
-    token = DeviceToken.objects.get(user=user)
-    assert token.digest == hashlib.sha512(key.encode()).hexdigest() and token.name == "legacy token"
+    token = AuthToken.objects.get(user=user)
+    assert token.digest == hashlib.sha512(key.encode()).hexdigest() and token.device.name == "legacy token"
     assert token.created == dt.datetime(2025, 1, 2, tzinfo=dt.UTC)
     assert _with(key).get("/api/v1/me").json()["username"] == user.username
