@@ -282,3 +282,24 @@ def test_a_device_that_syncs_gets_the_states_an_import_rebuilt(tmp_path: Path):
     assert [c["id"] for c in changes["cards"]] == [card.pk]
     assert changes["cards"][0]["state"]["stability"] == state.stability
     assert state.stability == pytest.approx(_expected([*history["q"], (later, 3)]).stability, rel=1e-9)
+
+
+def test_an_import_that_cannot_finish_ends_failed_with_a_message(tmp_path: Path, monkeypatch):
+    from dlquiz.interop import services
+    from dlquiz.interop.tasks import anki_import_task
+
+    user = make_user()
+    resp = _upload(client_for(user), make_package(tmp_path, fmt="anki21b", history={}).data)
+    import_id = resp.json()["id"]
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "_cards_write", broken)
+    with pytest.raises(RuntimeError):
+        anki_import_task.run(import_id)
+    body = client_for(user).get(f"/api/v1/anki/imports/{import_id}").json()
+    assert body["status"] == "failed" and body["error"] == "导入出错 / the import failed: RuntimeError"
+    assert body["finished_at"] is not None
+    assert AnkiImport.objects.get(pk=import_id).package == b""
+    assert not Card.objects.filter(deck__owner=user).exists()  # the cards' transaction rolled back
