@@ -31,6 +31,7 @@ from dlquiz.study.browse import (
     forgetting_curve,
 )
 from dlquiz.study.models import CardState, ReviewLog, State
+from dlquiz.study.ordering import ORDERS
 from dlquiz.study.scheduling import memory_of
 from dlquiz.study.selectors import (
     MAX_LIMIT,
@@ -47,6 +48,7 @@ from dlquiz.study.services import (
     card_bury,
     card_reset,
     card_suspend,
+    card_unbury,
     review_submit,
     review_undo,
     settings_update,
@@ -129,6 +131,14 @@ class TodayOut(serializers.Serializer):
     total_done = serializers.IntegerField()
     new_left = serializers.IntegerField()
     reviews_left = serializers.IntegerField()
+    learning_later = serializers.IntegerField(
+        default=0, help_text="learning/relearning cards waiting for their step, not in this answer"
+    )
+    learning_next_due = serializers.DateTimeField(
+        allow_null=True,
+        default=None,
+        help_text="when the first of those is due (ask for the queue again then)",
+    )
 
 
 class Intervals(serializers.Serializer):
@@ -288,6 +298,7 @@ CARD_ACTIONS: dict[str, CardAction] = {
     "suspend": lambda user, card_id, now: card_suspend(user=user, card_id=card_id, suspended=True),
     "unsuspend": lambda user, card_id, now: card_suspend(user=user, card_id=card_id, suspended=False),
     "bury": lambda user, card_id, now: card_bury(user=user, card_id=card_id, now=now),
+    "unbury": lambda user, card_id, now: card_unbury(user=user, card_id=card_id),
     "reset": lambda user, card_id, now: card_reset(
         user=user, card_id=card_id, now=now, client_review_id=f"reset-{uuid.uuid4()}"
     ),
@@ -295,7 +306,7 @@ CARD_ACTIONS: dict[str, CardAction] = {
 
 
 class CardActionApi(APIView):
-    """suspend / unsuspend / bury (until the next study day) / reset (forget)."""
+    """suspend / unsuspend / bury (until the next study day) / unbury / reset (forget)."""
 
     # One of CARD_ACTIONS, set by the URL (study/urls.py). Any other name is refused, never defaulted.
     action_name = ""
@@ -325,6 +336,15 @@ class SettingsSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=["zh", "en"])
     leech_threshold = serializers.IntegerField(
         min_value=1, max_value=99, help_text="lapses after which a card is tagged leech and suspended"
+    )
+    learn_ahead_minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=1440,
+        help_text="when nothing else is left, learning cards due within this many minutes are shown early",
+    )
+    new_card_order = serializers.ChoiceField(
+        choices=list(ORDERS),
+        help_text="deck: deck order; mixed: across decks; interleaved: exercises after the cards of their topics",
     )
 
 

@@ -9,9 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 
-from dlquiz.study import scheduling
+from dlquiz.study import ordering, scheduling
 from dlquiz.study.models import CardState, ReviewLog, State, StudySettings
 
 MAX_LIMIT = 200  # the most cards one queue, extra-new or practice request returns
@@ -50,6 +50,9 @@ class Today:
     total_done: int
     new_left: int
     reviews_left: int
+    # Learning/relearning cards waiting for their step beyond what the queue holds (the queue's answer only):
+    learning_later: int = 0
+    learning_next_due: dt.datetime | None = None
 
 
 def today_counts(*, user: User, prefs: StudySettings, now: dt.datetime) -> Today:
@@ -113,19 +116,43 @@ def study_queue(*, user: User, now: dt.datetime, limit: int = 20) -> tuple[list[
         ]
     if len(items) < limit and today.new_left:
         n = min(limit - len(items), today.new_left)
-        items += [(s, "new") for s in base.filter(state=State.NEW).order_by("new_order", "id")[:n]]
+        items += [(s, "new") for s in _new_states(base, prefs=prefs, n=n)]
+    horizon = now
+    if not items and prefs.learn_ahead_minutes:  # nothing else left: learn ahead, as Anki does
+        horizon = now + dt.timedelta(minutes=prefs.learn_ahead_minutes)
+        ahead = base.filter(state__in=(State.LEARNING, State.RELEARNING), due__gt=now, due__lte=horizon)
+        items += [(s, "learning") for s in ahead.order_by("due", "id")[:limit]]
+    if len(items) < limit:  # the queue ran short: say when the next learning cards come
+        later = (
+            _active(user, now)
+            .filter(state__in=(State.LEARNING, State.RELEARNING), due__gt=horizon)
+            .aggregate(n=Count("id"), first=Min("due"))
+        )
+        today.learning_later, today.learning_next_due = later["n"], later["first"]
     return _queue_items(user=user, prefs=prefs, now=now, items=items), today
+
+
+def _new_states(base: QuerySet[CardState], *, prefs: StudySettings, n: int) -> list[CardState]:
+    """The next ``n`` new cards in the learner's new-card order (``ordering``): deck order straight from the
+    index; the other orders rank the new cards' light columns in Python, then load the first ``n``."""
+    new = base.filter(state=State.NEW)
+    if prefs.new_card_order == "deck" or n <= 0:
+        return list(new.order_by("new_order", "id")[:n])
+    rows = new.values_list("id", "new_order", "card__deck__position", "card__kind", "card__topics")
+    cards = [
+        ordering.NewCard(i, pos, deck, kind == "exercise", tuple(topics or ()))
+        for i, pos, deck, kind, topics in rows
+    ]
+    ids = ordering.new_card_sequence(cards, prefs.new_card_order)[:n]
+    by_id = new.in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def study_extra_new(*, user: User, now: dt.datetime, limit: int = 20) -> list[QueueItem]:
     """New cards beyond today's new-card limit ("learn more today"), in introduction order, as queue items."""
-    states = (
-        _active(user, now)
-        .filter(state=State.NEW)
-        .select_related("card", "card__deck")
-        .order_by("new_order", "id")[: min(limit, MAX_LIMIT)]
-    )
     prefs = settings_get(user=user)
+    base = _active(user, now).select_related("card", "card__deck")
+    states = _new_states(base, prefs=prefs, n=min(limit, MAX_LIMIT))
     return _queue_items(user=user, prefs=prefs, now=now, items=[(s, "new") for s in states])
 
 
@@ -144,7 +171,8 @@ def practice_cards(
 
 
 def deck_due_counts(*, user: User, now: dt.datetime) -> list[dict[str, Any]]:
-    """Per enrolled deck: learning due now, reviews due today, new available, and ``due`` = the two first."""
+    """Per enrolled deck: learning due now, reviews due today, new available, and ``due``: learning and
+    review cards due before the study day ends (as the forecast counts today)."""
     prefs = settings_get(user=user)
     _, day_end = study_day_bounds(prefs=prefs, now=now)
     rows = (
@@ -152,6 +180,9 @@ def deck_due_counts(*, user: User, now: dt.datetime) -> list[dict[str, Any]]:
         .values("card__deck_id", "card__deck__name", "card__deck__slug", "card__deck__position")
         .annotate(
             learning=Count("id", filter=Q(state__in=(State.LEARNING, State.RELEARNING), due__lte=now)),
+            learning_today=Count(
+                "id", filter=Q(state__in=(State.LEARNING, State.RELEARNING), due__lt=day_end)
+            ),
             review=Count("id", filter=Q(state=State.REVIEW, due__lt=day_end)),
             new=Count("id", filter=Q(state=State.NEW)),
             total=Count("id"),
@@ -167,7 +198,8 @@ def deck_due_counts(*, user: User, now: dt.datetime) -> list[dict[str, Any]]:
             "review": r["review"],
             "new": r["new"],
             "total": r["total"],
-            "due": r["learning"] + r["review"],
+            # due today, learning cards due later today included: what the forecast counts for today
+            "due": r["learning_today"] + r["review"],
         }
         for r in rows
     ]

@@ -206,6 +206,16 @@ def card_bury(*, user: User, card_id: int, now: dt.datetime) -> CardState:
 
 
 @transaction.atomic
+def card_unbury(*, user: User, card_id: int) -> CardState:
+    """Undo a bury: the card can be studied again at once."""
+    cs = _locked_state(user=user, card_id=card_id)
+    cs.buried_until = None
+    cs.changed_at = timezone.now()
+    cs.save(update_fields=["buried_until", "changed_at"])
+    return cs
+
+
+@transaction.atomic
 def card_reset(*, user: User, card_id: int, now: dt.datetime, client_review_id: str) -> CardState:
     """Forget the card: back to NEW. Logged (kind=reset) so replay and undo stay exact."""
     cs = _locked_state(user=user, card_id=card_id)
@@ -256,6 +266,8 @@ SETTINGS_FIELDS = (
     "email_reminders",
     "language",
     "leech_threshold",
+    "learn_ahead_minutes",
+    "new_card_order",
 )
 
 

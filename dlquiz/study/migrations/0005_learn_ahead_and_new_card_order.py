@@ -5,20 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0004_cardstate_changed_at'),
+        ("study", "0004_cardstate_changed_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='studysettings',
-            name='learn_ahead_minutes',
-            field=models.PositiveSmallIntegerField(default=20, help_text='when nothing else is left, learning cards due within this many minutes are shown early', validators=[django.core.validators.MaxValueValidator(1440)]),
+            model_name="studysettings",
+            name="learn_ahead_minutes",
+            field=models.PositiveSmallIntegerField(
+                default=20,
+                help_text="when nothing else is left, learning cards due within this many minutes are shown early",
+                validators=[django.core.validators.MaxValueValidator(1440)],
+            ),
         ),
         migrations.AddField(
-            model_name='studysettings',
-            name='new_card_order',
-            field=models.CharField(choices=[('deck', 'deck order'), ('mixed', 'mixed across decks'), ('interleaved', 'exercises interleaved with the cards of their topics')], default='interleaved', help_text='the order in which new cards are introduced', max_length=12),
+            model_name="studysettings",
+            name="new_card_order",
+            field=models.CharField(
+                choices=[
+                    ("deck", "deck order"),
+                    ("mixed", "mixed across decks"),
+                    ("interleaved", "exercises interleaved with the cards of their topics"),
+                ],
+                default="interleaved",
+                help_text="the order in which new cards are introduced",
+                max_length=12,
+            ),
         ),
     ]

@@ -225,7 +225,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description suspend / unsuspend / bury (until the next study day) / reset (forget). */
+        /** @description suspend / unsuspend / bury (until the next study day) / unbury / reset (forget). */
         post: operations["cards_bury_create"];
         delete?: never;
         options?: never;
@@ -276,7 +276,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description suspend / unsuspend / bury (until the next study day) / reset (forget). */
+        /** @description suspend / unsuspend / bury (until the next study day) / unbury / reset (forget). */
         post: operations["cards_reset_create"];
         delete?: never;
         options?: never;
@@ -293,8 +293,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description suspend / unsuspend / bury (until the next study day) / reset (forget). */
+        /** @description suspend / unsuspend / bury (until the next study day) / unbury / reset (forget). */
         post: operations["cards_suspend_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cards/{card_id}/unbury": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description suspend / unsuspend / bury (until the next study day) / unbury / reset (forget). */
+        post: operations["cards_unbury_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -310,7 +327,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description suspend / unsuspend / bury (until the next study day) / reset (forget). */
+        /** @description suspend / unsuspend / bury (until the next study day) / unbury / reset (forget). */
         post: operations["cards_unsuspend_create"];
         delete?: never;
         options?: never;
@@ -1255,6 +1272,13 @@ export interface components {
             id: string;
             title: string;
         };
+        /**
+         * @description * `deck` - deck
+         *     * `mixed` - mixed
+         *     * `interleaved` - interleaved
+         * @enum {string}
+         */
+        NewCardOrderEnum: "deck" | "mixed" | "interleaved";
         NoteFileInRequest: {
             name: string;
             text: string;
@@ -1460,6 +1484,16 @@ export interface components {
             language?: components["schemas"]["LanguageEnum"];
             /** @description lapses after which a card is tagged leech and suspended */
             leech_threshold?: number;
+            /** @description when nothing else is left, learning cards due within this many minutes are shown early */
+            learn_ahead_minutes?: number;
+            /**
+             * @description deck: deck order; mixed: across decks; interleaved: exercises after the cards of their topics
+             *
+             *     * `deck` - deck
+             *     * `mixed` - mixed
+             *     * `interleaved` - interleaved
+             */
+            new_card_order?: components["schemas"]["NewCardOrderEnum"];
         };
         PingOut: {
             ok: boolean;
@@ -1667,6 +1701,16 @@ export interface components {
             language: components["schemas"]["LanguageEnum"];
             /** @description lapses after which a card is tagged leech and suspended */
             leech_threshold: number;
+            /** @description when nothing else is left, learning cards due within this many minutes are shown early */
+            learn_ahead_minutes: number;
+            /**
+             * @description deck: deck order; mixed: across decks; interleaved: exercises after the cards of their topics
+             *
+             *     * `deck` - deck
+             *     * `mixed` - mixed
+             *     * `interleaved` - interleaved
+             */
+            new_card_order: components["schemas"]["NewCardOrderEnum"];
         };
         SignupInputRequest: {
             username: string;
@@ -1806,6 +1850,16 @@ export interface components {
             language: components["schemas"]["LanguageEnum"];
             /** @description lapses after which a card is tagged leech and suspended */
             leech_threshold: number;
+            /** @description when nothing else is left, learning cards due within this many minutes are shown early */
+            learn_ahead_minutes: number;
+            /**
+             * @description deck: deck order; mixed: across decks; interleaved: exercises after the cards of their topics
+             *
+             *     * `deck` - deck
+             *     * `mixed` - mixed
+             *     * `interleaved` - interleaved
+             */
+            new_card_order: components["schemas"]["NewCardOrderEnum"];
             /** @description the learner's id: part of each review's fuzz seed */
             learner: number;
             /** @description the FSRS weights in force */
@@ -1838,6 +1892,16 @@ export interface components {
             total_done: number;
             new_left: number;
             reviews_left: number;
+            /**
+             * @description learning/relearning cards waiting for their step, not in this answer
+             * @default 0
+             */
+            learning_later: number;
+            /**
+             * Format: date-time
+             * @description when the first of those is due (ask for the queue again then)
+             */
+            learning_next_due?: string | null;
         };
         TokenInputRequest: {
             username: string;
@@ -2531,6 +2595,35 @@ export interface operations {
         };
     };
     cards_suspend_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                card_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateOut"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            429: components["responses"]["Error429"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    cards_unbury_create: {
         parameters: {
             query?: never;
             header?: never;

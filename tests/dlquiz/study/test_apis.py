@@ -157,8 +157,9 @@ def test_queue_and_submit_query_counts_do_not_grow_with_the_deck(django_assert_m
 def test_queue_and_submit_exact_query_counts(django_assert_num_queries):
     user, _, cards = enrolled_user(30)
     c = token_client(user)
-    # queue: token + user + settings (one join), today's counts, learning, reviews, new cards = 5
-    with django_assert_num_queries(5):
+    # queue: token + user + settings (one join), today's counts, learning, reviews, new cards in the
+    # interleaved order (their light columns, then the page's cards) = 6
+    with django_assert_num_queries(6):
         assert c.get("/api/v1/study/queue?limit=10").status_code == 200
     # submit: token + user + settings, SAVEPOINT, lock the card state, insert the log, update the state,
     # RELEASE SAVEPOINT = 6 (in production the savepoint pair is BEGIN/COMMIT); on PostgreSQL the insert
@@ -176,8 +177,9 @@ LIST_QUERIES = {
     "/api/v1/dashboard": 5,  # the year's reviews, the next 30 days' dues, today's counts, the deck counts
     "/api/v1/cards": 3,  # the count, the page
     "/api/v1/cards/{card}/history": 3,  # the card's state (ownership), the page
-    "/api/v1/study/queue": 5,  # today's counts, learning, reviews, new cards
-    "/api/v1/study/extra-new": 2,  # the new cards
+    # today's counts, learning, reviews, the new cards' order and the new cards, the learning cards to come
+    "/api/v1/study/queue": 7,
+    "/api/v1/study/extra-new": 3,  # the new cards' order, the new cards
     "/api/v1/practice/cards": 3,  # studied cards, then new ones
     "/api/v1/browse/facets": 2,  # the cards' tags and topics
 }
@@ -264,7 +266,8 @@ def test_extra_new_goes_past_the_daily_limit_in_order_with_intervals(django_asse
     c = client_for(user)
     for card in cards[:2]:
         c.post("/api/v1/reviews", {"card": card.id, "rating": 3, "client_review_id": rid()}, format="json")
-    assert c.get("/api/v1/study/queue?limit=20").json()["cards"] == []  # today's limit is spent
+    queue = c.get("/api/v1/study/queue?limit=20").json()["cards"]  # today's limit is spent
+    assert [i["queue"] for i in queue] == ["learning", "learning"]  # the two learnt, shown early
     with django_assert_max_num_queries(8):
         body = c.get("/api/v1/study/extra-new?limit=3").json()
     assert [i["card"]["id"] for i in body["cards"]] == [c_.id for c_ in cards[2:5]]

@@ -60,7 +60,9 @@ def test_new_cards_per_day_count_per_local_day_in_each_timezone():
         t = day_start_utc - dt.timedelta(minutes=30)
         for card in cards[:2]:
             review_submit(user=user, card_id=card.id, rating=3, client_review_id=rid(), now=t)
-        assert [i.queue for i in study_queue(user=user, now=t + dt.timedelta(minutes=1))[0]] == []
+        # no new card left today; the two learning cards (due in 9 min) are shown early: nothing else is left
+        learn = [i.queue for i in study_queue(user=user, now=t + dt.timedelta(minutes=1))[0]]
+        assert learn == ["learning", "learning"]
         # one minute before the local day starts: still no new cards; learning cards come back when due
         items, today = study_queue(user=user, now=day_start_utc - dt.timedelta(seconds=1))
         assert today.new_left == 0 and [i.queue for i in items if i.queue == "new"] == []
@@ -135,7 +137,8 @@ def test_extra_new_cards_come_past_the_daily_limit_in_introduction_order():
     review_submit(user=user, card_id=cards[0].id, rating=3, client_review_id=rid(), now=T0)
     card_suspend(user=user, card_id=cards[2].id)
     later = T0 + dt.timedelta(seconds=1)
-    assert [i.queue for i in study_queue(user=user, now=later)[0]] == []  # the day's new card is done
+    # the day's new card is done (it is shown early as a learning card: nothing else is left)
+    assert [i.queue for i in study_queue(user=user, now=later)[0]] == ["learning"]
     items = study_extra_new(user=user, now=later, limit=2)
     assert [(i.queue, i.state.card_id) for i in items] == [("new", cards[1].id), ("new", cards[3].id)]
     # each with the same interval preview as the queue would give it
@@ -171,7 +174,9 @@ def test_extra_new_costs_the_same_queries_and_fsrs_steps_whatever_the_number_of_
     steps = []
     real = scheduling._schedule
     monkeypatch.setattr(scheduling, "_schedule", lambda *a, **k: steps.append(1) or real(*a, **k))
-    with django_assert_num_queries(1):  # the new cards with their card and deck
+    # the new cards' order (their light columns, StudySettings.new_card_order), then the page's cards with
+    # their card and deck
+    with django_assert_num_queries(2):
         items = study_extra_new(user=user, now=T0, limit=200)
     assert [i.state.card_id for i in items] == [c.id for c in cards]
     assert len(steps) == 4
