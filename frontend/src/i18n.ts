@@ -6,6 +6,7 @@ import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 
 import { OWN_EN, OWN_ZH } from "./lib/ownStrings";
+import { SESSION_EN, SESSION_ZH } from "./lib/sessionStrings";
 
 import { ANKI_EN, ANKI_ZH } from "./lib/ankiStrings";
 import { FSRS_EN, FSRS_ZH } from "./lib/fsrsStrings";
@@ -15,6 +16,7 @@ export const LANG_STORAGE_KEY = "dlquiz.lang";
 
 const zh = {
   ...OWN_ZH,
+  ...SESSION_ZH,
   ...ANKI_ZH,
   ...FSRS_ZH,
   "app.name": "深度学习面试",
@@ -364,6 +366,7 @@ export type Key = keyof typeof zh;
 
 const en: Record<Key, string> = {
   ...OWN_EN,
+  ...SESSION_EN,
   ...ANKI_EN,
   ...FSRS_EN,
   "app.name": "DL interviews",

@@ -138,7 +138,7 @@ export const api = {
   extraNew: (limit: number) => call<Json<"study_extra_new">>("GET", "study/extra-new", undefined, { limit }),
   review: (b: Body<"reviews_create">) => call<Review>("POST", "reviews", b),
   undo: () => call<Json<"reviews_undo">>("POST", "reviews/undo"),
-  cardAction: (id: number, action: "suspend" | "unsuspend" | "bury" | "reset") =>
+  cardAction: (id: number, action: "suspend" | "unsuspend" | "bury" | "unbury" | "reset") =>
     call<CardState>("POST", `cards/${id}/${action}`),
   settings: () => call<StudySettings>("GET", "settings"),
   settingsUpdate: (b: SettingsPatch) => call<StudySettings>("PATCH", "settings", b),

@@ -1,17 +1,31 @@
 /** The local study queue: pure helpers (unit-tested). */
 import type { QueueItem } from "../api/client";
 
-/** Append the fetched cards that are not already queued locally nor excluded (rated since the fetch began). */
-export function mergeQueue(local: readonly QueueItem[], fetched: readonly QueueItem[], exclude: ReadonlySet<number>): QueueItem[] {
+/**
+ * Add the fetched cards that are not already queued locally nor excluded (rated since the fetch began):
+ * learning cards (their step is due) go to the front, after the first `keep` local cards (the one on screen),
+ * the others at the end.
+ */
+export function mergeQueue(
+  local: readonly QueueItem[],
+  fetched: readonly QueueItem[],
+  exclude: ReadonlySet<number>,
+  keep = 0,
+): QueueItem[] {
   const have = new Set(local.map((i) => i.card.id));
-  const out = [...local];
+  const front: QueueItem[] = [];
+  const back: QueueItem[] = [];
   for (const item of fetched) {
     if (have.has(item.card.id) || exclude.has(item.card.id)) continue;
     have.add(item.card.id);
-    out.push(item);
+    (item.queue === "learning" ? front : back).push(item);
   }
-  return out;
+  const k = Math.min(keep, local.length);
+  return [...local.slice(0, k), ...front, ...local.slice(k), ...back];
 }
+
+/** A rating whose interval is shorter than this keeps the card in (re)learning: it comes back this session. */
+export const LEARNING_HORIZON_S = 86_400;
 
 export type Rating = 1 | 2 | 3 | 4;
 

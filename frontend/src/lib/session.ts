@@ -4,7 +4,7 @@
  * failure: the server is idempotent on that id); a refill waits for them so the server's queue is current.
  */
 import type { api as apiClient, Exercise, QueueItem } from "../api/client";
-import { mergeQueue, newReviewId, type Rating } from "./queue";
+import { intervalFor, LEARNING_HORIZON_S, mergeQueue, newReviewId, type Rating } from "./queue";
 
 export type SessionApi = Pick<typeof apiClient, "queue" | "review" | "undo" | "cardAction" | "extraNew" | "exercise">;
 
@@ -15,6 +15,19 @@ interface Rated {
   item: QueueItem;
   rating: Rating;
   clientId: string;
+}
+
+/** A suspend or bury of this session, undone like a rating (the same U key and button). */
+interface Acted {
+  item: QueueItem;
+  action: "suspend" | "bury";
+}
+
+/** Learning cards waiting for their step, as the server last said (the end screen's "3 cards in 4 min"). */
+export interface LearningLater {
+  count: number;
+  /** when the first is due (ms since the epoch), or null */
+  due: number | null;
 }
 
 export interface SessionOptions {
@@ -37,6 +50,12 @@ export class StudySession {
   /** performance.now() when the current card was shown (duration_ms of its review). */
   shownAt = 0;
   private rated: Rated[] = [];
+  /** Ratings and card actions in order: what undo takes back, the newest first. */
+  private history: Array<Rated | Acted> = [];
+  /** Cards rated into a learning step this session: card id -> when the step is due (ms). */
+  private learning = new Map<number, number>();
+  private learningTimer: ReturnType<typeof setTimeout> | null = null;
+  later: LearningLater = { count: 0, due: null };
   private pending = new Set<Promise<unknown>>();
   private failed: Array<Parameters<SessionApi["review"]>[0]> = [];
   private seq = 0;
@@ -71,7 +90,13 @@ export class StudySession {
   }
 
   get canUndo(): boolean {
-    return this.rated.length > 0;
+    return this.history.length > 0;
+  }
+
+  /** Stop the timers (the screen is left). */
+  close(): void {
+    if (this.learningTimer !== null) clearTimeout(this.learningTimer);
+    this.learningTimer = null;
   }
 
   async start(): Promise<void> {
@@ -114,7 +139,13 @@ export class StudySession {
     if (!item) return;
     const clientId = newReviewId();
     const duration = Math.min(MAX_DURATION_MS, Math.max(0, Math.round(performance.now() - this.shownAt)));
-    this.rated.push({ item, rating, clientId });
+    const rated = { item, rating, clientId };
+    this.rated.push(rated);
+    this.history.push(rated);
+    const interval = intervalFor(item, rating);
+    if (interval < LEARNING_HORIZON_S) this.learning.set(item.card.id, Date.now() + interval * 1000);
+    else this.learning.delete(item.card.id);
+    this.armLearningTimer();
     this.counts[rating]++;
     this.ratedSeq.set(item.card.id, ++this.seq);
     this.exercises.delete(item.card.id);
@@ -161,9 +192,45 @@ export class StudySession {
     this.emit();
   }
 
+  /** When the next learning step this session knows of is due, ask the server: the card comes back next. */
+  private armLearningTimer(): void {
+    if (this.learningTimer !== null) clearTimeout(this.learningTimer);
+    this.learningTimer = null;
+    if (!this.learning.size) return;
+    const next = Math.min(...this.learning.values());
+    this.learningTimer = setTimeout(() => this.learningDue(), Math.max(0, next - Date.now()) + 250);
+  }
+
+  private dueLearning(): boolean {
+    const now = Date.now();
+    let due = false;
+    for (const [card, at] of this.learning) {
+      if (at <= now) {
+        this.learning.delete(card);
+        due = true;
+      }
+    }
+    return due;
+  }
+
+  private learningDue(): void {
+    this.learningTimer = null;
+    if (this.dueLearning() && this.phase !== "loading") {
+      void this.refill()
+        .catch(() => undefined)
+        .then(() => {
+          if (this.phase === "done" && this.current) this.phase = "card";
+          this.afterRefill();
+          this.emit();
+        });
+    }
+    this.armLearningTimer();
+  }
+
   private advance(): void {
     this.revealed = false;
-    if (this.queue.length <= this.opts.low) void this.refill().catch(() => undefined).then(() => this.afterRefill());
+    if (this.queue.length <= this.opts.low || this.dueLearning())
+      void this.refill().catch(() => undefined).then(() => this.afterRefill());
     if (!this.current) this.phase = "refilling";
     this.prefetch();
     this.emit();
@@ -186,7 +253,10 @@ export class StudySession {
       const data = await this.api.queue(this.opts.batch);
       const exclude = new Set<number>();
       for (const [card, s] of this.ratedSeq) if (s > mark) exclude.add(card);
-      this.queue = mergeQueue(this.queue, data.cards, exclude);
+      const onScreen = this.phase === "card" && this.queue.length > 0 ? 1 : 0;
+      this.queue = mergeQueue(this.queue, data.cards, exclude, onScreen);
+      const due = data.today.learning_next_due;
+      this.later = { count: data.today.learning_later ?? 0, due: due ? Date.parse(due) : null };
     })().finally(() => {
       this.refilling = null;
     });
@@ -205,14 +275,19 @@ export class StudySession {
     this.afterRefill();
   }
 
-  /** Undo the last rating of this session: the card comes back to the front, unrevealed. */
+  /** Undo the last rating, suspend or bury of this session: the card comes back to the front, unrevealed. */
   async undo(): Promise<boolean> {
-    if (!this.rated.length) return false;
+    const last = this.history[this.history.length - 1];
+    if (!last) return false;
+    if ("action" in last) return this.undoAction(last);
     await Promise.allSettled([...this.pending]);
     const log = await this.api.undo();
     const i = this.rated.map((r) => r.item.card.id).lastIndexOf(log.card);
     if (i < 0) return false;
     const [entry] = this.rated.splice(i, 1);
+    this.history = this.history.filter((h) => h !== entry);
+    this.learning.delete(log.card);
+    this.armLearningTimer();
     this.counts[entry!.rating]--;
     this.ratedSeq.delete(log.card);
     this.exercises.delete(log.card);
@@ -227,15 +302,34 @@ export class StudySession {
   async act(action: "suspend" | "bury"): Promise<void> {
     const item = this.queue.shift();
     if (!item) return;
+    const acted: Acted = { item, action };
+    this.history.push(acted);
     this.advance();
     try {
       await this.api.cardAction(item.card.id, action);
     } catch (e) {
-      this.queue = [item, ...this.queue];
+      this.history = this.history.filter((h) => h !== acted);
+      this.queue = [item, ...this.queue.filter((q) => q.card.id !== item.card.id)];
       this.phase = "card";
       this.emit();
       throw e;
     }
+  }
+
+  private async undoAction(acted: Acted): Promise<boolean> {
+    await this.api.cardAction(acted.item.card.id, acted.action === "suspend" ? "unsuspend" : "unbury");
+    this.history = this.history.filter((h) => h !== acted);
+    this.queue = [acted.item, ...this.queue.filter((q) => q.card.id !== acted.item.card.id)];
+    this.revealed = false;
+    this.phase = "card";
+    this.emit();
+    return true;
+  }
+
+  /** What the last undo took back (for its toast): a rating or a card action. */
+  get lastUndoable(): "rating" | "suspend" | "bury" | null {
+    const last = this.history[this.history.length - 1];
+    return !last ? null : "action" in last ? last.action : "rating";
   }
 
   /** The current exercise of an exercise card (fetched once; the next ones are prefetched). */

@@ -10,6 +10,7 @@ import { RatingButtons } from "../components/RatingButtons";
 import { useI18n } from "../i18n";
 import { errorMessage, type Note, noteText } from "../lib/errors";
 import { formatDuration, formatPercent } from "../lib/format";
+import { formatInterval } from "../lib/intervals";
 import { QUEUE_KEYS, RATING_KEYS } from "../lib/labels";
 import { isRating, type Rating, RATINGS } from "../lib/queue";
 import { StudySession } from "../lib/session";
@@ -34,7 +35,10 @@ export function Study() {
   useEffect(() => {
     const off = session.subscribe(rerender);
     void session.start();
-    return off;
+    return () => {
+      off();
+      session.close();
+    };
   }, [session]);
 
   const item = session.current;
@@ -58,8 +62,10 @@ export function Study() {
 
   async function undo() {
     try {
+      const what = session.lastUndoable;
       const ok = await session.undo();
-      setFlash({ key: ok ? "study.undone" : "study.nothingToUndo" });
+      const done = what === "suspend" ? "session.undoneSuspend" : what === "bury" ? "session.undoneBury" : "study.undone";
+      setFlash({ key: ok ? done : "study.nothingToUndo" });
     } catch (e) {
       setFlash({ error: e });
     }
@@ -210,8 +216,15 @@ function CardView({ session, item, onRate, onUndo, onAct }: CardViewProps) {
 
 function Finished({ session, headingRef }: { session: StudySession; headingRef: RefObject<HTMLHeadingElement | null> }) {
   const i18n = useI18n();
-  const { t, locale } = i18n;
+  const { t, locale, lang } = i18n;
   const [note, setNote] = useState<Note>(null);
+  const later = session.later;
+  // Learning cards still waiting: look again when the first is due (it then shows here by itself).
+  useEffect(() => {
+    if (!later.count || later.due === null) return;
+    const timer = setTimeout(() => void session.checkAgain(), Math.max(0, later.due - Date.now()) + 250);
+    return () => clearTimeout(timer);
+  }, [later.count, later.due]);
   const more = useAction(async () => {
     if (!(await session.learnMore(MORE_NEW))) setNote({ key: "empty.noNew" });
   });
@@ -248,6 +261,15 @@ function Finished({ session, headingRef }: { session: StudySession; headingRef: 
       ) : (
         <p>{t("empty.text")}</p>
       )}
+      {later.count && later.due !== null ? (
+        <p class="learning-later" data-testid="learning-later">
+          {t("session.learningLater", {
+            n: later.count,
+            time: formatInterval(Math.max(0, (later.due - Date.now()) / 1000), lang),
+          })}{" "}
+          <span class="muted">{t("session.learningSoon")}</span>
+        </p>
+      ) : null}
       <div class="actions">
         <button type="button" class="primary" onClick={() => more.run()} disabled={more.busy}>
           {t("empty.moreNew", { n: MORE_NEW })}

@@ -29,6 +29,8 @@ const stored: StudySettings = {
   email_reminders: true,
   language: "zh",
   leech_threshold: 8,
+  learn_ahead_minutes: 20,
+  new_card_order: "interleaved",
 };
 
 const metrics = (logLoss: number, observed: number) => ({
