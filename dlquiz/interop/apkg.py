@@ -227,23 +227,31 @@ def _collection_read(con: sqlite3.Connection, *, fmt: str) -> AnkiPackage:
         note = notes.get(nid)
         ntype = notetypes.get(note[1]) if note else None
         if note is None or ntype is None:
-            package.skipped.append(f"card {cid}: its note or note type is missing")
+            package.skipped.append(
+                f"卡片 {cid}：缺少笔记或笔记类型 / card {cid}: its note or note type is missing"
+            )
             continue
         if (note[0], ordinal) in seen:
-            package.skipped.append(f"card {cid}: a second card {ordinal} of one note")
+            package.skipped.append(
+                f"卡片 {cid}：同一笔记的第二张 {ordinal} 号卡 / card {cid}: a second card {ordinal} of one note"
+            )
             continue
         values = note[3].split("\x1f")
         fields = dict(zip(ntype.fields, values + [""] * (len(ntype.fields) - len(values)), strict=False))
         sides = _card_sides(ntype, fields, ordinal)
         if sides is None:
-            package.skipped.append(f"card {cid}: its note type cannot be shown as text (image occlusion?)")
+            package.skipped.append(
+                f"卡片 {cid}：该笔记类型无法以文字显示（图片遮挡？）/ card {cid}: its note type cannot be shown as text (image occlusion?)"
+            )
             continue
         front, back = sides
         if not front.strip():
-            package.skipped.append(f"card {cid}: empty front")
+            package.skipped.append(f"卡片 {cid}：正面为空 / card {cid}: empty front")
             continue
         if len(front) + len(back) > MAX_CARD_CHARS:
-            package.skipped.append(f"card {cid}: longer than {MAX_CARD_CHARS} characters")
+            package.skipped.append(
+                f"卡片 {cid}：超过 {MAX_CARD_CHARS} 个字符 / card {cid}: longer than {MAX_CARD_CHARS} characters"
+            )
             continue
         seen.add((note[0], ordinal))
         package.cards.append(

@@ -43,6 +43,16 @@ def _deck():
     Card.objects.create(
         uid="x.gone", deck=deck, kind="basic", front="retired", back="", retired=True, position=3
     )
+    Card.objects.create(
+        uid="x.ex",
+        deck=deck,
+        kind="exercise",
+        family="conv2d_output_size",
+        front="计算卷积层的输出尺寸",
+        back="$\\lfloor (H+2P-K)/S\\rfloor+1$",
+        tags=["conv"],
+        position=4,
+    )
     return deck
 
 
@@ -66,7 +76,7 @@ def test_export_opens_in_anki_with_fields_math_tags_and_cloze(tmp_path: Path):
     deck_enroll(user=user, deck=deck)
     with collection(tmp_path / "anki") as col:
         log = import_into(col, _download(user, deck), tmp_path)
-        assert len(log.new) == 3 and col.note_count() == 3
+        assert len(log.new) == 4 and col.note_count() == 4  # the retired card stays out
         notes = _notes(col)
         bn = notes["BN 的输出 \\(y = \\gamma \\hat{x} + \\beta\\) 中 <b>哪些</b> 可学习？"]
         assert bn["Back"] == (
@@ -79,6 +89,9 @@ def test_export_opens_in_anki_with_fields_math_tags_and_cloze(tmp_path: Path):
         assert sorted(c.ord for c in cloze.cards()) == [0, 1]  # one card per deletion
         assert "{{c1::" not in col.get_card(cloze.cards()[0].id).question()
         assert notes["答案 &lt;b&gt;"]["Back"] == "问题"
+        exercise = notes["计算卷积层的输出尺寸"]  # its description and formula, tagged as an exercise
+        assert exercise["Back"] == "\\(\\lfloor (H+2P-K)/S\\rfloor+1\\)"
+        assert sorted(exercise.tags) == ["conv", "dlquiz::exercise"]
         assert {col.decks.name(col.get_card(i).did) for i in col.find_cards("")} == {"BN & friends"}
 
 
@@ -92,7 +105,7 @@ def test_reexport_updates_notes_instead_of_duplicating(tmp_path: Path):
         Card.objects.create(uid="x.new", deck=deck, kind="basic", front="新卡", back="b", position=9)
         log = import_into(col, _download(user, deck), tmp_path)
         assert len(log.new) == 1 and len(log.updated) == 1
-        assert col.note_count() == 4
+        assert col.note_count() == 5
         assert _notes(col)["答案 &lt;b&gt;"]["Back"] == "新的问题"
 
 

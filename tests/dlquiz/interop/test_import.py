@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import time_machine
 import zstandard
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from fsrs import Card as FsrsCard
@@ -303,3 +304,15 @@ def test_an_import_that_cannot_finish_ends_failed_with_a_message(tmp_path: Path,
     assert body["finished_at"] is not None
     assert AnkiImport.objects.get(pk=import_id).package == b""
     assert not Card.objects.filter(deck__owner=user).exists()  # the cards' transaction rolled back
+
+
+def test_the_admin_lists_imports_read_only(client, tmp_path: Path):
+    user = make_user()
+    import_id = _upload(client_for(user), make_package(tmp_path, fmt="anki2", history={}).data).json()["id"]
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw-root-123456")
+    client.force_login(admin)
+    page = client.get("/admin/interop/ankiimport/")
+    assert page.status_code == 200 and "deck.apkg" in page.content.decode()
+    assert client.get("/admin/interop/ankiimport/add/").status_code == 403
+    detail = client.get(f"/admin/interop/ankiimport/{import_id}/change/")
+    assert detail.status_code == 200 and 'name="package"' not in detail.content.decode()
