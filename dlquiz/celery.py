@@ -2,11 +2,16 @@
 transport (see docs/architecture.md). Periodic tasks are declared here, in code: run exactly one beat."""
 
 import os
+import sys
 
 from celery import Celery
-from celery.signals import celeryd_init, worker_init, worker_process_init
+from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dlquiz.settings")
+if "worker" in sys.argv[1:]:
+    # `celery -A dlquiz worker` computes demonstrations: idle OpenMP threads sleep instead of spinning. Set
+    # here, before Django's set-up imports torch (OpenMP reads it when it loads; celeryd_init is too late).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 app = Celery("dlquiz")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -37,12 +42,6 @@ def _schedule(sender: Celery, **_: object) -> None:
 
 
 # -- demonstration workers (dlquiz/demos/worker.py) --------------------------------------------------------
-@celeryd_init.connect
-def _demo_worker_environment(**_: object) -> None:
-    # before torch (and its OpenMP runtime) is imported: idle OpenMP threads sleep instead of spinning
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
 @worker_init.connect
 def _demo_worker_warm(**_: object) -> None:
     from dlquiz.demos.worker import warm

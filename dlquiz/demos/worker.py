@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import torch
 from django.conf import settings
 
+from engine import get_device
 from engine.demos import warm_up
+
+logger = logging.getLogger(__name__)
 
 
 def prepare_process() -> None:
@@ -19,3 +25,9 @@ def warm() -> None:
     the first ``torch.optim`` optimizer, so that a learner's first run does not pay it."""
     prepare_process()
     warm_up()
+    logger.info(
+        "demonstrations: device %s, %d torch thread(s) per process, OMP_WAIT_POLICY=%s",
+        get_device(),
+        torch.get_num_threads(),
+        os.environ.get("OMP_WAIT_POLICY", "(unset)"),
+    )

@@ -59,8 +59,14 @@ def test_make_runs_worker_computes_demonstrations_on_the_filesystem_broker(tmp_p
     monkeypatch.setattr(tasks, "demo_run_enqueue", enqueue)
     req = demo_run_request(user=make_user(), demo_id="receptive_field", params={}, seed=2)
     assert len(sent) == 1
-    with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=30, queues=queues):
-        assert _wait(lambda: DemoRun.objects.get(pk=req.run_id).status == "done", timeout=60)
+    try:
+        with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=30, queues=queues):
+            assert _wait(lambda: DemoRun.objects.get(pk=req.run_id).status == "done", timeout=60)
+    finally:  # start_worker made the test's app the current one: shared tasks would send through it
+        from dlquiz.celery import app as project_app
+
+        project_app.set_current()
+        project_app.set_default()
     run = DemoRun.objects.get(pk=req.run_id)
     figures = {f["key"]: f["value"] for f in run.result["figures"]}
     assert figures["analytic_rf"] == 11 and run.started_count == 1  # 5 layers of 3x3: 1 + 5 * 2

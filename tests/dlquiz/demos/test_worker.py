@@ -73,6 +73,8 @@ def worker(tmp_path):
     from dlquiz.celery import app
 
     assert app.conf.broker_url.startswith("redis://")
+    app.set_current()  # the services' shared task sends through the current app (another test may have left its own)
+    app.set_default()
     with app.connection_for_write() as conn:  # start from an empty queue
         conn.default_channel.queue_declare("demos", durable=True, auto_delete=False)
         conn.default_channel.queue_purge("demos")
@@ -105,6 +107,10 @@ def _watch(client, run_id: int, timeout: float = 90.0) -> tuple[dict, list[int]]
 
 
 def test_a_worker_computes_a_run_with_progress_and_shares_identical_requests(worker):
+    # set up for torch: one thread per process, OpenMP's idle threads sleeping, torch warmed up, the device
+    assert (
+        "demonstrations: device cpu, 1 torch thread(s) per process, OMP_WAIT_POLICY=PASSIVE" in worker.log()
+    )
     a, b = client_for(make_user()), client_for(make_user())
     first = _start(a, "overfitting", SLOW, seed=3)
     assert _wait(lambda: DemoRun.objects.get(pk=first["id"]).status == "running", timeout=30), worker.log()
