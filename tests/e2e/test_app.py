@@ -62,6 +62,11 @@ def test_sign_up_study_exercises_undo_and_dashboard(page: Any, app_server: str, 
     pg.wait_for_selector("#signin-title")
     shoot(pg, "signin")
     sign_up(pg, base, "alice")
+    # This session ends after its 15 cards: no learning ahead (test_session.py shows learning cards coming
+    # back when due and early when nothing else is left).
+    from dlquiz.study.models import StudySettings
+
+    StudySettings.objects.filter(user__username="alice").update(learn_ahead_minutes=0)
 
     # A new learner: everything is new, nothing reviewed yet.
     assert stat(pg, "new") == "15"

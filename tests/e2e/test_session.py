@@ -1,0 +1,140 @@
+"""The study session a learner expects (issue #15), in a real Chromium: a card rated Again comes back after
+its step with time moved forward (the browser's clock and the server's), a new learner meets an exercise in
+the first session, and a suspend is undone like a rating."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import time_machine
+
+from tests.e2e.conftest import shoot
+from tests.e2e.test_app import current_card, eventually, sign_up
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _next_card(pg: Any, card: int) -> None:
+    pg.wait_for_function(
+        "(c) => document.querySelector('.card-face')?.dataset.cardId !== String(c)", arg=card
+    )
+
+
+def _left(pg: Any) -> int:
+    return int(pg.locator(".study-count").inner_text().split("队列中")[1].split("张")[0])
+
+
+def test_again_comes_back_after_its_step_with_time_moved_forward(
+    page: Any, app_server: str, small_deck: dict
+) -> None:
+    from dlquiz.study.models import CardState, ReviewLog
+
+    pg = page
+    pg.clock.install()  # the page's Date and timers, moved forward below together with the server's clock
+    sign_up(pg, app_server, "lena")
+    pg.get_by_role("link", name="开始学习").click()
+    pg.wait_for_selector(".card-face")
+    first = current_card(pg)
+    pg.keyboard.press("Space")
+    pg.keyboard.press("1")  # Again: back in one minute (learning step 1 min)
+    _next_card(pg, first)
+    second = current_card(pg)
+    eventually(lambda: ReviewLog.objects.filter(user__username="lena").count(), 1)
+    due = CardState.objects.get(user__username="lena", card_id=first).due
+    left = _left(pg)
+    assert pg.locator(".study-count").inner_text().startswith("本次已复习 1 张")
+
+    # 70 seconds later (server and page): the card's step is due; it is queued right after the card on screen
+    with time_machine.travel(due + dt.timedelta(seconds=10), tick=True):
+        pg.clock.fast_forward(70_000)
+        pg.wait_for_function(
+            "(n) => document.querySelector('.study-count')?.textContent.includes(`队列中 ${n} 张`)",
+            arg=left + 1,
+        )
+        pg.keyboard.press("Space")
+        pg.keyboard.press("3")
+        _next_card(pg, second)
+        assert current_card(pg) == first  # not after the 13 new cards still queued
+        assert pg.locator(".study-head .badge").inner_text() == "学习中"
+        shoot(pg, "study-learning-again")
+        pg.keyboard.press("Space")
+        pg.keyboard.press("3")
+        _next_card(pg, first)
+        eventually(lambda: ReviewLog.objects.filter(user__username="lena", card_id=first).count(), 2)
+
+
+def test_end_screen_says_when_the_next_learning_cards_come(
+    page: Any, app_server: str, small_deck: dict
+) -> None:
+    from dlquiz.decks.models import Card
+    from dlquiz.study.models import StudySettings
+
+    pg = page
+    Card.objects.filter(deck=small_deck["deck"]).exclude(uid__in=["e2e.basic-0", "e2e.basic-1"]).update(
+        retired=True
+    )
+    sign_up(pg, app_server, "mona")
+    StudySettings.objects.filter(user__username="mona").update(learn_ahead_minutes=5)
+    pg.get_by_role("link", name="开始学习").click()
+    for _ in range(2):  # Good: both to their 10-minute step, beyond the 5-minute window
+        pg.wait_for_selector(".card-face")
+        card = current_card(pg)
+        pg.keyboard.press("Space")
+        pg.keyboard.press("3")
+        _next_card(pg, card)
+    pg.wait_for_selector(".finished")
+    text = pg.locator('[data-testid="learning-later"]').inner_text()
+    assert text.startswith("还有 2 张学习中的卡片，10分钟后到期") or text.startswith(
+        "还有 2 张学习中的卡片，9分钟后到期"
+    )
+    shoot(pg, "study-learning-later")
+
+
+def test_a_new_learner_meets_an_exercise_in_the_first_session(
+    page: Any, app_server: str, small_deck: dict
+) -> None:
+    from dlquiz.decks.models import Card
+
+    pg = page
+    # The exercises share their topic with the second card: they are introduced right after it (the default
+    # new-card order), not after the ten cards before them in the deck.
+    Card.objects.filter(deck=small_deck["deck"], kind="exercise").update(topics=["000-0004"])
+    Card.objects.filter(uid="e2e.basic-1").update(topics=["000-0004"])
+    Card.objects.filter(uid="e2e.basic-0").update(topics=["000-0001"])
+    sign_up(pg, app_server, "nina")
+    pg.get_by_role("link", name="开始学习").click()
+    kinds = []
+    for _ in range(4):
+        pg.wait_for_selector(".card-face")
+        card = current_card(pg)
+        kinds.append(Card.objects.get(pk=card).kind)
+        if kinds[-1] == "exercise":
+            pg.wait_for_selector("#part-out")
+            shoot(pg, "study-first-exercise")
+            break
+        pg.keyboard.press("Space")
+        pg.keyboard.press("3")
+        _next_card(pg, card)
+    assert kinds == ["basic", "basic", "exercise"]
+
+
+def test_undo_of_a_suspend(page: Any, app_server: str, small_deck: dict) -> None:
+    from dlquiz.study.models import CardState
+
+    pg = page
+    sign_up(pg, app_server, "olga")
+    pg.get_by_role("link", name="开始学习").click()
+    pg.wait_for_selector(".card-face")
+    card = current_card(pg)
+    pg.keyboard.press("s")
+    _next_card(pg, card)
+    eventually(lambda: CardState.objects.get(user__username="olga", card_id=card).suspended, True)
+    pg.keyboard.press("u")
+    pg.wait_for_function(
+        "(c) => document.querySelector('.card-face')?.dataset.cardId === String(c)", arg=card
+    )
+    assert pg.locator(".flash").inner_text() == "已撤销暂停，卡片回到队列"
+    assert CardState.objects.get(user__username="olga", card_id=card).suspended is False
+    shoot(pg, "study-undo-suspend")
