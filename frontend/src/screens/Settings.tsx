@@ -46,7 +46,12 @@ interface Form {
   email_reminders: boolean;
   language: Lang;
   leech_threshold: string;
+  learn_ahead_minutes: string;
+  new_card_order: NewCardOrder;
 }
+
+type NewCardOrder = StudySettings["new_card_order"];
+const NEW_CARD_ORDERS: NewCardOrder[] = ["interleaved", "mixed", "deck"];
 
 function toForm(s: StudySettings): Form {
   return {
@@ -61,6 +66,8 @@ function toForm(s: StudySettings): Form {
     email_reminders: s.email_reminders,
     language: s.language,
     leech_threshold: String(s.leech_threshold),
+    learn_ahead_minutes: String(s.learn_ahead_minutes),
+    new_card_order: s.new_card_order,
   };
 }
 
@@ -112,6 +119,8 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
       email_reminders: form.email_reminders,
       language: form.language,
       leech_threshold: Number(form.leech_threshold),
+      learn_ahead_minutes: Number(form.learn_ahead_minutes),
+      new_card_order: form.new_card_order,
     };
     const answer = await api.settingsUpdate(body);
     // Anki's "reschedule cards on change": a new desired retention offers to reschedule every card
@@ -199,6 +208,20 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
           <Field id="leech_threshold" type="number" min={1} max={99} inputMode="numeric" label={t("fsrs.leechThreshold")}
             value={form.leech_threshold} onInput={(e) => up({ leech_threshold: e.currentTarget.value })}
             error={errors.leech_threshold} />
+          <div class="field">
+            <label for="new_card_order">{t("set.newOrder")}</label>
+            <select id="new_card_order" value={form.new_card_order}
+              onChange={(e) => up({ new_card_order: e.currentTarget.value as NewCardOrder })}>
+              {NEW_CARD_ORDERS.map((o) => (
+                <option key={o} value={o}>
+                  {t(`set.newOrder.${o}`)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <Field id="learn_ahead_minutes" type="number" min={0} max={1440} inputMode="numeric" label={t("set.learnAhead")}
+            value={form.learn_ahead_minutes} onInput={(e) => up({ learn_ahead_minutes: e.currentTarget.value })}
+            error={errors.learn_ahead_minutes} hint={t("set.learnAheadHelp")} />
         </fieldset>
         <fieldset class="panel">
           <legend>{t("set.timeSection")}</legend>
