@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ import torch
 from engine import parsing
 from engine.device import get_device
 from engine.family import Family
-from engine.grading import parse_answer
+from engine.grading import imprecise, parse_answer
 from engine.parsing import NUMBER, Unreadable
 from engine.values import NUMERIC_KINDS, Part, flat
 
@@ -27,9 +28,10 @@ __all__ = ["BatchGrade", "grade_batch"]
 
 class BatchGrade:
     """The result of :func:`grade_batch`, kept as tensors: ``scores`` (n,) and, per part, ``status`` codes
-    (0 unreadable or missing, 1 wrong, 2 correct). Indexing gives one item as a dict."""
+    (0 unreadable or missing, 1 wrong, 2 correct, 3 imprecise: fewer digits than asked, right to those).
+    Indexing gives one item as a dict."""
 
-    STATUS = ("unreadable", "wrong", "correct")
+    STATUS = ("unreadable", "wrong", "correct", "imprecise")
 
     def __init__(self, scores: torch.Tensor, status: dict[str, torch.Tensor]) -> None:
         self.scores = scores
@@ -203,10 +205,35 @@ def grade_batch(
         if part.kind == "set":  # -1 padding sorts first on both sides
             ref = ref.sort(dim=1).values
         if part.kind in NUMERIC_KINDS:
-            ok = ((parsed - ref).abs() <= part.atol + part.rtol * ref.abs()).all(dim=1)
+            ok = ((parsed - ref).abs() <= part.precision.tolerance_tensor(ref)).all(dim=1)
         else:
             ok = (parsed == ref).all(dim=1)
         ok = ok & readable
         credit += ok.to(torch.float64)
-        status[part.name] = torch.where(ok, 2, torch.where(readable, 1, 0)).cpu()
+        codes = torch.where(ok, 2, torch.where(readable, 1, 0)).cpu()
+        if part.kind in NUMERIC_KINDS:
+            _mark_imprecise(part, codes, ref, answers_list)
+        status[part.name] = codes
     return BatchGrade((credit / len(sample_parts)).cpu(), status)
+
+
+def _mark_imprecise(
+    part: Part, codes: torch.Tensor, ref: torch.Tensor, answers_list: Sequence[Mapping[str, str]]
+) -> None:
+    """Recode the wrong answers that are imprecise (3), by single grading's rule, on the rows' own
+    reference values (only wrong rows are looked at: the rule needs the typed digits)."""
+    wrong = (codes == 1).nonzero().flatten().tolist()
+    if not wrong:
+        return
+    rows = ref.cpu()
+    for i in wrong:
+        text = answers_list[i].get(part.name) or ""
+        answer: Any = rows[i].tolist()
+        if part.kind == "real":
+            answer = answer[0]
+        try:
+            value = parse_answer(part, text)
+        except Unreadable:
+            continue
+        if imprecise(replace(part, answer=answer), value, text):
+            codes[i] = 3

@@ -22,8 +22,9 @@ from typing import Any, ClassVar, Self
 
 import torch
 
+from engine import grading
 from engine.device import get_device
-from engine.grading import prune_mistakes
+from engine.formatting import precision_statement
 from engine.values import InvalidParams, Mistake, Param, Part, Variant
 
 __all__ = ["Family", "TypedParams", "all_families", "get_family", "register"]
@@ -57,8 +58,9 @@ class Family:
     :meth:`closed_form`) and the four hooks :meth:`build` assembles a :class:`Variant` from —
     :meth:`prompt`, :meth:`parts`, :meth:`solution` and :meth:`mistakes`. Each hook receives the
     validated parameters ``p`` and the worked numbers ``w`` (:meth:`work`: by default the answers
-    :meth:`solve` gives). :meth:`build` drops the mistakes a grader could not name
-    (:func:`engine.grading.prune_mistakes`), so no family repeats that either.
+    :meth:`solve` gives). :meth:`build` states the precision each part declares at the end of the
+    prompt and screens the mistakes (:func:`engine.grading.screen_mistakes`); :meth:`generate` draws
+    again where a mistake would not show at that precision, so no family repeats either.
     """
 
     id: ClassVar[str]
@@ -66,9 +68,12 @@ class Family:
     topics: ClassVar[tuple[str, ...]]
     version: ClassVar[int] = 1
     schema: ClassVar[dict[str, Param]]
-    #: Also drop mistakes whose values are not finite, of the wrong length, or within twice the grading
-    #: tolerance of the answer (see :func:`engine.grading.prune_mistakes`).
+    #: Also drop mistakes whose values are not of the part's kind: not finite, of the wrong length, no
+    #: listed choice (see :func:`engine.grading.screen_mistakes`).
     screen_mistakes: ClassVar[bool] = True
+    #: How many valid draws :meth:`generate` tries for one whose mistakes all show at the stated
+    #: precision before it gives up (a family whose mistakes rarely show must ask for more digits).
+    max_fair_draws: ClassVar[int] = 200
 
     # -- to implement -------------------------------------------------------------------------
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -106,18 +111,26 @@ class Family:
         return self.solve(p)
 
     def build(self, p: dict[str, Any]) -> Variant:
-        """The variant for validated parameters ``p``, assembled from the hooks (``seed`` is ``None``)."""
+        """The variant for validated parameters ``p``, assembled from the hooks (``seed`` is ``None``):
+        the prompt ends with the precision its parts declare, and the mistakes are screened
+        (:func:`engine.grading.screen_mistakes`)."""
         w = self.work(p)
         parts = tuple(self.parts(p, w))
+        mistakes, indistinct = grading.screen_mistakes(
+            parts, self.mistakes(p, w), screen=self.screen_mistakes
+        )
+        statement = precision_statement(parts)
+        prompt = self.prompt(p, w)
         return Variant(
             family=self.id,
             version=self.version,
             seed=None,
             params=p,
-            prompt=self.prompt(p, w),
+            prompt=f"{prompt}\n\n{statement}" if statement else prompt,
             parts=parts,
             solution=self.solution(p, w),
-            mistakes=prune_mistakes(parts, self.mistakes(p, w), screen=self.screen_mistakes),
+            mistakes=mistakes,
+            indistinct=indistinct,
         )
 
     # -- provided -----------------------------------------------------------------------------
@@ -144,13 +157,21 @@ class Family:
         return clean
 
     def generate(self, seed: int) -> Variant:
-        """A variant from a seed: the same seed always gives the same variant. Draws that violate
-        the family's constraints are redrawn."""
+        """A variant from a seed: the same seed always gives the same variant. Draws that violate the
+        family's constraints are redrawn, and so are draws where a catalogued mistake cannot be told
+        apart from the right answer at the precision the parts state (``Variant.indistinct``): no
+        generated variant grades a listed mistake correct."""
         rng = random.Random(f"{self.id}:{self.version}:{seed}")
+        fair_tries = 0
         for _ in range(1000):
             params = self.sample(rng)
             if self.constraint(params) is None:
-                return replace(self.build(params), seed=seed)
+                variant = self.build(params)
+                if not variant.indistinct:
+                    return replace(variant, seed=seed)
+                fair_tries += 1
+                if fair_tries >= self.max_fair_draws:
+                    break
         raise RuntimeError(f"{self.id}: no valid parameters drawn for seed {seed}")
 
     def instantiate(self, params: Mapping[str, Any]) -> Variant:

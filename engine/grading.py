@@ -1,29 +1,26 @@
-"""Grading one answer sheet, and the rule that decides which known mistakes a variant keeps.
+"""Grading one answer sheet, and the rules that decide which known mistakes a variant can name.
 
-Integers, shapes and index lists are compared exactly; reals within ``atol + rtol*|t|``, tightened so
-that no known mistake's value is ever accepted. :func:`prune_mistakes` uses the same comparisons, so a
-mistake a variant keeps is one the grader can name.
+Integers, shapes, index lists and choices are compared exactly; reals within the tolerance their part's
+:class:`~engine.values.Precision` derives (one unit of the last digit the prompt asks for). The same
+comparison decides, when a variant is built, whether each catalogued mistake can be told apart from
+the right answer (:func:`screen_mistakes`), so a mistake a variant lists is one the grader names and
+never one it accepts.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from engine import parsing
 from engine.parsing import Unreadable
-from engine.values import NUMERIC_KINDS, GradeResult, Mistake, Part, PartResult, Variant, flat
+from engine.values import NOISE_FLOOR, NUMERIC_KINDS, GradeResult, Mistake, Part, PartResult, Variant, flat
 
-__all__ = ["grade", "parse_answer", "prune_mistakes"]
+__all__ = ["grade", "imprecise", "parse_answer", "relation", "screen_mistakes"]
 
-
-def _tol(part: Part, target: float) -> float:
-    return part.atol + part.rtol * abs(target)
-
-
-def _close(part: Part, value: float, target: float, tol: float) -> bool:
-    return abs(value - target) <= tol
+#: Past this many elements a wrong part's feedback stops listing the positions that are off.
+_MAX_LISTED = 6
 
 
 def parse_answer(part: Part, text: str) -> Any:
@@ -55,35 +52,24 @@ def _parse_kind(part: Part, text: str) -> Any:
     raise AssertionError(f"unknown part kind {part.kind!r}")
 
 
-def _tolerances(part: Part, mistakes: Sequence[Mistake]) -> list[float]:
-    """Per-element tolerance, tightened so that no known wrong-convention value is ever accepted:
-    a mistake value inside the plain tolerance shrinks it to half the distance."""
-    target = flat(part.answer)
-    tols = [_tol(part, t) for t in target]
-    for m in mistakes:
-        if part.name not in m.values:
-            continue
-        wrong = flat(m.values[part.name])
-        if len(wrong) != len(target):
-            continue
-        diffs = [abs(w - t) for w, t in zip(wrong, target)]
-        if all(d <= tol for d, tol in zip(diffs, tols)) and any(d > 0 for d in diffs):
-            tols = [min(tol, d / 2) if d > 0 else tol for tol, d in zip(tols, diffs)]
-    return tols
+def _element_hits(part: Part, value: Any, target: Any) -> list[bool] | None:
+    """Per element of a numeric part: within the tolerance of ``target``'s element (``None`` when the
+    lengths or the matrix's rows differ)."""
+    v, t = flat(value), flat(target)
+    if len(v) != len(t) or (part.kind == "matrix" and len(value) != len(target)):
+        return None
+    prec = part.precision
+    return [abs(a - b) <= prec.tolerance(b) for a, b in zip(v, t)]
 
 
-def _matches(part: Part, value: Any, target: Any, tols: Sequence[float] | None = None) -> bool:
+def _matches(part: Part, value: Any, target: Any) -> bool:
+    """``value`` is ``target`` as the part is graded: exactly, or within the tolerance of ``target``."""
     if part.kind in ("int", "shape", "list", "choice"):
         return _norm_exact(part, value) == _norm_exact(part, target)
     if part.kind == "set":
         return sorted(value) == sorted(target)
-    v, t = flat(value), flat(target)
-    if len(v) != len(t):
-        return False
-    if part.kind == "matrix" and len(value) != len(target):
-        return False
-    tols = tols if tols is not None else [_tol(part, x) for x in t]
-    return all(_close(part, a, b, tol) for a, b, tol in zip(v, t, tols))
+    hits = _element_hits(part, value, target)
+    return hits is not None and all(hits)
 
 
 def _norm_exact(part: Part, v: Any) -> Any:
@@ -94,71 +80,75 @@ def _norm_exact(part: Part, v: Any) -> Any:
     return v
 
 
-def _same(part: Part, a: Any, b: Any) -> bool:
-    if part.kind in NUMERIC_KINDS:
-        fa, fb = flat(a), flat(b)
-        return len(fa) == len(fb) and all(x == y for x, y in zip(fa, fb))
-    return _matches(part, a, b)
+Relation = Literal["same", "distinct", "close"]
 
 
-_EXACT_KINDS = ("int", "shape", "list", "choice", "set")
+def relation(part: Part, value: Any) -> Relation:
+    """How a mistake's value for a part stands to the right answer at the part's precision:
+
+    * ``same``: the right answer itself (up to floating-point noise): the mistake changes nothing here;
+    * ``distinct``: no typed number is accepted for both (some element lies further from the answer than
+      the two tolerances together), so the mistake's value rounded as asked is graded wrong;
+    * ``close``: neither: rounded as asked it may pass for the right answer.
+    """
+    if part.kind not in NUMERIC_KINDS:
+        return "same" if _matches(part, value, part.answer) else "distinct"
+    fv, fa = flat(value), flat(part.answer)
+    if len(fv) != len(fa):
+        return "distinct"
+    prec = part.precision
+    gaps = [abs(x - y) for x, y in zip(fv, fa)]
+    if _exactly(fv, fa):
+        return "same"
+    if any(g > prec.tolerance(x) + prec.tolerance(y) for g, x, y in zip(gaps, fv, fa)):
+        return "distinct"
+    return "close"
 
 
-def prune_mistakes(
+def _valid(part: Part, value: Any) -> bool:
+    """A value of the part's kind: a listed choice, finite numbers, as many as the answer has."""
+    if part.kind == "choice":
+        return value in part.choices
+    fv = flat(value)
+    if not all(math.isfinite(x) for x in fv):
+        return False
+    return part.kind in ("set", "list") or len(fv) == len(flat(part.answer))
+
+
+def screen_mistakes(
     parts: Sequence[Part], mistakes: Iterable[Mistake], *, screen: bool = True
-) -> tuple[Mistake, ...]:
-    """The mistakes a grader can name without doubt, in the catalogue's order of priority.
+) -> tuple[tuple[Mistake, ...], tuple[str, ...]]:
+    """The mistakes a variant lists, in the catalogue's order, and the ids of those it cannot tell apart.
 
-    Dropped: a mistake giving exactly the right answers (e.g. "forgot the padding" when the padding is
-    0), and a mistake an earlier one would shadow in grading: grading names the first mistake whose
-    values match every part the learner got wrong, so a later mistake whose wrong parts all match an
-    earlier one's values (by the grader's own rule) could never be named. With ``screen`` (the default)
-    also: values that are not finite or have the wrong length, and values so close to the answer that a
-    learner's rounding could be taken for them (they would also tighten the tolerance on the right
-    answer).
+    Dropped: a mistake that gives the right answer on every part it lists (e.g. "forgot the padding"
+    when the padding is 0: in this variant it is no mistake) and, with ``screen``, a value that is not
+    of the part's kind (not finite, the wrong length, no listed choice). Kept: every other mistake,
+    also when two give the same values (grading then names both). A mistake whose values differ from
+    the answer somewhere, but nowhere distinctly at the stated precision (:func:`relation`), would be
+    graded correct: it is reported in the second tuple, and :meth:`engine.family.Family.generate` draws
+    again rather than hand out such a variant.
     """
     by_name = {p.name: p for p in parts}
     kept: list[Mistake] = []
+    indistinct: list[str] = []
     for m in mistakes:
-        if screen and not all(_distinct(by_name[n], v) for n, v in m.values.items()):
+        if screen and not all(_valid(by_name[n], v) for n, v in m.values.items()):
             continue
-        wrong = [n for n, v in m.values.items() if not _same(by_name[n], v, by_name[n].answer)]
-        if not wrong:
+        rel = [relation(by_name[n], v) for n, v in m.values.items()]
+        if all(r == "same" for r in rel):
             continue
-        shadowed = False
-        for k in kept:
-            shared = [n for n in k.values if n in wrong]
-            if shared and all(_matches(by_name[n], m.values[n], k.values[n]) for n in shared):
-                shadowed = True
-                break
-        if not shadowed:
-            kept.append(m)
-    return tuple(kept)
-
-
-def _distinct(part: Part, value: Any) -> bool:
-    """A value of the part's kind, finite, as long as the answer, and either the answer itself or well
-    away from it (beyond twice the grading tolerance)."""
-    if part.kind == "choice":
-        return value in part.choices
-    fv, fa = flat(value), flat(part.answer)
-    if not all(math.isfinite(x) for x in fv):
-        return False
-    if part.kind in ("set", "list"):
-        return True
-    if len(fv) != len(fa):
-        return False
-    if part.kind in _EXACT_KINDS or fv == fa:  # fv == fa: the answer itself (what _same checks, flat)
-        return True
-    return not all(abs(x - y) <= 2.0 * (part.atol + part.rtol * max(abs(x), abs(y))) for x, y in zip(fv, fa))
+        kept.append(m)
+        if "distinct" not in rel:
+            indistinct.append(m.id)
+    return tuple(kept), tuple(indistinct)
 
 
 def grade(variant: Variant, answers: Mapping[str, str]) -> GradeResult:
     """Grade a learner's answers (``{part name: typed text}``) against a variant.
 
-    Integers, shapes and index lists are exact; reals pass when ``|x - t| <= atol + rtol*|t|``,
-    tightened so a known wrong-convention value never passes. Unreadable input is reported as such
-    (with what was expected) and scores nothing, without counting as wrong.
+    Integers, shapes and index lists are exact; reals pass within one unit of the last digit the part
+    asks for. A part left blank, unreadable, or given with fewer digits than asked (but right to those
+    digits: *imprecise*) has no verdict: the sheet is not ``readable``, scores nothing and costs nothing.
 
     Example:
         >>> from engine import get_family
@@ -167,57 +157,137 @@ def grade(variant: Variant, answers: Mapping[str, str]) -> GradeResult:
         >>> grade(v, {"out": "32"}).correct
         True
     """
-    results: list[PartResult] = []
-    for part in variant.parts:
-        text = answers.get(part.name)
-        if text is None or (isinstance(text, str) and not text.strip()):
-            results.append(
-                PartResult(part.name, "missing", feedback="没有作答。应填写" + part.expected_hint())
-            )
-            continue
-        try:
-            value = parse_answer(part, text)
-        except Unreadable as exc:
-            results.append(
-                PartResult(
-                    part.name,
-                    "unreadable",
-                    feedback=f"无法读取你的答案（{exc}）。应填写{part.expected_hint()}。",
-                )
-            )
-            continue
-        tols = _tolerances(part, variant.mistakes) if part.kind in NUMERIC_KINDS else None
-        if _matches(part, value, part.answer, tols):
-            results.append(PartResult(part.name, "correct", value, 1.0, "正确", part.answer))
-        else:
-            credit = _partial_credit(part, value)
-            results.append(PartResult(part.name, "wrong", value, credit, "不正确", part.answer))
+    results = [_grade_part(part, answers.get(part.name), variant.mistakes) for part in variant.parts]
     readable = all(r.status in ("correct", "wrong") for r in results)
     score = sum(r.credit for r in results) / len(results) if results else 0.0
-    mistake = _detect(variant, results) if readable and not all(r.correct for r in results) else None
-    for r in results:
-        if mistake and r.name in mistake.values and r.status == "wrong":
-            r.feedback = f"不正确：看起来是「{mistake.title}」"
-    return GradeResult(results, score, readable, mistake, variant.solution)
+    wrong = readable and not all(r.correct for r in results)
+    named = _explaining(variant, results) if wrong else []
+    if named:
+        titles = "」或「".join(m.title for m in named)
+        for r in results:
+            if r.status == "wrong" and any(r.name in m.values for m in named):
+                r.feedback = f"不正确：看起来是「{titles}」"
+    near = wrong and sum(_share(variant.part(r.name), r) for r in results) / len(results) > 0.5
+    return GradeResult(results, score, readable, named, variant.solution, near)
+
+
+def _grade_part(part: Part, text: str | None, mistakes: Sequence[Mistake] = ()) -> PartResult:
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return PartResult(part.name, "missing", feedback="没有作答。应填写" + part.expected_hint())
+    try:
+        value = parse_answer(part, text)
+    except Unreadable as exc:
+        return PartResult(
+            part.name, "unreadable", feedback=f"无法读取你的答案（{exc}）。应填写{part.expected_hint()}。"
+        )
+    if _matches(part, value, part.answer):
+        return PartResult(part.name, "correct", value, 1.0, "正确", part.answer)
+    # Fewer digits than asked, right to those: no verdict, unless it is exactly what a listed mistake
+    # gives (AUC 1 where 0.9583 is right and counting ties as 1 gives 1: that is the mistake).
+    if (
+        part.kind in NUMERIC_KINDS
+        and imprecise(part, value, text)
+        and not any(n == part.name and _exactly(value, v) for m in mistakes for n, v in m.values.items())
+    ):
+        return PartResult(
+            part.name,
+            "imprecise",
+            value,
+            feedback=f"不够精确：与正确值在你给出的位数上一致，但本题要求{part.precision.describe()}。"
+            "请按要求补足位数。",
+        )
+    off = _off(part, value)
+    feedback = "不正确"
+    if off:
+        shown = "、".join(str(i + 1) for i in off[:_MAX_LISTED]) + ("…" if len(off) > _MAX_LISTED else "")
+        feedback = f"不正确：第 {shown} 个元素不对"
+    return PartResult(part.name, "wrong", value, _partial_credit(part, value), feedback, part.answer, off)
+
+
+def imprecise(part: Part, value: Any, text: str) -> bool:
+    """Fewer digits than asked somewhere, and every element right to the digits typed (or accepted)."""
+    prec = part.precision
+    digits = parsing.typed_digits(text)
+    v, t = flat(value), flat(part.answer)
+    if len(digits) != len(v) or len(v) != len(t):
+        return False
+    coarse = False
+    for x, y, d in zip(v, t, digits):
+        if abs(x - y) <= prec.tolerance(y):
+            continue
+        if d is None:
+            return False
+        typed_unit = _typed_unit(x, *d)
+        if not (prec.is_coarser(y, typed_unit) and prec.rounds_to(y, x, typed_unit)):
+            return False
+        coarse = True
+    return coarse
+
+
+def _typed_unit(x: float, sig: int, decimals: int) -> float:
+    """What the last digit typed is worth: 0.01 for ``0.12``, 0.1 for ``0.9``, 100 for ``1200``."""
+    if x == 0:
+        return 10.0**-decimals
+    return 10.0 ** (math.floor(math.log10(abs(x))) - sig + 1)
+
+
+def _exactly(value: Any, target: Any) -> bool:
+    """``value`` is ``target`` up to floating-point noise (0.8 typed for 0.80000000002)."""
+    v, t = flat(value), flat(target)
+    return len(v) == len(t) and all(abs(a - b) <= 1e-9 * abs(b) + NOISE_FLOOR for a, b in zip(v, t))
+
+
+def _off(part: Part, value: Any) -> list[int] | None:
+    """The 0-based positions of the wrong elements of a vector, matrix or ordered list of the right
+    length (``None`` for other kinds, other lengths, or a single number)."""
+    if part.kind in ("vector", "matrix"):
+        hits = _element_hits(part, value, part.answer)
+    elif part.kind == "list" and len(value) == len(part.answer):
+        hits = [int(a) == int(b) for a, b in zip(value, part.answer)]
+    else:
+        return None
+    if hits is None or len(hits) < 2:
+        return None
+    return [i for i, h in enumerate(hits) if not h]
 
 
 def _partial_credit(part: Part, value: Any) -> float:
-    """Sets and lists earn the share of elements they get right; other kinds are all or nothing."""
+    """Sets earn the share of elements they get right; vectors half that share; other kinds nothing."""
     if part.kind == "set":
         want, got = set(part.answer), set(value)
         if not want and not got:
             return 1.0
         return len(want & got) / len(want | got)
-    if part.kind in ("vector",) and len(flat(value)) == len(flat(part.answer)):
-        hits = [abs(a - b) <= _tol(part, b) for a, b in zip(flat(value), flat(part.answer))]
-        return sum(hits) / len(hits) * 0.5
+    if part.kind == "vector":
+        hits = _element_hits(part, value, part.answer)
+        return sum(hits) / len(hits) * 0.5 if hits else 0.0
     return 0.0
 
 
-def _detect(variant: Variant, results: list[PartResult]) -> Mistake | None:
-    by_name = {r.name: r for r in results}
+def _share(part: Part, r: PartResult) -> float:
+    """How much of a part is right, element by element (for a near miss)."""
+    if r.status == "correct":
+        return 1.0
+    if part.kind == "set":
+        return r.credit
+    if r.off is not None:
+        return 1.0 - len(r.off) / len(flat(part.answer))
+    return 0.0
+
+
+def _explaining(variant: Variant, results: list[PartResult]) -> list[Mistake]:
+    """The mistakes that explain every part answered: each part a mistake lists has the mistake's value
+    (within its tolerance), every other part is right, and some part is wrong."""
+    named = []
     for m in variant.mistakes:
-        compared = [n for n in m.values if n in by_name and by_name[n].status == "wrong"]
-        if compared and all(_matches(variant.part(n), by_name[n].parsed, m.values[n]) for n in compared):
-            return m
-    return None
+        ok = True
+        for r in results:
+            if r.name in m.values:
+                ok = _matches(variant.part(r.name), r.parsed, m.values[r.name])
+            else:
+                ok = r.status == "correct"
+            if not ok:
+                break
+        if ok and any(r.status == "wrong" and r.name in m.values for r in results):
+            named.append(m)
+    return named

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from decimal import Decimal
 
 __all__ = [
     "MAX_INPUT_CHARS",
@@ -24,6 +25,7 @@ __all__ = [
     "parse_real",
     "parse_shape",
     "parse_vector",
+    "typed_digits",
 ]
 
 MAX_INPUT_CHARS = 10_000
@@ -109,6 +111,15 @@ def _pow10(exponent: str) -> float:
     return float("1e" + exponent)
 
 
+def _scaled(mantissa: str, exponent: str) -> float:
+    """``mantissa × 10^exponent`` read exactly, as ``float("8.51968e5")`` reads it (correctly rounded
+    once: 851968.0, where ``8.51968 * 10.0**5`` is 851967.9999999999)."""
+    exp = int(exponent) if len(exponent.lstrip("+-")) <= 6 else None
+    if exp is None:  # an absurd exponent: saturate the way float's parser does
+        return float(mantissa) * _pow10(exponent)
+    return float(Decimal(mantissa).scaleb(exp))
+
+
 def _finite(x: float) -> float:
     if not math.isfinite(x):
         raise Unreadable("not a finite number")
@@ -124,7 +135,7 @@ def _number(s: str) -> float:
         return float(s)
     m = _SCI_RE.match(s)
     if m:
-        return _finite(float(m.group(1)) * _pow10(m.group(2)))
+        return _finite(_scaled(m.group(1), m.group(2)))
     m = _POW10_RE.match(s)
     if m:
         return _finite(_pow10(m.group(1)))
@@ -180,12 +191,73 @@ def parse_int(text: str) -> int:
     >>> parse_int("１，０２４")
     1024
     """
+    exact = _exact_integer(text)
+    if exact is not None:
+        return exact
     value = parse_real(text)
     if value != int(value):
         raise Unreadable("expected a whole number")
     if abs(value) > 2**62:
         raise Unreadable("number too large")
     return int(value)
+
+
+def _exact_integer(text: str) -> int | None:
+    """A plain or scientific integer read in decimal arithmetic (``8.51968×10^5``, ``1234567890123456789``
+    past float's 2**53), or ``None`` for other forms (fractions...), which :func:`parse_real` reads."""
+    s = _strip_wrappers(normalize(text)).replace(" ", "").replace("_", "")
+    s = s.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", s) else s
+    m = _SCI_RE.match(s)
+    if m and len(m.group(2).lstrip("+-")) <= 6:
+        value = Decimal(m.group(1)).scaleb(int(m.group(2)))
+    elif _NUM_RE.match(s) and len(s) <= 40:
+        value = Decimal(s)
+    else:
+        return None
+    if not value.is_finite() or abs(value) > 2**62:
+        return None  # parse_real decides (too large, not finite)
+    if value != value.to_integral_value():
+        raise Unreadable("expected a whole number")
+    return int(value)
+
+
+def typed_digits(text: str) -> list[tuple[int, int] | None]:
+    """How precisely each number of a typed answer was given: ``(significant digits, decimals)`` per
+    number, ``None`` for an exact form (a fraction). Trailing zeros of a whole number are not
+    significant; a percentage has two more decimals than it shows.
+
+    >>> typed_digits("0.1250")
+    [(4, 4)]
+    >>> typed_digits("[1.2e-3, 1/8, 12.5%, 1200]")
+    [(2, 4), None, (3, 3), (2, 0)]
+    """
+    s = normalize(text)
+    items = [i for row in re.split(r"[;\n]", s) for i in _split_items(row.replace("[", "").replace("]", ""))]
+    return [_digits_of(i) for i in items]
+
+
+def _digits_of(item: str) -> tuple[int, int] | None:
+    s = _strip_wrappers(item).replace(" ", "").replace("_", "")
+    extra = 0
+    if s.endswith("%"):
+        s, extra = s[:-1], 2
+    s = s.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", s) else s
+    m = _SCI_RE.match(s)
+    if m:
+        mantissa, exp = m.group(1), int(m.group(2)) if len(m.group(2)) <= 6 else 0
+    elif _NUM_RE.match(s):
+        mantissa, exp = s, 0
+    else:
+        return None  # 1/8, \frac{1}{8}, 10^-3: exact forms
+    mantissa = mantissa.lstrip("+-").lower()
+    if "e" in mantissa:
+        mantissa, e = mantissa.split("e")
+        exp += int(e) if len(e) <= 6 else 0
+    whole, _, frac = mantissa.partition(".")
+    digits = (whole + frac).lstrip("0")
+    if not frac and "." not in mantissa:
+        digits = digits.rstrip("0")
+    return max(1, len(digits)), max(0, len(frac) - exp + extra)
 
 
 def _split_items(s: str) -> list[str]:
@@ -270,13 +342,33 @@ def _count(token: str, what: str) -> int:
     return int(token)
 
 
+def _choice_key(text: str) -> str:
+    """A choice's text as compared: case, blanks, backticks and the kind of quotes do not matter (Python
+    code reads the same with ``"sum"`` or ``'sum'``, with or without spaces)."""
+    return (
+        re.sub(r"[\s`]+", "", normalize(text))
+        .replace('"', "'")
+        .replace("‘", "'")
+        .replace("’", "'")
+        .replace("“", "'")
+        .replace("”", "'")
+        .lower()
+    )
+
+
 def parse_choice(text: str, choices: tuple[str, ...]) -> str:
-    """One of ``choices``: matched by its letter (A, B, ...), its index from 1, or its text."""
+    """One of ``choices``: matched by its letter (A, B, ...), its index from 1, or its text (blanks and
+    the kind of quotes aside).
+
+    >>> parse_choice('F.kl_div(q.log(), p, reduction="sum")', ("F.kl_div(Q.log(), P, reduction='sum')",))
+    "F.kl_div(Q.log(), P, reduction='sum')"
+    """
     s = normalize(text)
     if not s:
         raise Unreadable("empty")
     low = s.lower()
+    key = _choice_key(s)
     for i, c in enumerate(choices):
-        if low == c.lower() or low == chr(ord("a") + i) or low == str(i + 1):
+        if low == c.lower() or low == chr(ord("a") + i) or low == str(i + 1) or key == _choice_key(c):
             return c
     raise Unreadable("expected one of: " + ", ".join(f"{chr(65 + i)}. {c}" for i, c in enumerate(choices)))

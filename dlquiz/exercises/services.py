@@ -1,10 +1,11 @@
 """Exercise cards: a stored variant per study review, graded once; and practice variants, stored nowhere.
 
 Study: the variant is drawn with a fresh random seed when the learner opens the card for a review and
-stored (family, version, seed, params) so exactly that variant is graded. An unreadable answer is
-explained and costs nothing: the attempt stays open. A graded attempt answers every later submission with
-its first result. The grade implies a rating (wrong → Again, right → Good) that the learner may change
-before submitting the review through the study loop.
+stored (family, version, seed, params) so exactly that variant is graded. An unreadable answer, or one
+given with fewer digits than the prompt asks for (imprecise), is explained and costs nothing: the
+attempt stays open. A graded attempt answers every later submission with its first result. The grade
+implies a rating (wrong → Again, mostly right → Hard, right → Good) that the learner may change before
+submitting the review through the study loop.
 
 Practice: a fresh variant of an exercise card, graded without touching the schedule. Nothing is stored:
 the drawn variant travels to the client as a signed token (family, version and parameters, bound to the
@@ -102,9 +103,11 @@ def answers_grade(
 ) -> dict[str, Any]:
     """Grade answers to a variant: the result shape of both the study and the practice paths.
 
-    Answers to parts the variant does not have are refused. An unreadable answer shows no solution: the
-    learner corrects the input and tries again. With ``suggest_rating`` a readable result suggests the
-    review's rating (wrong → Again, right → Good); otherwise ``suggested_rating`` is None.
+    Answers to parts the variant does not have are refused. An answer with no verdict (a part unreadable,
+    or *imprecise*: fewer digits than the prompt asks for, right to those) shows no solution: the learner
+    corrects the input and tries again. With ``suggest_rating`` a readable result suggests the review's
+    rating (right → Good, a near miss, mostly right → Hard, otherwise wrong → Again); otherwise
+    ``suggested_rating`` is None.
     """
     unknown = set(answers) - {p.name for p in variant.parts}
     if unknown:
@@ -114,7 +117,8 @@ def answers_grade(
         )
     result = engine.grade(variant, answers).to_dict()
     readable = result["readable"]
-    result["suggested_rating"] = (3 if result["correct"] else 1) if suggest_rating and readable else None
+    rating = 3 if result["correct"] else 2 if result["near_miss"] else 1
+    result["suggested_rating"] = rating if suggest_rating and readable else None
     if not readable:
         result["solution"] = ""  # no peeking
     return result
@@ -181,7 +185,8 @@ def exercise_answer(
         if attempt.result is not None:
             return attempt, attempt.result
         result = answers_grade(variant=attempt_variant(attempt), answers=answers, suggest_rating=True)
-        if not result["readable"]:  # costs nothing: the attempt stays open; counted for the item statistics
+        if not result["readable"]:  # unreadable or imprecise: costs nothing, the attempt stays open;
+            # counted for the item statistics
             ExerciseAttempt.objects.filter(pk=attempt.pk).update(unreadable_count=F("unreadable_count") + 1)
             return attempt, result
         attempt.answers = dict(answers)

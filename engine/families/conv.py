@@ -106,6 +106,7 @@ class Conv2dOutputSize(Family):
                 "padding 只加了一次（应为 2p）",
                 {"out": (h + pad - eff) // s + 1},
             ),
+            Mistake("conv.forgot-padding", "完全忘了 padding（应加 2p）", {"out": (h - eff) // s + 1}),
             Mistake(
                 "conv.ceil-instead-of-floor",
                 "向上取整（Conv2d 向下取整）",
@@ -117,6 +118,11 @@ class Conv2dOutputSize(Family):
                 {"out": (h + 2 * pad - k) // s + 1},
             ),
             Mistake("conv.forgot-plus-one", "漏掉了公式末尾的 +1", {"out": (h + 2 * pad - eff) // s}),
+            Mistake(
+                "conv.dilation-times-k",
+                "有效核大小算成了 d·k（应为 d(k−1)+1）",
+                {"out": (h + 2 * pad - d * k) // s + 1},
+            ),
         ]
 
 
@@ -349,6 +355,7 @@ class ConvTranspose2dOutputSize(Family):
         return [
             Mistake("convT.forgot-output-padding", "漏加了 output_padding", {"out": out - op}),
             Mistake("convT.padding-once", "padding 只减了一次（应为 2p）", {"out": out + pad}),
+            Mistake("convT.forgot-padding", "完全忘了 padding（应减 2p）", {"out": out + 2 * pad}),
             Mistake(
                 "convT.ignored-dilation",
                 "忽略了 dilation（有效核大小为 d(k−1)+1）",
@@ -445,6 +452,7 @@ class PoolOutputSize(Family):
 
     def mistakes(self, p: dict[str, Any], w: dict[str, Any]) -> list[Mistake]:
         q = _PoolOutputSizeParams.of(p)
+        # (the "forgot the padding" slip still applies ceil_mode's last-window rule, on the unpadded input)
         h, k, s, pad = q.size, q.kernel, q.stride, q.padding
         span = h + 2 * pad - k
         raw = -(-span // s) + 1
@@ -461,7 +469,19 @@ class PoolOutputSize(Family):
                 "padding 只加了一次（应为 2p）",
                 {"out_floor": (h + pad - k) // s + 1},
             ),
+            Mistake(
+                "pool.forgot-padding",
+                "完全忘了 padding（应加 2p）",
+                {"out_floor": (h - k) // s + 1, "out_ceil": _ceil_out(h - k, s, h)},
+            ),
         ]
+
+
+def _ceil_out(span: int, s: int, h_left: int) -> int:
+    """ceil_mode's output size for ``span = H + 2p - k``: windows up to the rounded-up count, the last one
+    dropped when it would start at or past ``h_left`` (H + p: the input and its left padding)."""
+    out = -(-span // s) + 1
+    return out - 1 if (out - 1) * s >= h_left else out
 
 
 # -- SPP --------------------------------------------------------------------------------------------

@@ -227,6 +227,7 @@ class ConvFlops(Family):
                 "把 FLOPs 和 MACs 弄混了（1 MAC = 2 FLOPs）",
                 {"macs": w["flops"], "flops": macs},
             ),
+            Mistake("cost.flops-not-doubled", "FLOPs 填了 MACs 的数（1 MAC = 2 FLOPs）", {"flops": macs}),
             Mistake(
                 "cost.forgot-input-channels",
                 "每个输出元素的乘加次数漏乘了 C_in",

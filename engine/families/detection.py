@@ -169,9 +169,9 @@ class Iou(Family):
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
         return (
-            Part("inter", "交集面积", "real", w["inter"], atol=1e-6),
-            Part("union", "并集面积", "real", w["union"], atol=1e-6),
-            Part("iou", "IoU", "real", w["iou"], atol=1e-6, ratio=True),
+            Part("inter", "交集面积", "real", w["inter"]),
+            Part("union", "并集面积", "real", w["union"]),
+            Part("iou", "IoU", "real", w["iou"], ratio=True),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
@@ -662,10 +662,10 @@ class YoloTarget(Family):
         return (
             Part("row", "负责网格的行号 row", "int", w["row"]),
             Part("col", "负责网格的列号 col", "int", w["col"]),
-            Part("x", "$x$", "real", w["x"], atol=1e-6),
-            Part("y", "$y$", "real", w["y"], atol=1e-6),
-            Part("w", "$w$", "real", w["w"], atol=1e-6),
-            Part("h", "$h$", "real", w["h"], atol=1e-6),
+            Part("x", "$x$", "real", w["x"]),
+            Part("y", "$y$", "real", w["y"]),
+            Part("w", "$w$", "real", w["w"]),
+            Part("h", "$h$", "real", w["h"]),
             Part("size", "输出张量的元素个数", "int", w["size"]),
         )
 

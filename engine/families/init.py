@@ -354,9 +354,9 @@ class Dropout(Family):
         q = _DropoutParams.of(p)
         i = q.index
         return (
-            Part("train_out", "训练模式输出", "vector", w["train_out"], atol=1e-6),
-            Part("eval_out", "eval 模式输出", "vector", w["eval_out"], atol=1e-6),
-            Part("expected", f"$E[y_{{{i}}}]$", "real", w["expected"], atol=1e-6),
+            Part("train_out", "训练模式输出", "vector", w["train_out"]),
+            Part("eval_out", "eval 模式输出", "vector", w["eval_out"]),
+            Part("expected", f"$E[y_{{{i}}}]$", "real", w["expected"]),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:

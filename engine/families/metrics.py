@@ -67,6 +67,7 @@ class _ConfusionMetricsParams(TypedParams):
 @register
 class ConfusionMetrics(Family):
     id = "confusion_metrics"
+    version = 2  # v2: draws where a listed mistake cannot show are redrawn
     title = "由混淆矩阵求 accuracy / precision / recall / F1"
     topics = ("003-0149", "003-0161", "003-0163", "003-0165", "003-0167")
     schema = {
@@ -251,8 +252,8 @@ class RocPoints(Family):
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
         return (
-            Part("tpr", "TPR", "real", w["tpr"], ratio=True, atol=1e-9),
-            Part("fpr", "FPR", "real", w["fpr"], ratio=True, atol=1e-9),
+            Part("tpr", "TPR", "real", w["tpr"], ratio=True),
+            Part("fpr", "FPR", "real", w["fpr"], ratio=True),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:

@@ -124,7 +124,19 @@ def test_activation_mistakes():
     # tanh approximation at x = -3: u = sqrt(2/pi)(-3 - 0.044715*27)
     u = math.sqrt(2 / math.pi) * (-3 - 0.044715 * 27)
     approx = 0.5 * -3 * (1 + math.tanh(u))
-    assert mistake_id(AV, av("gelu", -3.0), value=repr(approx)) == "act.gelu-tanh-approx"
+    # its derivative: 0.5(1 + tanh u) + 0.5x(1 - tanh²u)·sqrt(2/pi)(1 + 3·0.044715x²)
+    d_approx = 0.5 * (1 + math.tanh(u)) + 0.5 * -3 * (1 - math.tanh(u) ** 2) * math.sqrt(2 / math.pi) * (
+        1 + 3 * 0.044715 * 9
+    )
+    assert mistake_id(AV, av("gelu", -3.0), value=repr(approx), grad=repr(d_approx)) == "act.gelu-tanh-approx"
+
+
+def test_activation_mistake_is_named_only_when_it_explains_every_part():
+    # LeakyReLU(k=0.1) at x = 1: value 1, slope 1. max(kx, 0) would give 0.1 and slope 0.1; a right
+    # slope of 1 with a value of 0.1 contradicts that mistake, so it is not named
+    p = av("leaky_relu", 1.0, slope=0.1)
+    assert mistake_id(AV, p, value="0.1", grad="0.1") == "act.leaky-relu-max-kx-0"
+    assert mistake_id(AV, p, value="0.1", grad="1") is None
 
 
 _SPEC = {

@@ -72,7 +72,8 @@ def test_grade_right_wrong_and_named_mistake(capsys):
         ["grade", "conv2d_output_size", "--params", json.dumps(CONV), "--answer", "out=15"], capsys
     )
     assert rc == 0 and out["correct"] is False
-    assert out["mistake"]["id"] == "conv.forgot-plus-one"
+    # 15 is both "no padding at all" and "no +1" here: both are named, in the catalogue's order
+    assert [m["id"] for m in out["mistakes"]] == ["conv.forgot-padding", "conv.forgot-plus-one"]
     assert out["parts"][0]["status"] == "wrong" and out["parts"][0]["expected"] == 16
 
 

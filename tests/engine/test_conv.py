@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine import get_family
+from engine import get_family, grade
 from tests.engine.helpers import mistake_id
 
 # -- conv2d_output_size (the worked example) ---------------------------------------------------------
@@ -61,14 +61,11 @@ def test_tf_padding_mistakes():
         mistake_id(TF, {"size": 11, "kernel": 5, "stride": 4}, pad_total="4", pad_top="2")
         == "tfpad.same-is-k-minus-1"
     )
-    # 8, k=5, s=2: P = 3 (top 1). "Always k-1" would say top 2, which is also what putting the odd
-    # row on top gives: the grader names the simpler mistake, and the variant lists only that one.
-    v = get_family(TF).instantiate({"size": 8, "kernel": 5, "stride": 2})
-    assert [m.id for m in v.mistakes if m.id.startswith("tfpad.same-is")] == []
-    assert (
-        mistake_id(TF, {"size": 8, "kernel": 5, "stride": 2}, pad_total="4", pad_top="2")
-        == "tfpad.extra-pad-on-top"
-    )
+    # 8, k=5, s=2: P = 3 (top 1). "Always k-1" says P = 4, top 2; putting the odd row on top says
+    # top 2 with P = 3. Each is named only where it explains every part answered.
+    q = {"size": 8, "kernel": 5, "stride": 2}
+    assert mistake_id(TF, q, pad_total="4", pad_top="2") == "tfpad.same-is-k-minus-1"
+    assert mistake_id(TF, q, pad_top="2") == "tfpad.extra-pad-on-top"
 
 
 def _tf_spec(h: int, k: int, s: int) -> dict[str, int]:
@@ -121,7 +118,14 @@ def test_conv_transpose_mistakes():
     p = ct(5, 3, 2, 1, 1, 1)  # 10
     assert mistake_id(CT, p, out="9") == "convT.forgot-output-padding"
     assert mistake_id(CT, p, out="11") == "convT.padding-once"
-    assert mistake_id(CT, p, out="12") == "convT.h-times-stride"
+    # 12 is both H·s instead of (H−1)·s (10 + s) and no padding subtracted (10 + 2p): both are named
+    v = get_family(CT).instantiate(p)
+    assert [m.id for m in grade(v, {"out": "12"}).mistakes] == [
+        "convT.forgot-padding",
+        "convT.h-times-stride",
+    ]
+    # (5-1)·3 - 2 + 2 + 1 + 1 = 14; H·s gives 17, no padding 16
+    assert mistake_id(CT, ct(5, 3, 3, 1, 1, 1), out="17") == "convT.h-times-stride"
     # (6-1)*1 + 3 - 1 + 1 with k instead of d(k-1)+1: 5 + 2 + 1 = 8
     assert mistake_id(CT, ct(6, 3, 1, 0, 0, 2), out="8") == "convT.ignored-dilation"
 
@@ -319,3 +323,27 @@ def test_rf_closed_form_product_of_strides():
     layers = [("conv", 5, 2, 1), ("conv", 3, 3, 2), ("pool", 2, 2, 1)]
     r = 1 + 4 * 1 + 4 * 2 + 1 * 6
     assert get_family(RF).instantiate(stack(*layers)).answers == {"rf": r, "jump": math.prod([2, 3, 2])}
+
+
+def test_forgetting_the_padding_entirely_is_named():
+    conv = "conv2d_output_size"
+    # 71, k=3, p=1, s=1: (71 + 2 - 3) + 1 = 71; no padding at all: (71 - 3) + 1 = 69; once: 70
+    p = {"size": 71, "kernel": 3, "padding": 1, "stride": 1, "dilation": 1}
+    assert mistake_id(conv, p, out="69") == "conv.forgot-padding"
+    assert mistake_id(conv, p, out="70") == "conv.forgot-double-padding"
+    # 224, k=7, p=3, s=2 (ResNet's stem): floor(223/2) + 1 = 112; no padding: floor(217/2) + 1 = 109
+    stem = {"size": 224, "kernel": 7, "padding": 3, "stride": 2, "dilation": 1}
+    assert mistake_id(conv, stem, out="109") == "conv.forgot-padding"
+    # pooling, 7, k=3, s=2, p=1: floor 4, ceil 4; no padding: floor((7-3)/2)+1 = 3, ceil(4/2)+1 = 3
+    pool = {"size": 7, "kernel": 3, "stride": 2, "padding": 1}
+    assert mistake_id(POOL, pool, out_floor="3", out_ceil="3") == "pool.forgot-padding"
+    # transposed, 5, k=3, s=2, p=1: (5-1)·2 - 2 + 2 + 0 + 1 = 9; no padding subtracted: 11; once: 10
+    assert mistake_id(CT, ct(5, 3, 2, 1, 0, 1), out="11") == "convT.forgot-padding"
+    assert mistake_id(CT, ct(5, 3, 2, 1, 0, 1), out="10") == "convT.padding-once"
+
+
+def test_dilated_kernel_taken_as_d_times_k_is_named():
+    # 32, k=3, d=3: effective size 3·2 + 1 = 7, out 26; d·k = 9 gives 24 (ignoring d: 30, no +1: 25)
+    p = {"size": 32, "kernel": 3, "padding": 0, "stride": 1, "dilation": 3}
+    assert get_family("conv2d_output_size").instantiate(p).answers == {"out": 26}
+    assert mistake_id("conv2d_output_size", p, out="24") == "conv.dilation-times-k"

@@ -69,7 +69,8 @@ def test_conv_flops_mistakes():
     p = flops_params(32, 3, 16, 3, 2, 1)  # out 16: 16*16*16*27 = 110592 MACs
     assert get_family("conv_flops").instantiate(p).answers["macs"] == 110592.0
     assert mistake_id("conv_flops", p, macs="221184", flops="110592") == "cost.flops-vs-macs"
-    assert mistake_id("conv_flops", p, flops="110592") == "cost.flops-vs-macs"
+    # the right MACs with FLOPs = MACs: the ×2 forgotten, not the two swapped
+    assert mistake_id("conv_flops", p, flops="110592") == "cost.flops-not-doubled"
     assert mistake_id("conv_flops", p, macs="36864", flops="73728") == "cost.forgot-input-channels"
     assert mistake_id("conv_flops", p, macs="442368", flops="884736") == "cost.used-input-size"
     p5 = flops_params(32, 4, 16, 5, 1, 2)  # 32*32*16*100 = 1638400; with k not squared: 327680
@@ -121,10 +122,17 @@ def test_depthwise_separable_mistakes():
     p = {"size": 14, "cin": 32, "cout": 64, "kernel": 3}
     fid = "depthwise_separable_cost"
     full = 9 * 32 * 32 + 32 * 64
+    std = 9 * 32 * 64  # 18432
+    # a mistake is named when it explains every part answered: counts and the ratio they give
     assert (
-        mistake_id(fid, p, params_dws=str(full), macs_dws=str(196 * full)) == "cost.depthwise-groups-ignored"
+        mistake_id(fid, p, params_dws=str(full), macs_dws=str(196 * full), ratio=repr(full / std))
+        == "cost.depthwise-groups-ignored"
     )
-    assert mistake_id(fid, p, params_dws="288") == "cost.forgot-pointwise"
+    assert mistake_id(fid, p, params_dws=str(full), macs_dws=str(196 * full)) is None  # a right ratio
+    assert (
+        mistake_id(fid, p, params_dws="288", macs_dws=str(196 * 288), ratio=repr(288 / std))
+        == "cost.forgot-pointwise"
+    )
     assert mistake_id(fid, p, ratio=repr(18432 / 2336)) == "cost.ratio-inverted"
     assert mistake_id(fid, p, macs_dws=str(2 * 196 * 2336)) == "cost.flops-vs-macs"
 
@@ -150,7 +158,11 @@ def test_grouped_conv_example_and_mistakes():
     p = {"size": 8, "cin": 64, "cout": 128, "groups": 4, "kernel": 3}
     assert get_family("grouped_conv_cost").instantiate(p).answers == {"params": 18432, "macs": 64.0 * 18432}
     assert mistake_id("grouped_conv_cost", p, params="73728", macs=str(64 * 73728)) == "cost.groups-ignored"
-    assert mistake_id("grouped_conv_cost", p, params="4608") == "cost.groups-one-group-only"
+    # one group of 4: 18432 / 4 = 4608 parameters, 64 positions each
+    assert (
+        mistake_id("grouped_conv_cost", p, params="4608", macs=str(64 * 4608)) == "cost.groups-one-group-only"
+    )
+    assert mistake_id("grouped_conv_cost", p, params="4608") is None  # right MACs contradict it
     assert mistake_id("grouped_conv_cost", p, macs=str(2 * 64 * 18432)) == "cost.flops-vs-macs"
 
 
@@ -197,7 +209,11 @@ def test_bottleneck_example_and_mistakes():
     )
     assert (
         mistake_id(
-            "bottleneck_cost", p, params_bottleneck=str(16384 + 3 * 4096 + 16384), params_plain=str(3 * 65536)
+            "bottleneck_cost",
+            p,
+            params_bottleneck=str(16384 + 3 * 4096 + 16384),
+            params_plain=str(3 * 65536),
+            ratio=repr((16384 + 3 * 4096 + 16384) / (3 * 65536)),
         )
         == "cost.kernel-not-squared"
     )
@@ -269,7 +285,7 @@ def test_param_memory_mistakes():
     fid = "param_memory"
     assert mistake_id(fid, p, mib="2") == "cost.mb-1000-vs-1024"
     assert mistake_id(fid, p, bytes="16000000", mib=repr(16e6 / 1048576)) == "cost.bits-vs-bytes"
-    assert mistake_id(fid, p, bytes="4000000") == "cost.assumed-fp32"
+    assert mistake_id(fid, p, bytes="4000000", mib=repr(4e6 / 1048576)) == "cost.assumed-fp32"
     assert mistake_id(fid, p, mib="1953.125") == "cost.divided-by-1024-once"
 
 

@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from engine import InvalidParams, get_family
+from engine import InvalidParams, get_family, grade
 from tests.engine.helpers import mistake_id, shown_vector
 
 
@@ -72,12 +72,16 @@ def test_init_bounds_mistakes():
     assert mistake_id(IB, xn, value=repr(5 / 3 * math.sqrt(6 / 768))) == "init.uniform-normal-confused"
 
 
-def test_init_bounds_coinciding_mistakes_keep_the_first():
+def test_init_bounds_coinciding_mistakes_are_both_named():
     # He uniform with relu: forgetting the gain sqrt(2) gives sqrt(3/576) = sqrt(6/1152), the same as
-    # using fan_out; the grader names the first and the variant lists only it
+    # using fan_out; the variant lists both and the grader names both rather than guess one
     v = get_family(IB).instantiate(ib("conv2d", 64, 128, 3, "kaiming_uniform"))
     ids = [m.id for m in v.mistakes]
-    assert "init.fan-in-vs-fan-out" in ids and "init.forgot-gain" not in ids
+    assert "init.fan-in-vs-fan-out" in ids and "init.forgot-gain" in ids
+    answers = {p.name: repr(p.answer) for p in v.parts} | {"value": repr(math.sqrt(3 / 576))}
+    r = grade(v, answers)
+    assert [m.id for m in r.mistakes] == ["init.fan-in-vs-fan-out", "init.forgot-gain"]
+    assert "」或「" in next(p.feedback for p in r.parts if p.name == "value")
 
 
 _GAIN = {"relu": math.sqrt(2), "tanh": 5 / 3, "linear": 1.0}

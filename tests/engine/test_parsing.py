@@ -475,7 +475,7 @@ def test_grade_and_grade_batch_report_unreadable_never_raise(family, text, seed)
     v = fam.generate(seed)
     answers = {p.name: text for p in v.parts}
     result = grade(v, answers)
-    assert {r.status for r in result.parts} <= {"correct", "wrong", "unreadable", "missing"}
+    assert {r.status for r in result.parts} <= {"correct", "wrong", "imprecise", "unreadable", "missing"}
     batch = list(grade_batch(fam, [dict(v.params)] * 2, [answers, answers]))
     assert len(batch) == 2 and all(0.0 <= r["score"] <= 1.0 for r in batch)
 
@@ -507,3 +507,34 @@ def test_grade_batch_agrees_with_grade_on_counts_too_large_to_read(family, text)
     single = {r.name: r.status for r in grade(v, answers).parts}
     batch = list(grade_batch(fam, [dict(v.params)] * 2, [answers, answers]))
     assert batch[0]["parts"] == single and batch[1]["parts"] == single
+
+
+@pytest.mark.parametrize(
+    "text", ["8.51968×10^5", "8.51968*10^5", "8.51968\\times 10^{5}", "$8.51968 \\times 10^{5}$", "8.51968e5"]
+)
+def test_integer_parts_read_every_scientific_notation_exactly(text):
+    # 8.51968 * 10.0**5 is 851967.9999999999 in floats: the notation must be read in decimal arithmetic
+    from engine.parsing import parse_int
+
+    assert 8.51968 * 10.0**5 != 851968
+    assert parse_int(text) == 851968
+
+
+def test_integer_parts_read_digits_past_float_precision_exactly():
+    from engine.parsing import parse_int
+
+    assert parse_int("1234567890123456789") == 1234567890123456789  # float would give ...784
+    assert parse_int("1.234567890123456789×10^18") == 1234567890123456789
+    with pytest.raises(Unreadable):
+        parse_int("8.519685×10^5")  # 851968.5: no whole number
+
+
+def test_typed_digits_count_what_the_learner_gave():
+    from engine.parsing import typed_digits
+
+    assert typed_digits("0.1250") == [(4, 4)]
+    assert typed_digits("1200") == [(2, 0)]  # trailing zeros of a whole number are not significant
+    assert typed_digits("1.5×10^-3") == [(2, 4)]
+    assert typed_digits("12.5%") == [(3, 3)]
+    assert typed_digits("1/8, \\frac{1}{8}") == [None, None]  # fractions are exact
+    assert typed_digits("[[1, 2.5], [3, 4]]") == [(1, 0), (2, 1), (1, 0), (1, 0)]

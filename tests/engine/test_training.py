@@ -131,7 +131,8 @@ def test_numerical_gradient_exp_by_hand():
 def test_numerical_gradient_mistakes():
     p = {"func": "x^3-3x", "x": 2.0, "h": 0.1}
     assert mistake_id(NUM, p, num="9.61", err="0.61") == "numgrad.forward-difference"  # (2.961 - 2)/0.1
-    assert mistake_id(NUM, p, num="18.02") == "numgrad.forgot-2h"
+    # h instead of 2h doubles the estimate: 18.02, 9.02 away from f'(2) = 9
+    assert mistake_id(NUM, p, num="18.02", err="9.02") == "numgrad.forgot-2h"
     assert mistake_id(NUM, p, num="9") == "numgrad.gave-analytic"
 
 

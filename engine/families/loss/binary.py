@@ -125,7 +125,7 @@ class BCELoss(Family):
                 assert_never(q.given)
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
-        return (Part("loss", "BCE 损失", "real", w["loss"], atol=1e-6),)
+        return (Part("loss", "BCE 损失", "real", w["loss"]),)
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _BceParams.of(p)
@@ -246,8 +246,8 @@ class FocalLoss(Family):
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
         return (
-            Part("p_t", "$p_t$", "real", w["p_t"], atol=1e-6, ratio=True),
-            Part("loss", "focal loss", "real", w["loss"], atol=1e-6),
+            Part("p_t", "$p_t$", "real", w["p_t"], ratio=True),
+            Part("loss", "focal loss", "real", w["loss"]),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:

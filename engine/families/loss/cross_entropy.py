@@ -123,8 +123,8 @@ class CrossEntropy(Family):
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
         t = p["target"]
         return (
-            Part("p", f"真实类别的概率 $p_{{{t}}}$", "real", w["p"], atol=1e-6, ratio=True),
-            Part("loss", "交叉熵损失", "real", w["loss"], atol=1e-6),
+            Part("p", f"真实类别的概率 $p_{{{t}}}$", "real", w["p"], ratio=True),
+            Part("loss", "交叉熵损失", "real", w["loss"]),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
@@ -220,6 +220,7 @@ class _LsParams:
 @register
 class LabelSmoothing(Family):
     id = "label_smoothing"
+    version = 2  # v2: draws where a listed mistake cannot show are redrawn
     title = "带 label smoothing 的交叉熵"
     topics = ("003-0097",)
     schema = {
@@ -280,9 +281,9 @@ class LabelSmoothing(Family):
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
         return (
-            Part("q_t", "$q_t$", "real", w["q_t"], atol=1e-6, ratio=True),
-            Part("q_other", "$q_{other}$", "real", w["q_other"], atol=1e-6, ratio=True),
-            Part("loss", "损失", "real", w["loss"], atol=1e-6),
+            Part("q_t", "$q_t$", "real", w["q_t"], ratio=True),
+            Part("q_other", "$q_{other}$", "real", w["q_other"], ratio=True),
+            Part("loss", "损失", "real", w["loss"]),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:

@@ -50,9 +50,10 @@ class _KlParams:
         return cls(p["K"], Direction(p["direction"]), p["data_seed"])
 
     def dists(self) -> tuple[list[float], list[float]] | None:
-        """P and Q (in steps of 1/20), or ``None`` where the draw is rejected."""
+        """P and Q (in steps of 1/20), or ``None`` where the draw is rejected: coinciding cuts, or Q a
+        permutation of P (then KL(P‖Q) = KL(Q‖P), and the asymmetry the exercise teaches cannot show)."""
         a, b = simplex_units(self.seed, 40, self.k), simplex_units(self.seed, 41, self.k)
-        if a is None or b is None or a == b:
+        if a is None or b is None or sorted(a) == sorted(b):
             return None
         return [u / 20 for u in a], [u / 20 for u in b]
 
@@ -60,6 +61,7 @@ class _KlParams:
 @register
 class KLDivergence(Family):
     id = "kl_divergence"
+    version = 2  # 2: Q is never a permutation of P
     title = "KL 散度与 F.kl_div 的参数顺序"
     topics = ("003-0094",)
     schema = {
@@ -70,14 +72,16 @@ class KLDivergence(Family):
 
     def constraint(self, p: dict[str, Any]) -> str | None:
         if _KlParams.of(p).dists() is None:
-            return "the distributions draw is degenerate (coinciding cuts or P == Q)"
+            return "the distributions draw is degenerate (coinciding cuts, or Q a permutation of P)"
         return None
 
     def constraint_mask(self, c: dict[str, torch.Tensor]) -> torch.Tensor:
         seed, k = c["data_seed"].to(torch.int64), c["K"].to(torch.int64)
-        a, a_ok = cuts_cols(seed, 40, k, 4)
-        b, b_ok = cuts_cols(seed, 41, k, 4)
-        return a_ok & b_ok & (a != b).any(1)
+        _, a_ok = cuts_cols(seed, 40, k, 4)
+        _, b_ok = cuts_cols(seed, 41, k, 4)
+        pu = simplex_units_cols(seed, 40, k, 4).sort(dim=1).values
+        qu = simplex_units_cols(seed, 41, k, 4).sort(dim=1).values
+        return a_ok & b_ok & (pu != qu).any(1)
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
         q = _KlParams.of(p)
@@ -122,7 +126,7 @@ class KLDivergence(Family):
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
         return (
-            Part("kl", f"$D_{{KL}}({w['an']}\\|{w['bn']})$", "real", w["kl"], atol=1e-6),
+            Part("kl", f"$D_{{KL}}({w['an']}\\|{w['bn']})$", "real", w["kl"]),
             Part("call", "`F.kl_div` 的写法", "choice", w["call"], choices=_KL_CALLS),
         )
 
@@ -153,6 +157,12 @@ class KLDivergence(Family):
                 "kl.input-not-log",
                 "F.kl_div 的 input 没有取 log（它要求对数概率）",
                 {"call": no_log_call, "kl": no_log},
+            ),
+            # the same slip in the call alone, the divergence computed right by hand
+            Mistake(
+                "kl.call-input-not-log",
+                "F.kl_div 的 input 应传对数概率（写法里漏了 .log()）",
+                {"call": no_log_call},
             ),
             Mistake("kl.log2", "用了以 2 为底的对数", {"kl": w["kl"] / LN2}),
         ]

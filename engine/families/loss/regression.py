@@ -54,8 +54,8 @@ class MSELoss(Family):
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
         return (
-            Part("mean", "`F.mse_loss`（mean）", "real", w["mean"], atol=1e-6),
-            Part("half_sum", "$\\frac12\\sum(\\hat y-y)^2$", "real", w["half_sum"], atol=1e-6),
+            Part("mean", "`F.mse_loss`（mean）", "real", w["mean"]),
+            Part("half_sum", "$\\frac12\\sum(\\hat y-y)^2$", "real", w["half_sum"]),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
@@ -109,7 +109,7 @@ class MAELoss(Family):
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
-        return (Part("mae", "L1 损失", "real", w["mae"], atol=1e-6),)
+        return (Part("mae", "L1 损失", "real", w["mae"]),)
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         d = w["d"]
@@ -236,7 +236,7 @@ class SmoothL1(Family):
                 assert_never(q.form)
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
-        return (Part("loss", "Smooth L1 损失", "real", w["loss"], atol=1e-6),)
+        return (Part("loss", "Smooth L1 损失", "real", w["loss"]),)
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _SmoothL1Params.of(p)

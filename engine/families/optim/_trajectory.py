@@ -173,4 +173,4 @@ def question(tr: Traj, state: str) -> str:
 
 def theta_part(tr: Traj, kind: PartKind, answer: Any) -> Part:
     """θ after the run: the part every optimizer exercise asks for first."""
-    return Part("theta", f"$\\theta_{{{tr.steps}}}$", kind, answer, atol=1e-6)
+    return Part("theta", f"$\\theta_{{{tr.steps}}}$", kind, answer)

@@ -109,6 +109,7 @@ def _adam_cols(
 @register
 class AdamStep(Family):
     id = "adam_step"
+    version = 2  # v2: draws where a listed mistake cannot show are redrawn
     title = "Adam（含偏差修正）"
     topics = ("001-1073", "002-0280")
     dim = 1
@@ -151,8 +152,8 @@ class AdamStep(Family):
         tr = _AdamParams.of(p).tr
         return (
             theta_part(tr, "real", w["theta"]),
-            Part("m", f"$m_{{{tr.steps}}}$（exp_avg）", "real", w["m"], atol=1e-9),
-            Part("v", f"$v_{{{tr.steps}}}$（exp_avg_sq）", "real", w["v"], atol=1e-9),
+            Part("m", f"$m_{{{tr.steps}}}$（exp_avg）", "real", w["m"]),
+            Part("v", f"$v_{{{tr.steps}}}$（exp_avg_sq）", "real", w["v"]),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
@@ -255,8 +256,8 @@ class AdamwVsL2(Family):
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
         steps = _AdamwParams.of(p).tr.steps
         return (
-            Part("adamw", f"AdamW 的 $\\theta_{{{steps}}}$", "real", w["adamw"], atol=1e-6),
-            Part("adam_l2", f"Adam(weight_decay) 的 $\\theta_{{{steps}}}$", "real", w["adam_l2"], atol=1e-6),
+            Part("adamw", f"AdamW 的 $\\theta_{{{steps}}}$", "real", w["adamw"]),
+            Part("adam_l2", f"Adam(weight_decay) 的 $\\theta_{{{steps}}}$", "real", w["adam_l2"]),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:

@@ -123,7 +123,7 @@ class AdagradStep(Family):
         tr = _AdagradParams.of(p).tr
         return (
             theta_part(tr, "vector", w["theta"]),
-            Part("accum", f"$G_{{{tr.steps}}}$", "vector", w["accum"], atol=1e-6),
+            Part("accum", f"$G_{{{tr.steps}}}$", "vector", w["accum"]),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
@@ -213,6 +213,7 @@ def _rmsprop_py(
 @register
 class RmspropStep(Family):
     id = "rmsprop_step"
+    version = 2  # v2: draws where a listed mistake cannot show are redrawn
     title = "RMSProp 参数更新"
     topics = ("001-1048",)
     dim = DIM
@@ -256,7 +257,7 @@ class RmspropStep(Family):
         tr = _RmspropParams.of(p).tr
         return (
             theta_part(tr, "vector", w["theta"]),
-            Part("square_avg", f"$v_{{{tr.steps}}}$", "vector", w["square_avg"], atol=1e-9),
+            Part("square_avg", f"$v_{{{tr.steps}}}$", "vector", w["square_avg"]),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:

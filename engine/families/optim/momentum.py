@@ -152,7 +152,7 @@ class MomentumStep(Family):
         tr = _MomentumParams.of(p).tr
         return (
             theta_part(tr, "real", w["theta"]),
-            Part("velocity", f"速度 $v_{{{tr.steps}}}$", "real", w["velocity"], atol=1e-6),
+            Part("velocity", f"速度 $v_{{{tr.steps}}}$", "real", w["velocity"]),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
@@ -287,7 +287,7 @@ class NesterovStep(Family):
         tr = _NesterovParams.of(p).tr
         return (
             theta_part(tr, "real", w["theta"]),
-            Part("buffer", f"`momentum_buffer` $b_{{{tr.steps}}}$", "real", w["buffer"], atol=1e-6),
+            Part("buffer", f"`momentum_buffer` $b_{{{tr.steps}}}$", "real", w["buffer"]),
         )
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:

@@ -157,6 +157,7 @@ _MISREADINGS: dict[LrKind, tuple[tuple[str, str, Misreading], ...]] = {
 @register
 class LrSchedule(Family):
     id = "lr_schedule"
+    version = 2  # v2: draws where a listed mistake cannot show are redrawn
     title = "学习率调整策略"
     topics = ("001-1370",)
     schema = {
@@ -361,7 +362,7 @@ class LrSchedule(Family):
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> tuple[Part, ...]:
-        return (Part("lr", f"第 {p['t']} 次 `scheduler.step()` 之后的学习率", "real", w["lr"], atol=1e-12),)
+        return (Part("lr", f"第 {p['t']} 次 `scheduler.step()` 之后的学习率", "real", w["lr"]),)
 
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         s = Schedule.of(p)

@@ -86,6 +86,7 @@ class _Params:
 @register
 class SgdStep(Family):
     id = "sgd_step"
+    version = 2  # v2: draws where a listed mistake cannot show are redrawn
     title = "SGD 参数更新（含 weight decay）"
     topics = ("001-0976", "002-0248")
     dim = DIM

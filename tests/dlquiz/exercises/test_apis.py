@@ -105,6 +105,35 @@ def test_unreadable_answer_costs_nothing_and_can_be_corrected(setup):
     assert ExerciseAttempt.objects.get(pk=ex["attempt"]).unreadable_count == 1
 
 
+def test_imprecise_answer_costs_nothing_like_an_unreadable_one(setup):
+    user, cards, c = setup
+    ex = c.get(f"/api/v1/cards/{cards[0].id}/exercise").json()
+    attempt = ExerciseAttempt.objects.get(pk=ex["attempt"])
+    attempt.family = "activation_values"
+    attempt.family_version = engine.get_family("activation_values").version
+    attempt.params = {"fn": "tanh", "x": 0.5, "slope": 0.1, "alpha": 1.0}
+    attempt.save()
+    shown = c.get(f"/api/v1/cards/{cards[0].id}/exercise").json()
+    assert [p["precision"]["digits"] for p in shown["parts"]] == [5, 5]
+    assert "保留 5 位有效数字" in shown["prompt"] and shown["parts"][0]["precision"]["mode"] == "sig"
+    th = math.tanh(0.5)  # 0.46211716; derivative 1 - tanh² = 0.78644773
+    res = c.post(
+        f"/api/v1/cards/{cards[0].id}/exercise",
+        {"attempt": attempt.pk, "answers": {"value": "0.462", "grad": f"{1 - th * th:.5g}"}},
+        format="json",
+    ).json()
+    assert res["readable"] is False and res["suggested_rating"] is None and res["solution"] == ""
+    assert res["parts"][0]["status"] == "imprecise"
+    attempt.refresh_from_db()
+    assert attempt.result is None  # the attempt stays open
+    res = c.post(
+        f"/api/v1/cards/{cards[0].id}/exercise",
+        {"attempt": attempt.pk, "answers": {"value": f"{th:.5g}", "grad": f"{1 - th * th:.5g}"}},
+        format="json",
+    ).json()
+    assert res["correct"] is True and res["suggested_rating"] == 3
+
+
 def test_bad_input_is_rejected_cleanly(setup):
     user, cards, c = setup
     ex = c.get(f"/api/v1/cards/{cards[0].id}/exercise").json()

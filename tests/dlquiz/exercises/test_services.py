@@ -55,3 +55,39 @@ def test_a_variant_is_rebuilt_only_at_the_version_it_was_drawn_with(variant):
     same = variant_rebuild(family=FAMILY, version=variant.version, params=variant.params)
     assert same is not None and same.params == variant.params and same.prompt == variant.prompt
     assert variant_rebuild(family=FAMILY, version=variant.version + 1, params=variant.params) is None
+
+
+def _three_counts() -> engine.Variant:
+    parts = tuple(engine.Part(n, n, "int", a) for n, a in (("a", 1), ("b", 2), ("c", 3)))
+    return engine.Variant("f", 1, None, {}, "", parts, "the solution")
+
+
+def test_a_near_miss_suggests_hard_and_a_wrong_answer_again():
+    v = _three_counts()
+    near = answers_grade(variant=v, answers={"a": "1", "b": "2", "c": "4"}, suggest_rating=True)
+    assert near["correct"] is False and near["near_miss"] is True and near["suggested_rating"] == 2
+    wrong = answers_grade(variant=v, answers={"a": "1", "b": "5", "c": "4"}, suggest_rating=True)
+    assert wrong["near_miss"] is False and wrong["suggested_rating"] == 1
+    assert (
+        answers_grade(variant=v, answers={"a": "1", "b": "2", "c": "4"}, suggest_rating=False)[
+            "suggested_rating"
+        ]
+        is None
+    )
+
+
+@pytest.mark.parametrize("suggest", [True, False])
+def test_an_imprecise_answer_is_treated_like_an_unreadable_one(suggest):
+    # sigmoid(0.5) = 1/(1 + e^-0.5) = 0.622459; the prompt asks five significant digits
+    v = engine.get_family("activation_values").instantiate(
+        {"fn": "sigmoid", "x": 0.5, "slope": 0.1, "alpha": 1.0}
+    )
+    grad = 0.622459 * (1 - 0.622459)
+    result = answers_grade(
+        variant=v, answers={"value": "0.622", "grad": f"{grad:.5g}"}, suggest_rating=suggest
+    )
+    assert [p["status"] for p in result["parts"]] == ["imprecise", "correct"]
+    assert result["readable"] is False and result["solution"] == "" and result["suggested_rating"] is None
+    assert "5 位有效数字" in result["parts"][0]["feedback"]
+    ok = answers_grade(variant=v, answers={"value": "0.62246", "grad": f"{grad:.5g}"}, suggest_rating=suggest)
+    assert ok["correct"] is True

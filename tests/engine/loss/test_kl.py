@@ -8,7 +8,8 @@ import math
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine import get_family
+from engine import get_family, grade
+from engine.families._support import simplex_units
 from tests.engine.helpers import mistake_id, shown_vector
 from tests.engine.loss.helpers import close
 
@@ -29,7 +30,15 @@ def test_kl_example_and_mistakes():
     rev = 0.5 * math.log(0.5 / 0.6) + 0.35 * math.log(0.35 / 0.25)
     assert mistake_id(KL, p, kl=repr(rev)) == "kl.reversed"
     assert mistake_id(KL, p, call="F.kl_div(P.log(), Q, reduction='sum')") == "kl.kl-div-args-swapped"
-    assert mistake_id(KL, p, call="C") == "kl.input-not-log"
+    # a mistake is named only when it explains every part answered: the right divergence with the
+    # log-less call is the call's slip alone; with the divergence that call computes, the whole mistake
+    no_log = 0.6 * (math.log(0.6) - 0.5) + 0.25 * (math.log(0.25) - 0.35) + 0.15 * (math.log(0.15) - 0.15)
+    assert mistake_id(KL, p, call="C") == "kl.call-input-not-log"
+    assert mistake_id(KL, p, call="C", kl=repr(no_log)) == "kl.input-not-log"
+    # the call as a Python user types it: either quotes, any spacing
+    v = get_family(KL).instantiate(p)
+    for typed in ('F.kl_div(Q.log(), P, reduction="sum")', "F.kl_div(Q.log(),P,reduction='sum')"):
+        assert grade(v, {"kl": repr(kl), "call": typed}).correct, typed
     assert mistake_id(KL, p, kl=repr(kl / math.log(2))) == "kl.log2"
 
 
@@ -52,3 +61,21 @@ def test_kl_matches_loop_spec(k, direction, seed):
     for x, y in zip(a, b, strict=True):
         kl += x * math.log(x / y)
     assert close(v.answers["kl"], kl) and kl >= 0
+
+
+def test_kl_never_draws_q_as_a_permutation_of_p():
+    fam = get_family(KL)
+    seen_permutation = False
+    for seed in range(3000):  # over raw draws, some are permutations: the constraint refuses exactly those
+        params = {"K": 3 + seed % 2, "direction": "PQ", "data_seed": seed}
+        a, b = simplex_units(seed, 40, params["K"]), simplex_units(seed, 41, params["K"])
+        if a is None or b is None:
+            continue
+        permutation = sorted(a) == sorted(b)
+        seen_permutation |= permutation
+        assert (fam.constraint(params) is not None) == permutation
+    assert seen_permutation
+    for seed in range(200):
+        v = fam.generate(seed)
+        P, Q = shown_vector(v.prompt, "P"), shown_vector(v.prompt, "Q")
+        assert sorted(P) != sorted(Q), seed

@@ -43,8 +43,11 @@ def test_adam_mistakes():
     # no bias correction: 1 - 0.1·0.05/√0.00025 = 1 - 0.316228
     assert named(v, theta=1 - 0.1 * 0.05 / math.sqrt(0.00025)) == "optim.adam-no-bias-correction"
     assert named(v, m=0.5, v=0.25) == "adam.state-bias-corrected"
-    # swapped weights: m = 0.9·0.5 = 0.45, v = 0.999·0.25 = 0.24975
-    assert named(v, m=0.45, v=0.24975) == "adam.betas-swapped"
+    # swapped weights: m = 0.9·0.5 = 0.45, v = 0.999·0.25 = 0.24975; bias-corrected m̂ = 4.5,
+    # v̂ = 249.75: θ = 1 - 0.1·4.5/√249.75. Named only with that θ: a right θ contradicts the mistake
+    theta_swapped = 1 - 0.1 * 4.5 / math.sqrt(249.75)
+    assert named(v, m=0.45, v=0.24975, theta=theta_swapped) == "adam.betas-swapped"
+    assert named(v, m=0.45, v=0.24975) is None
 
 
 def test_adamw_mistakes():
