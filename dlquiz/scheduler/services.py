@@ -323,17 +323,18 @@ def _states_write(states: list[CardState]) -> None:
     qn = connection.ops.quote_name
     columns = [CardState._meta.get_field(name).column for name in MEMORY_FIELDS]
     sql = (
-        f"UPDATE {qn(CardState._meta.db_table)} SET {', '.join(f'{qn(c)} = %s' for c in columns)} "
-        f"WHERE {qn('id')} = %s"
+        f"UPDATE {qn(CardState._meta.db_table)} SET {', '.join(f'{qn(c)} = %s' for c in columns)}, "
+        f"{qn('changed_at')} = %s WHERE {qn('id')} = %s"
     )
     adapt = connection.ops.adapt_datetimefield_value
+    changed = adapt(timezone.now())  # the states changed: sync/changes sends them to the learner's devices
 
     def db(value: Any) -> Any:
         if isinstance(value, dt.datetime):
             return adapt(value)
         return int(value) if isinstance(value, State) else value
 
-    rows = [[db(v) for v in scheduling.memory_of(cs).fields().values()] + [cs.pk] for cs in states]
+    rows = [[db(v) for v in scheduling.memory_of(cs).fields().values()] + [changed, cs.pk] for cs in states]
     with connection.cursor() as cur:
         cur.executemany(sql, rows)
 

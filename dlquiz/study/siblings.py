@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 
 from django.db import connection
+from django.utils import timezone
 
 from dlquiz.decks.models import Card
 from dlquiz.study.models import CardState
@@ -37,7 +38,10 @@ def siblings_bury(*, user_id: int, card_id: int, until: dt.datetime) -> int:
         uid, deck_id = row[0], row[1]
         key = note_key(uid)
         until_db = connection.ops.adapt_datetimefield_value(until)
-        cur.execute(update, [until_db, user_id, deck_id, card_id, key, _like_escape(key) + "~%", until_db])
+        changed_db = connection.ops.adapt_datetimefield_value(timezone.now())  # sync/changes sends them
+        cur.execute(
+            update, [until_db, changed_db, user_id, deck_id, card_id, key, _like_escape(key) + "~%", until_db]
+        )
         return int(cur.rowcount)
 
 
@@ -47,7 +51,8 @@ def _statements() -> tuple[str, str]:
     card, cs = qn(Card._meta.db_table), qn(CardState._meta.db_table)
     select = f"SELECT {qn('uid')}, {qn('deck_id')}, {qn('kind')} FROM {card} WHERE {qn('id')} = %s"
     update = (
-        f"UPDATE {cs} SET {qn('buried_until')} = %s WHERE {qn('user_id')} = %s AND {qn('card_id')} IN "
+        f"UPDATE {cs} SET {qn('buried_until')} = %s, {qn('changed_at')} = %s "
+        f"WHERE {qn('user_id')} = %s AND {qn('card_id')} IN "
         f"(SELECT {qn('id')} FROM {card} WHERE {qn('deck_id')} = %s AND {qn('id')} <> %s "
         f"AND ({qn('uid')} = %s OR {qn('uid')} LIKE %s ESCAPE '\\')) "
         f"AND ({qn('buried_until')} IS NULL OR {qn('buried_until')} < %s)"

@@ -172,3 +172,45 @@ def test_another_learners_cards_never_come():
     )
     page = token_client(user).get("/api/v1/sync/changes").json()
     assert {c["id"] for c in page["cards"]} == {c.id for c in mine}
+
+
+def test_a_sibling_bury_and_a_reschedule_reach_the_device():
+    from dlquiz.decks.models import Deck
+    from dlquiz.scheduler.services import cards_reschedule
+    from tests.factories import make_user
+
+    with time_machine.travel(T0, tick=False):
+        user = make_user()
+        deck = Deck.objects.create(slug="sib", name="siblings")
+        note = Card.objects.create(uid="sib.n1", deck=deck, kind="basic", front="Q", back="A", position=0)
+        reverse = Card.objects.create(
+            uid="sib.n1~r", deck=deck, kind="basic", front="A", back="Q", position=1
+        )
+        deck_enroll(user=user, deck=deck)
+        review_submit(user=user, card_id=note.id, rating=3, client_review_id=rid(), now=T0)
+    device = Device(token_client(user))
+    device.sync(T0 + dt.timedelta(minutes=10))
+    t1 = T0 + dt.timedelta(days=3)
+    with time_machine.travel(t1, tick=False):
+        review_submit(
+            user=user, card_id=note.id, rating=3, client_review_id=rid(), now=t1
+        )  # buries the reverse
+    device.sync(t1 + dt.timedelta(minutes=10))
+    assert device.cards[reverse.id]["state"]["buried_until"] is not None
+    assert (
+        device.cards[reverse.id]["state"]["buried_until"]
+        == token_client(user).get(f"/api/v1/cards/{reverse.id}").json()["state"]["buried_until"]
+    )
+    t2 = t1 + dt.timedelta(hours=1)
+    with time_machine.travel(t2, tick=False):
+        before = CardState.objects.get(user=user, card=note).stability
+        assert cards_reschedule(user=user, parameters=[w * 1.1 for w in _default_weights()]) == 1
+        assert CardState.objects.get(user=user, card=note).stability != before
+    device.sync(t2 + dt.timedelta(minutes=10))
+    assert device_copy(device) == server_copy(user)
+
+
+def _default_weights() -> list[float]:
+    from dlquiz.study.scheduling import DEFAULT_PARAMETERS
+
+    return list(DEFAULT_PARAMETERS)
