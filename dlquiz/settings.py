@@ -323,6 +323,8 @@ CELERY_TASK_ROUTES = {"dlquiz.demos.tasks.demo_run_task": {"queue": "demos"}}
 DEMO_MAX_QUEUED = envint("DEMO_MAX_QUEUED", 3)  # a learner's queued/running runs at once; beyond: 429
 DEMO_SOFT_TIME_LIMIT = envint("DEMO_SOFT_TIME_LIMIT", 30)  # seconds; the run ends failed with a message
 DEMO_TIME_LIMIT = envint("DEMO_TIME_LIMIT", 45)  # seconds; the worker kills the computation
+if not 0 < DEMO_SOFT_TIME_LIMIT < DEMO_TIME_LIMIT:
+    raise ImproperlyConfigured("need 0 < DEMO_SOFT_TIME_LIMIT < DEMO_TIME_LIMIT")
 # per demonstration: "overfitting=40:60,receptive_field=40:60" (soft:hard seconds) overrides the two above
 DEMO_TIME_LIMITS: dict[str, tuple[int, int]] = {}
 for _item in filter(None, (x.strip() for x in envstr("DEMO_TIME_LIMITS", "").split(","))):
