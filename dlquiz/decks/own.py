@@ -245,7 +245,12 @@ def own_card_update(*, user: User, card_id: int, changes: dict[str, Any]) -> Car
     if unknown:
         raise ServiceError(f"unknown fields: {', '.join(sorted(unknown))}")
     card = own_card_get(user=user, card_id=card_id)
-    data = CardInput(**{**CardInput.of(card).__dict__, **changes})
+    current = CardInput.of(card).__dict__
+    if changes.get("kind", card.kind) != "exercise":
+        # a card that is (no longer) an exercise keeps no family or params of its own (_card_fields
+        # stores none); only ones sent with the change are checked, and refused
+        current = {**current, "family": "", "params": {}}
+    data = CardInput(**{**current, **changes})
     _refuse(own_card_check(data=data))
     with transaction.atomic():
         card = Card.objects.select_for_update().get(pk=card.pk)

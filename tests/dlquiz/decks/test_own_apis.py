@@ -84,6 +84,34 @@ def test_edit_a_card_checks_the_whole_card_and_clears_draft(katex):
     assert Card.objects.get(pk=card["id"]).kind == "basic"
 
 
+def test_an_exercise_card_made_basic_drops_its_family_and_params(katex):
+    """The web editor sends no family or params for a basic card: the exercise's are not kept behind it
+    (they would make the card invalid), while a family sent with a basic card is still refused."""
+    user = make_user()
+    deck = _deck(user)
+    exercise = {"kind": "exercise", "family": "conv2d_output_size", "params": {"dilation": [2]}}
+    card = _card(user, deck["id"], **exercise)
+    body = {
+        "kind": "basic",
+        "front": "卷积输出尺寸怎么算？",
+        "back": "$(H+2P-K)/S+1$",
+        "tags": [],
+        "topics": [],
+    }
+    resp = client_for(user).patch(f"/api/v1/my/cards/{card['id']}", body, format="json")
+    assert resp.status_code == 200, resp.content
+    got = Card.objects.get(pk=card["id"])
+    assert (got.kind, got.front, got.family, got.params) == ("basic", body["front"], "", {})
+    err = api_error(
+        client_for(user).patch(
+            f"/api/v1/my/cards/{card['id']}", {"family": "conv2d_output_size"}, format="json"
+        ),
+        400,
+        "invalid_card",
+    )
+    assert err["fields"] == {"family": ["family/params are only for exercise cards"]}
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
