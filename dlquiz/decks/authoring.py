@@ -18,7 +18,7 @@ from django.db import transaction
 from dlquiz.decks.checks import CardProblem, KatexUnavailable, card_check
 from dlquiz.decks.contentfile import CardSpec, card_id_problem
 from dlquiz.decks.models import Card, Deck
-from dlquiz.decks.services import enrollment_sync
+from dlquiz.decks.services import card_content_hash, enrollment_sync
 
 __all__ = ["CardCheck", "card_edit_check", "card_edit_save", "content_kind", "reverse_sibling"]
 
@@ -107,6 +107,17 @@ def _history_baseline(card: Card) -> None:
         history.filter(pk=record.pk).update(history_user=None)  # the middleware would name the editor
 
 
+def _loaded_baseline(card: Card) -> None:
+    """A bundled card loaded before ``loaded_hash`` was recorded (null) takes its stored content as what
+    was loaded, before the edit is saved: ``load_content`` then sees the edit and keeps it (a conflict)
+    instead of overwriting it silently."""
+    if card.pk is None or card.loaded_hash is not None or card.deck.owner_id is not None:
+        return
+    stored = Card.objects.filter(pk=card.pk).first()
+    if stored is not None:
+        card.loaded_hash = card_content_hash(stored)
+
+
 def reverse_sibling(card: Card) -> Card | None:
     """The ``<id>~r`` card that ``load_content`` makes for a bundled ``basic+reverse`` card."""
     if card.pk is None or card.uid.endswith(REVERSE_SUFFIX) or card.deck.owner_id is not None:
@@ -121,6 +132,7 @@ def card_edit_save(*, card: Card, user: AbstractBaseUser | AnonymousUser | None)
     created = card.pk is None
     if created and card.deck.owner_id is None and card.loaded_hash is None:
         card.loaded_hash = ""  # added in the admin: load_content must not retire it before it is exported
+    _loaded_baseline(card)
     _history_baseline(card)
     card._history_user = user  # type: ignore[attr-defined]  # django-simple-history's who
     card.save()
@@ -137,6 +149,7 @@ def card_edit_save(*, card: Card, user: AbstractBaseUser | AnonymousUser | None)
             "retired": card.retired,
         }
         if any(getattr(sibling, k) != v for k, v in wanted.items()):
+            _loaded_baseline(sibling)
             for k, v in wanted.items():
                 setattr(sibling, k, v)
             _history_baseline(sibling)

@@ -98,6 +98,21 @@ def test_an_edited_card_is_kept_and_reported_unless_forced(loaded, content):
     assert one.history.first().history_change_reason == "load_content"
 
 
+def test_a_card_loaded_before_hashes_were_recorded_and_then_edited_is_a_conflict_too(loaded, content):
+    """A database loaded before loaded_hash existed has null hashes: an editor's change of such a card
+    (and of the ~r card that follows it) is still kept and reported, not overwritten by the next load."""
+    Card.objects.update(loaded_hash=None)
+    two = Card.objects.get(uid="a.two")
+    two.front = "编辑改过的正面"
+    card_edit_save(card=two, user=None)
+    result = deck_load()
+    assert sorted(c.split(": ")[1] for c in result.conflicts) == ["card a.two", "card a.two~r"]
+    two.refresh_from_db()
+    assert two.front == "编辑改过的正面"
+    assert Card.objects.get(uid="a.two~r").back == "编辑改过的正面"
+    assert Card.objects.get(uid="a.one").loaded_hash  # an unedited card just gets its hash recorded
+
+
 def test_export_writes_the_editors_changes_and_the_next_load_has_no_conflict(loaded, content):
     original = loaded.read_text(encoding="utf-8")
     one = Card.objects.get(uid="a.one")
