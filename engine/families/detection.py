@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 import torch
 
 from engine.device import get_device
-from engine.families._support import M31, draw_bits, mix31
+from engine.families._support import M31, draw_bits, draw_int, mix31
 from engine.family import Family, TypedParams, register
 from engine.formatting import fmt
 from engine.ops import box_inter_union, nms
@@ -396,6 +396,9 @@ def nms_reference(
     return kept
 
 
+_CLASS_NAMES = ("猫", "狗")
+
+
 @dataclass(frozen=True)
 class _NmsParams(TypedParams):
     """Nms's parameters, typed."""
@@ -403,26 +406,48 @@ class _NmsParams(TypedParams):
     n: int
     threshold: float
     data_seed: int
+    classes: int
+
+    def labels(self) -> list[int]:
+        """Each shown box's class (all 0 with one class)."""
+        return nms_labels(self.data_seed, self.n, self.classes)
+
+
+def nms_labels(seed: Any, n: int, classes: Any) -> Any:
+    """The class of each of ``n`` shown boxes: 0 or 1 with two classes, 0 with one (ints or columns)."""
+    if isinstance(seed, torch.Tensor):
+        j = torch.arange(n, device=seed.device)[None, :]
+        two = torch.as_tensor(classes, device=seed.device)[:, None] == 2
+        return torch.where(two, draw_int(seed[:, None], j, 91, 0, 1), 0)
+    return [draw_int(seed, j, 91, 0, 1) if classes == 2 else 0 for j in range(n)]
+
+
+def _same_class(iou: list[list[float]], labels: list[int]) -> list[list[float]]:
+    """The IoU matrix per class: boxes of different classes never suppress each other (IoU taken as 0)."""
+    return [[r if labels[i] == labels[j] else 0.0 for j, r in enumerate(row)] for i, row in enumerate(iou)]
 
 
 @register
 class Nms(Family):
     id = "nms"
     title = "非极大值抑制（NMS）保留的框"
-    version = 2  # v2: boxes and scores from integer hashing of data_seed (v1 used random.Random)
+    version = 3  # v2: boxes and scores from integer hashing of data_seed; v3: two classes, per-class NMS
     topics = ("001-1657",)
     schema = {
         "n": Param("int", 4, MAX_BOXES),
         "threshold": Param("choice", choices=(0.3, 0.4, 0.5, 0.6, 0.7)),
         "data_seed": Param("int", 0, 10**6),
+        "classes": Param("choice", choices=(1, 2)),
     }
 
     def solve(self, p: dict[str, Any]) -> dict[str, Any]:
+        # per class as torchvision.ops.batched_nms does it: each class's boxes shifted far from the others'
+        # (coordinates lie in [0, 100]), so one plain NMS never lets two classes overlap
         q = _NmsParams.of(p)
         boxes, scores = nms_data(q.n, q.threshold, q.data_seed)
-        return {
-            "keep": nms(torch.tensor(boxes, dtype=F64), torch.tensor(scores, dtype=F64), q.threshold).tolist()
-        }
+        shift = torch.tensor(q.labels(), dtype=F64)[:, None] * 1000.0
+        b = torch.tensor(boxes, dtype=F64) + shift
+        return {"keep": nms(b, torch.tensor(scores, dtype=F64), q.threshold).tolist()}
 
     def closed_form(self, c: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         thr_choices = self.schema["threshold"].choices
@@ -440,6 +465,9 @@ class Nms(Family):
             c["threshold"]
         ]
         over = inter.mul_(10) > union.mul_(tenths[:, None, None])
+        classes = torch.tensor(self.schema["classes"].choices, device=dev)[c["classes"]]
+        labels = nms_labels(c["data_seed"].to(torch.int64), MAX_BOXES, classes).gather(1, order)
+        over &= labels[:, :, None] == labels[:, None, :]  # per class: other classes never suppress
         kept = torch.zeros_like(valid)
         for r in range(MAX_BOXES):  # greedy: a box survives unless a kept higher-ranked box overlaps it
             kept[:, r] = valid[:, r] & ~(kept[:, :r] & over[:, r, :r]).any(dim=1)
@@ -453,23 +481,50 @@ class Nms(Family):
         # one variant's few boxes take microseconds as plain numbers, dozens of tiny tensor operations in torch
         q = _NmsParams.of(p)
         boxes, scores = nms_data(q.n, q.threshold, q.data_seed)
-        iou = _iou_matrix(boxes)
+        labels = q.labels()
+        iou_all = _iou_matrix(boxes)
+        iou = _same_class(iou_all, labels)  # what suppresses: IoU within a class
         keep = nms_reference(boxes, scores, q.threshold, iou=iou)
-        return {"keep": keep, "boxes": boxes, "scores": scores, "iou": iou}
+        return {
+            "keep": keep,
+            "boxes": boxes,
+            "scores": scores,
+            "iou": iou,
+            "iou_all": iou_all,
+            "labels": labels,
+        }
 
     def prompt(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _NmsParams.of(p)
         thr = q.threshold
-        boxes, scores = w["boxes"], w["scores"]
-        table = "| 下标 | $x_1$ | $y_1$ | $x_2$ | $y_2$ | score |\n|---|---|---|---|---|---|\n" + "\n".join(
-            f"| {i} | {fmt(b[0])} | {fmt(b[1])} | {fmt(b[2])} | {fmt(b[3])} | {fmt(s)} |"
-            for i, (b, s) in enumerate(zip(boxes, scores, strict=False))
+        boxes, scores, labels = w["boxes"], w["scores"], w["labels"]
+        two = q.classes == 2
+        head = "| 下标 | 类别 " if two else "| 下标 "
+        table = (
+            head
+            + "| $x_1$ | $y_1$ | $x_2$ | $y_2$ | score |\n|---|"
+            + ("---|" if two else "")
+            + "---|---|---|---|---|\n"
+            + "\n".join(
+                f"| {i} "
+                + (f"| {_CLASS_NAMES[labels[i]]} " if two else "")
+                + f"| {fmt(b[0])} | {fmt(b[1])} | {fmt(b[2])} | {fmt(b[3])} | {fmt(s)} |"
+                for i, (b, s) in enumerate(zip(boxes, scores, strict=False))
+            )
         )
+        if not two:
+            return (
+                f"同一类别的 {q.n} 个检测框（xyxy 坐标，连续坐标不加 1）及其得分如下：\n\n{table}\n\n"
+                f"用 IoU 阈值 {fmt(thr)} 做贪心 NMS：按得分从高到低处理（得分相同时下标小的先处理），"
+                f"与已保留的框 IoU **严格大于** {fmt(thr)} 的框被抑制。\n\n"
+                "按保留的先后顺序（即得分从高到低）写出保留框的下标。"
+            )
         return (
-            f"同一类别的 {q.n} 个检测框（xyxy 坐标，连续坐标不加 1）及其得分如下：\n\n{table}\n\n"
-            f"用 IoU 阈值 {fmt(thr)} 做贪心 NMS：按得分从高到低处理（得分相同时下标小的先处理），"
-            f"与已保留的框 IoU **严格大于** {fmt(thr)} 的框被抑制。\n\n"
-            "按保留的先后顺序（即得分从高到低）写出保留框的下标。"
+            f"两个类别的 {q.n} 个检测框（xyxy 坐标，连续坐标不加 1）及其得分如下：\n\n{table}\n\n"
+            f"用 IoU 阈值 {fmt(thr)} **按类别分别**做贪心 NMS（即 `torchvision.ops.batched_nms`：不同类别的框"
+            "互不抑制）：按得分从高到低处理（得分相同时下标小的先处理），"
+            f"与已保留的**同类**框 IoU **严格大于** {fmt(thr)} 的框被抑制。\n\n"
+            "按保留的先后顺序（即得分从高到低，两类合在一起）写出保留框的下标。"
         )
 
     def parts(self, p: dict[str, Any], w: dict[str, Any]) -> Sequence[Part]:
@@ -479,12 +534,12 @@ class Nms(Family):
     def solution(self, p: dict[str, Any], w: dict[str, Any]) -> str:
         q = _NmsParams.of(p)
         thr = q.threshold
-        boxes, scores, iou, keep = w["boxes"], w["scores"], w["iou"], w["keep"]
+        boxes, scores, iou, keep, labels = w["boxes"], w["scores"], w["iou"], w["keep"], w["labels"]
         order = sorted(range(len(boxes)), key=lambda i: (-scores[i], i))
         lines = []
         kept: list[int] = []
         for i in order:
-            hits = [(j, iou[i][j]) for j in kept]
+            hits = [(j, iou[i][j]) for j in kept if labels[j] == labels[i]]  # only its own class
             worst = max(hits, key=lambda h: h[1]) if hits else None
             if worst and worst[1] > thr:
                 lines.append(
@@ -510,6 +565,11 @@ class Nms(Family):
         thr = q.threshold
         boxes, scores, iou, keep = w["boxes"], w["scores"], w["iou"], w["keep"]
         return [
+            Mistake(
+                "nms.across-classes",
+                "不同类别的框也互相抑制了（题目要求按类别分别做 NMS）",
+                {"keep": nms_reference(boxes, scores, thr, iou=w["iou_all"])},
+            ),
             Mistake(
                 "nms.suppress-on-equal",
                 "IoU 恰好等于阈值时也抑制了（应当严格大于才抑制）",

@@ -105,7 +105,7 @@ def test_iou_matches_cell_count(box_format, decimals, seed):
 
 # -- NMS -------------------------------------------------------------------------------------------
 
-NMS = {"n": 5, "threshold": 0.5, "data_seed": 30}
+NMS = {"n": 5, "threshold": 0.5, "data_seed": 30, "classes": 1}
 
 
 def test_nms_example_with_an_iou_exactly_at_the_threshold():
@@ -130,7 +130,7 @@ def test_nms_mistakes():
     # seed 26: order 2 (.71), 4, 0, 1, 3. Box 2 suppresses 4 (800/1558); box 1 (.51) overlaps the kept
     # boxes 2 and 0 by only 704/1514 and 165/1325 and is kept, though the suppressed box 4 overlaps it
     # by 825/1015
-    w = get_family("nms").instantiate({"n": 5, "threshold": 0.5, "data_seed": 26})
+    w = get_family("nms").instantiate({"n": 5, "threshold": 0.5, "data_seed": 26, "classes": 1})
     assert nms_data(5, 0.5, 26) == (
         [(54, 44, 86, 64), (44, 21, 69, 55), (28, 23, 66, 59), (40, 31, 59, 56), (41, 22, 71, 55)],
         [0.54, 0.51, 0.71, 0.12, 0.59],
@@ -162,12 +162,38 @@ def _nms_spec(boxes, scores, thr):
     return kept
 
 
+def test_nms_per_class_example_and_across_classes_mistake():
+    # two classes (cat 猫, dog 狗): 1 cat (22,60,59,84) .98; 4 dog (38,63,55,79) .39; 3 cat (46,53,67,82)
+    # .34; 2 dog (31,67,50,84) .33; 0 dog (32,60,64,83) .10. Box 0 overlaps the cat 1 by
+    # 27·23 / (888 + 736 - 621) = 621/1003 > 0.5, but a cat never suppresses a dog; against the dogs
+    # 4 and 2 it has 272/736 and 288/771: kept. Ignoring the classes, 1 suppresses 0.
+    p = {"n": 5, "threshold": 0.5, "data_seed": 3, "classes": 2}
+    boxes, scores = nms_data(5, 0.5, 3)
+    assert boxes[0] == (32, 60, 64, 83) and boxes[1] == (22, 60, 59, 84) and scores[:2] == [0.1, 0.98]
+    v = get_family("nms").instantiate(p)
+    assert "| 0 | 狗 |" in v.prompt and "| 1 | 猫 |" in v.prompt and "按类别分别" in v.prompt
+    assert v.answers["keep"] == [1, 4, 3, 2, 0]
+    assert _named(v, keep=[1, 4, 3, 2]) == "nms.across-classes"
+    assert closed_answers("nms", p)["keep"] == [1, 4, 3, 2, 0, -1, -1, -1]
+
+
 @SETTINGS
-@given(n=st.integers(4, 8), thr=st.sampled_from([0.3, 0.4, 0.5, 0.6, 0.7]), seed=st.integers(0, 10**6))
-def test_nms_matches_repeat_until_empty_spec(n, thr, seed):
+@given(
+    n=st.integers(4, 8),
+    thr=st.sampled_from([0.3, 0.4, 0.5, 0.6, 0.7]),
+    seed=st.integers(0, 10**6),
+    classes=st.sampled_from([1, 2]),
+)
+def test_nms_matches_repeat_until_empty_spec(n, thr, seed, classes):
     boxes, scores = nms_data(n, thr, seed)
-    want = _nms_spec(boxes, scores, thr)
-    p = {"n": n, "threshold": thr, "data_seed": seed}
+    p = {"n": n, "threshold": thr, "data_seed": seed, "classes": classes}
+    labels = [int(f"| {i} | 狗 |" in get_family("nms").instantiate(p).prompt) for i in range(n)]
+    # per class: the spec run on each class's boxes alone, then merged by score (ties: lower index)
+    want = []
+    for c in set(labels):
+        idx = [i for i in range(n) if labels[i] == c]
+        want += [idx[k] for k in _nms_spec([boxes[i] for i in idx], [scores[i] for i in idx], thr)]
+    want.sort(key=lambda i: (-scores[i], i))
     assert get_family("nms").solve(p)["keep"] == want
     assert get_family("nms").instantiate(p).answers["keep"] == want
     padded = want + [-1] * (8 - len(want))
