@@ -337,9 +337,11 @@ for _item in filter(None, (x.strip() for x in envstr("DEMO_TIME_LIMITS", "").spl
         raise ImproperlyConfigured(f"DEMO_TIME_LIMITS: {_item!r}: need 0 < soft < hard")
     DEMO_TIME_LIMITS[_name.strip()] = (_soft, _hard)
 DEMO_WORKER_THREADS = envint("DEMO_WORKER_THREADS", 1)  # torch intra-op threads per worker process
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["DemoRunStatusEnum"] = "dlquiz.demos.models.DemoRun.Status"  # type: ignore[index]
-# two run tables with overlapping status sets: each its own enum name (else drf-spectacular warns)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["OptimizeRunStatusEnum"] = "dlquiz.scheduler.models.OptimizeRun.Status"  # type: ignore[index]
+_RUN_STATUS_ENUMS = {  # two run tables with overlapping status sets: each its own enum name in the schema
+    "DemoRunStatusEnum": "dlquiz.demos.models.DemoRun.Status",
+    "OptimizeRunStatusEnum": "dlquiz.scheduler.models.OptimizeRun.Status",
+}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(_RUN_STATUS_ENUMS)  # type: ignore[attr-defined]
 if REDIS_URL:
     # a demonstration's message must not come back while it is still computing
     CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = max(
