@@ -3,10 +3,13 @@ demonstration's topics, a learner's runs and history."""
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from dlquiz.demos.models import DemoRequest
 from dlquiz.demos.services import demo_or_404
@@ -45,8 +48,12 @@ def demo_list() -> list[dict[str, Any]]:
 def demo_cards(*, user: User, demo: Demo, limit: int = MAX_CARDS) -> list[dict[str, Any]]:
     """The learner's cards (not retired) that share a topic with the demonstration, in deck order."""
     topics = set(demo.topics)
+    # the JSON list's text holds each topic in quotes: the database narrows the rows, Python checks exactly
+    mentions = reduce(operator.or_, (Q(topics_text__contains=f'"{t}"') for t in topics))
     rows = (
         CardState.objects.filter(user=user, card__retired=False)
+        .annotate(topics_text=Cast("card__topics", TextField()))
+        .filter(mentions)
         .order_by("card__deck__position", "card__deck_id", "card__position", "card_id")
         .values_list(
             "card_id", "card__front", "card__deck_id", "card__deck__name", "card__kind", "card__topics"
