@@ -48,16 +48,35 @@ class PartOut(serializers.Serializer):
     unit = serializers.CharField(allow_blank=True)
     hint = serializers.CharField()
     choices = serializers.ListField(child=serializers.CharField(), required=False)
+    precision = inline_serializer(
+        "PrecisionOut",
+        {
+            "mode": serializers.ChoiceField(choices=["exact", "sig", "dec"]),
+            "digits": serializers.IntegerField(help_text="significant digits (sig) or decimals (dec)"),
+            "fraction": serializers.BooleanField(help_text="a fraction such as 1/8 is accepted"),
+            "percent": serializers.BooleanField(help_text="a percentage such as 12.5% is accepted"),
+            "text": serializers.CharField(help_text="the statement the prompt makes (Chinese)"),
+        },
+    )
 
 
 class PartResultOut(serializers.Serializer):
     name = serializers.CharField()
-    status = serializers.ChoiceField(choices=["correct", "wrong", "unreadable", "missing"])
+    status = serializers.ChoiceField(
+        choices=["correct", "wrong", "imprecise", "unreadable", "missing"],
+        help_text="imprecise: fewer digits than asked, right to those; like unreadable it has no verdict",
+    )
     correct = serializers.BooleanField()
     parsed = serializers.JSONField(allow_null=True)
     credit = serializers.FloatField()
     feedback = serializers.CharField()
     expected = serializers.JSONField(allow_null=True)
+    off = serializers.ListField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        required=False,  # absent from results graded before it existed
+        help_text="a wrong vector's or ordered list's elements that are off (0-based positions)",
+    )
 
 
 class ResultOut(serializers.Serializer):
@@ -68,8 +87,18 @@ class ResultOut(serializers.Serializer):
     mistake = inline_serializer(
         "MistakeOut", {"id": serializers.CharField(), "title": serializers.CharField()}, allow_null=True
     )
+    mistakes = inline_serializer(
+        "NamedMistakeOut",
+        {"id": serializers.CharField(), "title": serializers.CharField()},
+        many=True,
+        required=False,  # absent from results graded before it existed (then: mistake alone)
+        help_text="every known mistake that explains the answer (mistake is the first)",
+    )
+    near_miss = serializers.BooleanField(required=False, help_text="wrong, but more than half of it right")
     solution = serializers.CharField(allow_blank=True)
-    suggested_rating = serializers.IntegerField(allow_null=True)
+    suggested_rating = serializers.IntegerField(
+        allow_null=True, help_text="study only: 3 Good when right, 2 Hard for a near miss, 1 Again"
+    )
 
 
 class ExerciseOut(serializers.Serializer):

@@ -1273,6 +1273,17 @@ export interface components {
             title: string;
         };
         /**
+         * @description * `exact` - exact
+         *     * `sig` - sig
+         *     * `dec` - dec
+         * @enum {string}
+         */
+        ModeEnum: "exact" | "sig" | "dec";
+        NamedMistakeOut: {
+            id: string;
+            title: string;
+        };
+        /**
          * @description * `deck` - deck
          *     * `mixed` - mixed
          *     * `interleaved` - interleaved
@@ -1419,6 +1430,7 @@ export interface components {
             unit: string;
             hint: string;
             choices?: string[];
+            precision: components["schemas"]["PrecisionOut"];
         };
         /**
          * @description * `int` - int
@@ -1434,6 +1446,15 @@ export interface components {
         PartOutKindEnum: "int" | "real" | "vector" | "matrix" | "shape" | "set" | "list" | "choice";
         PartResultOut: {
             name: string;
+            /**
+             * @description imprecise: fewer digits than asked, right to those; like unreadable it has no verdict
+             *
+             *     * `correct` - correct
+             *     * `wrong` - wrong
+             *     * `imprecise` - imprecise
+             *     * `unreadable` - unreadable
+             *     * `missing` - missing
+             */
             status: components["schemas"]["PartResultOutStatusEnum"];
             correct: boolean;
             parsed: unknown;
@@ -1441,15 +1462,18 @@ export interface components {
             credit: number;
             feedback: string;
             expected: unknown;
+            /** @description a wrong vector's or ordered list's elements that are off (0-based positions) */
+            off?: number[] | null;
         };
         /**
          * @description * `correct` - correct
          *     * `wrong` - wrong
+         *     * `imprecise` - imprecise
          *     * `unreadable` - unreadable
          *     * `missing` - missing
          * @enum {string}
          */
-        PartResultOutStatusEnum: "correct" | "wrong" | "unreadable" | "missing";
+        PartResultOutStatusEnum: "correct" | "wrong" | "imprecise" | "unreadable" | "missing";
         PasswordInputRequest: {
             old_password: string;
             new_password: string;
@@ -1526,6 +1550,17 @@ export interface components {
             prompt: string;
             parts: components["schemas"]["PartOut"][];
         };
+        PrecisionOut: {
+            mode: components["schemas"]["ModeEnum"];
+            /** @description significant digits (sig) or decimals (dec) */
+            digits: number;
+            /** @description a fraction such as 1/8 is accepted */
+            fraction: boolean;
+            /** @description a percentage such as 12.5% is accepted */
+            percent: boolean;
+            /** @description the statement the prompt makes (Chinese) */
+            text: string;
+        };
         PredictionInputRequest: {
             choice: number;
         };
@@ -1580,7 +1615,12 @@ export interface components {
             readable: boolean;
             correct: boolean;
             mistake: components["schemas"]["MistakeOut"] | null;
+            /** @description every known mistake that explains the answer (mistake is the first) */
+            mistakes?: components["schemas"]["NamedMistakeOut"][];
+            /** @description wrong, but more than half of it right */
+            near_miss?: boolean;
             solution: string;
+            /** @description study only: 3 Good when right, 2 Hard for a near miss, 1 Again */
             suggested_rating: number | null;
         };
         ResultPredictionOut: {

@@ -3,7 +3,16 @@ import { useLayoutEffect, useRef, useState } from "preact/hooks";
 
 import type { GradeResult, Schemas } from "../api/client";
 import { useI18n } from "../i18n";
-import { blankParts, collectAnswers, formatValue, inputModeFor, isSubmitKey, placeholderFor } from "../lib/answers";
+import {
+  blankParts,
+  collectAnswers,
+  formatValue,
+  inputModeFor,
+  isSubmitKey,
+  offPositions,
+  placeholderFor,
+  precisionText,
+} from "../lib/answers";
 import { errorMessage } from "../lib/errors";
 import { answerKindKey, PART_STATUS_KEYS } from "../lib/labels";
 import { useAsync } from "../lib/useAsync";
@@ -30,10 +39,14 @@ interface Props {
   children?: (result: GradeResult) => ComponentChildren;
 }
 
+/** Statuses that are no verdict: the answer is corrected and sent again (nothing is recorded). */
+const NO_VERDICT = new Set(["unreadable", "missing", "imprecise"]);
+
 /**
- * An exercise: the prompt, one labelled input per answer part, Enter submits. An unreadable answer is
- * explained next to its input and can be corrected (nothing is recorded); a graded answer shows each
- * part's verdict with the value as read, the named mistake and the worked solution.
+ * An exercise: the prompt, one labelled input per answer part with the precision it asks for, Enter
+ * submits. An unreadable or imprecise answer is explained next to its input and can be corrected
+ * (nothing is recorded); a graded answer shows each part's verdict with the value as read (and which
+ * elements are off), the named mistakes, a near miss, and the worked solution.
  */
 export function ExercisePanel({ load, submit, onGraded, children }: Props) {
   const i18n = useI18n();
@@ -73,7 +86,7 @@ export function ExercisePanel({ load, submit, onGraded, children }: Props) {
     const r = await submit(collectAnswers(data.parts, values));
     if (!r.readable) {
       setUnreadable(r);
-      const first = r.parts.find((pr) => pr.status === "unreadable" || pr.status === "missing");
+      const first = r.parts.find((pr) => NO_VERDICT.has(pr.status));
       if (first) form.current?.querySelector<HTMLElement>(`[name="${first.name}"]`)?.focus();
     } else {
       setUnreadable(null);
@@ -87,8 +100,10 @@ export function ExercisePanel({ load, submit, onGraded, children }: Props) {
     if (edited.has(p.name)) return undefined;
     if (blanks.includes(p.name)) return t("err.required");
     const pr = unreadable?.parts.find((x) => x.name === p.name);
-    if (!pr || (pr.status !== "unreadable" && pr.status !== "missing")) return undefined;
-    return lang === "zh" ? pr.feedback : t("ex.unreadableWhy", { kind: t(answerKindKey(p.kind)), example: placeholderFor(p.kind) || "—" });
+    if (!pr || !NO_VERDICT.has(pr.status)) return undefined;
+    if (lang === "zh") return pr.feedback;
+    if (pr.status === "imprecise") return t("ex.impreciseWhy", { precision: precisionText(p.precision, "en") });
+    return t("ex.unreadableWhy", { kind: t(answerKindKey(p.kind)), example: placeholderFor(p.kind) || "—" });
   }
 
   function onKeyDown(e: KeyboardEvent) {
@@ -107,6 +122,8 @@ export function ExercisePanel({ load, submit, onGraded, children }: Props) {
   if (!data) return <p class="muted" aria-live="polite">{t("ex.loading")}</p>;
 
   const graded = result !== null;
+  // every mistake that explains the answer (results graded before the list existed carry one)
+  const named = result ? (result.mistakes ?? (result.mistake ? [result.mistake] : [])) : [];
   const anyUnreadable = unreadable !== null && !graded;
   return (
     <div class="exercise">
@@ -174,6 +191,12 @@ export function ExercisePanel({ load, submit, onGraded, children }: Props) {
               )}
               <p class="hint" id={`${id}-hint`}>
                 {kindHint(p)}
+                {precisionText(p.precision, lang) ? (
+                  <>
+                    {" · "}
+                    <span class="precision">{precisionText(p.precision, lang)}</span>
+                  </>
+                ) : null}
               </p>
               {problem ? (
                 <p class="error" id={`${id}-problem`} role="alert">
@@ -201,9 +224,16 @@ export function ExercisePanel({ load, submit, onGraded, children }: Props) {
             {result.correct ? t("ex.allCorrect") : t("ex.someWrong")}
             {result.parts.length > 1 ? ` · ${t("ex.score", { pct: Math.round(result.score * 100) + "%" })}` : ""}
           </p>
-          {result.mistake ? (
+          {!result.correct && result.near_miss ? <p class="near-miss">{t("ex.nearMiss")}</p> : null}
+          {named.length ? (
             <p class="mistake">
-              <strong>{t("ex.mistake")}</strong> <span lang="zh-CN">{result.mistake.title}</span>
+              <strong>{t("ex.mistake")}</strong>{" "}
+              {named.map((m, i) => (
+                <span key={m.id}>
+                  {i > 0 ? ` ${t("ex.or")} ` : ""}
+                  <span lang="zh-CN">{m.title}</span>
+                </span>
+              ))}
             </p>
           ) : null}
           {result.solution ? (
@@ -230,6 +260,12 @@ function PartVerdict({ id, part, result }: { id: string; part: Part; result: Par
         <>
           {" · "}
           {t("ex.expected")} <code>{formatValue(result.expected, part.kind)}</code>
+        </>
+      ) : null}
+      {offPositions(result.off) ? (
+        <>
+          {" · "}
+          <span class="off">{t("ex.off", { list: offPositions(result.off) })}</span>
         </>
       ) : null}
     </p>

@@ -3,12 +3,37 @@ import type { Schemas } from "../api/client";
 
 export type Part = Schemas["PartOut"];
 export type PartKind = Part["kind"];
+export type Precision = Schemas["PrecisionOut"];
 
-/** The on-screen keyboard a phone should offer for a part. */
-export function inputModeFor(kind: PartKind): "numeric" | "decimal" | "text" {
+/**
+ * The on-screen keyboard a phone should offer for a part. A count is digits only ("numeric"); a real
+ * number may need "-", "/", "e" or "%" (-0.25, 1/8, 1e-3), which the decimal pad lacks, so it gets the
+ * text keyboard (phones open it on its numbers-and-symbols layer with a numeric placeholder).
+ */
+export function inputModeFor(kind: PartKind): "numeric" | "text" {
   if (kind === "int") return "numeric";
-  if (kind === "real") return "decimal";
   return "text";
+}
+
+/**
+ * What a numeric part asks for, next to its input: "4 significant digits (fractions allowed)". The
+ * Chinese text is the engine's own (the prompt ends with the same statement); English is built here.
+ */
+export function precisionText(precision: Precision | undefined, lang: "zh" | "en"): string {
+  if (!precision || precision.mode === "exact") return "";
+  if (lang === "zh") return precision.text;
+  const n = precision.digits;
+  const what =
+    precision.mode === "sig"
+      ? `${n} significant digit${n === 1 ? "" : "s"}`
+      : `${n} decimal place${n === 1 ? "" : "s"}`;
+  const extras = [precision.fraction ? "fractions allowed" : "", precision.percent ? "percent allowed" : ""].filter(Boolean);
+  return extras.length ? `${what} (${extras.join(", ")})` : what;
+}
+
+/** The 1-based positions of a wrong vector's or list's elements that are off ("2, 4"), or "". */
+export function offPositions(off: readonly number[] | null | undefined): string {
+  return off && off.length ? off.map((i) => String(i + 1)).join(", ") : "";
 }
 
 /** An example of the expected format, shown as the input's placeholder. */

@@ -42,6 +42,7 @@ export const PART_STATUS_KEYS: Record<Schemas["PartResultOut"]["status"], Key> =
   wrong: "ex.status.wrong",
   unreadable: "ex.status.unreadable",
   missing: "ex.status.missing",
+  imprecise: "ex.status.imprecise",
 };
 
 /** What an answer part expects ("a whole number", "a shape such as (64, 56, 56)"). */

@@ -1,19 +1,46 @@
 import { describe, expect, it } from "vitest";
 
 import type { Part } from "../../src/lib/answers";
-import { blankParts, collectAnswers, formatValue, inputModeFor, isSubmitKey, placeholderFor } from "../../src/lib/answers";
+import {
+  blankParts,
+  collectAnswers,
+  formatValue,
+  inputModeFor,
+  isSubmitKey,
+  offPositions,
+  placeholderFor,
+  precisionText,
+} from "../../src/lib/answers";
 
+const exact = { mode: "exact", digits: 0, fraction: false, percent: false, text: "填精确值" } as const;
+const fourSig = { mode: "sig", digits: 4, fraction: true, percent: true, text: "保留 4 位有效数字（可写分数，可写百分数）" } as const;
 const parts: Part[] = [
-  { name: "out", label: "输出边长", kind: "int", unit: "", hint: "一个整数" },
-  { name: "p", label: "概率", kind: "vector", unit: "", hint: "" },
+  { name: "out", label: "输出边长", kind: "int", unit: "", hint: "一个整数", precision: exact },
+  { name: "p", label: "概率", kind: "vector", unit: "", hint: "", precision: fourSig },
 ];
 
 describe("answer-input helpers", () => {
-  it("asks phones for the right keyboard", () => {
+  it("asks phones for the right keyboard: digits for counts, one with - / e % for real numbers", () => {
     expect(inputModeFor("int")).toBe("numeric");
-    expect(inputModeFor("real")).toBe("decimal");
+    expect(inputModeFor("real")).toBe("text"); // the decimal pad has no "-", "/" or "e"
     expect(inputModeFor("shape")).toBe("text");
     expect(inputModeFor("vector")).toBe("text");
+  });
+
+  it("states the precision a part asks for, in either language", () => {
+    expect(precisionText(fourSig, "zh")).toBe("保留 4 位有效数字（可写分数，可写百分数）");
+    expect(precisionText(fourSig, "en")).toBe("4 significant digits (fractions allowed, percent allowed)");
+    expect(precisionText({ ...fourSig, mode: "dec", digits: 1, fraction: false, percent: false }, "en")).toBe(
+      "1 decimal place",
+    );
+    expect(precisionText(exact, "en")).toBe("");
+    expect(precisionText(undefined, "zh")).toBe("");
+  });
+
+  it("numbers the elements that are off from 1", () => {
+    expect(offPositions([1, 3])).toBe("2, 4");
+    expect(offPositions([])).toBe("");
+    expect(offPositions(null)).toBe("");
   });
 
   it("gives an example of each format", () => {
