@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
 import { api, ApiError, setApiLanguage, type User } from "./api/client";
 import { Link } from "./components/Link";
+import { ThemeSwitch } from "./components/ThemeSwitch";
 import { I18nContext, isLang, type Key, type Lang, makeI18n, storedLang, storeLang, useI18n } from "./i18n";
 import { navigate, type Route, useRoute } from "./router";
 import { PasswordChange, SignIn, SignUp } from "./screens/Auth";
@@ -204,6 +205,7 @@ function Header({ user, path, lang, onSignOut, onLang }: HeaderProps) {
           dlquiz<span class="brand-tag"> · {t("app.name")}</span>
         </Link>
         <div class="header-tools">
+          <ThemeSwitch />
           <button
             type="button"
             class="lang-switch"

@@ -138,3 +138,66 @@ def test_undo_of_a_suspend(page: Any, app_server: str, small_deck: dict) -> None
     assert pg.locator(".flash").inner_text() == "已撤销暂停，卡片回到队列"
     assert CardState.objects.get(user__username="olga", card_id=card).suspended is False
     shoot(pg, "study-undo-suspend")
+
+
+LONG_FORMULA = (
+    r"$$\mathrm{FLOPs} = 2 \cdot H_{out} \cdot W_{out} \cdot C_{out} \cdot \left(\frac{C_{in}}{g} \cdot K_h \cdot "
+    r"K_w + \mathbb{1}[\text{bias}]\right) + \sum_{l=1}^{L} \left(N_l \cdot \frac{H_l W_l}{S_l^2}\right) "
+    r"+ \frac{\partial \mathcal{L}}{\partial W} \cdot \eta_t$$"
+)
+
+
+def test_dark_mode_and_a_long_formula_on_a_phone(browser: Any, app_server: str, small_deck: dict) -> None:
+    from dlquiz.decks.models import Card
+    from tests.e2e.conftest import PHONE, SCREENSHOTS
+
+    Card.objects.filter(uid="e2e.basic-0").update(back=f"展开后的总计算量：\n\n{LONG_FORMULA}\n\n（含 bias）")
+    context = browser.new_context(
+        viewport=PHONE,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        color_scheme="dark",
+        has_touch=True,
+        is_mobile=True,
+    )
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    # a touch screen without hover (Chromium's emulation of a phone; the context's flags alone leave hover on)
+    context.new_cdp_session(pg).send(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "hover", "value": "none"}, {"name": "prefers-color-scheme", "value": "dark"}]},
+    )
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        sign_up(pg, app_server, "pia")
+        # the system's dark scheme is followed; the switch picks light, then back to the system's
+        assert pg.evaluate("document.documentElement.dataset.theme") == "dark"
+        bg = pg.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+        assert bg == "rgb(15, 20, 25)"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        # (the viewport only: a full-page screenshot resets Chromium's phone emulation, hover included)
+        pg.screenshot(path=str(SCREENSHOTS / "dark-dashboard-phone.png"))
+        pg.get_by_role("link", name="开始学习").tap()  # taps: a mouse click would turn hover back on
+        pg.wait_for_selector(".card-face")
+        # a touch screen: no keyboard hints
+        assert not pg.locator(".keys-help").is_visible()
+        pg.get_by_role("button", name="显示答案").tap()
+        math = pg.locator(".answer .katex-display").first
+        math.wait_for()
+        scroll = pg.evaluate(
+            "() => { const m = document.querySelector('.answer .katex-display');"
+            " return [m.scrollWidth, m.clientWidth, getComputedStyle(m).overflowX]; }"
+        )
+        assert scroll[0] > scroll[1] and scroll[2] == "auto"  # it scrolls inside its block
+        overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0  # the page itself does not scroll sideways
+        pg.screenshot(path=str(SCREENSHOTS / "dark-long-formula-phone.png"), full_page=True)
+        pg.locator(".theme-switch").tap()  # system -> dark (explicit)
+        pg.locator(".theme-switch").tap()  # dark -> light
+        assert pg.evaluate("document.documentElement.dataset.theme") == "light"
+        pg.screenshot(path=str(SCREENSHOTS / "light-long-formula-phone.png"), full_page=True)
+        assert pg.evaluate("localStorage.getItem('dlquiz.theme')") == "light"
+    finally:
+        context.close()
+    assert errors == []

@@ -12,6 +12,10 @@ export const SESSION_ZH = {
   "set.newOrder.deck": "按卡组顺序",
   "set.learnAhead": "提前学习（分钟）",
   "set.learnAheadHelp": "没有其他卡片时，这么多分钟内到期的学习中卡片提前出现。",
+  "theme.switch": "界面配色：{current}（点击切换）",
+  "theme.system": "跟随系统",
+  "theme.dark": "深色",
+  "theme.light": "浅色",
 };
 
 export const SESSION_EN: Record<keyof typeof SESSION_ZH, string> = {
@@ -26,4 +30,8 @@ export const SESSION_EN: Record<keyof typeof SESSION_ZH, string> = {
   "set.newOrder.deck": "Deck order",
   "set.learnAhead": "Learn ahead (minutes)",
   "set.learnAheadHelp": "When nothing else is left, learning cards due within this many minutes come early.",
+  "theme.switch": "Colours: {current} (click to change)",
+  "theme.system": "System",
+  "theme.dark": "Dark",
+  "theme.light": "Light",
 };
