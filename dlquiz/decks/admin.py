@@ -40,7 +40,10 @@ class DeckAdmin(SimpleHistoryAdmin):
     list_display = ("name", "slug", "owner", "source", "position", "active_cards", "retired_cards")
     list_filter = (("owner", admin.EmptyFieldListFilter),)
     search_fields = ("name", "slug", "owner__username")
-    raw_id_fields = ("owner",)
+    # Whose a deck is never changes here: a learner's deck given away would leave its states behind, a
+    # bundled deck given to a learner would make load_content create a second deck of its slug. Decks
+    # added here are bundled; learners make their own in the web app.
+    readonly_fields = ("owner",)
     ordering = ("owner", "position", "id")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deck]:
@@ -129,6 +132,14 @@ class CardAdminForm(forms.ModelForm):
         )
         for problem in checked.errors:
             self.add_error(problem.field if problem.field in self.fields else None, problem.message)
+        deck = get("deck")
+        if instance.pk is not None and deck is not None and deck.owner_id != instance.deck.owner_id:
+            # a bundled card in a learner's deck would leave content/ at the next export; a learner's
+            # card in another's deck would change hands
+            self.add_error(
+                "deck" if "deck" in self.fields else None,
+                "a card moves only between bundled decks, or between decks of the same learner",
+            )
         self.check_warnings = [p.message for p in checked.warnings] + (
             [checked.katex_note] if checked.katex_note else []
         )

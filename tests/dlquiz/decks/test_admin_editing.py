@@ -240,3 +240,43 @@ def test_a_deck_change_is_recorded_with_its_editor(client, people, bundled):
     record = deck.history.first()
     assert (record.name, record.history_user) == ("卷积（改）", people["editor"])
     assert "卷积（改）" in client.get(f"/admin/decks/deck/{deck.pk}/history/").content.decode()
+
+
+def test_a_decks_owner_cannot_be_changed_in_the_admin(client, people, bundled):
+    """Editors edit decks, not whose they are: giving a learner's deck to someone else (their states stay
+    behind) or a bundled deck to a learner (load_content would then make a second deck of its slug) is
+    not a field of the form."""
+    from tests.factories import make_deck
+
+    own = make_deck(1, owner=people["learner"], name="我的")
+    client.force_login(people["editor"])
+    for deck, owner in ((own, people["learner"]), (bundled.deck, None)):
+        data = {"slug": deck.slug, "name": deck.name, "source": deck.source, "position": str(deck.position)}
+        page = client.post(f"/admin/decks/deck/{deck.pk}/change/", {**data, "owner": str(people["owner"].pk)})
+        assert page.status_code == 302
+        deck.refresh_from_db()
+        assert deck.owner == owner
+    page = client.get(f"/admin/decks/deck/{own.pk}/change/")
+    assert "owner" not in page.context["adminform"].form.fields
+
+
+def test_a_card_stays_within_its_owners_decks(client, people, bundled):
+    """A bundled card moved into a learner's deck would leave content/ at the next export (and come back
+    at the next load); a learner's card moved into another learner's deck would change hands."""
+    from tests.factories import make_deck, make_user
+
+    mine = make_deck(1, owner=people["learner"], name="我的")
+    theirs = make_deck(1, owner=make_user("other"), name="别人的")
+    client.force_login(people["editor"])
+    page = client.post(f"/admin/decks/card/{bundled.pk}/change/", _form(bundled, deck=str(mine.pk)))
+    assert page.status_code == 200 and page.context["adminform"].form.errors["deck"]
+    own_card = mine.cards.get()
+    data = {**_form(own_card, deck=str(theirs.pk)), "topics": ""}
+    page = client.post(f"/admin/decks/card/{own_card.pk}/change/", data)
+    assert page.status_code == 200 and page.context["adminform"].form.errors["deck"]
+    assert Card.objects.get(pk=bundled.pk).deck_id == bundled.deck_id
+    assert Card.objects.get(pk=own_card.pk).deck_id == mine.pk
+    other_bundled = make_deck(1)  # between bundled decks a card may move (export_content follows it)
+    page = client.post(f"/admin/decks/card/{bundled.pk}/change/", _form(bundled, deck=str(other_bundled.pk)))
+    assert page.status_code == 302
+    assert Card.objects.get(pk=bundled.pk).deck_id == other_bundled.pk
