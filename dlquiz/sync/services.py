@@ -2,9 +2,11 @@
 
 The merge rule (``study/merge.py``): a card's state is the replay of its whole review log in
 ``(reviewed_at, id)`` order. A review that lands after every stored review of its card is applied to the
-card's state as ``review_submit`` applies one; one that lands before stored reviews makes the card's later
-rows replay from the state just before it, so whatever order two devices' batches arrive in (and however
-often they are retried), every card ends in the state one serial replay of all its reviews gives.
+card's state as ``review_submit`` applies one; one that lands before stored reviews makes the card's whole
+log replay from NEW with the learner's settings in force (as an Anki import and a reschedule replay it: the
+stored rows' states may come from FSRS parameters since replaced by an optimisation run), so whatever order
+two devices' batches arrive in (and however often they are retried), every card ends in the state one
+serial replay of all its reviews gives.
 
 One transaction per batch. The learner's card states are locked in id order (the order every batch takes,
 so two batches never deadlock), then the log is written: the order every write of a card uses.
@@ -172,16 +174,17 @@ def _sync(
             )
     if not new:
         return states, decided, 0
-    suffixes = _stored_suffixes(user=user, new=new)
+    stored_logs = _stored_logs(user=user, new=new)
     scheduler = scheduler_for(prefs)
     inserts: list[ReviewLog] = []
     rewritten: list[ReviewLog] = []
     leeches: list[int] = []
     for card_id, logs in new.items():
         cs = by_card[card_id]
-        suffix = suffixes.get(card_id, [])
-        start = MemoryState.from_json(suffix[0].state_before) if suffix else scheduling.memory_of(cs)
-        ordered = sorted([*suffix, *logs], key=replay_key)
+        stored_log = stored_logs.get(card_id, [])
+        # a review before stored ones: the whole log again, from NEW; else on from the card's state
+        start = MemoryState() if stored_log else scheduling.memory_of(cs)
+        ordered = sorted([*stored_log, *logs], key=replay_key)
         result = log_replay(
             user_id=user.pk,
             card_id=card_id,
@@ -206,12 +209,12 @@ def _sync(
     )
     if leeches:  # rare: tagged and suspended as review_submit does
         CardState.objects.filter(pk__in=leeches).update(leech=True, suspended=True)
-    return states, decided, len(suffixes)
+    return states, decided, len(stored_logs)
 
 
-def _stored_suffixes(*, user: User, new: dict[int, list[ReviewLog]]) -> dict[int, list[ReviewLog]]:
-    """For each card where a new review lands before a stored one, the stored rows after the earliest new
-    review (in replay order); cards where every new review comes last are absent."""
+def _stored_logs(*, user: User, new: dict[int, list[ReviewLog]]) -> dict[int, list[ReviewLog]]:
+    """For each card where a new review lands before a stored one, its whole stored log (in replay order);
+    cards where every new review comes last are absent."""
     earliest = {c: min(log.reviewed_at for log in logs) for c, logs in new.items()}
     last = (
         ReviewLog.objects.filter(user=user, card_id__in=list(new))
@@ -220,13 +223,8 @@ def _stored_suffixes(*, user: User, new: dict[int, list[ReviewLog]]) -> dict[int
         .values_list("card_id", "last")
     )
     late = {c for c, at in last if earliest[c] < at}
-    suffixes: dict[int, list[ReviewLog]] = defaultdict(list)
+    logs: dict[int, list[ReviewLog]] = defaultdict(list)
     if late:
-        since = min(earliest[c] for c in late)
-        rows = ReviewLog.objects.filter(user=user, card_id__in=late, reviewed_at__gt=since).order_by(
-            *REPLAY_ORDER
-        )
-        for log in rows:
-            if log.reviewed_at > earliest[log.card_id]:
-                suffixes[log.card_id].append(log)
-    return suffixes
+        for log in ReviewLog.objects.filter(user=user, card_id__in=late).order_by(*REPLAY_ORDER):
+            logs[log.card_id].append(log)
+    return logs

@@ -15,7 +15,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlquiz.study.models import CardState, ReviewLog
+from dlquiz.study.models import CardState, ReviewLog, StudySettings
 from dlquiz.study.scheduling import MemoryState, memory_of, review, review_seed, scheduler_for
 from dlquiz.study.selectors import settings_get
 from dlquiz.study.services import card_state_replay, review_submit, review_undo
@@ -162,6 +162,56 @@ def test_an_offline_review_before_stored_ones_replays_the_card_and_the_log_keeps
     assert [log.rating for log in logs] == [3, 1, 3]
     assert MemoryState.from_json(logs[2].state_before) == MemoryState.from_json(logs[1].state_after)
     assert MemoryState.from_json(logs[2].state_after) == expected
+
+
+def test_a_late_offline_review_after_new_fsrs_parameters_replays_the_whole_log_with_them():
+    """An optimisation run adopted parameters and rescheduled the card (its state is the replay with them,
+    while its stored rows still hold the states made under the old ones): a review landing before stored
+    ones must give the replay of the whole log with the parameters in force, not continue from a stored
+    row's old state."""
+    from django.contrib.auth.models import User
+
+    from dlquiz.scheduler.services import cards_reschedule
+
+    user, _, cards = enrolled_user(1)
+    card = cards[0]
+    t = [NOW - dt.timedelta(days=d) for d in (20, 12, 6)]
+    for at in (t[0], t[2]):
+        review_submit(user=user, card_id=card.id, rating=3, client_review_id=rid(), now=at)
+    fitted = [
+        0.4,
+        0.9,
+        3.0,
+        10.0,
+        6.0,
+        0.7,
+        2.5,
+        0.01,
+        1.5,
+        0.2,
+        1.0,
+        1.8,
+        0.05,
+        0.3,
+        1.2,
+        0.5,
+        2.0,
+        0.6,
+        0.1,
+    ]
+    StudySettings.objects.filter(user=user).update(fsrs_parameters=[*fitted, 0.07, 0.2])
+    user = User.objects.get(pk=user.pk)  # no cached settings
+    cards_reschedule(user=user)
+    assert memory_of(CardState.objects.get(user=user, card=card)) == serial_replay(
+        user, card.id, [(t[0], 3), (t[2], 3)]
+    )
+    reviews_sync(user=user, reviews=[OfflineReview(rid(), card.id, 2, t[1])], device_time=NOW, now=NOW)
+    expected = serial_replay(user, card.id, [(t[0], 3), (t[1], 2), (t[2], 3)])
+    assert memory_of(CardState.objects.get(user=user, card=card)) == expected
+    # the log tells the same story: each row's states are the replay's
+    logs = list(ReviewLog.objects.filter(user=user, card=card).order_by("reviewed_at"))
+    assert MemoryState.from_json(logs[0].state_after) == serial_replay(user, card.id, [(t[0], 3)])
+    assert MemoryState.from_json(logs[-1].state_after) == expected
 
 
 def test_undo_of_a_late_offline_review_replays_the_reviews_after_it():
