@@ -234,6 +234,16 @@ class Iou(Family):
                     {"union": area_a + area_b, "iou": w["inter"] / (area_a + area_b)},
                 )
             )
+        iw, ih = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+        if (iw < 0 or ih < 0) and area_a + area_b - iw * ih != 0:
+            raw = iw * ih  # two negative overlaps multiply to a positive "intersection"
+            wrong.append(
+                Mistake(
+                    "iou.no-clamp",
+                    "交集的宽高没有截断到 0（不相交时应为 max(0, ·)）",
+                    {"inter": raw, "union": area_a + area_b - raw, "iou": raw / (area_a + area_b - raw)},
+                )
+            )
         return wrong
 
 

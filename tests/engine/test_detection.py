@@ -335,3 +335,11 @@ def test_yolo_batch_sampling_keeps_boxes_inside_with_the_conditioned_distributio
     )
     assert abs(float(cols["x1"].mean()) - weighted / total) < 1.5  # a few standard errors (0.3)
     assert sorted(set(cols["S"].tolist())) == [0, 1, 2]
+
+
+def test_iou_unclamped_overlap_is_named():
+    # A (21,16,40,42), B (11,49,26,81) do not meet: overlap width 26 - 21 = 5, height 42 - 49 = -7.
+    # Without max(0, ·): "intersection" -35, union 494 + 480 + 35 = 1009, IoU -35/1009
+    v = get_family("iou").instantiate({"box_format": "xyxy", "decimals": 0, "data_seed": 27})
+    assert v.answers == {"inter": 0.0, "union": 974.0, "iou": 0.0}
+    assert _named(v, inter=-35, union=1009, iou=-35 / 1009) == "iou.no-clamp"
