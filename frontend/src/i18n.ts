@@ -737,12 +737,23 @@ export function isLang(x: unknown): x is Lang {
   return x === "zh" || x === "en";
 }
 
+/** The browser's language when it is one of ours (a Chinese or English first choice), else Chinese. */
+export function browserLang(): Lang {
+  const langs = typeof navigator === "undefined" ? [] : [...(navigator.languages ?? []), navigator.language];
+  for (const l of langs) {
+    const base = (l || "").toLowerCase().split("-")[0];
+    if (base === "zh" || base === "en") return base;
+  }
+  return "zh";
+}
+
+/** The language chosen on this device, else the browser's (a new visitor's first screen and sign-up). */
 export function storedLang(): Lang {
   try {
     const v = localStorage.getItem(LANG_STORAGE_KEY);
-    return isLang(v) ? v : "zh";
+    return isLang(v) ? v : browserLang();
   } catch {
-    return "zh";
+    return browserLang();
   }
 }
 

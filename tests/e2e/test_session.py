@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from tests.e2e.conftest import shoot
+from tests.e2e.conftest import DESKTOP, shoot
 from tests.e2e.test_app import current_card, eventually, sign_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -198,6 +198,39 @@ def test_dark_mode_and_a_long_formula_on_a_phone(browser: Any, app_server: str, 
         assert pg.evaluate("document.documentElement.dataset.theme") == "light"
         pg.screenshot(path=str(SCREENSHOTS / "light-long-formula-phone.png"), full_page=True)
         assert pg.evaluate("localStorage.getItem('dlquiz.theme')") == "light"
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_first_visit_in_the_browsers_language_and_time_zone(
+    browser: Any, app_server: str, small_deck: dict
+) -> None:
+    from dlquiz.study.models import StudySettings
+    from tests.e2e.test_app import PASSWORD
+
+    context = browser.new_context(viewport=DESKTOP, locale="en-US", timezone_id="America/Los_Angeles")
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        pg.goto(f"{app_server}/signup")
+        pg.get_by_label("Username").fill("quinn")  # an English browser: the interface is in English
+        pg.get_by_label("Password", exact=True).fill(PASSWORD)
+        pg.get_by_role("button", name="Sign up").click()
+        pg.wait_for_selector(".stats")
+        prefs = StudySettings.objects.get(user__username="quinn")
+        assert (prefs.timezone, prefs.language) == ("America/Los_Angeles", "en")
+        welcome = pg.locator('[data-testid="welcome"]')
+        text = welcome.inner_text()
+        assert "Again" in text and "exercises" in text and "Settings" in text
+        shoot(pg, "first-visit")
+        welcome.get_by_role("button", name="Got it").click()
+        assert welcome.count() == 0
+        pg.reload()
+        pg.wait_for_selector(".stats")
+        assert pg.locator('[data-testid="welcome"]').count() == 0
     finally:
         context.close()
     assert errors == []

@@ -16,6 +16,13 @@ export const SESSION_ZH = {
   "theme.system": "跟随系统",
   "theme.dark": "深色",
   "theme.light": "浅色",
+  "welcome.title": "欢迎！先看三句话",
+  "welcome.ratings":
+    "看完答案后按回忆的情况评分：重来（没想起来，几分钟后再出现）、困难（想起来但很吃力）、良好（正常想起）、简单（毫不费力，间隔拉得更长）。评分决定下次什么时候再见到这张卡。",
+  "welcome.exercises": "除了问答卡，还有计算练习题（卷积输出尺寸、参数量、IoU……），每次出不同的数字，输入答案后自动批改并给出推导。",
+  "welcome.settings": "每天的新卡数量、新卡顺序、时区和提醒都在",
+  "welcome.settingsLink": "设置",
+  "welcome.close": "知道了",
 };
 
 export const SESSION_EN: Record<keyof typeof SESSION_ZH, string> = {
@@ -34,4 +41,11 @@ export const SESSION_EN: Record<keyof typeof SESSION_ZH, string> = {
   "theme.system": "System",
   "theme.dark": "Dark",
   "theme.light": "Light",
+  "welcome.title": "Welcome! Three things first",
+  "welcome.ratings":
+    "After the answer, rate how well you recalled it: Again (forgot: it comes back in minutes), Hard (recalled with effort), Good (recalled), Easy (effortless: a longer interval). The rating decides when you see the card next.",
+  "welcome.exercises": "Besides question cards there are computed exercises (conv output sizes, parameter counts, IoU, ...): new numbers every time, graded as you type, with a worked solution.",
+  "welcome.settings": "New cards per day, the new-card order, time zone and reminders are in",
+  "welcome.settingsLink": "Settings",
+  "welcome.close": "Got it",
 };

@@ -8,6 +8,7 @@ import { Heatmap } from "../components/Heatmap";
 import { Link } from "../components/Link";
 import { Panel } from "../components/Panel";
 import { Pending } from "../components/Pending";
+import { Welcome } from "../components/Welcome";
 import { type I18n, useI18n } from "../i18n";
 import { dayToSeconds, formatPercent } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
@@ -100,6 +101,7 @@ export function Dashboard() {
           {t("dash.study")}
         </Link>
       </div>
+      <Welcome newLearner={d.today.reviewed === 0 && d.streak === 0 && d.heatmap.every((x) => x.count === 0)} />
       <Stats d={d} />
       <Progress d={d} />
       <Panel id="decks" title={t("dash.decks")}>
