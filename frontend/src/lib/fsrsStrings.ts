@@ -44,6 +44,7 @@ export const FSRS_ZH = {
   "fsrs.reschedule": "重排卡片",
   "fsrs.rescheduled": "已开始在后台重排卡片。",
   "fsrs.leechThreshold": "遗忘多少次算“顽固卡”（自动暂停）",
+  "fsrs.stateLeech": "顽固卡",
 } as const;
 
 export const FSRS_EN: Record<keyof typeof FSRS_ZH, string> = {
@@ -91,4 +92,5 @@ export const FSRS_EN: Record<keyof typeof FSRS_ZH, string> = {
   "fsrs.reschedule": "Reschedule cards",
   "fsrs.rescheduled": "Rescheduling in the background.",
   "fsrs.leechThreshold": "Lapses before a card is a leech (suspended)",
+  "fsrs.stateLeech": "Leeches",
 };

@@ -20,6 +20,7 @@ const STATE_KEYS: Record<string, Key> = {
   review: "state.review",
   relearning: "state.relearning",
   suspended: "state.suspended",
+  leech: "fsrs.stateLeech",
 };
 
 /** The state a card shows (and styles as): suspended wins over the memory state. */

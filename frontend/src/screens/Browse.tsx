@@ -11,7 +11,7 @@ import { useAsync } from "../lib/useAsync";
 import { navigate, type Route } from "../router";
 
 const PAGE_SIZE = 25;
-const STATES = ["new", "learning", "review", "suspended"] as const;
+const STATES = ["new", "learning", "review", "suspended", "leech"] as const;
 type StateFilter = (typeof STATES)[number];
 
 export interface BrowseQuery {
