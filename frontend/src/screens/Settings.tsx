@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
 import { api, type SettingsPatch, type StudySettings } from "../api/client";
+import { Devices } from "../components/Devices";
 import { Field } from "../components/Field";
 import { FsrsPanel, RetentionAdviceChart } from "../components/FsrsPanel";
 import { Link } from "../components/Link";
@@ -278,6 +279,7 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
           <Link href="/password">{t("nav.password")}</Link>
         </p>
       </section>
+      <Devices />
     </section>
   );
 }
