@@ -258,7 +258,7 @@ def demo_run_fail(*, run_id: int, attempt: int | None, error: str, now: Any = No
     )
 
 
-def demo_run_compute(*, run_id: int, token: int) -> str:
+def demo_run_compute(*, run_id: int, token: int, soft_limit: float | None = None) -> str:
     """The task's body: claim the run, compute it with progress, write the result or the error. Returns
     what happened (``done``, ``failed``, ``stopped``, ``skipped``), for the worker's log."""
     attempt = demo_run_claim(run_id=run_id, token=token)
@@ -287,7 +287,8 @@ def demo_run_compute(*, run_id: int, token: int) -> str:
         logger.info("demo run %s: stopped (cancelled)", run_id)
         return "stopped"
     except SoftTimeLimitExceeded:
-        soft, _ = time_limits(run.demo)
+        soft = soft_limit if soft_limit is not None else time_limits(run.demo)[0]
+        soft = int(soft) if float(soft).is_integer() else soft
         demo_run_fail(
             run_id=run_id, attempt=attempt, error=f"超过时间限制 {soft} 秒 / time limit of {soft} s exceeded"
         )

@@ -18,9 +18,11 @@ from celery import shared_task
 from dlquiz.demos.services import demo_run_compute, demo_run_fail, time_limits
 
 
-@shared_task(name="dlquiz.demos.tasks.demo_run_task", acks_late=True, reject_on_worker_lost=True)
-def demo_run_task(run_id: int, token: int) -> str:
-    return demo_run_compute(run_id=run_id, token=token)
+@shared_task(name="dlquiz.demos.tasks.demo_run_task", bind=True, acks_late=True, reject_on_worker_lost=True)
+def demo_run_task(self: Any, run_id: int, token: int) -> str:
+    # the limits this message carries (set when it was queued): (hard, soft) seconds
+    soft = (self.request.timelimit or (None, None))[1]
+    return demo_run_compute(run_id=run_id, token=token, soft_limit=soft)
 
 
 @shared_task(name="dlquiz.demos.tasks.demo_run_lost")

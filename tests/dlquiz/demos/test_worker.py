@@ -133,7 +133,7 @@ def test_a_worker_computes_a_run_with_progress_and_shares_identical_requests(wor
     assert len(re.findall(rf"demo run {first['id']}: done", worker.log())) == 1
 
 
-def test_a_run_cancelled_while_it_computes_stops(worker):
+def test_a_run_cancelled_while_it_computes_stops_and_one_past_its_time_limit_fails(worker, settings):
     c = client_for(make_user())
     # cancelled while it computes: the computation stops at its next progress write
     run = _start(c, "overfitting", SLOW, seed=11)
@@ -143,6 +143,12 @@ def test_a_run_cancelled_while_it_computes_stops(worker):
     assert _wait(lambda: f"demo run {run['id']}: stopped" in worker.log(), timeout=30), worker.log()
     row = DemoRun.objects.get(pk=run["id"])
     assert row.status == "cancelled" and row.result is None and row.progress < 100
+    # a demonstration's own time limits travel with its task: past the soft one the run ends failed
+    settings.DEMO_TIME_LIMITS = {"overfitting": (1, 5)}
+    slow = _start(c, "overfitting", SLOW, seed=12)
+    ended, _ = _watch(c, slow["id"], timeout=60)
+    assert ended["status"] == "failed" and "time limit of 1 s" in ended["error"], worker.log()
+    assert ended["result"] is None and DemoRun.objects.get(pk=slow["id"]).started_count == 1
 
 
 def test_a_pool_process_killed_mid_run_is_replaced_and_the_run_finishes_once(worker):
