@@ -46,6 +46,14 @@ class DeckAdmin(SimpleHistoryAdmin):
     readonly_fields = ("owner",)
     ordering = ("owner", "position", "id")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Deck | None = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # load_content finds a bundled deck by its file's slug and export_content by its source: a
+            # changed slug made the next load create a second deck and move the cards into it
+            fields += ("slug", "source")
+        return fields
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deck]:
         return (
             super()

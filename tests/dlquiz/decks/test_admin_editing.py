@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from dlquiz.decks.models import Card
+from dlquiz.decks.models import Card, Deck
 from dlquiz.decks.services import deck_load
 from tests.dlquiz.decks.conftest import card, need_node
 from tests.factories import make_user
@@ -280,3 +280,22 @@ def test_a_card_stays_within_its_owners_decks(client, people, bundled):
     page = client.post(f"/admin/decks/card/{bundled.pk}/change/", _form(bundled, deck=str(other_bundled.pk)))
     assert page.status_code == 302
     assert Card.objects.get(pk=bundled.pk).deck_id == other_bundled.pk
+
+
+def test_a_bundled_decks_slug_and_source_stay_load_contents(client, people, bundled):
+    """load_content finds a bundled deck by the slug of its file: a slug changed in the admin made the
+    next load create a second deck and move the cards into it, silently."""
+    deck = bundled.deck
+    client.force_login(people["editor"])
+    data = {
+        "slug": "renamed",
+        "name": "卷积（改）",
+        "source": "content/other.cards",
+        "position": str(deck.position),
+    }
+    assert client.post(f"/admin/decks/deck/{deck.pk}/change/", data).status_code == 302
+    deck.refresh_from_db()
+    assert (deck.slug, deck.source, deck.name) == ("a", "content/a.cards", "卷积（改）")
+    deck_load()
+    assert Deck.objects.filter(owner__isnull=True).count() == 1
+    assert Card.objects.get(uid="a.one").deck_id == deck.pk
