@@ -321,9 +321,10 @@ def _states_write(states: list[CardState]) -> None:
     if not states:
         return
     qn = connection.ops.quote_name
-    columns = [CardState._meta.get_field(name).column for name in MEMORY_FIELDS]
+    by_name = {f.name: f for f in CardState._meta.concrete_fields}
+    columns = [by_name[name].column for name in MEMORY_FIELDS]
     sql = (
-        f"UPDATE {qn(CardState._meta.db_table)} SET {', '.join(f'{qn(c)} = %s' for c in columns)}, "
+        f"UPDATE {qn(str(CardState._meta.db_table))} SET {', '.join(f'{qn(c)} = %s' for c in columns)}, "
         f"{qn('changed_at')} = %s WHERE {qn('id')} = %s"
     )
     adapt = connection.ops.adapt_datetimefield_value
