@@ -290,8 +290,10 @@ def _history_write(
         changed_logs += replayed.rewritten
         changed_states.append((state_ids[card_id], replayed.state))
     # New rows in multi-row inserts; rewritten rows and card states by the review's own batched update
-    # statements (study/review_sql.py), the card state's ``changed_at`` stamped so syncing devices see them.
+    # statements (study/review_sql.py), the card state's ``changed_at`` stamped so syncing devices see them:
+    # with this batch's time, not the import's start (``now``), which a device that synced while earlier
+    # batches ran may already have left behind its next window.
     ReviewLog.objects.bulk_create(new_logs, batch_size=_BATCH)
     review_sql.log_states_write(changed_logs)
-    review_sql.card_states_write(changed_states, changed_at=now)
+    review_sql.card_states_write(changed_states, changed_at=timezone.now())
     return len(new_logs)

@@ -316,3 +316,43 @@ def test_the_admin_lists_imports_read_only(client, tmp_path: Path):
     assert client.get("/admin/interop/ankiimport/add/").status_code == 403
     detail = client.get(f"/admin/interop/ankiimport/{import_id}/change/")
     assert detail.status_code == 200 and 'name="package"' not in detail.content.decode()
+
+
+def test_a_device_that_syncs_while_a_long_import_runs_gets_the_states_of_its_later_batches(
+    tmp_path: Path, monkeypatch
+):
+    """An import writes its history in batches over minutes; a device that syncs between two batches must
+    get the later batch's states at its next sync, so each batch stamps the states it sets with its own time
+    (not the import's start, which the device's next window, reaching back 2 minutes, no longer covers)."""
+    from dlquiz.interop import services
+
+    made = make_package(tmp_path, fmt="anki21b", history=_history())
+    user = make_user()
+    client = client_for(user)
+    start = timezone.now().replace(microsecond=0)
+    monkeypatch.setattr(services, "_HISTORY_BATCH", 1)  # one card's history per batch: two batches
+    write = services._history_write
+    calls: list[str] = []
+    cursor: list[str] = []
+
+    def slow_write(**kwargs):
+        calls.append("batch")
+        if len(calls) == 1:
+            return write(**kwargs)
+        with time_machine.travel(start + dt.timedelta(minutes=10), tick=False):
+            page = client.get("/api/v1/sync/changes").json()  # a device syncs between the batches
+            assert not page["has_more"]
+            cursor.append(page["next_cursor"])
+            return write(**kwargs)  # the second batch commits ten minutes after the import began
+
+    monkeypatch.setattr(services, "_history_write", slow_write)
+    with time_machine.travel(start, tick=False):
+        row = _import(user, made.data)
+    assert len(calls) == 2 and row.reviews_imported == 7
+    with time_machine.travel(start + dt.timedelta(minutes=11), tick=False):
+        changes = client.get("/api/v1/sync/changes", {"cursor": cursor[0]}).json()
+    sent = {c["id"]: c["state"] for c in changes["cards"]}
+    reviewed = CardState.objects.filter(user=user, reps__gt=0)
+    assert reviewed.count() == 2
+    last = max(reviewed, key=lambda cs: cs.changed_at)  # the second batch's card
+    assert last.card_id in sent and sent[last.card_id]["reps"] == last.reps > 0
