@@ -221,7 +221,9 @@ def _mark_imprecise(
     part: Part, codes: torch.Tensor, ref: torch.Tensor, answers_list: Sequence[Mapping[str, str]]
 ) -> None:
     """Recode the wrong answers that are imprecise (3), by single grading's rule, on the rows' own
-    reference values (only wrong rows are looked at: the rule needs the typed digits)."""
+    reference values (only wrong rows are looked at: the rule needs the typed digits). The batch knows
+    no mistakes: a value typed with few digits that is exactly a listed mistake's, which single grading
+    calls wrong (that mistake), is imprecise here; both score nothing."""
     wrong = (codes == 1).nonzero().flatten().tolist()
     if not wrong:
         return

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bench.grading_audit import audit_variant
-from engine import all_families, get_family, grade
+from engine import all_families, get_family, grade, grade_batch
 from engine.formatting import precision_statement
 from engine.values import NUMERIC_KINDS, Mistake, Part, Precision, Variant
 
@@ -131,3 +131,18 @@ def test_two_mistakes_within_tolerance_of_each_other_are_both_named():
     assert abs(0.14596 - log2.values["kl"]) < 1e-4 < abs(0.14596 - rev.values["kl"])
     assert [m.id for m in grade(v, {"kl": "0.14596", "call": v.answers["call"]}).mistakes] == ["kl.log2"]
     assert [m.id for m in grade(v, {"kl": "0.14615", "call": v.answers["call"]}).mistakes] == ["kl.reversed"]
+
+
+def test_batch_grading_applies_the_same_precision_and_imprecise_rule():
+    # sigmoid(0.5) = 0.622459, tanh(0.5) = 0.462117: five significant digits asked
+    fam = get_family("activation_values")
+    params = [{"fn": f, "x": 0.5, "slope": 0.1, "alpha": 1.0} for f in ("sigmoid", "tanh", "tanh")]
+    answers = [
+        {"value": "0.62246", "grad": "0.23500"},  # right to five digits
+        {"value": "0.462", "grad": "0.78645"},  # three digits, right to those: imprecise
+        {"value": "0.46300", "grad": "0.78645"},  # five digits, off: wrong
+    ]
+    batch = grade_batch(fam, params, answers)
+    assert [b["parts"]["value"] for b in batch] == ["correct", "imprecise", "wrong"]
+    for v, a, b in zip((fam.instantiate(p) for p in params), answers, batch, strict=True):
+        assert grade(v, a).parts[0].status == b["parts"]["value"]
