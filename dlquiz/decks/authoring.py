@@ -83,8 +83,19 @@ def card_edit_check(
         note = f"LaTeX not checked: {exc}"
     if not bundled:
         problems = [p for p in problems if not (p.field == "topics" and p.message == "no topics")]
-    elif uid and (why := card_id_problem(uid)):
-        problems.insert(0, CardProblem("uid", why))
+    else:
+        if uid and (why := card_id_problem(uid)):
+            problems.insert(0, CardProblem("uid", why))
+        if kind == Card.Kind.REVERSE and not uid.endswith(REVERSE_SUFFIX):
+            # the content format has no such kind: export_content could not write the card
+            problems.insert(
+                0,
+                CardProblem(
+                    "kind",
+                    "a reverse card is made by load_content from a basic+reverse card (content/); "
+                    "choose another kind",
+                ),
+            )
     return CardCheck(
         errors=[p for p in problems if p.error],
         warnings=[p for p in problems if not p.error],

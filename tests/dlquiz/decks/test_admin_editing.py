@@ -299,3 +299,18 @@ def test_a_bundled_decks_slug_and_source_stay_load_contents(client, people, bund
     deck_load()
     assert Deck.objects.filter(owner__isnull=True).count() == 1
     assert Card.objects.get(uid="a.one").deck_id == deck.pk
+
+
+def test_a_bundled_card_cannot_be_made_a_reverse_card_by_hand(client, people, bundled, settings, tmp_path):
+    """``reverse`` is the kind of the ``~r`` card load_content makes from a basic+reverse card; the content
+    format has no such kind, so a bundled card given it by hand could not be exported."""
+    from dlquiz.decks.export import content_export
+
+    client.force_login(people["editor"])
+    url = f"/admin/decks/card/{bundled.pk}/change/"
+    page = client.post(url, _form(bundled, kind="reverse"))
+    assert page.status_code == 200 and page.context["adminform"].form.errors["kind"]
+    page = client.post("/admin/decks/card/add/", {**_form(bundled, kind="reverse"), "uid": "a.rev"})
+    assert page.status_code == 200 and page.context["adminform"].form.errors["kind"]
+    assert Card.objects.get(pk=bundled.pk).kind == "basic" and not Card.objects.filter(uid="a.rev").exists()
+    content_export()  # the deck as it stands can be written
