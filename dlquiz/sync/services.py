@@ -208,7 +208,7 @@ def _sync(
         [(by_card[c].pk, scheduling.memory_of(by_card[c])) for c in new], changed_at=now
     )
     if leeches:  # rare: tagged and suspended as review_submit does
-        CardState.objects.filter(pk__in=leeches).update(leech=True, suspended=True)
+        CardState.objects.filter(pk__in=leeches).update(leech=True, suspended=True, changed_at=now)
     return states, decided, len(stored_logs)
 
 
