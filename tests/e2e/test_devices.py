@@ -46,7 +46,8 @@ def test_settings_list_the_devices_and_revoke_one(page: Any, app_server: str, sm
     shoot(pg, "settings-devices")
     pg.once("dialog", lambda d: d.accept())
     pg.get_by_role("button", name="撤销设备「Pixel 9」").click()
-    pg.wait_for_function("document.querySelectorAll('.device-list li').length === 1")
-    assert "已撤销「Pixel 9」" in pg.locator(".devices [role=status]").inner_text()
+    pg.locator(".devices [role=status]").get_by_text("已撤销「Pixel 9」").wait_for()
+    assert pg.locator(".device-list li").count() == 1
+    assert "iPad" in pg.locator(".device-list li").inner_text()
     assert me(tokens["Pixel 9"]) == 401
     assert me(tokens["iPad"]) == 200
