@@ -78,6 +78,14 @@ class ReviewLog(models.Model):
         choices=State.choices, help_text="state before: daily limits"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    effects = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="what the review changed besides the card's memory state, so undo restores it exactly: "
+        "buried (sibling card-state id -> its buried_until before) and bury_until (the value set), "
+        "buried_until (the card's own bury the review ended), leech (the card's leech tag before this review "
+        "made it a leech and suspended it)",
+    )
 
     class Meta:
         constraints = [
