@@ -47,6 +47,12 @@ export function App() {
     return l;
   });
   const [user, setUser] = useState<User | null | undefined>(undefined);
+  // The page view says whether the session is signed in: a signed-in learner's screen fetches its data at
+  // once, alongside /me, instead of after it.
+  const [signedInHint] = useState(
+    () => document.querySelector('meta[name="dlquiz-signed-in"]')?.getAttribute("content") === "1",
+  );
+  const authed = user === undefined ? signedInHint : user !== null;
   const route = useRoute();
   const first = useRef(true);
 
@@ -122,17 +128,17 @@ export function App() {
       <a class="skip-link" href="#main">
         {i18n.t("app.skip")}
       </a>
-      <Header user={user} path={route.path} onSignOut={() => void signOut()} onLang={(l) => setLang(l)} lang={lang} />
+      <Header authed={authed} path={route.path} onSignOut={() => void signOut()} onLang={(l) => setLang(l)} lang={lang} />
       <main id="main" tabIndex={-1}>
-        {user === undefined ? <p class="muted">{i18n.t("common.loading")}</p> : <Screen route={route} user={user} onSignedIn={signedIn} onLang={(l) => setLang(l, false)} />}
+        {user === undefined && !authed ? <p class="muted">{i18n.t("common.loading")}</p> : <Screen route={route} authed={authed} onSignedIn={signedIn} onLang={(l) => setLang(l, false)} />}
       </main>
     </I18nContext.Provider>
   );
 }
 
-function Screen({ route, user, onSignedIn, onLang }: { route: Route; user: User | null; onSignedIn: (u: User) => void; onLang: (l: Lang) => void }) {
+function Screen({ route, authed, onSignedIn, onLang }: { route: Route; authed: boolean; onSignedIn: (u: User) => void; onLang: (l: Lang) => void }) {
   const { t } = useI18n();
-  if (!user) {
+  if (!authed) {
     if (route.path === "/signup") return <SignUp onSignedIn={onSignedIn} />;
     return <SignIn onSignedIn={onSignedIn} />;
   }
@@ -180,14 +186,14 @@ function Screen({ route, user, onSignedIn, onLang }: { route: Route; user: User 
 
 
 interface HeaderProps {
-  user: User | null | undefined;
+  authed: boolean;
   path: string;
   lang: Lang;
   onSignOut: () => void;
   onLang: (l: Lang) => void;
 }
 
-function Header({ user, path, lang, onSignOut, onLang }: HeaderProps) {
+function Header({ authed, path, lang, onSignOut, onLang }: HeaderProps) {
   const { t } = useI18n();
   const links: Array<[string, Key]> = [
     ["/", "nav.dashboard"],
@@ -216,14 +222,14 @@ function Header({ user, path, lang, onSignOut, onLang }: HeaderProps) {
           >
             {other === "zh" ? "中文" : "English"}
           </button>
-          {user ? (
+          {authed ? (
             <button type="button" class="link-button" onClick={onSignOut}>
               {t("nav.signOut")}
             </button>
           ) : null}
         </div>
       </div>
-      {user ? (
+      {authed ? (
         <nav aria-label={t("nav.main")}>
           <ul>
             {links.map(([href, key]) => {

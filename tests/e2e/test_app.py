@@ -188,6 +188,9 @@ def test_sign_up_study_exercises_undo_and_dashboard(page: Any, app_server: str, 
     assert stat(pg, "reviewed") == "15"
     assert stat(pg, "new") == "0"
     assert pg.locator('tr[data-deck="e2e-conv"] td[data-col="new"]').inner_text() == "0"
+    # the charts and the heat map's cells are drawn in tasks of their own, after the screen has painted
+    pg.wait_for_selector("#forecast-chart canvas")
+    pg.wait_for_selector(".heatmap rect")
     assert pg.locator("#heat-title").is_visible() and pg.locator("#forecast-chart canvas").count() == 1
     assert pg.locator(".heatmap rect[data-count='15']").count() == 1
     shoot(pg, "dashboard")

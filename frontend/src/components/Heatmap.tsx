@@ -1,5 +1,6 @@
+import { useEffect, useState } from "preact/hooks";
+
 import { useI18n } from "../i18n";
-import { formatDate } from "../lib/format";
 
 interface Day {
   date: string;
@@ -19,6 +20,12 @@ export function heatLevel(count: number, max: number): number {
 /** A 365-day review heatmap: one column per week, one row per weekday (SVG). */
 export function Heatmap({ days }: { days: Day[] }) {
   const { t, locale } = useI18n();
+  // The 365 cells are drawn in a task of their own, after the screen around them has painted.
+  const [cells, setCells] = useState(false);
+  useEffect(() => {
+    const timer = setTimeout(() => setCells(true), 0);
+    return () => clearTimeout(timer);
+  }, []);
   if (!days.length) return null;
   const first = new Date(`${days[0]!.date}T00:00:00`);
   const offset = (first.getDay() + 6) % 7; // Monday = row 0
@@ -32,6 +39,8 @@ export function Heatmap({ days }: { days: Day[] }) {
   const height = top + 7 * (CELL + GAP);
   const monthFmt = new Intl.DateTimeFormat(locale, { month: "short" });
   const dayFmt = new Intl.DateTimeFormat(locale, { weekday: "narrow" });
+  // one formatter for the 365 cells' titles (a formatter per cell cost the dashboard a long task)
+  const cellFmt = new Intl.DateTimeFormat(locale, { year: "numeric", month: "short", day: "numeric" });
   const months: { x: number; label: string }[] = [];
   let lastMonth = -1;
   days.forEach((d, i) => {
@@ -60,7 +69,7 @@ export function Heatmap({ days }: { days: Day[] }) {
               {dayFmt.format(new Date(2024, 0, 1 + row))}
             </text>
           ))}
-          {days.map((d, i) => {
+          {(cells ? days : []).map((d, i) => {
             const col = Math.floor((i + offset) / 7);
             const row = (i + offset) % 7;
             return (
@@ -74,7 +83,7 @@ export function Heatmap({ days }: { days: Day[] }) {
                 fill={LEVELS[heatLevel(d.count, max)]}
                 data-count={d.count}
               >
-                <title>{t("dash.heatCell", { date: formatDate(d.date, locale), n: d.count })}</title>
+                <title>{t("dash.heatCell", { date: cellFmt.format(new Date(`${d.date}T00:00:00`)), n: d.count })}</title>
               </rect>
             );
           })}

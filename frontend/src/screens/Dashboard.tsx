@@ -157,6 +157,7 @@ export function Dashboard() {
       <div class="chart-grid">
         <Panel id="forecast" title={t("dash.forecast")}>
           <Chart
+            defer
             id="forecast-chart"
             options={forecastOpts}
             data={forecastData}
@@ -168,6 +169,7 @@ export function Dashboard() {
         </Panel>
         <Panel id="retention" title={t("dash.retention")}>
           <Chart
+            defer
             id="retention-chart"
             options={retentionOpts}
             data={retentionData}
