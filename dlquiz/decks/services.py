@@ -319,6 +319,7 @@ def _cards_upsert(
                     if card.position != row["position"]:
                         moved.append(card.pk)
                     card.position, card.source_line = row["position"], row["source_line"]
+                    card.updated_at = now  # a new place: sync/changes sends it to devices
                     update.append(card)
                 result.unchanged += 1
                 continue

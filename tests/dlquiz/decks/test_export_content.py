@@ -154,3 +154,40 @@ def test_export_writes_the_editors_changes_and_the_next_load_has_no_conflict(loa
     assert result.conflicts == [] and result.created == 0
     assert Card.objects.get(uid="a.two~r").back == "新正面"
     assert content_export().changed == []
+
+
+def test_an_edited_card_that_the_file_moves_reaches_synced_devices_in_its_new_place(content):
+    """A conflict keeps the editor's content but the card still takes the file's place (the order new cards
+    come in): devices that keep an offline copy (``sync/changes``: cards edited since their cursor) must be
+    told, so the move stamps the card's ``updated_at`` as every other change of a loaded card does."""
+    import datetime as dt
+
+    import time_machine
+
+    from dlquiz.decks.services import bundled_decks_enroll
+    from tests.factories import make_user, token_client
+
+    t0 = dt.datetime(2026, 5, 1, 8, 0, tzinfo=dt.UTC)
+    with time_machine.travel(t0, tick=False):
+        content.write("a.cards", "卷积", card("a.one"), card("a.two"), card("a.three"))
+        deck_load()
+        user = make_user()
+        bundled_decks_enroll(user=user)
+    client = token_client(user)
+    with time_machine.travel(t0 + dt.timedelta(hours=1), tick=False):
+        one = Card.objects.get(uid="a.one")
+        one.front = "编辑改过的问题？"
+        card_edit_save(card=one, user=None)
+    with time_machine.travel(t0 + dt.timedelta(minutes=90), tick=False):
+        first = client.get("/api/v1/sync/changes").json()  # the device has the edit
+    device = {c["id"]: c["position"] for c in first["cards"]}
+    with time_machine.travel(t0 + dt.timedelta(hours=2), tick=False):
+        # the file moves a.one to the end
+        content.write("a.cards", "卷积", card("a.two"), card("a.three"), card("a.one"))
+        result = deck_load()
+    assert [c.split(": ")[1] for c in result.conflicts] == ["card a.one"]
+    with time_machine.travel(t0 + dt.timedelta(hours=3), tick=False):
+        page = client.get("/api/v1/sync/changes", {"cursor": first["next_cursor"]}).json()
+    device.update({c["id"]: c["position"] for c in page["cards"]})
+    server = dict(Card.objects.filter(deck__slug__isnull=False, retired=False).values_list("id", "position"))
+    assert device == server
