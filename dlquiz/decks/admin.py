@@ -92,9 +92,25 @@ class SpaceListField(forms.CharField):
         return text.replace(",", " ").split()
 
 
+class CardText(forms.CharField):
+    """Front or back: a browser posts a textarea's line breaks as CRLF; stored as LF, as the content files
+    read (export_content could not write a card whose text holds CR)."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value) or ""
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class CardAdminForm(forms.ModelForm):
     topics = SpaceListField(required=False, help_text="OUTLINE topic ids, separated by spaces")
     tags = SpaceListField(required=False, help_text="words, separated by spaces")
+    front = CardText(
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 90, "class": "vLargeTextField card-text"})
+    )
+    back = CardText(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 90, "class": "vLargeTextField card-text"}),
+    )
 
     class Meta:
         model = Card
@@ -112,11 +128,7 @@ class CardAdminForm(forms.ModelForm):
             "draft",
             "retired",
         ]
-        widgets = {
-            "front": forms.Textarea(attrs={"rows": 6, "cols": 90, "class": "vLargeTextField card-text"}),
-            "back": forms.Textarea(attrs={"rows": 8, "cols": 90, "class": "vLargeTextField card-text"}),
-            "params": forms.Textarea(attrs={"rows": 2, "cols": 90}),
-        }
+        widgets = {"params": forms.Textarea(attrs={"rows": 2, "cols": 90})}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

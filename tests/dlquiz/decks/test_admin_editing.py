@@ -314,3 +314,21 @@ def test_a_bundled_card_cannot_be_made_a_reverse_card_by_hand(client, people, bu
     assert page.status_code == 200 and page.context["adminform"].form.errors["kind"]
     assert Card.objects.get(pk=bundled.pk).kind == "basic" and not Card.objects.filter(uid="a.rev").exists()
     content_export()  # the deck as it stands can be written
+
+
+def test_line_breaks_posted_by_a_browser_are_stored_as_in_the_files(client, people, bundled):
+    """A browser posts a textarea's line breaks as CRLF: stored so, the card could not be exported (the
+    file format reads them back as LF, so export_content refused the whole export)."""
+    from dlquiz.decks.export import content_export
+
+    client.force_login(people["editor"])
+    url = f"/admin/decks/card/{bundled.pk}/change/"
+    data = _form(bundled, front="第一行\r\n第二行 $k$？", back="答：\r\n\r\n$k^2$\r旧式换行")
+    assert client.post(url, data).status_code == 302
+    bundled.refresh_from_db()
+    assert (bundled.front, bundled.back) == ("第一行\n第二行 $k$？", "答：\n\n$k^2$\n旧式换行")
+    result = content_export()
+    assert result.written == 1
+    assert deck_load().conflicts == []  # the file now holds what the database holds
+    bundled.refresh_from_db()
+    assert bundled.back == "答：\n\n$k^2$\n旧式换行"
