@@ -137,15 +137,15 @@ def exercise_card_verify(
                 continue
             if result.correct:
                 report.failures.append(f"{_where(v)}: mistake {m.id} {typed} is graded correct")
-            elif result.mistake is None:
+            elif not result.mistakes:
                 report.failures.append(f"{_where(v)}: mistake {m.id} is graded wrong but not named")
-            elif result.mistake.id != m.id:
-                named = result.mistake
-                if all(answer_text(named.values[k]) == typed.get(k) for k in named.values):
-                    # both give the same values here: the grader names the one listed first
-                    report.notes.append(f"{_where(v)}: mistake {m.id} gives the same answer as {named.id}")
-                else:
-                    report.failures.append(f"{_where(v)}: mistake {m.id} is named {named.id}")
+            elif m.id not in {named.id for named in result.mistakes}:
+                names = ", ".join(named.id for named in result.mistakes)
+                report.failures.append(f"{_where(v)}: mistake {m.id} is named {names}")
+            elif len(result.mistakes) > 1:
+                # several mistakes give the same values here: the grader names them all
+                others = ", ".join(named.id for named in result.mistakes if named.id != m.id)
+                report.notes.append(f"{_where(v)}: mistake {m.id} gives the same answer as {others}")
     rng = random.Random(rng_seed)
     for i in range(random_inputs if variants else 0):
         v = variants[i % len(variants)]

@@ -91,3 +91,17 @@ def test_load_content_loads_the_bundled_deck_idempotently(capsys):
     call_command("load_content")
     assert Card.objects.count() == n
     assert "created 0, updated 0" in capsys.readouterr().out.splitlines()[-1]
+
+
+@pytest.mark.django_db
+def test_every_bundled_exercise_card_passes_the_editors_check():
+    """The admin's "check this card" over the whole bundled deck: own answers correct, every listed mistake
+    wrong and named (alone or beside the mistakes that give the same values), random inputs never accepted."""
+    from dlquiz.decks.models import Card
+    from dlquiz.exercises.authoring import exercise_card_verify
+
+    call_command("load_content", verbosity=0)
+    cards = list(Card.objects.filter(kind=Card.Kind.EXERCISE))
+    assert len(cards) >= 50
+    failures = {c.uid: r.failures for c in cards if (r := exercise_card_verify(card=c)).failures}
+    assert failures == {}
