@@ -48,9 +48,13 @@ setup: deps frontend demo
 
 ## Serve (embedded default: SQLite + Celery on the filesystem broker, worker with embedded beat) -------
 run: setup
-	@echo "dlquiz on http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the worker)"
-	@$(VENV)/bin/celery -A dlquiz worker -B -Q celery,optimize,demos -l warning --concurrency 1 --pidfile= & \
-	 worker=$$!; trap "kill $$worker 2>/dev/null; wait $$worker 2>/dev/null" EXIT INT TERM; \
+	@echo "dlquiz on http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the workers)"
+	@# Two workers: reminders and demonstrations (seconds each, with the embedded beat), and the FSRS
+	@# optimisation (minutes on a large log) on its own, so that it never holds up a demonstration.
+	@$(VENV)/bin/celery -A dlquiz worker -B -Q celery,demos -n main@%h -l warning --concurrency 1 --pidfile= & \
+	 main=$$!; \
+	 $(VENV)/bin/celery -A dlquiz worker -Q optimize -n optimize@%h -l warning --concurrency 1 --pidfile= & \
+	 optimize=$$!; trap "kill $$main $$optimize 2>/dev/null; wait $$main $$optimize 2>/dev/null" EXIT INT TERM; \
 	 $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 ## Checks and tests -------------------------------------------------------------------------------------

@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def make_run_queues() -> list[str]:
-    """The queues of the worker `make run` starts (its -Q list)."""
+    """The queues the workers `make run` starts consume (their -Q lists together)."""
     recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\nrun:", 1)[1].split("\n\n", 1)[0]
-    match = re.search(r"celery -A dlquiz worker .*?-Q ([\w,]+)", recipe)
-    assert match, recipe
-    return match.group(1).split(",")
+    lists = re.findall(r"celery -A dlquiz worker .*?-Q ([\w,]+)", recipe)
+    assert lists, recipe
+    return [q for found in lists for q in found.split(",")]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -32,7 +32,7 @@ def test_make_runs_worker_computes_demonstrations_on_the_filesystem_broker(tmp_p
     from celery.contrib.testing.worker import start_worker
 
     queues = make_run_queues()
-    assert "demos" in queues and "celery" in queues
+    assert "demos" in queues and "celery" in queues and "optimize" in queues
     queue, processed, control = tmp_path / "queue", tmp_path / "processed", tmp_path / "control"
     for folder in (queue, processed, control):
         folder.mkdir()
