@@ -189,3 +189,25 @@ def test_the_migration_carries_drf_plain_tokens_over_and_drops_their_table():
     assert token.digest == hashlib.sha512(key.encode()).hexdigest() and token.device.name == "legacy token"
     assert token.created == dt.datetime(2025, 1, 2, tzinfo=dt.UTC)
     assert _with(key).get("/api/v1/me").json()["username"] == user.username
+
+
+def test_a_password_set_outside_the_api_revokes_the_tokens_too(admin_client):
+    """The admin's password form (and manage.py changepassword, which saves the same way) changes the
+    password without the API: the learner's devices are signed out all the same; other learners' are not."""
+    user, other = make_user(), make_user()
+    phone = _sign_in(user, "phone")
+    theirs = device_token(other)
+    resp = admin_client.post(
+        f"/admin/auth/user/{user.pk}/password/",
+        {"password1": "reset-by-admin-93x", "password2": "reset-by-admin-93x"},
+    )
+    assert resp.status_code == 302, resp.content[:500]
+    user.refresh_from_db()
+    assert user.check_password("reset-by-admin-93x")
+    api_error(_with(phone["token"]).get("/api/v1/me"), 401)
+    assert _with(theirs).get("/api/v1/me").status_code == 200
+    # saving the user without a new password (a last_login update, a profile edit) keeps the tokens
+    mine = device_token(user)
+    user.email = "new@example.com"
+    user.save()
+    assert _with(mine).get("/api/v1/me").status_code == 200
