@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
 from dlquiz.decks.checks import CardProblem, KatexUnavailable, card_check
-from dlquiz.decks.contentfile import CardSpec, card_id_problem
+from dlquiz.decks.contentfile import CardSpec, card_id_problem, text_line_problem
 from dlquiz.decks.models import Card, Deck
 from dlquiz.decks.services import card_content_hash, enrollment_sync
 
@@ -86,6 +86,9 @@ def card_edit_check(
     else:
         if uid and (why := card_id_problem(uid)):
             problems.insert(0, CardProblem("uid", why))
+        for name, text in (("front", front), ("back", back)):
+            if why := text_line_problem(text):  # export_content could not write it back
+                problems.append(CardProblem(name, why))
         if kind == Card.Kind.REVERSE and not uid.endswith(REVERSE_SUFFIX):
             # the content format has no such kind: export_content could not write the card
             problems.insert(

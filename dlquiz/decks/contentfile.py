@@ -22,6 +22,7 @@ __all__ = [
     "parse_text",
     "read_outline",
     "render_card",
+    "text_line_problem",
 ]
 
 CARD_KINDS = ("basic", "basic+reverse", "cloze", "exercise")
@@ -39,6 +40,19 @@ def card_id_problem(card_id: str) -> str | None:
     return (
         None if _ID_RE.match(card_id) else f"bad card id {card_id!r}: use lower-case a-z, 0-9, '.', '_', '-'"
     )
+
+
+def text_line_problem(text: str) -> str | None:
+    """Why a front or back ``text`` cannot be written in a content file as it is (a line the parser would
+    read as a comment, a ``@card``/``@deck`` line or a field), or None."""
+    for line in text.split("\n"):
+        if line.startswith("%"):
+            return (
+                f"the line {line[:40]!r} would be a comment in the content file: do not start a line with %"
+            )
+        if _CARD_RE.match(line) or _DECK_RE.match(line) or _FIELD_RE.match(line):
+            return f"the line {line[:40]!r} would be read as a content file line of its own: reword its start"
+    return None
 
 
 @dataclass(frozen=True)

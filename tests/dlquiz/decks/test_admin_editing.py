@@ -332,3 +332,26 @@ def test_line_breaks_posted_by_a_browser_are_stored_as_in_the_files(client, peop
     assert deck_load().conflicts == []  # the file now holds what the database holds
     bundled.refresh_from_db()
     assert bundled.back == "答：\n\n$k^2$\n旧式换行"
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("back", "答：\n% 这一行在文件里是注释"),
+        ("front", "问题？\nback: 像一个字段"),
+        ("back", "答\n@card x.y"),
+    ],
+)
+def test_text_the_content_files_would_read_otherwise_is_refused_on_its_field(
+    client, people, bundled, field, text
+):
+    """A line starting with % (a comment), @card/@deck or a field name ('back:') would be read back as
+    something else: export_content would refuse the whole export, so the form refuses the card."""
+    from dlquiz.decks.export import content_export
+
+    client.force_login(people["editor"])
+    page = client.post(f"/admin/decks/card/{bundled.pk}/change/", _form(bundled, **{field: text}))
+    assert page.status_code == 200
+    [message] = page.context["adminform"].form.errors[field]
+    assert "content file" in message
+    content_export()  # still writable
