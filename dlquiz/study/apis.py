@@ -26,8 +26,8 @@ from dlquiz.study.browse import (
     browse_facets,
     card_history,
     card_retrievability,
+    card_search,
     card_state_get,
-    card_state_list,
     forgetting_curve,
 )
 from dlquiz.study.models import CardState, ReviewLog, State
@@ -431,6 +431,11 @@ class BrowsePage(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = BrowseItem(many=True)
+    highlight = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="the search's words and their synonyms (content/synonyms.txt), to mark in the results",
+    )
 
 
 def _browse_item(cs: CardState) -> dict[str, Any]:
@@ -439,7 +444,14 @@ def _browse_item(cs: CardState) -> dict[str, Any]:
 
 class CardListApi(APIView):
     class CardFilterSerializer(serializers.Serializer):
-        q = serializers.CharField(required=False, max_length=200, allow_blank=True, default="")
+        q = serializers.CharField(
+            required=False,
+            max_length=200,
+            allow_blank=True,
+            default="",
+            help_text="words (synonyms count) and tag: deck: topic: is:due|new|learning|review|suspended|leech "
+            "kind: (docs/api.md); ranked by relevance",
+        )
         deck = IdField(required=False)
         tag = serializers.CharField(required=False, max_length=64, allow_blank=True, default="")
         state = serializers.ChoiceField(
@@ -455,10 +467,12 @@ class CardListApi(APIView):
         f = self.CardFilterSerializer(data=request.query_params)
         f.is_valid(raise_exception=True)
         filters = {k: v for k, v in f.validated_data.items() if k not in ("page", "page_size")}
-        qs = card_state_list(user=learner(request), **filters)
+        found = card_search(user=learner(request), now=timezone.now(), **filters)
         paginator = Pages()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response([_browse_item(cs) for cs in page or []])
+        page = paginator.paginate_queryset(found.cards, request, view=self)
+        response = paginator.get_paginated_response([_browse_item(cs) for cs in page or []])
+        response.data["highlight"] = found.highlight
+        return response
 
 
 class CardDetailApi(APIView):

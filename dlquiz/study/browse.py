@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from dlquiz.decks.contentfile import read_outline
 from dlquiz.errors import NotFound
 from dlquiz.study import scheduling
 from dlquiz.study.models import CardState, ReviewLog, State
 from dlquiz.study.scheduling import scheduler_for
-from dlquiz.study.selectors import settings_get
+from dlquiz.study.search import search_filter
+from dlquiz.study.selectors import settings_get, study_day_bounds
 
 STATE_FILTERS = {
     "new": Q(state=State.NEW),
@@ -37,11 +40,38 @@ def card_state_list(
     state: str = "",
     topic: str = "",
     due_before: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> QuerySet[CardState]:
+    """The learner's cards matching the filters and the search ``q`` (``search.py``: syntax, synonyms),
+    ranked by relevance when ``q`` has plain words, else in deck order."""
+    return card_search(
+        user=user, q=q, deck=deck, tag=tag, state=state, topic=topic, due_before=due_before, now=now
+    ).cards
+
+
+@dataclass
+class CardSearch:
+    cards: QuerySet[CardState]
+    highlight: list[str]  # the search's words and their synonyms, to mark in the results
+
+
+def card_search(
+    *,
+    user: User,
+    q: str = "",
+    deck: int | None = None,
+    tag: str = "",
+    state: str = "",
+    topic: str = "",
+    due_before: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> CardSearch:
     qs = CardState.objects.filter(user=user, card__retired=False).select_related("card", "card__deck")
+    ranked, highlight = False, []
     if q:
-        for word in q.split()[:8]:
-            qs = qs.filter(Q(card__front__icontains=word) | Q(card__back__icontains=word))
+        now = now or timezone.now()
+        _, day_end = study_day_bounds(prefs=settings_get(user=user), now=now)
+        qs, ranked, highlight = search_filter(qs, q=q, day_end=day_end, now=now)
     if deck:
         qs = qs.filter(card__deck_id=deck)
     if tag:
@@ -54,7 +84,7 @@ def card_state_list(
             qs = qs.filter(suspended=False)
     if due_before:
         qs = qs.filter(due__lt=due_before)
-    return qs.order_by("card__position", "card_id")
+    return CardSearch(qs if ranked else qs.order_by("card__position", "card_id"), highlight)
 
 
 def card_state_get(*, user: User, card_id: int) -> CardState:

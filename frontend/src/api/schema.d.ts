@@ -987,6 +987,8 @@ export interface components {
             /** Format: uri */
             previous: string | null;
             results: components["schemas"]["BrowseItem"][];
+            /** @description the search's words and their synonyms (content/synonyms.txt), to mark in the results */
+            highlight?: string[];
         };
         CardCheckOut: {
             problems: components["schemas"]["ProblemOut"][];
@@ -2420,6 +2422,7 @@ export interface operations {
                 due_before?: string;
                 page?: number;
                 page_size?: number;
+                /** @description words (synonyms count) and tag: deck: topic: is:due|new|learning|review|suspended|leech kind: (docs/api.md); ranked by relevance */
                 q?: string;
                 /**
                  * @description * `learning` - learning
