@@ -24,6 +24,19 @@ from engine.family import Family, register
 from engine.formatting import fmt
 from engine.values import Mistake, Param, Part
 
+
+def _p(x: float) -> str:
+    """A factor or a subtrahend: in parentheses when negative (``0.9\\times(-1)``, not ``0.9\\times-1``)."""
+    s = fmt(x)
+    return f"({s})" if s.startswith("-") else s
+
+
+def _s(x: float) -> str:
+    """A term appended to a sum: ``+0.5`` or ``-0.5`` (never ``+-0.5``)."""
+    s = fmt(x)
+    return s if s.startswith("-") else "+" + s
+
+
 __all__ = ["MomentumStep", "NesterovStep"]
 
 # -- momentum --------------------------------------------------------------------------------------
@@ -71,11 +84,11 @@ def _momentum_py(
             case MomentumForm.PYTORCH:
                 v_new = mu * v + g
                 new = th - lr * v_new
-                text = f"v_{t + 1}={fmt(mu)}\\times{fmt(v)}+{fmt(g)}={fmt(v_new)},\\quad \\theta_{t + 1}={fmt(th)}-{fmt(lr)}\\times{fmt(v_new)}"
+                text = f"v_{t + 1}={fmt(mu)}\\times{_p(v)}{_s(g)}={fmt(v_new)},\\quad \\theta_{t + 1}={fmt(th)}-{fmt(lr)}\\times{_p(v_new)}"
             case MomentumForm.BOOK:
                 v_new = mu * v - lr * g
                 new = th + v_new
-                text = f"v_{t + 1}={fmt(mu)}\\times{fmt(v)}-{fmt(lr)}\\times{fmt(g)}={fmt(v_new)},\\quad \\theta_{t + 1}={fmt(th)}+{fmt(v_new)}"
+                text = f"v_{t + 1}={fmt(mu)}\\times{_p(v)}-{fmt(lr)}\\times{_p(g)}={fmt(v_new)},\\quad \\theta_{t + 1}={fmt(th)}{_s(v_new)}"
             case MomentumForm.EMA:
                 v_new = mu * v + (1 - mu) * g
                 new = th - lr * v_new
@@ -234,9 +247,9 @@ def _nesterov_py(
         new = th - lr * d
         if log is not None:
             log.append(
-                f"$$t={t + 1}:\\ g_{t + 1}={fmt(g)},\\quad b_{t + 1}={fmt(mu)}\\times{fmt(b)}+{fmt(g)}"
-                f"={fmt(b_new)},\\quad d={fmt(g)}+{fmt(mu)}\\times{fmt(b_new)}={fmt(d)},\\quad "
-                f"\\theta_{t + 1}={fmt(th)}-{fmt(lr)}\\times{fmt(d)}={fmt(new)}$$"
+                f"$$t={t + 1}:\\ g_{t + 1}={fmt(g)},\\quad b_{t + 1}={fmt(mu)}\\times{_p(b)}{_s(g)}"
+                f"={fmt(b_new)},\\quad d={fmt(g)}+{fmt(mu)}\\times{_p(b_new)}={fmt(d)},\\quad "
+                f"\\theta_{t + 1}={fmt(th)}-{fmt(lr)}\\times{_p(d)}={fmt(new)}$$"
             )
         th, b = new, b_new
     return (th, -b / lr) if form is NesterovForm.SUTSKEVER else (th, b)
