@@ -36,6 +36,8 @@ class LockedState:
     id: int
     suspended: bool
     memory: MemoryState
+    leech: bool = False
+    buried_until: dt.datetime | None = None
 
 
 def card_state_lock(*, user_id: int, card_id: int) -> LockedState | None:
@@ -45,7 +47,9 @@ def card_state_lock(*, user_id: int, card_id: int) -> LockedState | None:
         row = cur.fetchone()
     if row is None:
         return None
-    return LockedState(row[0], bool(row[1]), MemoryState(*map(_from_db, row[2:])))
+    return LockedState(
+        row[0], bool(row[1]), MemoryState(*map(_from_db, row[4:])), bool(row[2]), _from_db(row[3])
+    )
 
 
 def review_write(*, state_id: int, memory: MemoryState, log: ReviewLog) -> None:
@@ -136,7 +140,8 @@ def _sql() -> _Statements:
     memory_cols = [qn(f.column) for f in state_fields]
     log_cols = ", ".join(qn(f.column) for f in log_fields)
     lock = (
-        f"SELECT {qn('id')}, {qn('suspended')}, {', '.join(memory_cols)} FROM {cs} "
+        f"SELECT {qn('id')}, {qn('suspended')}, {qn('leech')}, {qn('buried_until')}, {', '.join(memory_cols)} "
+        f"FROM {cs} "
         f"WHERE {qn('user_id')} = %s AND {qn('card_id')} = %s"
     )
     if connection.features.has_select_for_update:

@@ -94,6 +94,9 @@ def review_submit(
             after = scheduling.review(
                 before, rating=rating, now=when, scheduler=scheduler_for(prefs), seed=seed
             )
+            leech = is_leech_lapse(before, after, threshold=prefs.leech_threshold)
+            until = study_day_bounds(prefs=prefs, now=when)[1]
+            buried = siblings.siblings_bury(user_id=user.pk, card_id=card_id, until=until)
             log = ReviewLog(
                 user_id=user.pk,
                 card_id=card_id,
@@ -106,12 +109,9 @@ def review_submit(
                 state_after=after.to_json(),
                 prior_state=before.state,
                 created_at=now,
+                effects=_effects(locked, buried=buried, until=until, leech=leech),
             )
             review_sql.review_write(state_id=locked.id, memory=after, log=log)
-            siblings.siblings_bury(
-                user_id=user.pk, card_id=card_id, until=study_day_bounds(prefs=prefs, now=when)[1]
-            )
-            leech = is_leech_lapse(before, after, threshold=prefs.leech_threshold)
             if leech:  # rare: not worth a place in the prepared statements
                 CardState.objects.filter(pk=locked.id).update(leech=True, suspended=True)
         return ReviewOutcome(log, True, leech)
@@ -122,25 +122,63 @@ def review_submit(
         return _same_request(existing, card_id, rating)
 
 
+def _effects(
+    locked: review_sql.LockedState, *, buried: dict[int, dt.datetime | None], until: dt.datetime, leech: bool
+) -> dict[str, Any]:
+    """``ReviewLog.effects``: what the review changes besides the memory state, as undo needs it."""
+    out: dict[str, Any] = {}
+    if buried:
+        out["bury_until"] = until.isoformat()
+        out["buried"] = {str(pk): None if b is None else b.isoformat() for pk, b in buried.items()}
+    if locked.buried_until is not None:  # the review ends the card's own bury
+        out["buried_until"] = locked.buried_until.isoformat()
+    if leech:
+        out["leech"] = locked.leech
+    return out
+
+
+def _effects_undo(*, user: User, cs: CardState, effects: dict[str, Any]) -> list[str]:
+    """Undo the effects of a review on ``cs`` (locked; the caller saves the fields named) and its siblings."""
+    fields = []
+    if "buried_until" in effects:
+        cs.buried_until = dt.datetime.fromisoformat(effects["buried_until"])
+        fields.append("buried_until")
+    if "leech" in effects:  # the review made it a leech; it was not suspended, or it could not be answered
+        cs.leech, cs.suspended = bool(effects["leech"]), False
+        fields += ["leech", "suspended"]
+    if effects.get("buried"):
+        siblings.siblings_unbury(
+            user_id=user.pk,
+            buried={
+                int(pk): None if b is None else dt.datetime.fromisoformat(b)
+                for pk, b in effects["buried"].items()
+            },
+            until=dt.datetime.fromisoformat(effects["bury_until"]),
+        )
+    return fields
+
+
 def _same_request(log: ReviewLog, card_id: int, rating: int) -> ReviewOutcome:
     if log.card_id != card_id or log.rating != rating:
         raise Conflict("client_review_id 已用于另一次复习 / client_review_id was used for a different review")
-    return ReviewOutcome(log, False)
+    return ReviewOutcome(log, False, "leech" in (log.effects or {}))
 
 
-def _apply(cs: CardState, m: MemoryState) -> None:
+def _apply(cs: CardState, m: MemoryState, extra: list[str] | None = None) -> None:
     fields = m.fields()
     for k, v in fields.items():
         setattr(cs, k, v)
     cs.changed_at = timezone.now()
-    cs.save(update_fields=[*fields, "changed_at"])
+    cs.save(update_fields=[*fields, "changed_at", *(extra or [])])
 
 
 UNDO_ATTEMPTS = 20
 
 
 def review_undo(*, user: User) -> ReviewLog:
-    """Undo the learner's last review (or reset): restore the exact previous state, delete the log row.
+    """Undo the learner's last review (or reset): restore the exact previous state, delete the log row; what
+    else the review changed (``ReviewLog.effects``: the leech tag and suspension, siblings buried, the card's
+    own bury) is restored too.
 
     Locks in the order every write of a card does (``review_submit``, ``card_reset``): the card state row
     first, then the log. The last log row names the card; once that card's state is locked no other write
@@ -158,7 +196,8 @@ def review_undo(*, user: User) -> ReviewLog:
             log = ReviewLog.objects.select_for_update().filter(user=user).order_by("-id").first()
             if log is not None and log.card_id == card_id:
                 ReviewLog.objects.filter(pk=log.pk).delete()  # by query: the returned row keeps its id
-                _apply(cs, _state_without(user=user, log=log))
+                extra = _effects_undo(user=user, cs=cs, effects=log.effects or {})
+                _apply(cs, _state_without(user=user, log=log), extra)
                 return log
     raise Conflict("复习正在进行，请重试 / reviews are in progress, try again")
 

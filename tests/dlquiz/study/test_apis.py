@@ -161,10 +161,10 @@ def test_queue_and_submit_exact_query_counts(django_assert_num_queries):
     # interleaved order (their light columns, then the page's cards) = 6
     with django_assert_num_queries(6):
         assert c.get("/api/v1/study/queue?limit=10").status_code == 200
-    # submit: token + user + settings, SAVEPOINT, lock the card state, insert the log, update the state,
-    # RELEASE SAVEPOINT = 6 (in production the savepoint pair is BEGIN/COMMIT); on PostgreSQL the insert
-    # and the update are one statement = 5
-    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 6):
+    # submit: token + user + settings, SAVEPOINT, lock the card state, the card's note and its siblings to
+    # bury (none here: no update), insert the log, update the state, RELEASE SAVEPOINT = 8 (in production the
+    # savepoint pair is BEGIN/COMMIT); on PostgreSQL the insert and the update are one statement = 7
+    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 8):
         r = c.post(
             "/api/v1/reviews", {"card": cards[0].id, "rating": 3, "client_review_id": rid()}, format="json"
         )
