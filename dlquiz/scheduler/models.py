@@ -22,6 +22,15 @@ class OptimizeRun(models.Model):
         DONE = "done"  # finished: adopted or not, see ``adopted`` and ``reason``
         FAILED = "failed"
 
+    class Reason(models.TextChoices):
+        """Why the run ended as it did; the web app words it in the learner's language from ``reason_args``."""
+
+        NO_NEW_REVIEWS = "no_new_reviews"  # args: run (the previous finished run)
+        TOO_FEW_REVIEWS = "too_few_reviews"  # args: scored (in the earlier 80%), needed
+        NOT_ADOPTED = "not_adopted"  # args: reviews (the later 20%), before, after (log losses)
+        ADOPTED = "adopted"  # args: reviews, before, after, total (reviews refitted on)
+        FAILED = "failed"  # the parameters in force were kept; see ``error``
+
     class Stage(models.TextChoices):
         QUEUED = "queued"
         LOADING = "loading"
@@ -50,7 +59,9 @@ class OptimizeRun(models.Model):
     metrics_before = models.JSONField(null=True, blank=True, help_text="parameters_before on the later 20%")
     metrics_after = models.JSONField(null=True, blank=True, help_text="parameters_fitted on the later 20%")
     adopted = models.BooleanField(default=False)
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, help_text="in English, for the admin and logs")
+    reason_code = models.CharField(max_length=16, choices=Reason.choices, blank=True)
+    reason_args = models.JSONField(default=dict, blank=True, help_text="the values the reason's words name")
     cards_rescheduled = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
