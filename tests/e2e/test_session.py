@@ -234,3 +234,28 @@ def test_first_visit_in_the_browsers_language_and_time_zone(
     finally:
         context.close()
     assert errors == []
+
+
+def test_search_with_synonyms_and_syntax(page: Any, app_server: str, small_deck: dict) -> None:
+    pg = page
+    sign_up(pg, app_server, "rita")
+    pg.get_by_role("link", name="浏览").click()
+    pg.wait_for_selector(".result")
+    box = pg.get_by_label("搜索问题和答案")
+    # "maxpool" is not in any card: its synonym 最大池化 (content/synonyms.txt) is, marked in the result
+    box.fill("maxpool")
+    pg.wait_for_function("() => document.querySelectorAll('.result').length === 1")
+    pg.wait_for_selector(".result mark.hit")
+    assert pg.locator(".result mark.hit").first.inner_text() == "最大池化"
+    shoot(pg, "search-synonym")
+    # syntax: the exercises only
+    box.fill("kind:exercise")
+    pg.wait_for_function("() => document.querySelectorAll('.result').length === 2")
+    assert pg.locator(".result-count").inner_text() == "共 2 张卡片"
+    # a word and a tag: 卷积 is in many cards, the depthwise tag in one
+    box.fill("卷积 tag:depthwise")
+    pg.wait_for_function("() => document.querySelectorAll('.result').length === 1")
+    assert "深度可分离" in pg.locator(".result").inner_text()
+    # nothing is suspended yet
+    box.fill("is:suspended")
+    pg.wait_for_function("() => document.querySelector('.result-count')?.textContent.includes('没有')")

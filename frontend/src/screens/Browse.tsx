@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 
 import { api, type CardFilters } from "../api/client";
 import { Link } from "../components/Link";
+import { Highlight } from "../components/Highlight";
 import { Markdown } from "../components/Markdown";
 import { useI18n } from "../i18n";
 import { errorMessage } from "../lib/errors";
@@ -157,7 +158,9 @@ export function Browse({ route }: { route: Route }) {
           {page.results.map(({ card, state }) => (
             <li key={card.id} class="result">
               <Link href={`/cards/${card.id}`} class="result-link">
-                <Markdown text={card.front} class="result-front" />
+                <Highlight terms={page.highlight ?? []} watch={card.front}>
+                  <Markdown text={card.front} class="result-front" />
+                </Highlight>
               </Link>
               <p class="result-meta">
                 <span class={`badge state-${stateName(state.state, state.suspended)}`}>{t(stateKey(state.state, state.suspended))}</span>
