@@ -35,7 +35,9 @@ def test_the_real_grader_passes(card):
 
 
 def test_a_grader_that_accepts_anything_is_caught(card, monkeypatch):
-    monkeypatch.setattr(engine, "grade", lambda v, answers: SimpleNamespace(correct=True, mistake=None))
+    monkeypatch.setattr(
+        engine, "grade", lambda v, answers: SimpleNamespace(correct=True, mistake=None, mistakes=[])
+    )
     report = exercise_card_verify(card=card)
     assert not report.ok
     graded_correct = [f for f in report.failures if "is graded correct" in f]
@@ -45,7 +47,9 @@ def test_a_grader_that_accepts_anything_is_caught(card, monkeypatch):
 
 
 def test_a_grader_that_refuses_everything_unnamed_is_caught(card, monkeypatch):
-    monkeypatch.setattr(engine, "grade", lambda v, answers: SimpleNamespace(correct=False, mistake=None))
+    monkeypatch.setattr(
+        engine, "grade", lambda v, answers: SimpleNamespace(correct=False, mistake=None, mistakes=[])
+    )
     report = exercise_card_verify(card=card)
     assert len([f for f in report.failures if "its own answer" in f]) == 8
     assert len([f for f in report.failures if "graded wrong but not named" in f]) == _n_mistakes(card)
@@ -53,7 +57,9 @@ def test_a_grader_that_refuses_everything_unnamed_is_caught(card, monkeypatch):
 
 def test_a_grader_that_names_the_wrong_mistake_is_caught(card, monkeypatch):
     other = SimpleNamespace(id="not.this.one", values={"out": "-12345"})
-    monkeypatch.setattr(engine, "grade", lambda v, answers: SimpleNamespace(correct=False, mistake=other))
+    monkeypatch.setattr(
+        engine, "grade", lambda v, answers: SimpleNamespace(correct=False, mistake=other, mistakes=[other])
+    )
     report = exercise_card_verify(card=card)
     named = [f for f in report.failures if "is named not.this.one" in f]
     assert len(named) == _n_mistakes(card)
