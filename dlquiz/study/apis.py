@@ -20,6 +20,7 @@ from dlquiz.api.auth import learner
 from dlquiz.api.fields import FiniteFloatField, IdField, LocalTimeField, QueryDateTimeField
 from dlquiz.api.pagination import HistoryCursor, Pages
 from dlquiz.api.throttles import ScopedThrottle
+from dlquiz.decks.models import Card
 from dlquiz.errors import NotFound
 from dlquiz.study.browse import (
     STATE_FILTERS,
@@ -36,6 +37,7 @@ from dlquiz.study.scheduling import memory_of
 from dlquiz.study.selectors import (
     MAX_LIMIT,
     QueueItem,
+    StudyScope,
     dashboard_stats,
     deck_due_counts,
     practice_cards,
@@ -179,7 +181,28 @@ class DeckListApi(APIView):
         )
 
 
-class QueueParams(serializers.Serializer):
+class ScopeParams(serializers.Serializer):
+    """Custom study: only one deck, tag, topic or kind of card (any combination; none: everything)."""
+
+    deck = IdField(required=False, help_text="custom study: one deck")
+    tag = serializers.CharField(required=False, max_length=64, default="", help_text="custom study: one tag")
+    topic = serializers.CharField(
+        required=False, max_length=32, default="", help_text="custom study: one topic"
+    )
+    kind = serializers.ChoiceField(
+        choices=Card.Kind.choices,
+        required=False,
+        help_text="custom study: one kind (exercise: exercises only)",
+    )
+
+
+def scope_of(data: dict[str, Any]) -> StudyScope:
+    return StudyScope(
+        deck=data.get("deck"), tag=data.get("tag", ""), topic=data.get("topic", ""), kind=data.get("kind", "")
+    )
+
+
+class QueueParams(ScopeParams):
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False, default=20)
 
 
@@ -195,7 +218,10 @@ class QueueApi(APIView):
         params = QueueParams(data=request.query_params)
         params.is_valid(raise_exception=True)
         items, today = study_queue(
-            user=learner(request), now=timezone.now(), limit=params.validated_data["limit"]
+            user=learner(request),
+            now=timezone.now(),
+            limit=params.validated_data["limit"],
+            scope=scope_of(params.validated_data),
         )
         return Response({"today": TodayOut(today).data, "cards": [queue_item_data(i) for i in items]})
 
@@ -212,7 +238,10 @@ class ExtraNewApi(APIView):
         params = QueueParams(data=request.query_params)
         params.is_valid(raise_exception=True)
         items = study_extra_new(
-            user=learner(request), now=timezone.now(), limit=params.validated_data["limit"]
+            user=learner(request),
+            now=timezone.now(),
+            limit=params.validated_data["limit"],
+            scope=scope_of(params.validated_data),
         )
         return Response({"cards": [queue_item_data(i) for i in items]})
 
@@ -551,9 +580,8 @@ class BrowseFacetsApi(APIView):
 class PracticeCardsApi(APIView):
     """Cards to practise without scheduling (nothing is recorded)."""
 
-    class PracticeParams(serializers.Serializer):
+    class PracticeParams(ScopeParams):
         limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False, default=20)
-        deck = IdField(required=False)
 
     @extend_schema(
         parameters=[PracticeParams],
@@ -567,6 +595,6 @@ class PracticeCardsApi(APIView):
             user=learner(request),
             now=timezone.now(),
             limit=p.validated_data["limit"],
-            deck=p.validated_data.get("deck"),
+            scope=scope_of(p.validated_data),
         )
         return Response({"cards": [card_data(s.card) for s in states]})

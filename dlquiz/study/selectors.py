@@ -43,6 +43,30 @@ def _active(user: User, now: dt.datetime) -> QuerySet[CardState]:
     )
 
 
+@dataclass(frozen=True)
+class StudyScope:
+    """Custom study: only one deck, one tag, one topic or one kind of card (e.g. exercises); empty: all."""
+
+    deck: int | None = None
+    tag: str = ""
+    topic: str = ""
+    kind: str = ""
+
+    def apply(self, qs: QuerySet[CardState]) -> QuerySet[CardState]:
+        if self.deck:
+            qs = qs.filter(card__deck_id=self.deck)
+        if self.tag:
+            qs = qs.filter(card__tags__icontains=f'"{self.tag}"')
+        if self.topic:
+            qs = qs.filter(card__topics__icontains=f'"{self.topic}"')
+        if self.kind:
+            qs = qs.filter(card__kind=self.kind)
+        return qs
+
+
+ALL = StudyScope()
+
+
 @dataclass
 class Today:
     new_done: int
@@ -96,14 +120,17 @@ def _queue_items(
     return [QueueItem(s, queue, i) for (s, queue), i in zip(items, intervals, strict=True)]
 
 
-def study_queue(*, user: User, now: dt.datetime, limit: int = 20) -> tuple[list[QueueItem], Today]:
+def study_queue(
+    *, user: User, now: dt.datetime, limit: int = 20, scope: StudyScope = ALL
+) -> tuple[list[QueueItem], Today]:
     """Learning/relearning cards due now, then reviews due today (by due time), then new cards up to the
     day's limit; daily limits count per local study day. Each item carries the interval (seconds) each
-    rating would give."""
+    rating would give. ``scope``: custom study of one deck, tag, topic or kind (the daily limits stay the
+    learner's own)."""
     prefs = settings_get(user=user)
     today = today_counts(user=user, prefs=prefs, now=now)
     _, day_end = study_day_bounds(prefs=prefs, now=now)
-    base = _active(user, now).select_related("card", "card__deck")
+    base = scope.apply(_active(user, now).select_related("card", "card__deck"))
     items: list[tuple[CardState, str]] = []
     learning = base.filter(state__in=(State.LEARNING, State.RELEARNING), due__lte=now).order_by("due", "id")[
         :limit
@@ -124,7 +151,7 @@ def study_queue(*, user: User, now: dt.datetime, limit: int = 20) -> tuple[list[
         items += [(s, "learning") for s in ahead.order_by("due", "id")[:limit]]
     if len(items) < limit:  # the queue ran short: say when the next learning cards come
         later = (
-            _active(user, now)
+            scope.apply(_active(user, now))
             .filter(state__in=(State.LEARNING, State.RELEARNING), due__gt=horizon)
             .aggregate(n=Count("id"), first=Min("due"))
         )
@@ -148,19 +175,22 @@ def _new_states(base: QuerySet[CardState], *, prefs: StudySettings, n: int) -> l
     return [by_id[i] for i in ids if i in by_id]
 
 
-def study_extra_new(*, user: User, now: dt.datetime, limit: int = 20) -> list[QueueItem]:
+def study_extra_new(
+    *, user: User, now: dt.datetime, limit: int = 20, scope: StudyScope = ALL
+) -> list[QueueItem]:
     """New cards beyond today's new-card limit ("learn more today"), in introduction order, as queue items."""
     prefs = settings_get(user=user)
-    base = _active(user, now).select_related("card", "card__deck")
+    base = scope.apply(_active(user, now).select_related("card", "card__deck"))
     states = _new_states(base, prefs=prefs, n=min(limit, MAX_LIMIT))
     return _queue_items(user=user, prefs=prefs, now=now, items=[(s, "new") for s in states])
 
 
 def practice_cards(
-    *, user: User, now: dt.datetime, limit: int = 20, deck: int | None = None
+    *, user: User, now: dt.datetime, limit: int = 20, deck: int | None = None, scope: StudyScope = ALL
 ) -> list[CardState]:
-    """Cards to practise without scheduling: studied cards first (random order), then new ones."""
-    qs = _active(user, now).select_related("card", "card__deck")
+    """Cards to practise without scheduling: studied cards first (random order), then new ones; ``deck`` or
+    ``scope`` choose as custom study does."""
+    qs = scope.apply(_active(user, now).select_related("card", "card__deck"))
     if deck:
         qs = qs.filter(card__deck_id=deck)
     limit = min(limit, MAX_LIMIT)

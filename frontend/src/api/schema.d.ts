@@ -3380,8 +3380,22 @@ export interface operations {
     practice_cards: {
         parameters: {
             query?: {
+                /** @description custom study: one deck */
                 deck?: number;
+                /**
+                 * @description custom study: one kind (exercise: exercises only)
+                 *
+                 *     * `basic` - Q&A
+                 *     * `reverse` - Q&A (reverse)
+                 *     * `cloze` - Cloze
+                 *     * `exercise` - Exercise
+                 */
+                kind?: "basic" | "reverse" | "cloze" | "exercise";
                 limit?: number;
+                /** @description custom study: one tag */
+                tag?: string;
+                /** @description custom study: one topic */
+                topic?: string;
             };
             header?: never;
             path?: never;
@@ -3799,7 +3813,22 @@ export interface operations {
     study_extra_new: {
         parameters: {
             query?: {
+                /** @description custom study: one deck */
+                deck?: number;
+                /**
+                 * @description custom study: one kind (exercise: exercises only)
+                 *
+                 *     * `basic` - Q&A
+                 *     * `reverse` - Q&A (reverse)
+                 *     * `cloze` - Cloze
+                 *     * `exercise` - Exercise
+                 */
+                kind?: "basic" | "reverse" | "cloze" | "exercise";
                 limit?: number;
+                /** @description custom study: one tag */
+                tag?: string;
+                /** @description custom study: one topic */
+                topic?: string;
             };
             header?: never;
             path?: never;
@@ -3828,7 +3857,22 @@ export interface operations {
     study_queue: {
         parameters: {
             query?: {
+                /** @description custom study: one deck */
+                deck?: number;
+                /**
+                 * @description custom study: one kind (exercise: exercises only)
+                 *
+                 *     * `basic` - Q&A
+                 *     * `reverse` - Q&A (reverse)
+                 *     * `cloze` - Cloze
+                 *     * `exercise` - Exercise
+                 */
+                kind?: "basic" | "reverse" | "cloze" | "exercise";
                 limit?: number;
+                /** @description custom study: one tag */
+                tag?: string;
+                /** @description custom study: one topic */
+                topic?: string;
             };
             header?: never;
             path?: never;

@@ -193,3 +193,34 @@ def test_unbury_brings_the_card_back_at_once():
     other = make_user()
     assert client_for(other).post(f"/api/v1/cards/{cards[0].id}/unbury").status_code == 404
     assert client_for(None).post(f"/api/v1/cards/{cards[0].id}/unbury").status_code in (401, 403)
+
+
+def test_custom_study_of_one_deck_tag_topic_or_exercises():
+    from dlquiz.study.selectors import StudyScope
+
+    a = _deck("cs-a", 0, [("basic", ["t1"]), ("exercise", ["t9"]), ("basic", ["t2"])], 0)
+    b = _deck("cs-b", 1, [("basic", ["t1"]), ("basic", ["t3"])], 100)
+    Card.objects.filter(uid="cs-b.1").update(tags=["pool"])
+    user = make_user(new_per_day=50, new_card_order="deck")
+    deck_enroll(user=user, deck=a)
+    deck_enroll(user=user, deck=b)
+
+    def uids(scope):
+        return [i.state.card.uid for i in study_queue(user=user, now=T0, scope=scope)[0]]
+
+    assert uids(StudyScope(deck=b.id)) == ["cs-b.0", "cs-b.1"]
+    assert uids(StudyScope(kind="exercise")) == ["cs-a.1"]
+    assert uids(StudyScope(topic="t1")) == ["cs-a.0", "cs-b.0"]
+    assert uids(StudyScope(tag="pool")) == ["cs-b.1"]
+    c = client_for(user)
+    body = c.get("/api/v1/study/queue", {"deck": a.id, "kind": "basic"}).json()
+    assert [x["card"]["uid"] for x in body["cards"]] == ["cs-a.0", "cs-a.2"]
+    body = c.get("/api/v1/study/extra-new", {"kind": "exercise"}).json()
+    assert [x["card"]["uid"] for x in body["cards"]] == ["cs-a.1"]
+    body = c.get("/api/v1/practice/cards", {"topic": "t3"}).json()
+    assert [x["uid"] for x in body["cards"]] == ["cs-b.1"]
+    r = c.get("/api/v1/study/queue", {"kind": "poster"})
+    assert r.status_code == 400 and "kind" in r.json()["error"]["fields"]
+    # a deck the learner does not study: nothing, not someone else's cards
+    other = _deck("cs-c", 2, [("basic", ["t1"])], 200)
+    assert c.get("/api/v1/study/queue", {"deck": other.id}).json()["cards"] == []
