@@ -46,7 +46,11 @@ class OptimizeRunOut(serializers.Serializer):
     metrics_before = OptimizeMetricsOut(allow_null=True)
     metrics_after = OptimizeMetricsOut(allow_null=True)
     adopted = serializers.BooleanField()
-    reason = serializers.CharField()
+    reason = serializers.CharField(
+        help_text="in English; the web app words reason_code in the learner's language"
+    )
+    reason_code = serializers.ChoiceField(choices=OptimizeRun.Reason.choices, allow_blank=True)
+    reason_args = serializers.DictField(help_text="the values the reason names, by reason_code (models.py)")
     cards_rescheduled = serializers.IntegerField()
     error = serializers.CharField()
     created_at = serializers.DateTimeField()

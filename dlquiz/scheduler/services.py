@@ -436,6 +436,7 @@ def optimize_execute(*, run_id: int) -> OptimizeRun:
         log.exception("optimisation run %s failed", run.pk)
         run.status, run.error = OptimizeRun.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
         run.reason = run.reason or "the run failed; the parameters in force were kept"
+        run.reason_code, run.reason_args = OptimizeRun.Reason.FAILED, {}
     else:
         run.status = OptimizeRun.Status.DONE
     run.stage = OptimizeRun.Stage.FINISHED
@@ -459,14 +460,18 @@ def _optimize(run: OptimizeRun, user: User) -> None:
     )
     if previous is not None and (previous.last_log_id, previous.reviews_used) == (last_id, len(reviews)):
         run.reason = f"no new reviews since run {previous.pk}: nothing to do"
+        run.reason_code, run.reason_args = OptimizeRun.Reason.NO_NEW_REVIEWS, {"run": previous.pk}
         return
     train_split = fitting.split_time(reviews) if reviews else None
     train = [r for r in reviews if train_split is not None and r.at < train_split]
-    if fitting.trainable_reviews(train) < fitting.MIN_REVIEWS:
+    scored = fitting.trainable_reviews(train)
+    if scored < fitting.MIN_REVIEWS:
         run.reason = (
-            f"too few reviews to fit: the earlier 80% has {fitting.trainable_reviews(train)} reviews made on a "
+            f"too few reviews to fit: the earlier 80% has {scored} reviews made on a "
             f"later day than the card's previous one, {fitting.MIN_REVIEWS} are needed"
         )
+        run.reason_code = OptimizeRun.Reason.TOO_FEW_REVIEWS
+        run.reason_args = {"scored": scored, "needed": fitting.MIN_REVIEWS}
         return
     run.split_at = train_split
     _progress(run, OptimizeRun.Stage.FITTING, 0, fitting.EPOCHS)
@@ -478,7 +483,9 @@ def _optimize(run: OptimizeRun, user: User) -> None:
     old = fitting.evaluate(fitting.predictions(reviews, before, since=train_split))
     new = fitting.evaluate(fitting.predictions(reviews, fitted, since=train_split))
     run.metrics_before, run.metrics_after = old.to_json(), new.to_json()
+    losses = {"reviews": new.reviews, "before": f"{old.log_loss:.4f}", "after": f"{new.log_loss:.4f}"}
     if not new.log_loss < old.log_loss:
+        run.reason_code, run.reason_args = OptimizeRun.Reason.NOT_ADOPTED, losses
         run.reason = (
             f"not adopted: on the later 20% ({new.reviews} reviews) the fitted parameters' log loss "
             f"{new.log_loss:.4f} is not below {old.log_loss:.4f} of those in force"
@@ -503,6 +510,8 @@ def _optimize(run: OptimizeRun, user: User) -> None:
         late = ReviewLog.objects.filter(user=user, id__gt=last_id).values_list("card_id", flat=True)
         run.cards_rescheduled += cards_reschedule(user=user, parameters=after, card_ids=set(late))
         run.adopted = True
+        run.reason_code = OptimizeRun.Reason.ADOPTED
+        run.reason_args = {**losses, "total": len(reviews)}
         run.reason = (
             f"adopted: on the later 20% ({new.reviews} reviews) log loss {old.log_loss:.4f} -> "
             f"{new.log_loss:.4f}; refitted on all {len(reviews)} reviews"

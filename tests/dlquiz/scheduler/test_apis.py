@@ -50,13 +50,22 @@ def test_parameters_runs_and_the_three_personas():
     assert r.status_code == 200
     assert r.json() == {"parameters": list(DEFAULT_PARAMETERS), "is_default": True, "history": []}
     assert client_for(owner).get("/api/v1/scheduler/runs/latest").status_code == 404
-    run = OptimizeRun.objects.create(user=owner, trigger="button", adopted=True, parameters_after=[1.0] * 21)
+    run = OptimizeRun.objects.create(
+        user=owner,
+        trigger="button",
+        adopted=True,
+        parameters_after=[1.0] * 21,
+        reason_code="adopted",
+        reason_args={"reviews": 9, "before": "0.5000", "after": "0.4000", "total": 40},
+    )
     StudySettings.objects.filter(user=owner).update(fsrs_parameters=[1.0] * 21)
     owner.refresh_from_db()  # a new request loads the learner's settings again
     body = client_for(owner).get("/api/v1/scheduler/parameters").json()
     assert body["is_default"] is False and body["parameters"] == [1.0] * 21
     assert [h["id"] for h in body["history"]] == [run.pk]
-    assert client_for(owner).get(f"/api/v1/scheduler/runs/{run.pk}").json()["id"] == run.pk
+    body = client_for(owner).get(f"/api/v1/scheduler/runs/{run.pk}").json()
+    assert body["id"] == run.pk and body["reason_code"] == "adopted"
+    assert body["reason_args"] == {"reviews": 9, "before": "0.5000", "after": "0.4000", "total": 40}
     assert client_for(other).get(f"/api/v1/scheduler/runs/{run.pk}").status_code == 404
     assert client_for(other).get("/api/v1/scheduler/runs/latest").status_code == 404
     for path in ("parameters", "runs/latest", "retention-advice"):

@@ -123,6 +123,13 @@ def test_a_simulated_learner_is_adopted_rescheduled_and_a_rerun_is_a_no_op():
     assert run.status == "done" and run.adopted, run.reason
     assert run.metrics_after["log_loss"] < run.metrics_before["log_loss"]
     assert run.parameters_before == list(DEFAULT_PARAMETERS)
+    m_before, m_after = run.metrics_before, run.metrics_after
+    assert run.reason_code == "adopted" and run.reason_args == {
+        "reviews": m_after["reviews"],
+        "before": f"{m_before['log_loss']:.4f}",
+        "after": f"{m_after['log_loss']:.4f}",
+        "total": run.reviews_used,
+    }
     assert len(run.parameters_after) == 21 and run.parameters_after != run.parameters_fitted
     prefs = StudySettings.objects.get(user=user)
     assert prefs.fsrs_parameters == run.parameters_after
@@ -143,6 +150,7 @@ def test_a_simulated_learner_is_adopted_rescheduled_and_a_rerun_is_a_no_op():
     rerun = _run(user)
     assert rerun.status == "done" and not rerun.adopted
     assert rerun.reason.startswith(f"no new reviews since run {run.pk}")
+    assert (rerun.reason_code, rerun.reason_args) == ("no_new_reviews", {"run": run.pk})
     assert StudySettings.objects.get(user=user).fsrs_parameters == run.parameters_after
     assert cards_reschedule(user=user) == 0
     assert {cs.card_id: scheduling.memory_of(cs) for cs in CardState.objects.filter(user=user)} == before
@@ -171,6 +179,9 @@ def test_too_few_reviews_is_recorded_and_keeps_the_defaults():
     review_log_import(user=user, name="s.csv", data=csv_text(simulate(5, 3)).encode(), now=NOW)
     run = _run(user)
     assert run.status == "done" and not run.adopted and run.reason.startswith("too few reviews to fit")
+    # 5 cards reviewed 3 times each: at most 2 scored reviews per card
+    assert run.reason_code == "too_few_reviews" and run.reason_args["needed"] == 512
+    assert run.reason_args["scored"] <= 10
     assert StudySettings.objects.get(user=user).fsrs_parameters is None
 
 
