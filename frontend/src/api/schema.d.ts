@@ -972,6 +972,8 @@ export interface components {
          * @enum {string}
          */
         ActionEnum: "create" | "update" | "unchanged";
+        /** @enum {unknown} */
+        BlankEnum: "";
         BrowseFacetsOut: {
             tags: string[];
             topics: components["schemas"]["TopicOut"][];
@@ -1345,7 +1347,13 @@ export interface components {
             metrics_before: components["schemas"]["OptimizeMetricsOut"] | null;
             metrics_after: components["schemas"]["OptimizeMetricsOut"] | null;
             adopted: boolean;
+            /** @description in English; the web app words reason_code in the learner's language */
             reason: string;
+            reason_code: components["schemas"]["ReasonCodeEnum"] | components["schemas"]["BlankEnum"];
+            /** @description the values the reason names, by reason_code (models.py) */
+            reason_args: {
+                [key: string]: unknown;
+            };
             cards_rescheduled: number;
             error: string;
             /** Format: date-time */
@@ -1599,6 +1607,15 @@ export interface components {
             today: components["schemas"]["TodayOut"];
             cards: components["schemas"]["QueueItemOut"][];
         };
+        /**
+         * @description * `no_new_reviews` - No New Reviews
+         *     * `too_few_reviews` - Too Few Reviews
+         *     * `not_adopted` - Not Adopted
+         *     * `adopted` - Adopted
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        ReasonCodeEnum: "no_new_reviews" | "too_few_reviews" | "not_adopted" | "adopted" | "failed";
         /**
          * @description * `future` - future
          *     * `too_early` - too_early

@@ -4,6 +4,7 @@ import type uPlot from "uplot";
 import { ApiError, api, type OptimizeRun, type RetentionAdvice } from "../api/client";
 import { type Key, useI18n } from "../i18n";
 import { formatDateTime } from "../lib/format";
+import { runReason } from "../lib/fsrsReason";
 import { useAsync } from "../lib/useAsync";
 import { useAction } from "../lib/useSubmit";
 import { AXIS, Chart } from "./Chart";
@@ -112,7 +113,7 @@ export function FsrsPanel() {
           </h3>
           <p>
             <strong>{current.status === "failed" ? t("fsrs.failed", { error: current.error }) : current.adopted ? t("fsrs.adopted") : t("fsrs.notAdopted")}</strong>
-            {current.reason ? ` · ${current.reason}` : ""}
+            {current.reason_code ? ` · ${runReason(current, t)}` : ""}
           </p>
           {current.metrics_before && current.metrics_after ? (
             <table class="fsrs-metrics">

@@ -45,6 +45,11 @@ export const FSRS_ZH = {
   "fsrs.rescheduled": "已开始在后台重排卡片。",
   "fsrs.leechThreshold": "遗忘多少次算“顽固卡”（自动暂停）",
   "fsrs.stateLeech": "顽固卡",
+  "fsrs.reason.no_new_reviews": "自第 {run} 次优化以来没有新的复习，无需再优化",
+  "fsrs.reason.too_few_reviews": "复习太少，无法拟合：较早的 80% 中只有 {scored} 条在卡片上次复习之后的某天进行的复习，至少需要 {needed} 条",
+  "fsrs.reason.not_adopted": "在较晚的 20%（{reviews} 条复习）上，拟合参数的对数损失 {after} 不低于现用参数的 {before}，因此不采用",
+  "fsrs.reason.adopted": "在较晚的 20%（{reviews} 条复习）上对数损失从 {before} 降到 {after}；已用全部 {total} 条复习重新拟合",
+  "fsrs.reason.failed": "优化失败，仍使用现用参数",
 } as const;
 
 export const FSRS_EN: Record<keyof typeof FSRS_ZH, string> = {
@@ -93,4 +98,9 @@ export const FSRS_EN: Record<keyof typeof FSRS_ZH, string> = {
   "fsrs.rescheduled": "Rescheduling in the background.",
   "fsrs.leechThreshold": "Lapses before a card is a leech (suspended)",
   "fsrs.stateLeech": "Leeches",
+  "fsrs.reason.no_new_reviews": "no new reviews since run {run}: nothing to do",
+  "fsrs.reason.too_few_reviews": "too few reviews to fit: the earlier 80% has {scored} reviews made on a later day than the card's previous one, {needed} are needed",
+  "fsrs.reason.not_adopted": "on the later 20% ({reviews} reviews) the fitted parameters' log loss {after} is not below {before} of those in force, so they were not adopted",
+  "fsrs.reason.adopted": "on the later 20% ({reviews} reviews) log loss went from {before} to {after}; refitted on all {total} reviews",
+  "fsrs.reason.failed": "the run failed; the parameters in force were kept",
 };

@@ -46,6 +46,7 @@ const run: OptimizeRun = {
   reviews_used: 1000, split_at: null, parameters_before: null, parameters_fitted: null, parameters_after: null,
   metrics_before: metrics(0.45, 0.8), metrics_after: metrics(0.41, 0.9), adopted: true,
   reason: "adopted: log loss 0.4500 -> 0.4100", cards_rescheduled: 12, error: "",
+  reason_code: "adopted", reason_args: { reviews: 200, before: "0.4500", after: "0.4100", total: 1000 },
   created_at: "2026-03-01T00:00:00Z", started_at: null, finished_at: "2026-03-01T00:01:00Z", duration_s: 60,
 };
 
@@ -152,6 +153,10 @@ describe("Settings", () => {
     const cells = [...root.querySelectorAll(".fsrs-metrics td")].map((td) => td.textContent);
     expect(cells).toEqual(["0.4500", "0.4100", "0.0500", "0.0500", "0.7000", "0.7000"]);
     expect(root.querySelector(".fsrs-run strong")!.textContent).toBe(translate("zh", "fsrs.adopted"));
+    // the reason in Chinese, from its code: not the server's English text
+    const reason = root.querySelector(".fsrs-run p")!.textContent!;
+    expect(reason).toContain("对数损失从 0.4500 降到 0.4100");
+    expect(reason).not.toContain("adopted: log loss");
     expect(root.querySelector("#fsrs-calibration")!.textContent).toBe(translate("zh", "fsrs.calibrationSummary"));
   });
 
