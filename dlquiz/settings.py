@@ -232,6 +232,7 @@ REST_FRAMEWORK = {
         "login": envstr("THROTTLE_LOGIN", "10/min"),
         "review": envstr("THROTTLE_REVIEW", "10000/min"),
         "answer": envstr("THROTTLE_ANSWER", "600/min"),
+        "content": envstr("THROTTLE_CONTENT", "120/min"),
     },
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # DRF's own throttles, if any is ever used, follow the same rule
     "DEFAULT_PARSER_CLASSES": ["dlquiz.api.parsers.JSONParser"],

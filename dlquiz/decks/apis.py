@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dlquiz.api.auth import learner
+from dlquiz.api.throttles import ScopedThrottle
 from dlquiz.decks.checks import CardProblem
 from dlquiz.decks.models import Card, Deck
 from dlquiz.decks.own import (
@@ -115,6 +116,17 @@ def _deck_data(deck: Deck) -> dict[str, Any]:
     return dict(OwnDeckOut(deck).data)
 
 
+class _ContentWriteThrottled:
+    """Writes and checks of a learner's cards start KaTeX (a node process) for every formula: limited per
+    learner by ``THROTTLE_CONTENT`` (the editor checks on each pause in typing, well below it)."""
+
+    throttle_scope = "content"
+    request: Request
+
+    def get_throttles(self):  # type: ignore[no-untyped-def]
+        return [ScopedThrottle()] if self.request.method in ("POST", "PATCH", "PUT") else []
+
+
 class OwnDeckListApi(APIView):
     @extend_schema(responses={200: OwnDeckOut(many=True)}, operation_id="my_decks_list")
     def get(self, request: Request) -> Response:
@@ -147,7 +159,7 @@ class OwnDeckApi(APIView):
         return Response(_deck_data(own_deck_get(user=user, deck_id=deck_id)))
 
 
-class OwnCardCreateApi(APIView):
+class OwnCardCreateApi(_ContentWriteThrottled, APIView):
     """A new card in one of the learner's decks. An invalid card is a 400 whose ``fields`` name the
     fields (``front``, ``back``, ``topics``, ``params``...) with check_content's messages."""
 
@@ -159,7 +171,7 @@ class OwnCardCreateApi(APIView):
         return Response(OwnCardOut(card).data, status=status.HTTP_201_CREATED)
 
 
-class OwnCardCheckApi(APIView):
+class OwnCardCheckApi(_ContentWriteThrottled, APIView):
     """The problems of a card as written, without saving it (the editor shows them next to the fields)."""
 
     @extend_schema(
@@ -173,7 +185,7 @@ class OwnCardCheckApi(APIView):
         return Response({"problems": _problems(own_card_check(data=_card_input(s.validated_data)))})
 
 
-class OwnCardApi(APIView):
+class OwnCardApi(_ContentWriteThrottled, APIView):
     @extend_schema(responses={200: OwnCardOut}, operation_id="my_cards_retrieve")
     def get(self, request: Request, card_id: int) -> Response:
         return Response(OwnCardOut(own_card_get(user=learner(request), card_id=card_id)).data)
@@ -232,7 +244,7 @@ NotesImportOut = inline_serializer(
 )
 
 
-class NotesImportApi(APIView):
+class NotesImportApi(_ContentWriteThrottled, APIView):
     """Markdown notes into draft cards of the learner's deck ``deck_name`` (created if needed): first with
     ``dry_run`` for the preview, then without to create them. Files are sent as text (UTF-8)."""
 

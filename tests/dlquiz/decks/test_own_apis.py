@@ -316,3 +316,25 @@ def test_deck_list_and_deck_page_take_a_constant_number_of_queries():
     big = add(6, 25)[0]
     assert (queries("/api/v1/my/decks"), queries(f"/api/v1/my/decks/{big.pk}")) == few
     assert few[0] <= 2 and few[1] <= 3
+
+
+def test_card_writes_and_checks_are_throttled_per_learner(monkeypatch, katex):
+    """Each check or write may start KaTeX: past THROTTLE_CONTENT a learner gets 429 (nothing written),
+    while another learner keeps their own budget and reads stay open."""
+    from django.core.cache import cache
+
+    from dlquiz.api.throttles import ScopedThrottle
+
+    monkeypatch.setitem(ScopedThrottle.THROTTLE_RATES, "content", "3/min")
+    cache.clear()
+    user, other = make_user(), make_user()
+    deck = _deck(user)
+    c = client_for(user)
+    codes = [c.post("/api/v1/my/cards/check", CARD, format="json").status_code for _ in range(3)]
+    assert codes == [200, 200, 200]
+    before = _counts()
+    api_error(c.post(f"/api/v1/my/decks/{deck['id']}/cards", CARD, format="json"), 429, "throttled")
+    assert _counts() == before
+    assert c.get(f"/api/v1/my/decks/{deck['id']}").status_code == 200
+    assert client_for(other).post("/api/v1/my/cards/check", CARD, format="json").status_code == 200
+    cache.clear()
