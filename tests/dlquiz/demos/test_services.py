@@ -256,6 +256,33 @@ def test_cancel_while_running_stops_at_the_next_progress(
     assert demo_run_compute(run_id=req.run_id, token=2) == "done"
 
 
+def test_a_message_delivered_again_while_its_run_computes_is_computed_once(
+    queued, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A visibility timeout shorter than the run (CELERY_VISIBILITY_TIMEOUT) gives the message of a live run to
+    another worker: that delivery takes the run over as attempt 2 and writes the result; the first computation
+    stops at its next progress write and writes nothing more."""
+    monkeypatch.setattr(services, "PROGRESS_INTERVAL", 0.0)
+    req = ask(make_user(), "receptive_field", {}, seed=4, capture=django_capture_on_commit_callbacks)
+    real = services.demo_run_progress
+    outcomes: list[str] = []
+
+    def redelivered_during_first(**kw):
+        if kw["attempt"] == 1 and not outcomes:  # the second delivery runs on "another worker" meanwhile
+            outcomes.append(demo_run_compute(run_id=req.run_id, token=1))
+        return real(**kw)
+
+    monkeypatch.setattr(services, "demo_run_progress", redelivered_during_first)
+    assert demo_run_compute(run_id=req.run_id, token=1) == "stopped"
+    assert outcomes == ["done"]
+    run = DemoRun.objects.get(pk=req.run_id)
+    assert (run.status, run.started_count, run.progress) == ("done", 2, 100)
+    assert run.result == get_demo("receptive_field").run({}, seed=4).to_dict()
+    # the message once more (its first worker acknowledged nothing yet): the run has ended, nothing happens
+    assert demo_run_compute(run_id=req.run_id, token=1) == "skipped"
+    assert DemoRun.objects.get(pk=req.run_id).finished_at == run.finished_at
+
+
 def _greedy_nms(boxes, scores, threshold):
     """Plain-Python greedy NMS: the highest score first, drop every box whose IoU with a kept one is > threshold."""
 

@@ -21,7 +21,9 @@ CODE = (
 
 def _settings(**env: str) -> subprocess.CompletedProcess[str]:
     clean = {
-        k: v for k, v in os.environ.items() if not k.startswith("DEMO_") and k not in ("CI", "REDIS_URL")
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DEMO_") and k not in ("CI", "REDIS_URL", "CELERY_VISIBILITY_TIMEOUT")
     }
     return subprocess.run(
         [sys.executable, "-c", CODE],
@@ -48,12 +50,22 @@ def test_defaults_and_per_demo_limits():
     assert routes["dlquiz.demos.tasks.demo_run_task"] == {"queue": "demos"}
 
 
+def test_the_visibility_timeout_can_be_set_shorter():
+    """CELERY_VISIBILITY_TIMEOUT (the real-worker tests use a few seconds) replaces the computed value."""
+    proc = _settings(CELERY_VISIBILITY_TIMEOUT="5", DEMO_TIME_LIMITS="overfitting=40:300")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[3] == 5
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
         ({"DEMO_TIME_LIMITS": "overfitting=40"}, "is not demo=soft:hard"),
         ({"DEMO_TIME_LIMITS": "overfitting=60:40"}, "need 0 < soft < hard"),
         ({"DEMO_SOFT_TIME_LIMIT": "50"}, "need 0 < DEMO_SOFT_TIME_LIMIT < DEMO_TIME_LIMIT"),
+        ({"CELERY_VISIBILITY_TIMEOUT": "0"}, "CELERY_VISIBILITY_TIMEOUT must be > 0 seconds"),
+        ({"CELERY_VISIBILITY_TIMEOUT": "-5"}, "CELERY_VISIBILITY_TIMEOUT must be > 0 seconds"),
+        ({"CELERY_VISIBILITY_TIMEOUT": "5s"}, "CELERY_VISIBILITY_TIMEOUT must be an integer"),
     ],
 )
 def test_nonsense_stops_start_up(env, message):

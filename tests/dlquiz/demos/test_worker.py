@@ -1,7 +1,9 @@
 """End to end on the real services: a Celery worker in its own process (prefork, consuming only the
 ``demos`` queue, Redis broker, the PostgreSQL test database) computes demonstration runs requested through
 the API; progress is seen while it computes; identical requests make one run; a pool process SIGKILLed
-mid-run is replaced and the redelivered task finishes the run exactly once."""
+mid-run is replaced and the redelivered task finishes the run exactly once; a whole worker SIGKILLed mid-run
+leaves its message unacknowledged, and a new worker gets it after the (short) visibility timeout and finishes
+the run exactly once."""
 
 from __future__ import annotations
 
@@ -25,12 +27,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 ROOT = Path(__file__).resolve().parents[3]
 # about 2-3 s of CPU on one thread: long enough to watch its progress and to kill it halfway
 SLOW = {"train_size": 400, "epochs": 1000}
+HALF = {"train_size": 400, "epochs": 500}  # about half as long
 
 
 class Worker:
     """``celery worker -Q demos`` as a subprocess; its log is kept to count what it did."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, **extra_env: str) -> None:
         from django.conf import settings
 
         self.log_path = log_path
@@ -40,6 +43,7 @@ class Worker:
             "REDIS_URL": settings.REDIS_URL,
             "DJANGO_SETTINGS_MODULE": "dlquiz.settings",
             "ENGINE_DEVICE": "cpu",
+            **extra_env,
         }
         cmd = [sys.executable, "-m", "celery", "-A", "dlquiz", "worker", "-Q", "demos", "--pool=prefork"]
         cmd += [
@@ -51,7 +55,10 @@ class Worker:
             "INFO",
         ]
         with log_path.open("wb") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            # a session of its own: the whole worker (main process and pool) can be killed at once
+            self.proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -59,7 +66,14 @@ class Worker:
     def ready(self) -> bool:
         return "ready." in self.log()
 
+    def kill(self) -> None:
+        """SIGKILL the main process and its pool processes together, as when the machine dies."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
     def stop(self) -> None:
+        if self.proc.poll() is not None:
+            return
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(30)
@@ -170,3 +184,72 @@ def test_a_pool_process_killed_mid_run_is_replaced_and_the_run_finishes_once(wor
     assert len(re.findall(rf"demo run {run['id']}: started", log)) == 2, log
     assert len(re.findall(rf"demo run {run['id']}: done", log)) == 1, log
     assert worker.proc.poll() is None  # the worker itself lives on
+
+
+#: the broker's visibility timeout for the killed-worker test: a message taken by a worker that died comes back
+#: to the queue this many seconds after it was taken (the default is minutes: longer than any task may run)
+VISIBILITY = 5
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie (a killed orphan waits for its new parent to reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_whole_worker_killed_mid_run_and_a_new_one_started_finishes_the_run_once(tmp_path):
+    """Redis gives an unacknowledged message back when a worker restores the messages older than the visibility
+    timeout (kombu does so when its consumer starts, then every ~100 s). The new worker starts once the message
+    is that old, takes the run over as attempt 2 and computes it once; the dead worker's attempt wrote nothing
+    more."""
+    from dlquiz.celery import app
+
+    assert app.conf.broker_url.startswith("redis://")
+    app.set_current()
+    app.set_default()
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_declare("demos", durable=True, auto_delete=False)
+        conn.default_channel.queue_purge("demos")
+    env = {"CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY)}
+    first = Worker(tmp_path / "first.log", **env)
+    second = None
+    try:
+        assert _wait(first.ready, timeout=60), first.log()
+        c = client_for(make_user())
+        run = _start(c, "overfitting", HALF, seed=5)
+        assert _wait(lambda: DemoRun.objects.get(pk=run["id"]).progress >= 10, timeout=60), first.log()
+        pool = _children(first.proc.pid)
+        assert pool, "no pool process"
+        first.kill()
+        gone = _wait(lambda: not any(_alive(pid) for pid in pool), timeout=10)
+        assert gone, "a pool process outlived the kill"
+        killed = DemoRun.objects.get(pk=run["id"])
+        assert (killed.status, killed.started_count) == ("running", 1) and 10 <= killed.progress < 100
+        # while nobody computes it: the engine's own result for these parameters and seed (deterministic on CPU)
+        expected = get_demo("overfitting").run(HALF, seed=5).to_dict()
+        assert DemoRun.objects.get(pk=run["id"]).progress == killed.progress  # nothing else finishes it
+        # the new worker starts once the message (taken just before the claim) is older than the timeout
+        time.sleep(max(0.0, killed.started_at.timestamp() + VISIBILITY + 0.5 - time.time()))
+        second = Worker(tmp_path / "second.log", **env)
+        done, _ = _watch(c, run["id"], timeout=60)
+        assert done["status"] == "done", done["error"] + second.log()
+        assert done["result"] == expected
+        row = DemoRun.objects.get(pk=run["id"])
+        assert row.started_count == 2 and row.attempts == 2  # the killed computation and the redelivered one
+        time.sleep(1)
+        first_log, second_log = first.log(), second.log()
+        rid = run["id"]
+        assert re.findall(rf"demo run {rid}: (started \w+ \(attempt \d\)|done)", first_log) == [
+            "started overfitting (attempt 1)"
+        ], first_log
+        assert re.findall(rf"demo run {rid}: (started \w+ \(attempt \d\)|done)", second_log) == [
+            "started overfitting (attempt 2)",
+            "done",
+        ], second_log
+        assert DemoRun.objects.get(pk=rid).finished_at == row.finished_at  # written once
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
