@@ -198,6 +198,7 @@ function Header({ authed, path, lang, onSignOut, onLang }: HeaderProps) {
   const links: Array<[string, Key]> = [
     ["/", "nav.dashboard"],
     ["/study", "nav.study"],
+    ["/practice", "nav.practice"],
     ["/browse", "nav.browse"],
     ["/demos", "nav.demos"],
     ["/my", "nav.my"],

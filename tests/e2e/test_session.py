@@ -259,3 +259,54 @@ def test_search_with_synonyms_and_syntax(page: Any, app_server: str, small_deck:
     # nothing is suspended yet
     box.fill("is:suspended")
     pg.wait_for_function("() => document.querySelector('.result-count')?.textContent.includes('没有')")
+
+
+def test_custom_study_of_one_deck_and_exercises_only(page: Any, app_server: str, small_deck: dict) -> None:
+    from dlquiz.decks.models import Card, Deck
+
+    other = Deck.objects.create(slug="e2e-other", name="另一个卡组", position=1)
+    Card.objects.bulk_create(
+        [
+            Card(
+                uid=f"e2e.other-{i}",
+                deck=other,
+                kind="basic",
+                position=100 + i,
+                front=f"另一组第 {i} 题",
+                back="答",
+            )
+            for i in range(3)
+        ]
+    )
+    other_ids = set(Card.objects.filter(deck=other).values_list("id", flat=True))
+    pg = page
+    sign_up(pg, app_server, "sara")
+    pg.locator('tr[data-deck="e2e-other"] .deck-study').click()  # the deck list: study this deck
+    pg.wait_for_selector('[data-testid="scope-note"]')
+    seen = []
+    for _ in range(3):
+        pg.wait_for_selector(".card-face")
+        card = current_card(pg)
+        seen.append(card)
+        pg.keyboard.press("Space")
+        pg.keyboard.press("4")
+        _next_card(pg, card)
+    pg.wait_for_selector(".finished")
+    assert set(seen) == other_ids  # the other deck's three cards, nothing from the first deck
+    shoot(pg, "custom-study-deck-done")
+    # the dashboard's "exercises only": the two exercises of the first deck
+    pg.get_by_role("link", name="返回概览").click()
+    pg.wait_for_selector(".stats")
+    pg.locator('[data-testid="study-exercises"]').click()
+    pg.wait_for_selector("#part-out")
+    assert Card.objects.get(pk=current_card(pg)).kind == "exercise"
+    assert _left(pg) == 2
+    # Practice is in the navigation and takes the same choices
+    pg.get_by_role("link", name="练习", exact=True).click()
+    pg.wait_for_selector("#practice-title")
+    pg.locator("details.scope summary").click()
+    pg.get_by_label("卡组", exact=True).select_option(label="另一个卡组")
+    pg.get_by_role("button", name="开始练习").click()
+    pg.wait_for_function("() => location.search.includes('deck=')")
+    pg.wait_for_selector(".card-face")
+    assert current_card(pg) in other_ids

@@ -4,6 +4,7 @@
  * written by hand. Session auth: the `csrftoken` cookie (set by the page view) goes back as X-CSRFToken.
  */
 import type { components, operations } from "./schema";
+import type { StudyScope } from "../lib/scope";
 
 export type Schemas = components["schemas"];
 type Json<O extends keyof operations, S extends number = 200> = operations[O]["responses"] extends Record<
@@ -134,8 +135,9 @@ export const api = {
   logout: () => call<void>("POST", "auth/logout"),
   passwordChange: (b: Body<"auth_password_change">) => call<void>("POST", "auth/password", b),
   decks: () => call<Json<"decks_list">>("GET", "decks"),
-  queue: (limit: number) => call<Queue>("GET", "study/queue", undefined, { limit }),
-  extraNew: (limit: number) => call<Json<"study_extra_new">>("GET", "study/extra-new", undefined, { limit }),
+  queue: (limit: number, scope: StudyScope = {}) => call<Queue>("GET", "study/queue", undefined, { limit, ...scope }),
+  extraNew: (limit: number, scope: StudyScope = {}) =>
+    call<Json<"study_extra_new">>("GET", "study/extra-new", undefined, { limit, ...scope }),
   review: (b: Body<"reviews_create">) => call<Review>("POST", "reviews", b),
   undo: () => call<Json<"reviews_undo">>("POST", "reviews/undo"),
   cardAction: (id: number, action: "suspend" | "unsuspend" | "bury" | "unbury" | "reset") =>
@@ -150,8 +152,8 @@ export const api = {
   exercise: (id: number) => call<Exercise>("GET", `cards/${id}/exercise`),
   answer: (id: number, b: Body<"exercise_answer">) => call<GradeResult>("POST", `cards/${id}/exercise`, b),
   facets: () => call<Facets>("GET", "browse/facets"),
-  practiceCards: (limit: number, deck?: number) =>
-    call<Json<"practice_cards">>("GET", "practice/cards", undefined, { limit, deck }),
+  practiceCards: (limit: number, scope: StudyScope = {}) =>
+    call<Json<"practice_cards">>("GET", "practice/cards", undefined, { limit, ...scope }),
   practiceExercise: (card: number) => call<PracticeExercise>("POST", "practice/exercise", { card }),
   practiceAnswer: (b: Body<"practice_exercise_answer">) => call<GradeResult>("POST", "practice/exercise/answer", b),
   myDecks: () => call<OwnDeck[]>("GET", "my/decks"),

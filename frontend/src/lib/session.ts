@@ -4,6 +4,7 @@
  * failure: the server is idempotent on that id); a refill waits for them so the server's queue is current.
  */
 import type { api as apiClient, Exercise, QueueItem } from "../api/client";
+import type { StudyScope } from "./scope";
 import { intervalFor, LEARNING_HORIZON_S, mergeQueue, newReviewId, type Rating } from "./queue";
 
 export type SessionApi = Pick<typeof apiClient, "queue" | "review" | "undo" | "cardAction" | "extraNew" | "exercise">;
@@ -34,9 +35,11 @@ export interface SessionOptions {
   batch: number;
   low: number;
   retryDelays: number[];
+  /** custom study: one deck, tag, topic or kind */
+  scope: StudyScope;
 }
 
-const DEFAULTS: SessionOptions = { batch: 20, low: 5, retryDelays: [300, 1000, 3000] };
+const DEFAULTS: SessionOptions = { batch: 20, low: 5, retryDelays: [300, 1000, 3000], scope: {} };
 const MAX_DURATION_MS = 86_400_000;
 
 export class StudySession {
@@ -115,7 +118,7 @@ export class StudySession {
 
   /** More new cards than today's limit ("learn more"). */
   async learnMore(n: number): Promise<number> {
-    const data = await this.api.extraNew(n);
+    const data = await this.api.extraNew(n, this.opts.scope);
     const before = this.queue.length;
     this.queue = mergeQueue(this.queue, data.cards, new Set());
     if (this.current) this.phase = "card";
@@ -250,7 +253,7 @@ export class StudySession {
     const mark = this.seq;
     this.refilling = (async () => {
       await Promise.allSettled([...this.pending]);
-      const data = await this.api.queue(this.opts.batch);
+      const data = await this.api.queue(this.opts.batch, this.opts.scope);
       const exclude = new Set<number>();
       for (const [card, s] of this.ratedSeq) if (s > mark) exclude.add(card);
       const onScreen = this.phase === "card" && this.queue.length > 0 ? 1 : 0;

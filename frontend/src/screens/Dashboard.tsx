@@ -8,6 +8,7 @@ import { Heatmap } from "../components/Heatmap";
 import { Link } from "../components/Link";
 import { Panel } from "../components/Panel";
 import { Pending } from "../components/Pending";
+import { ScopePicker } from "../components/ScopePicker";
 import { Welcome } from "../components/Welcome";
 import { type I18n, useI18n } from "../i18n";
 import { dayToSeconds, formatPercent } from "../lib/format";
@@ -100,7 +101,14 @@ export function Dashboard() {
         <Link href="/study" class="button primary big">
           {t("dash.study")}
         </Link>
+        <Link href="/study?kind=exercise" class="button" data-testid="study-exercises">
+          {t("scope.exercises")}
+        </Link>
       </div>
+      <details class="scope">
+        <summary>{t("scope.custom")}</summary>
+        <ScopePicker path="/study" scope={{}} />
+      </details>
       <Welcome newLearner={d.today.reviewed === 0 && d.streak === 0 && d.heatmap.every((x) => x.count === 0)} />
       <Stats d={d} />
       <Progress d={d} />
@@ -120,7 +128,10 @@ export function Dashboard() {
               {d.decks.map((deck) => (
                 <tr key={deck.id} data-deck={deck.slug}>
                   <th scope="row">
-                    <Link href={`/browse?deck=${deck.id}`}>{deck.name}</Link>
+                    <Link href={`/browse?deck=${deck.id}`}>{deck.name}</Link>{" "}
+                    <Link href={`/study?deck=${deck.id}`} class="deck-study" aria-label={`${t("scope.studyDeck")}: ${deck.name}`}>
+                      {t("nav.study")}
+                    </Link>
                   </th>
                   <td class="num" data-col="due-now">{deck.learning}</td>
                   <td class="num" data-col="due-today">{deck.due}</td>

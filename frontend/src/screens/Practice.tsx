@@ -5,18 +5,24 @@ import { CardFace } from "../components/CardFace";
 import { DemoLinks } from "../components/DemoLinks";
 import { ExercisePanel } from "../components/ExercisePanel";
 import { Link } from "../components/Link";
+import { ScopePicker } from "../components/ScopePicker";
 import { useI18n } from "../i18n";
 import { errorMessage } from "../lib/errors";
+import { isScoped, scopeFromQuery, scopeQuery } from "../lib/scope";
 import { useAsync } from "../lib/useAsync";
 import { useCardKeys } from "../lib/useCardKeys";
+import { useRoute } from "../router";
 
 /** Practice without scheduling: cards shown and answered, nothing recorded. */
 export function Practice() {
   const i18n = useI18n();
   const { t } = i18n;
   const [round, setRound] = useState(0);
-  const cards = useAsync(() => api.practiceCards(20), [round]);
+  const route = useRoute();
+  const scopeKey = scopeQuery(scopeFromQuery(route.query));
+  const cards = useAsync(() => api.practiceCards(20, scopeFromQuery(route.query)), [round, scopeKey]);
   const [index, setIndex] = useState(0);
+  useEffect(() => setIndex(0), [scopeKey]);
   const [revealed, setRevealed] = useState(false);
   const [variant, setVariant] = useState(0);
   const token = useRef("");
@@ -46,6 +52,10 @@ export function Practice() {
         </h1>
         <p class="muted">{t("prac.note")}</p>
       </div>
+      <details class="scope" open={isScoped(scopeFromQuery(route.query))}>
+        <summary>{t("scope.choose")}</summary>
+        <ScopePicker key={scopeKey} path="/practice" scope={scopeFromQuery(route.query)} />
+      </details>
       {cards.error ? <p class="error" role="alert">{errorMessage(cards.error, i18n)}</p> : null}
       {cards.loading && !cards.data ? <p class="muted">{t("common.loading")}</p> : null}
       {cards.data && !list.length ? <p>{t("prac.none")}</p> : null}

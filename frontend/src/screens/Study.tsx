@@ -13,9 +13,11 @@ import { formatDuration, formatPercent } from "../lib/format";
 import { formatInterval } from "../lib/intervals";
 import { QUEUE_KEYS, RATING_KEYS } from "../lib/labels";
 import { isRating, type Rating, RATINGS } from "../lib/queue";
+import { isScoped, scopeFromQuery, scopeQuery } from "../lib/scope";
 import { StudySession } from "../lib/session";
 import { useCardKeys } from "../lib/useCardKeys";
 import { useAction } from "../lib/useSubmit";
+import { useRoute } from "../router";
 
 const MORE_NEW = 10;
 
@@ -27,7 +29,10 @@ function idle(fn: () => void): void {
 export function Study() {
   const i18n = useI18n();
   const { t } = i18n;
-  const session = useMemo(() => new StudySession(api), []);
+  const route = useRoute();
+  const scopeKey = scopeQuery(scopeFromQuery(route.query));
+  const scope = useMemo(() => scopeFromQuery(route.query), [scopeKey]);
+  const session = useMemo(() => new StudySession(api, { scope }), [scope]);
   const [, rerender] = useReducer((x: number, _: void) => x + 1, 0);
   const [flash, setFlash] = useState<Note>(null);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -102,6 +107,11 @@ export function Study() {
       <h1 id="study-title" class="visually-hidden" tabIndex={-1}>
         {t("study.title")}
       </h1>
+      {isScoped(scope) ? (
+        <p class="scope-note" data-testid="scope-note">
+          <strong>{t("scope.custom")}</strong> <Link href="/study">{t("scope.everything")}</Link>
+        </p>
+      ) : null}
       {session.saveState !== "ok" ? (
         <p class="notice" role="alert">
           {t(session.saveState === "retrying" ? "study.saveRetry" : "study.saveFailed")}{" "}
