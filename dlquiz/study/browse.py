@@ -67,7 +67,7 @@ def card_search(
     now: dt.datetime | None = None,
 ) -> CardSearch:
     qs = CardState.objects.filter(user=user, card__retired=False).select_related("card", "card__deck")
-    ranked, highlight = False, []
+    ranked, highlight = False, list[str]()
     if q:
         now = now or timezone.now()
         _, day_end = study_day_bounds(prefs=settings_get(user=user), now=now)
