@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 from fsrs.scheduler import DEFAULT_PARAMETERS
@@ -71,3 +72,43 @@ def test_workload_grows_with_desired_retention():
     # minutes follow reviews at the log's mean seconds per review (2-20 s in the simulation)
     for p in points:
         assert 2 / 60 <= p["minutes_per_day"] / p["reviews_per_day"] <= 20 / 60
+
+
+def test_metrics_match_brute_force_on_many_pairs_with_ties():
+    """Log loss, RMSE over 20 equal-width bins and AUC written out here from their definitions (AUC by
+    comparing every recalled review with every forgotten one) on 400 random pairs with many ties."""
+    rng = random.Random(3)
+    pairs = [(rng.choice([0.05 * k for k in range(1, 20)] + [rng.random()]), 0) for _ in range(400)]
+    pairs = [(p, int(rng.random() < p)) for p, _ in pairs]
+    m = fitting.evaluate(pairs)
+    assert m.log_loss == pytest.approx(-sum(math.log(p if y else 1 - p) for p, y in pairs) / 400, rel=1e-12)
+    bins: dict[int, list[tuple[float, int]]] = {}
+    for p, y in pairs:
+        bins.setdefault(min(19, math.floor(p * 20)), []).append((p, y))
+    sq = sum(
+        len(b) * (sum(p for p, _ in b) / len(b) - sum(y for _, y in b) / len(b)) ** 2 for b in bins.values()
+    )
+    assert m.rmse_bins == pytest.approx(math.sqrt(sq / 400), rel=1e-12)
+    pos = [p for p, y in pairs if y]
+    neg = [p for p, y in pairs if not y]
+    wins = sum((a > b) + 0.5 * (a == b) for a in pos for b in neg)
+    assert m.auc == pytest.approx(wins / (len(pos) * len(neg)), rel=1e-12)
+    assert sum(c["count"] for c in m.calibration) == 400 and len(m.calibration) == len(bins)
+
+
+@pytest.mark.parametrize("which", ["defaults", "truth"])
+def test_the_log_loss_is_py_fsrs_optimizers_own_loss(which):
+    """fitting.predictions + evaluate on a whole log give the loss py-fsrs's optimizer itself computes (its
+    torch code, not the float copy fit() uses), so the held-out comparison judges what the optimizer fits."""
+    from fsrs import Rating
+    from fsrs import ReviewLog as FsrsReviewLog
+    from fsrs.optimizer import Optimizer
+
+    parameters = list(DEFAULT_PARAMETERS) if which == "defaults" else TRUE_PARAMETERS
+    rows = simulate(60, 6, seed=11)
+    reviews = [fitting.Review(c, r, t, d) for c, r, t, d in rows]
+    logs = [FsrsReviewLog(c, Rating(r), t, d) for c, r, t, d in rows]
+    theirs = Optimizer(logs)._compute_batch_loss(parameters=parameters)
+    assert fitting.evaluate(fitting.predictions(reviews, parameters)).log_loss == pytest.approx(
+        theirs, rel=1e-9
+    )

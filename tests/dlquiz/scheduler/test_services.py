@@ -11,6 +11,7 @@ from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from dlquiz.decks.models import Card
 from dlquiz.errors import Conflict
+from dlquiz.scheduler import fitting
 from dlquiz.scheduler.models import OptimizeRun
 from dlquiz.scheduler.services import (
     ReviewLogImportError,
@@ -23,7 +24,7 @@ from dlquiz.study import scheduling
 from dlquiz.study.models import CardState, ReviewLog, StudySettings
 from dlquiz.study.services import review_submit
 from tests.conftest import need_shared
-from tests.dlquiz.scheduler.simlog import csv_text, simulate
+from tests.dlquiz.scheduler.simlog import TRUE_PARAMETERS, csv_text, simulate
 from tests.factories import enrolled_user, make_user, rid
 
 pytestmark = pytest.mark.django_db
@@ -156,22 +157,63 @@ def test_a_simulated_learner_is_adopted_rescheduled_and_a_rerun_is_a_no_op():
     assert {cs.card_id: scheduling.memory_of(cs) for cs in CardState.objects.filter(user=user)} == before
 
 
-def test_the_real_anki_log_decision_follows_the_metrics():
+def _real_log_subset(every: int) -> bytes:
+    """The real Anki log's reviews of every ``every``-th card (by Anki card id): a real learner's log, smaller."""
     path = need_shared() / "data" / "anki-review-log-12580.csv"
+    header, *lines = path.read_text().splitlines()
+    ids = sorted({int(line.split(",", 1)[0]) for line in lines if line})
+    keep = {str(i) for i in ids[::every]}
+    return "\n".join([header, *(line for line in lines if line.split(",", 1)[0] in keep)]).encode() + b"\n"
+
+
+def test_the_real_anki_log_decision_follows_the_metrics():
+    """On real reviews fitting does not always help: on every 5th card of the real log (2,518 reviews of 241
+    cards; the whole log's figures are bench/optimize.py's) the fitted parameters lose on the later 20%, and
+    the run does not adopt them. (Every 3rd card, they win: the decision is the data's, not a constant.)"""
     user = make_user()
-    review_log_import(user=user, name=path.name, data=path.read_bytes(), now=NOW)
+    review_log_import(user=user, name="real-subset.csv", data=_real_log_subset(5), now=NOW)
+    states = {cs.card_id: scheduling.memory_of(cs) for cs in CardState.objects.filter(user=user)}
     run = _run(user)
     b, a = run.metrics_before, run.metrics_after
     print(
-        f"\nreal log, {run.reviews_used} reviews, later 20%: {b['reviews']} scored reviews\n"
+        f"\nreal log, every 5th card: {run.reviews_used} reviews, later 20%: {b['reviews']} scored reviews\n"
         f"  in force (defaults): log loss {b['log_loss']:.4f}  RMSE(bins) {b['rmse_bins']:.4f}  AUC {b['auc']:.4f}\n"
         f"  fitted on 80%:       log loss {a['log_loss']:.4f}  RMSE(bins) {a['rmse_bins']:.4f}  AUC {a['auc']:.4f}\n"
         f"  {run.reason}"
     )
-    assert run.status == "done" and run.reviews_used == 12580
+    assert run.status == "done" and run.reviews_used == 2518
     assert run.adopted == (a["log_loss"] < b["log_loss"])
-    expected = run.parameters_after if run.adopted else None
-    assert StudySettings.objects.get(user=user).fsrs_parameters == expected
+    assert a["log_loss"] > b["log_loss"] + 0.01 and not run.adopted  # a clear loss, not a rounding
+    assert (run.reason_code, run.parameters_after, run.cards_rescheduled) == ("not_adopted", None, 0)
+    assert StudySettings.objects.get(user=user).fsrs_parameters is None
+    assert {cs.card_id: scheduling.memory_of(cs) for cs in CardState.objects.filter(user=user)} == states
+
+
+@pytest.mark.parametrize("better", [False, True])
+def test_the_adopt_rule_follows_the_held_out_log_loss(monkeypatch, better):
+    """The fit replaced by known parameters: the truth of a simulated log is adopted, overconfident ones
+    (stability growing far faster after a recall than the defaults say) are not, and then nothing is
+    refitted or rescheduled."""
+    poor = list(DEFAULT_PARAMETERS)
+    poor[8] += 2  # exp(w8) scales each recall's stability gain: e**2 times the defaults'
+    given = TRUE_PARAMETERS if better else poor
+    calls = []
+
+    def fit(reviews, *, on_epoch=None):
+        calls.append(len(reviews))
+        return list(given)
+
+    monkeypatch.setattr(fitting, "fit", fit)
+    user = make_user()
+    review_log_import(user=user, name="sim.csv", data=csv_text(simulate(160, 7)).encode(), now=LATER)
+    states = {cs.card_id: scheduling.memory_of(cs) for cs in CardState.objects.filter(user=user)}
+    run = _run(user)
+    b, a = run.metrics_before["log_loss"], run.metrics_after["log_loss"]
+    assert (a < b) is better and run.adopted is better
+    assert calls == ([int(1120 * 0.8), 1120] if better else [int(1120 * 0.8)])  # the refit only on adopting
+    assert StudySettings.objects.get(user=user).fsrs_parameters == (list(given) if better else None)
+    after = {cs.card_id: scheduling.memory_of(cs) for cs in CardState.objects.filter(user=user)}
+    assert (after != states) is better and run.reason_code == ("adopted" if better else "not_adopted")
 
 
 def test_too_few_reviews_is_recorded_and_keeps_the_defaults():
@@ -200,3 +242,45 @@ def test_the_button_starts_one_run_a_day_and_shares_a_run_in_progress():
     assert second.pk != first.pk
     other = make_user()
     assert optimize_request(user=other, trigger=OptimizeRun.Trigger.BUTTON, now=NOW).user == other
+
+
+def test_the_monthly_beat_queues_learners_with_enough_new_reviews(
+    settings, django_capture_on_commit_callbacks
+):
+    from dlquiz.scheduler.services import optimize_dispatch
+
+    settings.OPTIMIZE_MIN_NEW_REVIEWS = 30
+    many, few, since = make_user(), make_user(), make_user()
+    review_log_import(user=many, name="a.csv", data=csv_text(simulate(8, 5)).encode(), now=NOW)  # 40
+    review_log_import(user=few, name="b.csv", data=csv_text(simulate(5, 5)).encode(), now=NOW)  # 25
+    review_log_import(user=since, name="c.csv", data=csv_text(simulate(8, 5)).encode(), now=NOW)  # 40
+    # 20 of the 40 were read by a finished run: 20 new, below the threshold; a failed run does not count
+    ids = list(ReviewLog.objects.filter(user=since).order_by("id").values_list("id", flat=True))
+    OptimizeRun.objects.create(user=since, trigger="beat", status="done", last_log_id=ids[19])
+    OptimizeRun.objects.create(user=few, trigger="beat", status="failed", last_log_id=10**9)
+    with django_capture_on_commit_callbacks() as queued:
+        runs = optimize_dispatch(now=NOW)
+    assert [OptimizeRun.objects.get(pk=pk).user for pk in runs] == [many] and len(queued) == 1
+    assert OptimizeRun.objects.get(pk=runs[0]).trigger == "beat"
+    # ten more reviews for `since`: 30 new since its run; `many`'s queued run is shared, not doubled
+    extra = csv_text(simulate(2, 5, seed=99)).replace("\n17", "\n18").encode()  # two other cards
+    review_log_import(user=since, name="d.csv", data=extra, now=NOW)
+    again = optimize_dispatch(now=NOW)
+    assert sorted(OptimizeRun.objects.get(pk=pk).user.pk for pk in again) == sorted([many.pk, since.pk])
+    assert runs[0] in again
+    # beat runs it on the first of each month at 03:00 UTC
+    from dlquiz.celery import _schedule
+
+    class Beat:
+        tasks: dict[str, object] = {}
+
+        def signature(self, name):
+            return name
+
+        def add_periodic_task(self, schedule, signature, **_):
+            self.tasks[signature] = schedule
+
+    beat = Beat()
+    _schedule(beat)
+    monthly = beat.tasks["dlquiz.scheduler.tasks.optimize_dispatch"]
+    assert (monthly.day_of_month, monthly.hour, monthly.minute) == ({1}, {3}, {0})
