@@ -35,6 +35,15 @@ from dlquiz.decks.models import Card, Deck, Enrollment
 from dlquiz.exercises.authoring import exercise_card_verify, exercise_variants_preview
 
 
+def bundled_only(request: HttpRequest, qs: QuerySet[Any], owner_path: str) -> QuerySet[Any]:
+    """Editors see and edit the bundled deck only: a learner's own decks and cards are private to the
+    learner (the superuser, who runs the site, still sees everything)."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_superuser:
+        return qs
+    return qs.filter(**{f"{owner_path}__isnull": True})
+
+
 @admin.register(Deck)
 class DeckAdmin(SimpleHistoryAdmin):
     list_display = ("name", "slug", "owner", "source", "position", "active_cards", "retired_cards")
@@ -56,8 +65,7 @@ class DeckAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deck]:
         return (
-            super()
-            .get_queryset(request)
+            bundled_only(request, super().get_queryset(request), "owner")
             .select_related("owner")
             .annotate(
                 n_active=Count("cards", filter=Q(cards__retired=False)),
@@ -253,7 +261,12 @@ class CardAdmin(SimpleHistoryAdmin):
         css = {"all": ("decks/admin-card.css",)}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Card]:
-        return review_counts(super().get_queryset(request))
+        return review_counts(bundled_only(request, super().get_queryset(request), "deck__owner"))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "deck":
+            kwargs["queryset"] = bundled_only(request, Deck.objects.all(), "owner")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return CardChangeList

@@ -124,7 +124,8 @@ class _ContentWriteThrottled:
     request: Request
 
     def get_throttles(self):  # type: ignore[no-untyped-def]
-        return [ScopedThrottle()] if self.request.method in ("POST", "PATCH", "PUT") else []
+        method = self.request.method  # type: ignore[attr-defined]
+        return [ScopedThrottle()] if method in ("POST", "PATCH", "PUT") else []
 
 
 class OwnDeckListApi(APIView):

@@ -249,7 +249,7 @@ def test_a_decks_owner_cannot_be_changed_in_the_admin(client, people, bundled):
     from tests.factories import make_deck
 
     own = make_deck(1, owner=people["learner"], name="我的")
-    client.force_login(people["editor"])
+    client.force_login(people["owner"])  # a learner's deck is the superuser's to see, not the editors'
     for deck, owner in ((own, people["learner"]), (bundled.deck, None)):
         data = {"slug": deck.slug, "name": deck.name, "source": deck.source, "position": str(deck.position)}
         page = client.post(f"/admin/decks/deck/{deck.pk}/change/", {**data, "owner": str(people["owner"].pk)})
@@ -272,11 +272,13 @@ def test_a_card_stays_within_its_owners_decks(client, people, bundled):
     assert page.status_code == 200 and page.context["adminform"].form.errors["deck"]
     own_card = mine.cards.get()
     data = {**_form(own_card, deck=str(theirs.pk)), "topics": ""}
+    client.force_login(people["owner"])  # learners' cards are the superuser's to see, not the editors'
     page = client.post(f"/admin/decks/card/{own_card.pk}/change/", data)
     assert page.status_code == 200 and page.context["adminform"].form.errors["deck"]
     assert Card.objects.get(pk=bundled.pk).deck_id == bundled.deck_id
     assert Card.objects.get(pk=own_card.pk).deck_id == mine.pk
     other_bundled = make_deck(1)  # between bundled decks a card may move (export_content follows it)
+    client.force_login(people["editor"])
     page = client.post(f"/admin/decks/card/{bundled.pk}/change/", _form(bundled, deck=str(other_bundled.pk)))
     assert page.status_code == 302
     assert Card.objects.get(pk=bundled.pk).deck_id == other_bundled.pk
@@ -355,3 +357,31 @@ def test_text_the_content_files_would_read_otherwise_is_refused_on_its_field(
     [message] = page.context["adminform"].form.errors[field]
     assert "content file" in message
     content_export()  # still writable
+
+
+def test_editors_see_the_bundled_deck_but_not_learners_own_decks_and_cards(client, people, bundled):
+    """A learner's own deck is private: an editor (staff in the editors group) neither lists nor opens nor
+    edits it in the admin, nor moves a bundled card into it; the superuser still can."""
+    from tests.factories import make_deck
+
+    mine = make_deck(1, owner=people["learner"], name="私人卡组")
+    own_card = mine.cards.get()
+    client.force_login(people["editor"])
+    cards = client.get("/admin/decks/card/").content.decode()
+    decks = client.get("/admin/decks/deck/").content.decode()
+    assert bundled.front in cards and own_card.front not in cards
+    assert "私人卡组" not in decks
+    for url in (f"/admin/decks/card/{own_card.pk}/change/", f"/admin/decks/deck/{mine.pk}/change/"):
+        page = client.get(url)
+        assert page.status_code == 302 and page["Location"].startswith("/admin/"), url  # "does not exist"
+    page = client.get(f"/admin/decks/card/{bundled.pk}/change/")
+    assert str(mine.pk) not in [
+        str(c[0].value) for c in page.context["adminform"].form.fields["deck"].choices if c[0]
+    ]
+    before = (own_card.front, own_card.back)
+    client.post(f"/admin/decks/card/{own_card.pk}/change/", {**_form(own_card, front="改了"), "topics": ""})
+    own_card.refresh_from_db()
+    assert (own_card.front, own_card.back) == before
+    client.force_login(people["owner"])
+    assert own_card.front in client.get("/admin/decks/card/").content.decode()
+    assert client.get(f"/admin/decks/card/{own_card.pk}/change/").status_code == 200
