@@ -121,7 +121,6 @@ class _ContentWriteThrottled:
     learner by ``THROTTLE_CONTENT`` (the editor checks on each pause in typing, well below it)."""
 
     throttle_scope = "content"
-    request: Request
 
     def get_throttles(self):  # type: ignore[no-untyped-def]
         method = self.request.method  # type: ignore[attr-defined]
