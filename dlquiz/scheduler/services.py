@@ -421,16 +421,23 @@ def optimize_execute(*, run_id: int) -> OptimizeRun:
        on the later 20% (log loss, RMSE(bins), AUC). Adopt only if the log loss improves.
     3. Adopting: refit on the whole log, reschedule every card from its log with the new parameters in
        batches, then in one transaction set the parameters in force (and replay once more the cards reviewed
-       while rescheduling). A worker that dies before that transaction leaves the old parameters in force.
+       while rescheduling). A worker that dies before that transaction leaves the old parameters in force;
+       the cards it had rescheduled are replayed with those when the run is started over.
     """
     run = OptimizeRun.objects.select_related("user").get(pk=run_id)
     if run.status in (OptimizeRun.Status.DONE, OptimizeRun.Status.FAILED):
         return run
     user = run.user
     started = time.perf_counter()
+    interrupted = run.stage == OptimizeRun.Stage.RESCHEDULING  # a worker died while rescheduling
     run.status, run.started_at, run.error = OptimizeRun.Status.RUNNING, timezone.now(), ""
     run.save(update_fields=["status", "started_at", "error", "updated_at"])
     try:
+        if interrupted:
+            # the cards it rescheduled follow parameters it never put in force: back to the replay of their
+            # log with the parameters in force, whatever this run then decides
+            _progress(run, OptimizeRun.Stage.RESCHEDULING)
+            cards_reschedule(user=user)
         _optimize(run, user)
     except Exception as exc:
         log.exception("optimisation run %s failed", run.pk)

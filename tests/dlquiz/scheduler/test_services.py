@@ -284,3 +284,29 @@ def test_the_monthly_beat_queues_learners_with_enough_new_reviews(
     _schedule(beat)
     monthly = beat.tasks["dlquiz.scheduler.tasks.optimize_dispatch"]
     assert (monthly.day_of_month, monthly.hour, monthly.minute) == ({1}, {3}, {0})
+
+
+def test_a_run_started_over_after_dying_mid_reschedule_puts_the_cards_back_when_it_does_not_adopt(
+    monkeypatch,
+):
+    """A worker died while rescheduling: half the cards follow parameters never put in force. Started over
+    (beat's recovery), the run does not adopt this time: every card is again the replay of its log with the
+    parameters in force."""
+    user = make_user()
+    review_log_import(user=user, name="sim.csv", data=csv_text(simulate(40, 5)).encode(), now=LATER)
+    logged = sorted(set(ReviewLog.objects.filter(user=user).values_list("card_id", flat=True)))
+    assert cards_reschedule(user=user, parameters=TRUE_PARAMETERS, card_ids=logged[:20]) == 20
+    run = OptimizeRun.objects.create(
+        user=user,
+        trigger="button",
+        status="queued",
+        stage="rescheduling",
+        progress_done=20,
+        progress_total=40,
+    )
+    monkeypatch.setattr(fitting, "MIN_REVIEWS", 10**6)  # the run ends early: too few reviews to fit
+    run = optimize_execute(run_id=run.pk)
+    assert run.status == "done" and not run.adopted and run.reason_code == "too_few_reviews"
+    assert StudySettings.objects.get(user=user).fsrs_parameters is None
+    for cs in CardState.objects.filter(user=user, card_id__in=logged):
+        assert scheduling.memory_of(cs) == _independent_replay(user, cs.card_id, DEFAULT_PARAMETERS)
