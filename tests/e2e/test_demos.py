@@ -129,8 +129,9 @@ def test_card_to_demonstration_run_and_back(
     first = run.result["figures"][0]
     assert pg.locator(f'[data-figure="{first["key"]}"] dt').inner_text() == first["label"]
     legend = pg.locator("#demo-chart-acc .u-legend").inner_text()
-    for name in ("none", "weight_decay", "dropout"):
-        assert name in legend
+    for name in ("不正则化 · 训练", "权值衰减 · 验证", "Dropout · 训练"):  # the runs named in words
+        assert name in legend, legend
+    assert "none" not in legend and "weight_decay" not in legend, legend
     shoot(pg, "demo-result")
 
     # The shareable URL opens the same parameters and seed; starting it again joins the same run.

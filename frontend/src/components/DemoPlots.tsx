@@ -9,6 +9,7 @@ import uPlot from "uplot";
 import { useI18n } from "../i18n";
 import {
   accuracyCurves,
+  regularisationName,
   type BatchNormSeries,
   bnLoss,
   bnRunning,
@@ -450,7 +451,10 @@ function OverfittingPlots({ s }: { s: OverfittingSeries }) {
       lineOptions({
         x: t("demo.epoch"),
         y: t("demo.accuracy"),
-        names: acc.runs.flatMap((r) => [`${r} · ${t("demo.train")}`, `${r} · ${t("demo.val")}`]),
+        names: acc.runs.flatMap((r) => {
+          const name = regularisationName(r, lang);
+          return [`${name} · ${t("demo.train")}`, `${name} · ${t("demo.val")}`];
+        }),
         // the same colour per run: training solid, validation dashed
         styles: acc.runs.flatMap((_, i) => [{ stroke: colour(i) }, { stroke: colour(i), dash: [6, 4] }]),
         yRange: [0, 100],

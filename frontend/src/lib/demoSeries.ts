@@ -243,6 +243,17 @@ export function bnLoss(s: BatchNormSeries): { names: string[]; data: uPlot.Align
 
 // ---- overfitting -----------------------------------------------------------------------------------
 
+const REGULARISATION: Record<string, { zh: string; en: string }> = {
+  none: { zh: "不正则化", en: "No regularisation" },
+  weight_decay: { zh: "权值衰减", en: "Weight decay" },
+  dropout: { zh: "Dropout", en: "Dropout" },
+};
+
+/** A run's name in the legend (the engine's keys `none`, `weight_decay`, `dropout` are not words to show). */
+export function regularisationName(key: string, lang: "zh" | "en"): string {
+  return REGULARISATION[key]?.[lang] ?? key;
+}
+
 /** Training and validation accuracy (in %) per epoch: `[epoch, run₁ train, run₁ val, run₂ train, …]`. */
 export function accuracyCurves(s: OverfittingSeries): { runs: string[]; data: uPlot.AlignedData } {
   const runs = Object.keys(s.runs);

@@ -8,6 +8,7 @@ import {
   nmsFrames,
   optimizerLoss,
   optimizerPaths,
+  regularisationName,
   rfProfile,
   rfSquare,
   shades,
@@ -217,6 +218,16 @@ describe("series to plot data", () => {
         [50, 84.1],
       ],
     });
+  });
+
+  it("names the regularisation runs in words, in the interface language", () => {
+    expect(["none", "weight_decay", "dropout"].map((k) => regularisationName(k, "zh"))).toEqual(["不正则化", "权值衰减", "Dropout"]);
+    expect(["none", "weight_decay", "dropout"].map((k) => regularisationName(k, "en"))).toEqual([
+      "No regularisation",
+      "Weight decay",
+      "Dropout",
+    ]);
+    expect(regularisationName("batchnorm", "en")).toBe("batchnorm");
   });
 
   it("tells each NMS step's boxes apart: kept now, kept before, suppressed now, gone, remaining", () => {
