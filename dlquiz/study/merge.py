@@ -37,6 +37,7 @@ class Replayed:
     state: MemoryState  # the card's state after the last row
     rewritten: list[ReviewLog] = field(default_factory=list)  # stored rows whose states changed
     leech: bool = False  # a new row made the card a leech (``is_leech``)
+    leech_logs: list[ReviewLog] = field(default_factory=list)  # the new rows that did, in replay order
 
 
 def log_replay(
@@ -65,6 +66,7 @@ def log_replay(
         if log.pk is None:
             if is_leech is not None and is_leech(before, m):
                 out.leech = True
+                out.leech_logs.append(log)
         elif log.state_before == b and log.state_after == a:
             continue
         else:

@@ -143,8 +143,8 @@ def _effects_undo(*, user: User, cs: CardState, effects: dict[str, Any]) -> list
     if "buried_until" in effects:
         cs.buried_until = dt.datetime.fromisoformat(effects["buried_until"])
         fields.append("buried_until")
-    if "leech" in effects:  # the review made it a leech; it was not suspended, or it could not be answered
-        cs.leech, cs.suspended = bool(effects["leech"]), False
+    if "leech" in effects:  # the review made it a leech (online it was not suspended: it was answered)
+        cs.leech, cs.suspended = bool(effects["leech"]), bool(effects.get("suspended", False))
         fields += ["leech", "suspended"]
     if effects.get("buried"):
         siblings.siblings_unbury(

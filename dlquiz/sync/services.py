@@ -200,7 +200,9 @@ def _sync(
         cs.buried_until = None  # a review ends a bury, as review_submit's does
         cs.changed_at = now
         if result.leech:
-            cs.leech = cs.suspended = True
+            for log in result.leech_logs:  # the flags before each, for undo (ReviewLog.effects)
+                log.effects = {"leech": cs.leech, "suspended": cs.suspended}
+                cs.leech = cs.suspended = True
             leeches.append(cs.pk)
     review_sql.logs_insert(inserts)
     review_sql.log_states_write(rewritten)

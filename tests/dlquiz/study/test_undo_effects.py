@@ -121,3 +121,24 @@ def test_undo_restores_a_sibling_bury_that_the_next_review_of_it_ended():
     assert CardState.objects.get(user=user, card_id=ids["bn_1~r"]).buried_until is None
     review_undo(user=user)
     assert _snapshot(user) == before
+
+
+@pytest.mark.parametrize("suspended_before", [False, True])
+def test_undoing_an_offline_lapse_that_made_a_leech_restores_the_flags(suspended_before):
+    """Offline reviews are kept even for a suspended card; the synced lapse that makes a leech records the
+    flags before it, and undo gives them back."""
+    from tests.dlquiz.sync.test_reviews import NOW as SYNC_NOW
+    from tests.dlquiz.sync.test_reviews import item, post
+
+    user, _, cards = enrolled_user(1, leech_threshold=2)
+    card = cards[0]
+    d0 = SYNC_NOW - dt.timedelta(days=20)
+    at = [d0, d0 + dt.timedelta(days=5), d0 + dt.timedelta(days=5, minutes=15), d0 + dt.timedelta(days=15)]
+    assert post(user, [item(card, r, t) for r, t in zip((4, 1, 3), at, strict=False)]).status_code == 200
+    card_suspend(user=user, card_id=card.id, suspended=suspended_before)
+    before = _snapshot(user)
+    assert before[card.id][1:3] == (False, suspended_before)
+    body = post(user, [item(card, 1, at[3])]).json()
+    assert (body["states"][0]["leech"], body["states"][0]["suspended"]) == (True, True)
+    review_undo(user=user)
+    assert _snapshot(user) == before
