@@ -61,7 +61,10 @@ def make_schedule(name: str, opt: torch.optim.Optimizer, steps: int, peak: float
             milestones=[warm],
         )
     if name == "onecycle":
-        return lr_scheduler.OneCycleLR(opt, max_lr=peak, total_steps=steps)
+        # cycle_momentum=False: by default OneCycleLR also cycles the optimizer's momentum (0.95 → 0.85), which
+        # turns the plain SGD every schedule runs into SGD with momentum (effective step ≈ lr/(1 − β), past
+        # 2/λ_max at the peak: it diverged); compared with the others, only the learning rate may differ
+        return lr_scheduler.OneCycleLR(opt, max_lr=peak, total_steps=steps, cycle_momentum=False)
     raise KeyError(name)
 
 
@@ -72,6 +75,9 @@ def _loss(model: nn.Linear, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 @register
 class LearningRate(Demo):
     id = "learning_rate"
+    version = (
+        2  # 2: OneCycleLR without its momentum cycle (version 1's OneCycle run had momentum and diverged)
+    )
     title = "学习率：太小、合适、太大，以及学习率调度（StepLR、Cosine、Warmup、OneCycle）"
     title_en = "Learning rate: too low, good, too high, and schedules (StepLR, cosine, warmup, OneCycle)"
     summary = "学习率太小、合适、太大时的损失曲线，以及 torch.optim.lr_scheduler 各种调度的学习率与损失。"

@@ -72,3 +72,16 @@ def test_schedules_match_their_documented_formulas():
     assert one[0] == pytest.approx(peak / 25)
     assert max(one) == pytest.approx(peak) and one.index(max(one)) == round(0.3 * steps) - 1
     assert one[-1] < peak / 25 / 1e3
+
+
+def test_every_schedule_runs_the_same_plain_sgd_and_none_diverges_below_two_over_lambda_max():
+    """Only the learning rate differs between the schedules: none may add momentum (OneCycleLR cycles an SGD's
+    momentum between 0.95 and 0.85 unless told not to, an effective step of about lr/(1 − β) ≈ 6.7 at the peak
+    lr 1, past 2/λ_max = 2). Every schedule's lr stays at or below the peak 1 < 2/λ_max, so no schedule's loss
+    may grow above the loss it started from."""
+    result = DEMO.run({}, seed=0)
+    start = result.series["learning_rates"]["lr_good"]["loss"][0]  # the full-batch loss of the shared start
+    for name, s in result.series["schedules"].items():
+        assert max(s["lr"]) <= 1.0 + 1e-9, name
+        assert max(s["loss"]) <= start, (name, max(s["loss"]), start)
+    assert result.series["lambda_max"] == pytest.approx(1.0)
