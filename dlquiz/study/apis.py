@@ -371,6 +371,16 @@ class SettingsSerializer(serializers.Serializer):
         max_value=1440,
         help_text="when nothing else is left, learning cards due within this many minutes are shown early",
     )
+    deck_new_limits = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=9999),
+        help_text="deck id -> new cards a day from that deck (within new_per_day); a deck not listed has no cap of its own",
+    )
+
+    def validate_deck_new_limits(self, value: dict[str, int]) -> dict[str, int]:
+        if len(value) > 500 or not all(k.isdigit() and 0 < int(k) < 2**31 for k in value):
+            raise serializers.ValidationError("keys are deck ids")
+        return {str(int(k)): v for k, v in value.items()}
+
     new_card_order = serializers.ChoiceField(
         choices=list(ORDERS),
         help_text="deck: deck order; mixed: across decks; interleaved: exercises after the cards of their topics",

@@ -141,6 +141,11 @@ class StudySettings(models.Model):
         validators=[MaxValueValidator(1440)],
         help_text="when nothing else is left, learning cards due within this many minutes are shown early",
     )
+    deck_new_limits = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="deck id -> new cards a day from that deck (within new_per_day); a deck not listed: no cap of its own",
+    )
     new_card_order = models.CharField(
         max_length=12,
         default="interleaved",

@@ -143,7 +143,8 @@ def study_queue(
         ]
     if len(items) < limit and today.new_left:
         n = min(limit - len(items), today.new_left)
-        items += [(s, "new") for s in _new_states(base, prefs=prefs, n=n)]
+        deck_left = _deck_new_left(user=user, prefs=prefs, now=now)
+        items += [(s, "new") for s in _new_states(base, prefs=prefs, n=n, deck_left=deck_left)]
     horizon = now
     if not items and prefs.learn_ahead_minutes:  # nothing else left: learn ahead, as Anki does
         horizon = now + dt.timedelta(minutes=prefs.learn_ahead_minutes)
@@ -159,18 +160,56 @@ def study_queue(
     return _queue_items(user=user, prefs=prefs, now=now, items=items), today
 
 
-def _new_states(base: QuerySet[CardState], *, prefs: StudySettings, n: int) -> list[CardState]:
+def _deck_new_left(*, user: User, prefs: StudySettings, now: dt.datetime) -> dict[int, int] | None:
+    """New cards each capped deck may still give today (``StudySettings.deck_new_limits``); None: no caps."""
+    limits = {int(k): int(v) for k, v in (prefs.deck_new_limits or {}).items()}
+    if not limits:
+        return None
+    start, end = study_day_bounds(prefs=prefs, now=now)
+    done = dict(
+        ReviewLog.objects.filter(
+            user=user,
+            kind=ReviewLog.Kind.REVIEW,
+            prior_state=State.NEW,
+            reviewed_at__gte=start,
+            reviewed_at__lt=end,
+            card__deck_id__in=list(limits),
+        )
+        .values_list("card__deck_id")
+        .annotate(n=Count("id"))
+        .values_list("card__deck_id", "n")
+    )
+    return {deck: max(0, cap - done.get(deck, 0)) for deck, cap in limits.items()}
+
+
+def _new_states(
+    base: QuerySet[CardState], *, prefs: StudySettings, n: int, deck_left: dict[int, int] | None = None
+) -> list[CardState]:
     """The next ``n`` new cards in the learner's new-card order (``ordering``): deck order straight from the
-    index; the other orders rank the new cards' light columns in Python, then load the first ``n``."""
+    index; the other orders (or per-deck caps, ``deck_left``) rank the new cards' light columns in Python,
+    then load the first ``n``."""
     new = base.filter(state=State.NEW)
-    if prefs.new_card_order == "deck" or n <= 0:
+    if (prefs.new_card_order == "deck" and deck_left is None) or n <= 0:
         return list(new.order_by("new_order", "id")[:n])
-    rows = new.values_list("id", "new_order", "card__deck__position", "card__kind", "card__topics")
-    cards = [
-        ordering.NewCard(i, pos, deck, kind == "exercise", tuple(topics or ()))
-        for i, pos, deck, kind, topics in rows
-    ]
-    ids = ordering.new_card_sequence(cards, prefs.new_card_order)[:n]
+    rows = new.values_list(
+        "id", "new_order", "card__deck__position", "card__kind", "card__topics", "card__deck_id"
+    )
+    cards: list[ordering.NewCard] = []
+    deck_of: dict[int, int] = {}
+    for i, pos, deck, kind, topics, deck_id in rows:
+        cards.append(ordering.NewCard(i, pos, deck, kind == "exercise", tuple(topics or ())))
+        deck_of[i] = deck_id
+    ids: list[int] = []
+    left = dict(deck_left or {})
+    for i in ordering.new_card_sequence(cards, prefs.new_card_order):
+        if len(ids) == n:
+            break
+        d = deck_of[i]
+        if d in left:
+            if left[d] <= 0:
+                continue
+            left[d] -= 1
+        ids.append(i)
     by_id = new.in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
 

@@ -307,6 +307,7 @@ SETTINGS_FIELDS = (
     "leech_threshold",
     "learn_ahead_minutes",
     "new_card_order",
+    "deck_new_limits",
 )
 
 

@@ -512,12 +512,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * @description Writes and checks of a learner's cards start KaTeX (a node process) for every formula: limited per
+         *     learner by ``THROTTLE_CONTENT`` (the editor checks on each pause in typing, well below it).
+         */
         get: operations["my_cards_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
+        /**
+         * @description Writes and checks of a learner's cards start KaTeX (a node process) for every formula: limited per
+         *     learner by ``THROTTLE_CONTENT`` (the editor checks on each pause in typing, well below it).
+         */
         patch: operations["my_cards_update"];
         trace?: never;
     };
@@ -1520,6 +1528,10 @@ export interface components {
             leech_threshold?: number;
             /** @description when nothing else is left, learning cards due within this many minutes are shown early */
             learn_ahead_minutes?: number;
+            /** @description deck id -> new cards a day from that deck (within new_per_day); a deck not listed has no cap of its own */
+            deck_new_limits?: {
+                [key: string]: number;
+            };
             /**
              * @description deck: deck order; mixed: across decks; interleaved: exercises after the cards of their topics
              *
@@ -1762,6 +1774,10 @@ export interface components {
             leech_threshold: number;
             /** @description when nothing else is left, learning cards due within this many minutes are shown early */
             learn_ahead_minutes: number;
+            /** @description deck id -> new cards a day from that deck (within new_per_day); a deck not listed has no cap of its own */
+            deck_new_limits: {
+                [key: string]: number;
+            };
             /**
              * @description deck: deck order; mixed: across decks; interleaved: exercises after the cards of their topics
              *
@@ -1911,6 +1927,10 @@ export interface components {
             leech_threshold: number;
             /** @description when nothing else is left, learning cards due within this many minutes are shown early */
             learn_ahead_minutes: number;
+            /** @description deck id -> new cards a day from that deck (within new_per_day); a deck not listed has no cap of its own */
+            deck_new_limits: {
+                [key: string]: number;
+            };
             /**
              * @description deck: deck order; mixed: across decks; interleaved: exercises after the cards of their topics
              *

@@ -31,6 +31,7 @@ const stored: StudySettings = {
   leech_threshold: 8,
   learn_ahead_minutes: 20,
   new_card_order: "interleaved",
+  deck_new_limits: {},
 };
 
 const metrics = (logLoss: number, observed: number) => ({

@@ -224,3 +224,26 @@ def test_custom_study_of_one_deck_tag_topic_or_exercises():
     # a deck the learner does not study: nothing, not someone else's cards
     other = _deck("cs-c", 2, [("basic", ["t1"])], 200)
     assert c.get("/api/v1/study/queue", {"deck": other.id}).json()["cards"] == []
+
+
+def test_per_deck_daily_new_card_limits():
+    a = _deck("lim-a", 0, [("basic", [f"a{i}"]) for i in range(6)], 0)
+    b = _deck("lim-b", 1, [("basic", [f"b{i}"]) for i in range(6)], 100)
+    user = make_user(new_per_day=8, new_card_order="deck")
+    deck_enroll(user=user, deck=a)
+    deck_enroll(user=user, deck=b)
+    r = client_for(user).patch("/api/v1/settings", {"deck_new_limits": {str(a.id): 2}}, format="json")
+    assert r.status_code == 200 and r.json()["deck_new_limits"] == {str(a.id): 2}
+    user.study_settings.refresh_from_db()
+    items, _ = study_queue(user=user, now=T0)
+    # by hand: 2 from deck a (its cap), then deck b's 6 up to the day's 8
+    assert [i.state.card.uid for i in items] == ["lim-a.0", "lim-a.1", *[f"lim-b.{i}" for i in range(6)]]
+    review_submit(user=user, card_id=items[0].state.card_id, rating=4, client_review_id=rid(), now=T0)
+    items, _ = study_queue(user=user, now=T0 + dt.timedelta(seconds=1))
+    assert [i.state.card.uid for i in items if i.state.card.deck_id == a.id] == ["lim-a.1"]  # one of 2 left
+    bad = client_for(user).patch("/api/v1/settings", {"deck_new_limits": {"deck": 2}}, format="json")
+    assert bad.status_code == 400 and "deck_new_limits" in bad.json()["error"]["fields"]
+    bad = client_for(user).patch("/api/v1/settings", {"deck_new_limits": {str(a.id): -1}}, format="json")
+    assert bad.status_code == 400
+    user.study_settings.refresh_from_db()
+    assert user.study_settings.deck_new_limits == {str(a.id): 2}
