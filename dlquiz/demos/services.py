@@ -14,6 +14,7 @@ stops there), and writes the result or the error with the same condition, so a r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
@@ -39,6 +40,11 @@ Status = DemoRun.Status
 MAX_ATTEMPTS = 3
 #: the least time between two progress writes of one computation (the first one is written at once)
 PROGRESS_INTERVAL = 0.2
+#: a run still "running" this many seconds past its hard time limit has lost its computation: the worker died
+#: and its message is gone (kombu's filesystem broker, `make run`'s default, does not deliver it again; Redis
+#: does so only after its visibility timeout). Asked for again, it is queued again; it no longer counts
+#: towards the learner's cap.
+LOST_MARGIN = 60
 
 
 class TooManyRuns(ServiceError):
@@ -56,6 +62,19 @@ def demo_or_404(demo_id: str) -> Demo:
 def time_limits(demo_id: str) -> tuple[int, int]:
     """``(soft, hard)`` seconds for one demonstration's task (``DEMO_TIME_LIMITS`` or the defaults)."""
     return settings.DEMO_TIME_LIMITS.get(demo_id, (settings.DEMO_SOFT_TIME_LIMIT, settings.DEMO_TIME_LIMIT))
+
+
+def _lost(run: DemoRun, now: Any) -> bool:
+    """The run is "running" but its computation must have ended long ago (see ``LOST_MARGIN``)."""
+    if run.status != Status.RUNNING or run.started_at is None:
+        return False
+    return run.started_at < now - dt.timedelta(seconds=time_limits(run.demo)[1] + LOST_MARGIN)
+
+
+def _lost_cutoff(now: Any) -> Any:
+    """Runs started before this, and still "running", are lost whatever their demonstration's limits."""
+    longest = max([settings.DEMO_TIME_LIMIT, *(h for _, h in settings.DEMO_TIME_LIMITS.values())])
+    return now - dt.timedelta(seconds=longest + LOST_MARGIN)
 
 
 def params_key(params: Mapping[str, Any]) -> str:
@@ -110,12 +129,19 @@ def demo_run_request(
         ).first()  # one learner's requests in turn (the cap)
         run = DemoRun.objects.select_for_update().filter(**key).first()
         mine = DemoRequest.objects.filter(user=user, run=run).first() if run is not None else None
+        lost = run is not None and _lost(run, now)
         already_waiting = (
-            mine is not None and not mine.cancelled and run is not None and run.status in run.ACTIVE
+            mine is not None
+            and not mine.cancelled
+            and run is not None
+            and run.status in run.ACTIVE
+            and not lost
         )
         will_work = run is None or run.status != Status.DONE
         if will_work and not already_waiting:
-            active = DemoRequest.objects.filter(user=user, cancelled=False, run__status__in=DemoRun.ACTIVE)
+            active = DemoRequest.objects.filter(
+                user=user, cancelled=False, run__status__in=DemoRun.ACTIVE
+            ).exclude(run__status=Status.RUNNING, run__started_at__lt=_lost_cutoff(now))
             if active.count() >= settings.DEMO_MAX_QUEUED:
                 raise TooManyRuns(
                     f"最多同时排队 {settings.DEMO_MAX_QUEUED} 个演示，请等它们完成或取消一个 / "
@@ -131,7 +157,7 @@ def demo_run_request(
                 if run.status in (Status.FAILED, Status.CANCELLED):
                     _queue_again(run, now)
                     _enqueue(run)
-        elif run.status in (Status.FAILED, Status.CANCELLED):
+        elif run.status in (Status.FAILED, Status.CANCELLED) or lost:
             _queue_again(run, now)
             _enqueue(run)
         request, created = DemoRequest.objects.get_or_create(

@@ -162,6 +162,49 @@ def test_a_run_whose_worker_keeps_dying_ends_failed(queued, django_capture_on_co
     assert run.status == "failed" and str(MAX_ATTEMPTS) in run.error and run.finished_at is not None
 
 
+def test_a_run_whose_computation_was_lost_is_queued_again_when_asked(
+    queued, django_capture_on_commit_callbacks, settings
+):
+    """Its worker died and the message went with it (the filesystem broker does not deliver it again): past its
+    hard time limit plus LOST_MARGIN the run cannot still be computing. Asked for again, it is queued again;
+    until then it stays as it is; it no longer counts towards the cap."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.DEMO_TIME_LIMITS = {"nms_steps": (7, 9)}
+    settings.DEMO_MAX_QUEUED = 1
+    a, b = make_user(), make_user()
+    req = ask(a, capture=django_capture_on_commit_callbacks)
+    t0 = timezone.now()
+    assert demo_run_claim(run_id=req.run_id, token=1, now=t0) == 1
+    # within its hard limit (9 s) plus the margin: the same run, nothing queued
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_run_request(user=b, demo_id="nms_steps", params=FAST, now=t0 + dt.timedelta(seconds=9 + 59))
+    assert len(queued) == 1 and DemoRun.objects.get(pk=req.run_id).status == "running"
+    # a's one queued-or-running run is the limit (DEMO_MAX_QUEUED = 1) while it may still be computing
+    with pytest.raises(ServiceError) as exc, django_capture_on_commit_callbacks(execute=True):
+        demo_run_request(
+            user=a, demo_id="nms_steps", params=FAST, seed=1, now=t0 + dt.timedelta(seconds=9 + 59)
+        )
+    assert exc.value.code == "too_many_runs"
+    # past it (the longest limit of any demonstration is the default 45 s): lost, not counted, queued again
+    later = t0 + dt.timedelta(seconds=45 + services.LOST_MARGIN + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        other = demo_run_request(user=a, demo_id="nms_steps", params=FAST, seed=1, now=later)
+    assert other.run_id != req.run_id and len(queued) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        again = demo_run_request(user=b, demo_id="nms_steps", params=FAST, now=later)
+    assert again.run_id == req.run_id and queued[-1] == (req.run_id, 2, "nms_steps")
+    run = DemoRun.objects.get(pk=req.run_id)
+    assert (run.status, run.progress, run.started_at, run.attempts) == ("queued", 0, None, 0)
+    assert (
+        demo_run_compute(run_id=req.run_id, token=1) == "skipped"
+    )  # the lost task's number, if it came back
+    assert demo_run_compute(run_id=req.run_id, token=2) == "done"
+    assert DemoRun.objects.get(pk=req.run_id).started_count == 2
+
+
 def test_a_raising_demonstration_ends_failed_with_its_message(
     queued, django_capture_on_commit_callbacks, monkeypatch
 ):
