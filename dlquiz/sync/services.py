@@ -25,11 +25,11 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from dlquiz.study import review_sql, scheduling
+from dlquiz.study import review_sql, scheduling, siblings
 from dlquiz.study.merge import REPLAY_ORDER, log_replay, replay_key
 from dlquiz.study.models import CardState, ReviewLog, StudySettings
 from dlquiz.study.scheduling import MemoryState, scheduler_for
-from dlquiz.study.selectors import settings_get
+from dlquiz.study.selectors import settings_get, study_day_bounds
 from dlquiz.study.services import EARLIEST_REVIEW, MAX_CLOCK_SKEW, is_leech_lapse
 
 __all__ = ["CLOCK_TOLERANCE", "MAX_BATCH", "ItemOutcome", "OfflineReview", "SyncResult", "reviews_sync"]
@@ -204,6 +204,7 @@ def _sync(
                 log.effects = {"leech": cs.leech, "suspended": cs.suspended}
                 cs.leech = cs.suspended = True
             leeches.append(cs.pk)
+    _siblings_bury(user=user, prefs=prefs, new=new, by_card=by_card, now=now)
     review_sql.logs_insert(inserts)
     review_sql.log_states_write(rewritten)
     review_sql.card_states_write(
@@ -212,6 +213,36 @@ def _sync(
     if leeches:  # rare: tagged and suspended as review_submit does
         CardState.objects.filter(pk__in=leeches).update(leech=True, suspended=True, changed_at=now)
     return states, decided, len(stored_logs)
+
+
+def _siblings_bury(
+    *,
+    user: User,
+    prefs: StudySettings,
+    new: dict[int, list[ReviewLog]],
+    by_card: dict[int, CardState],
+    now: dt.datetime,
+) -> None:
+    """The sibling rule for offline reviews, as review_submit applies it online: a card whose latest review
+    (of its whole log) is new in this batch and falls on the learner's current study day buries the other
+    cards of its note until that day ends. The bury is recorded in that review's ``effects`` so undo lifts
+    it. Runs before the batch's card states are written: those end any bury, so a sibling reviewed in the
+    same batch is not buried."""
+    day_start, day_end = study_day_bounds(prefs=prefs, now=now)
+    for card_id in sorted(new):
+        latest = max(new[card_id], key=replay_key)
+        cs = by_card[card_id]
+        if not day_start <= latest.reviewed_at < day_end or (
+            cs.last_review is not None and cs.last_review > latest.reviewed_at
+        ):
+            continue
+        buried = siblings.siblings_bury(user_id=user.pk, card_id=card_id, until=day_end)
+        if buried:
+            latest.effects = {
+                **(latest.effects or {}),
+                "bury_until": day_end.isoformat(),
+                "buried": {str(pk): None if b is None else b.isoformat() for pk, b in buried.items()},
+            }
 
 
 def _stored_logs(*, user: User, new: dict[int, list[ReviewLog]]) -> dict[int, list[ReviewLog]]:

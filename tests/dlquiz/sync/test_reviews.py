@@ -452,3 +452,61 @@ def test_a_lapse_reaching_the_leech_threshold_offline_tags_and_suspends_the_card
     ) == (2, True, True)
     assert (states[cards[1].id]["lapses"], states[cards[1].id]["leech"]) == (0, False)
     assert CardState.objects.get(user=user, card=cards[0]).leech
+
+
+def _sibling_deck(user):
+    from dlquiz.decks.models import Card, Deck
+    from dlquiz.decks.services import deck_enroll
+
+    deck = Deck.objects.create(slug="sync-sib", name="Siblings")
+    specs = [("bn", "basic"), ("bn~r", "reverse"), ("clz", "cloze"), ("clz~c2", "cloze")]
+    Card.objects.bulk_create(
+        [Card(uid=u, deck=deck, kind=k, front=u, back="", position=i) for i, (u, k) in enumerate(specs)]
+    )
+    deck_enroll(user=user, deck=deck)
+    return {c.uid: c for c in deck.cards.all()}
+
+
+def test_offline_reviews_bury_siblings_like_online_ones_and_undo_lifts_it():
+    """A synced review made on the learner's current study day buries the other cards of its note until the
+    day ends (04:00 Shanghai); one made on an earlier day does not; a sibling reviewed in the same batch is
+    not buried; undo of the synced review lifts the bury."""
+    from dlquiz.study.models import CardState as CS
+
+    user, _, _ = enrolled_user(0)  # Asia/Shanghai, the study day starts at 04:00
+    cards = _sibling_deck(user)
+    today = NOW - dt.timedelta(hours=1)  # 19:00 in Shanghai on 10 March
+    day_end = dt.datetime(2026, 3, 11, 4, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    batch = [
+        OfflineReview(rid(), cards["bn"].id, 3, today),
+        OfflineReview(rid(), cards["clz"].id, 3, NOW - dt.timedelta(days=2)),  # an earlier day
+    ]
+    with transaction.atomic():
+        reviews_sync(user=user, reviews=batch, device_time=NOW, now=NOW)
+
+    def buried(uid):
+        return CS.objects.get(user=user, card=cards[uid]).buried_until
+
+    assert buried("bn~r") == day_end
+    assert buried("clz~c2") is None and buried("bn") is None
+    # both directions reviewed offline in one batch: neither ends up buried
+    other, _, _ = enrolled_user(0)
+    theirs = {uid: c for uid, c in cards.items()}
+    from dlquiz.decks.services import deck_enroll
+
+    deck_enroll(user=other, deck=cards["bn"].deck)
+    pair = [
+        OfflineReview(rid(), theirs["bn"].id, 3, today),
+        OfflineReview(rid(), theirs["bn~r"].id, 3, today),
+    ]
+    with transaction.atomic():
+        reviews_sync(user=other, reviews=pair, device_time=NOW, now=NOW)
+    assert not CS.objects.filter(
+        user=other, card__in=[theirs["bn"], theirs["bn~r"]], buried_until__isnull=False
+    )
+    # undo the learner's synced review of bn: its sibling comes back today
+    with time_machine.travel(NOW, tick=False):
+        review_undo(user=user)  # the last created: clz's (an earlier day, no bury) ...
+        assert buried("bn~r") == day_end
+        review_undo(user=user)  # ... then bn's, which buried bn~r
+    assert buried("bn~r") is None
