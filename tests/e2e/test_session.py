@@ -310,3 +310,25 @@ def test_custom_study_of_one_deck_and_exercises_only(page: Any, app_server: str,
     pg.wait_for_function("() => location.search.includes('deck=')")
     pg.wait_for_selector(".card-face")
     assert current_card(pg) in other_ids
+
+
+def test_per_deck_limit_and_new_card_order_in_settings(page: Any, app_server: str, small_deck: dict) -> None:
+    from dlquiz.decks.models import Deck
+    from dlquiz.study.models import StudySettings
+
+    other = Deck.objects.create(slug="e2e-more", name="更多卡片", position=1)
+    pg = page
+    sign_up(pg, app_server, "tina")
+    pg.get_by_role("link", name="设置").click()
+    limit = f"#deck-limit-{small_deck['deck'].id}"
+    pg.wait_for_selector(limit)
+    pg.locator(limit).fill("3")
+    pg.locator("#new_card_order").select_option("mixed")
+    pg.locator("#learn_ahead_minutes").fill("5")
+    shoot(pg, "settings-session")
+    pg.get_by_role("button", name="保存", exact=True).click()
+    pg.wait_for_selector("text=设置已保存")
+    prefs = StudySettings.objects.get(user__username="tina")
+    assert prefs.deck_new_limits == {str(small_deck["deck"].id): 3}
+    assert (prefs.new_card_order, prefs.learn_ahead_minutes) == ("mixed", 5)
+    assert str(other.id) not in prefs.deck_new_limits

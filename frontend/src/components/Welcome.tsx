@@ -1,7 +1,6 @@
 import { useState } from "preact/hooks";
 
 import { useI18n } from "../i18n";
-import { Link } from "./Link";
 
 export const WELCOME_STORAGE_KEY = "dlquiz.welcomed";
 
@@ -32,9 +31,7 @@ export function Welcome({ newLearner }: { newLearner: boolean }) {
       <ul>
         <li>{t("welcome.ratings")}</li>
         <li>{t("welcome.exercises")}</li>
-        <li>
-          {t("welcome.settings")} <Link href="/settings">{t("welcome.settingsLink")}</Link>
-        </li>
+        <li>{t("welcome.settings")}</li>
       </ul>
       <button type="button" onClick={close}>
         {t("welcome.close")}

@@ -20,8 +20,7 @@ export const SESSION_ZH = {
   "welcome.ratings":
     "看完答案后按回忆的情况评分：重来（没想起来，几分钟后再出现）、困难（想起来但很吃力）、良好（正常想起）、简单（毫不费力，间隔拉得更长）。评分决定下次什么时候再见到这张卡。",
   "welcome.exercises": "除了问答卡，还有计算练习题（卷积输出尺寸、参数量、IoU……），每次出不同的数字，输入答案后自动批改并给出推导。",
-  "welcome.settings": "每天的新卡数量、新卡顺序、时区和提醒都在",
-  "welcome.settingsLink": "设置",
+  "welcome.settings": "每天的新卡数量、新卡顺序、时区和提醒都在顶部导航的「设置」里。",
   "welcome.close": "知道了",
   "scope.title": "选择学习范围",
   "scope.deck": "卡组",
@@ -37,6 +36,7 @@ export const SESSION_ZH = {
   "scope.exercises": "只做练习题",
   "scope.everything": "学习全部",
   "nav.practice": "练习",
+  "set.deckLimits": "各卡组每天的新卡上限（留空：不单独限制，只受总数限制）",
 };
 
 export const SESSION_EN: Record<keyof typeof SESSION_ZH, string> = {
@@ -59,8 +59,7 @@ export const SESSION_EN: Record<keyof typeof SESSION_ZH, string> = {
   "welcome.ratings":
     "After the answer, rate how well you recalled it: Again (forgot: it comes back in minutes), Hard (recalled with effort), Good (recalled), Easy (effortless: a longer interval). The rating decides when you see the card next.",
   "welcome.exercises": "Besides question cards there are computed exercises (conv output sizes, parameter counts, IoU, ...): new numbers every time, graded as you type, with a worked solution.",
-  "welcome.settings": "New cards per day, the new-card order, time zone and reminders are in",
-  "welcome.settingsLink": "Settings",
+  "welcome.settings": "New cards per day, the new-card order, time zone and reminders are under Settings in the navigation at the top.",
   "welcome.close": "Got it",
   "scope.title": "Choose what to study",
   "scope.deck": "Deck",
@@ -76,4 +75,5 @@ export const SESSION_EN: Record<keyof typeof SESSION_ZH, string> = {
   "scope.exercises": "Exercises only",
   "scope.everything": "Study everything",
   "nav.practice": "Practice",
+  "set.deckLimits": "New cards a day per deck (empty: no cap of its own, only the total)",
 };

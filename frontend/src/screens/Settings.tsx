@@ -49,6 +49,8 @@ interface Form {
   leech_threshold: string;
   learn_ahead_minutes: string;
   new_card_order: NewCardOrder;
+  /** deck id -> that deck's own cap of new cards a day ("" or absent: none) */
+  deck_new_limits: Record<string, string>;
 }
 
 type NewCardOrder = StudySettings["new_card_order"];
@@ -69,6 +71,7 @@ function toForm(s: StudySettings): Form {
     leech_threshold: String(s.leech_threshold),
     learn_ahead_minutes: String(s.learn_ahead_minutes),
     new_card_order: s.new_card_order,
+    deck_new_limits: Object.fromEntries(Object.entries(s.deck_new_limits ?? {}).map(([k, v]) => [k, String(v)])),
   };
 }
 
@@ -76,6 +79,7 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
   const { t, lang } = useI18n();
   // The form's values live in the loaded data: an edit replaces it, a save replaces it with the answer.
   const loaded = useAsync(() => api.settings().then(toForm), []);
+  const decks = useAsync(() => api.decks(), []);
   const form = loaded.data;
   const setForm = loaded.set;
   const [localErrors, setLocalErrors] = useState<Record<string, Key>>({});
@@ -122,6 +126,11 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
       leech_threshold: Number(form.leech_threshold),
       learn_ahead_minutes: Number(form.learn_ahead_minutes),
       new_card_order: form.new_card_order,
+      deck_new_limits: Object.fromEntries(
+        Object.entries(form.deck_new_limits)
+          .filter(([, v]) => v.trim() !== "")
+          .map(([k, v]) => [k, Number(v)]),
+      ),
     };
     const answer = await api.settingsUpdate(body);
     // Anki's "reschedule cards on change": a new desired retention offers to reschedule every card
@@ -220,6 +229,16 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
               ))}
             </select>
           </div>
+          {(decks.data ?? []).length ? (
+            <div class="field deck-limits">
+              <p class="muted">{t("set.deckLimits")}</p>
+              {(decks.data ?? []).map((d) => (
+                <Field key={d.id} id={`deck-limit-${d.id}`} type="number" min={0} max={9999} inputMode="numeric" label={d.name}
+                  value={form.deck_new_limits[String(d.id)] ?? ""}
+                  onInput={(e) => up({ deck_new_limits: { ...form.deck_new_limits, [String(d.id)]: e.currentTarget.value } })} />
+              ))}
+            </div>
+          ) : null}
           <Field id="learn_ahead_minutes" type="number" min={0} max={1440} inputMode="numeric" label={t("set.learnAhead")}
             value={form.learn_ahead_minutes} onInput={(e) => up({ learn_ahead_minutes: e.currentTarget.value })}
             error={errors.learn_ahead_minutes} hint={t("set.learnAheadHelp")} />
