@@ -6,12 +6,12 @@ export type PartKind = Part["kind"];
 export type Precision = Schemas["PrecisionOut"];
 
 /**
- * The on-screen keyboard a phone should offer for a part. A count is digits only ("numeric"); a real
- * number may need "-", "/", "e" or "%" (-0.25, 1/8, 1e-3), which the decimal pad lacks, so it gets the
- * text keyboard (phones open it on its numbers-and-symbols layer with a numeric placeholder).
+ * The on-screen keyboard a phone should offer for a part: always the text keyboard. Every kind may need
+ * "-", "/", "e" or "%": a real number (-0.25, 1/8, 1e-3), and a count too, typed in scientific form
+ * (8.51968e5, 8.5×10^5), which the engine reads exactly; the numeric and decimal pads lack those keys.
+ * Phones open the text keyboard on its numbers-and-symbols layer when the field's placeholder is numeric.
  */
-export function inputModeFor(kind: PartKind): "numeric" | "text" {
-  if (kind === "int") return "numeric";
+export function inputModeFor(_kind: PartKind): "text" {
   return "text";
 }
 
