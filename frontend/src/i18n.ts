@@ -7,6 +7,8 @@ import { useContext } from "preact/hooks";
 
 import { OWN_EN, OWN_ZH } from "./lib/ownStrings";
 import { SESSION_EN, SESSION_ZH } from "./lib/sessionStrings";
+import { OWN_EN, OWN_ZH } from "./lib/ownStrings";
+import { SESSION_EN, SESSION_ZH } from "./lib/sessionStrings";
 
 import { ANKI_EN, ANKI_ZH } from "./lib/ankiStrings";
 import { FSRS_EN, FSRS_ZH } from "./lib/fsrsStrings";
@@ -181,6 +183,7 @@ const zh = {
   "browse.deck": "卡组",
   "browse.tag": "标签",
   "browse.state": "状态",
+  "browse.findOption": "输入以筛选",
   "browse.topic": "主题",
   "browse.dueBefore": "到期早于",
   "browse.all": "全部",
@@ -537,6 +540,7 @@ const en: Record<Key, string> = {
   "browse.deck": "Deck",
   "browse.tag": "Tag",
   "browse.state": "State",
+  "browse.findOption": "Type to filter",
   "browse.topic": "Topic",
   "browse.dueBefore": "Due before",
   "browse.all": "All",

@@ -259,6 +259,14 @@ def test_search_with_synonyms_and_syntax(page: Any, app_server: str, small_deck:
     # nothing is suspended yet
     box.fill("is:suspended")
     pg.wait_for_function("() => document.querySelector('.result-count')?.textContent.includes('没有')")
+    # the tag picker is searchable: typing narrows its list, and a single match is picked at once
+    box.fill("")
+    pg.wait_for_function("() => document.querySelectorAll('.result').length > 2")
+    pg.locator("#browse-tag-find").fill("depthw")
+    pg.wait_for_function("() => document.querySelector('#browse-tag').value === 'depthwise'")
+    assert pg.locator("#browse-tag option").count() == 2  # "all" and the one match
+    pg.wait_for_function("() => document.querySelectorAll('.result').length === 1")
+    shoot(pg, "search-tag-picker")
 
 
 def test_custom_study_of_one_deck_and_exercises_only(page: Any, app_server: str, small_deck: dict) -> None:

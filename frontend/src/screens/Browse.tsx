@@ -64,17 +64,39 @@ interface FilterSelectProps {
   /** [value, text] pairs, after "all". */
   options: Array<[string, string]>;
   onPick: (value: string) => void;
+  /** A box above the list that narrows it to the options whose text holds what is typed (long lists). */
+  searchable?: boolean;
+}
+
+/** The options whose text holds ``needle`` (any case), and always the one picked now. */
+export function narrowOptions(options: Array<[string, string]>, needle: string, picked: string): Array<[string, string]> {
+  const n = needle.trim().toLowerCase();
+  if (!n) return options;
+  return options.filter(([v, text]) => v === picked || text.toLowerCase().includes(n) || v.toLowerCase().includes(n));
 }
 
 /** One filter: "all" or one of its values. */
-function FilterSelect({ id, label, value, options, onPick }: FilterSelectProps) {
+function FilterSelect({ id, label, value, options, onPick, searchable = false }: FilterSelectProps) {
   const { t } = useI18n();
+  const [needle, setNeedle] = useState("");
+  const shown = searchable ? narrowOptions(options, needle, value) : options;
   return (
     <div class="field">
       <label for={id}>{label}</label>
+      {searchable ? (
+        <input id={`${id}-find`} type="search" class="filter-find" value={needle} placeholder={t("browse.findOption")}
+          aria-label={`${label}: ${t("browse.findOption")}`} autoComplete="off"
+          onInput={(e) => {
+            const next = e.currentTarget.value;
+            setNeedle(next);
+            const hits = narrowOptions(options, next, "");
+            const only = hits.length === 1 ? hits[0] : undefined;
+            if (next.trim() && only) onPick(only[0]); // one match: picked at once
+          }} />
+      ) : null}
       <select id={id} value={value} onChange={(e) => onPick(e.currentTarget.value)}>
         <option value="">{t("browse.all")}</option>
-        {options.map(([v, text]) => (
+        {shown.map(([v, text]) => (
           <option key={v} value={v}>
             {text}
           </option>
@@ -133,9 +155,9 @@ export function Browse({ route }: { route: Route }) {
           <FilterSelect id="browse-state" label={t("browse.state")} value={query.state}
             onPick={(state) => set({ state: state as BrowseQuery["state"] })} options={STATES.map((s) => [s, t(stateKey(s))])} />
           <FilterSelect id="browse-tag" label={t("browse.tag")} value={query.tag} onPick={(tag) => set({ tag })}
-            options={(facets.data?.tags ?? []).map((tag) => [tag, tag])} />
+            options={(facets.data?.tags ?? []).map((tag) => [tag, tag])} searchable />
           <FilterSelect id="browse-topic" label={t("browse.topic")} value={query.topic} onPick={(topic) => set({ topic })}
-            options={(facets.data?.topics ?? []).map((tp) => [tp.id, tp.title ? `${tp.title} (${tp.id})` : tp.id])} />
+            options={(facets.data?.topics ?? []).map((tp) => [tp.id, tp.title ? `${tp.title} (${tp.id})` : tp.id])} searchable />
           <div class="field">
             <label for="browse-due">{t("browse.dueBefore")}</label>
             <input id="browse-due" type="date" value={query.due} onChange={(e) => set({ due: e.currentTarget.value })} />
