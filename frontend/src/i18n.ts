@@ -5,22 +5,19 @@
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 
-import { OWN_EN, OWN_ZH } from "./lib/ownStrings";
-import { SESSION_EN, SESSION_ZH } from "./lib/sessionStrings";
-import { OWN_EN, OWN_ZH } from "./lib/ownStrings";
-import { SESSION_EN, SESSION_ZH } from "./lib/sessionStrings";
-
 import { ANKI_EN, ANKI_ZH } from "./lib/ankiStrings";
 import { FSRS_EN, FSRS_ZH } from "./lib/fsrsStrings";
+import { OWN_EN, OWN_ZH } from "./lib/ownStrings";
+import { SESSION_EN, SESSION_ZH } from "./lib/sessionStrings";
 
 export type Lang = "zh" | "en";
 export const LANG_STORAGE_KEY = "dlquiz.lang";
 
 const zh = {
-  ...OWN_ZH,
-  ...SESSION_ZH,
   ...ANKI_ZH,
   ...FSRS_ZH,
+  ...OWN_ZH,
+  ...SESSION_ZH,
   "app.name": "深度学习面试",
   "app.skip": "跳到正文",
   "nav.main": "主导航",
@@ -183,10 +180,10 @@ const zh = {
   "browse.deck": "卡组",
   "browse.tag": "标签",
   "browse.state": "状态",
-  "browse.findOption": "输入以筛选",
   "browse.topic": "主题",
   "browse.dueBefore": "到期早于",
   "browse.all": "全部",
+  "browse.findOption": "输入以筛选",
   "browse.clear": "清除筛选",
   "browse.results": "共 {n} 张卡片",
   "browse.none": "没有符合条件的卡片",
@@ -373,10 +370,10 @@ const zh = {
 export type Key = keyof typeof zh;
 
 const en: Record<Key, string> = {
-  ...OWN_EN,
-  ...SESSION_EN,
   ...ANKI_EN,
   ...FSRS_EN,
+  ...OWN_EN,
+  ...SESSION_EN,
   "app.name": "DL interviews",
   "app.skip": "Skip to content",
   "nav.main": "Main navigation",
@@ -540,10 +537,10 @@ const en: Record<Key, string> = {
   "browse.deck": "Deck",
   "browse.tag": "Tag",
   "browse.state": "State",
-  "browse.findOption": "Type to filter",
   "browse.topic": "Topic",
   "browse.dueBefore": "Due before",
   "browse.all": "All",
+  "browse.findOption": "Type to filter",
   "browse.clear": "Clear filters",
   "browse.results": "{n} cards",
   "browse.none": "No cards match",
