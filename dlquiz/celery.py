@@ -39,6 +39,11 @@ def _schedule(sender: Celery, **_: object) -> None:
         sender.signature("dlquiz.scheduler.tasks.optimize_recover"),
         name="scheduler: queue again optimisation runs whose worker died",
     )
+    sender.add_periodic_task(
+        60.0,
+        sender.signature("dlquiz.demos.tasks.demos_sweep"),
+        name="demos: end runs whose worker died as failed",
+    )
 
 
 # -- demonstration workers (dlquiz/demos/worker.py) --------------------------------------------------------

@@ -77,6 +77,39 @@ def _lost_cutoff(now: Any) -> Any:
     return now - dt.timedelta(seconds=longest + LOST_MARGIN)
 
 
+def _sweep_after(demo_id: str) -> float:
+    """Seconds after its start when beat's sweep ends a run still "running" as failed: past its hard limit
+    and, on Redis, past the broker's visibility timeout (Redis gives a killed worker's message back then, and
+    the redelivered task finishes the run), plus ``LOST_MARGIN``."""
+    visibility = (
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 0) if settings.REDIS_URL else 0
+    )
+    return max(time_limits(demo_id)[1], int(str(visibility or 0))) + LOST_MARGIN
+
+
+def demo_runs_lost_fail(*, now: Any = None) -> int:
+    """Beat's sweep: a run whose computation is gone (its worker died and no message will come back: kombu's
+    filesystem broker keeps none; on Redis, past the visibility timeout) ends ``failed`` with a message
+    instead of showing "running" to its learners forever; asked for again, it is queued again. Returns how
+    many runs it ended."""
+    now = now or timezone.now()
+    shortest = min([settings.DEMO_TIME_LIMIT, *(h for _, h in settings.DEMO_TIME_LIMITS.values())])
+    candidates = DemoRun.objects.filter(
+        status=Status.RUNNING, started_at__lt=now - dt.timedelta(seconds=shortest + LOST_MARGIN)
+    ).values_list("pk", "demo", "started_at", "started_count")
+    ended = 0
+    for pk, demo_id, started_at, attempt in candidates:
+        if started_at >= now - dt.timedelta(seconds=_sweep_after(demo_id)):
+            continue
+        ended += demo_run_fail(  # conditional on the same attempt: a computation that took it over since wins
+            run_id=pk,
+            attempt=attempt,
+            error="计算中断：执行它的 worker 已退出，请重新运行 / the worker running it stopped; start it again",
+            now=now,
+        )
+    return ended
+
+
 def params_key(params: Mapping[str, Any]) -> str:
     """The canonical parameters as the unique key stores them: compact JSON, sorted keys."""
     return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

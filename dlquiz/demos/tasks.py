@@ -15,7 +15,7 @@ from typing import Any
 from billiard.exceptions import TimeLimitExceeded
 from celery import shared_task
 
-from dlquiz.demos.services import demo_run_compute, demo_run_fail, time_limits
+from dlquiz.demos.services import demo_run_compute, demo_run_fail, demo_runs_lost_fail, time_limits
 
 
 @shared_task(name="dlquiz.demos.tasks.demo_run_task", bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -45,3 +45,9 @@ def demo_run_enqueue(*, run_id: int, token: int, demo_id: str) -> None:
     demo_run_task.apply_async(
         (run_id, token), soft_time_limit=soft, time_limit=hard, link_error=demo_run_lost.s()
     )
+
+
+@shared_task(name="dlquiz.demos.tasks.demos_sweep")
+def demos_sweep() -> int:
+    """Beat, every minute: runs whose worker died and whose message will not come back end failed."""
+    return demo_runs_lost_fail()

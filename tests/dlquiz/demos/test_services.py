@@ -368,3 +368,55 @@ def test_the_prediction_is_graded_from_the_result(queued, django_capture_on_comm
     demo_prediction_set(user=other, run_id=theirs.run_id, choice=right_choice)
     data = run_data(DemoRequest.objects.select_related("run").get(pk=theirs.pk))
     assert data["prediction"] == {"choice": right_choice, "right": True} and data["status"] == "done"
+
+
+def test_beat_ends_a_run_whose_worker_died_as_failed_and_leaves_the_others(
+    queued, django_capture_on_commit_callbacks, settings
+):
+    """A run still "running" past its hard limit plus LOST_MARGIN (and, on Redis, past the visibility timeout,
+    when the broker would deliver the message again) ends failed with a message, so no page shows it running
+    forever; a run within its time, or one a newer computation took over, is left alone; asked for again,
+    the failed run is queued again."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dlquiz.celery import _schedule
+    from dlquiz.demos.services import demo_runs_lost_fail
+
+    settings.DEMO_TIME_LIMITS = {"nms_steps": (7, 9)}
+    settings.REDIS_URL = ""  # the filesystem broker: no message comes back
+    learner = make_user()
+    lost = ask(learner, capture=django_capture_on_commit_callbacks)
+    fresh = ask(learner, seed=5, capture=django_capture_on_commit_callbacks)
+    t0 = timezone.now()
+    assert demo_run_claim(run_id=lost.run_id, token=1, now=t0) == 1
+    assert demo_run_claim(run_id=fresh.run_id, token=1, now=t0 + dt.timedelta(seconds=60)) == 1
+    at = t0 + dt.timedelta(seconds=9 + services.LOST_MARGIN + 1)  # 9 s hard limit + margin, and a second
+    assert demo_runs_lost_fail(now=at - dt.timedelta(seconds=2)) == 0  # not yet
+    assert demo_runs_lost_fail(now=at) == 1
+    run = DemoRun.objects.get(pk=lost.run_id)
+    assert run.status == "failed" and "worker" in run.error and run.finished_at == at
+    assert DemoRun.objects.get(pk=fresh.run_id).status == "running"
+    # on Redis the message comes back after the visibility timeout: the sweep waits for that too
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+    assert demo_runs_lost_fail(now=t0 + dt.timedelta(seconds=60 + 299 + services.LOST_MARGIN)) == 0
+    assert demo_runs_lost_fail(now=t0 + dt.timedelta(seconds=60 + 301 + services.LOST_MARGIN)) == 1
+    # the failed run asked for again: queued again with a new task number
+    with django_capture_on_commit_callbacks(execute=True):
+        again = demo_run_request(user=learner, demo_id="nms_steps", params=FAST)
+    assert again.run_id == lost.run_id and queued[-1] == (lost.run_id, 2, "nms_steps")
+
+    class Beat:  # beat runs the sweep every minute
+        tasks: dict[str, object] = {}
+
+        def signature(self, name):
+            return name
+
+        def add_periodic_task(self, schedule, signature, **_):
+            self.tasks[signature] = schedule
+
+    beat = Beat()
+    _schedule(beat)
+    assert beat.tasks["dlquiz.demos.tasks.demos_sweep"] == 60.0
