@@ -376,10 +376,22 @@ class SettingsSerializer(serializers.Serializer):
         help_text="deck id -> new cards a day from that deck (within new_per_day); a deck not listed has no cap of its own",
     )
 
-    def validate_deck_new_limits(self, value: dict[str, int]) -> dict[str, int]:
+    deck_review_limits = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=99999),
+        help_text="deck id -> reviews a day from that deck (within max_reviews_per_day); a deck not listed has no cap of its own",
+    )
+
+    @staticmethod
+    def _deck_keys(value: dict[str, int]) -> dict[str, int]:
         if len(value) > 500 or not all(k.isdigit() and 0 < int(k) < 2**31 for k in value):
             raise serializers.ValidationError("keys are deck ids")
         return {str(int(k)): v for k, v in value.items()}
+
+    def validate_deck_new_limits(self, value: dict[str, int]) -> dict[str, int]:
+        return self._deck_keys(value)
+
+    def validate_deck_review_limits(self, value: dict[str, int]) -> dict[str, int]:
+        return self._deck_keys(value)
 
     new_card_order = serializers.ChoiceField(
         choices=list(ORDERS),

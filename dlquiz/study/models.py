@@ -146,6 +146,11 @@ class StudySettings(models.Model):
         blank=True,
         help_text="deck id -> new cards a day from that deck (within new_per_day); a deck not listed: no cap of its own",
     )
+    deck_review_limits = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="deck id -> reviews a day from that deck (within max_reviews_per_day); a deck not listed: no cap of its own",
+    )
     new_card_order = models.CharField(
         max_length=12,
         default="interleaved",

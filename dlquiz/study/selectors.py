@@ -138,12 +138,27 @@ def study_queue(
     items += [(s, "learning") for s in learning]
     if len(items) < limit and today.reviews_left:
         n = min(limit - len(items), today.reviews_left)
-        items += [
-            (s, "review") for s in base.filter(state=State.REVIEW, due__lt=day_end).order_by("due", "id")[:n]
-        ]
+        due = base.filter(state=State.REVIEW, due__lt=day_end).order_by("due", "id")
+        review_left = _deck_left(
+            user=user, prefs=prefs, now=now, caps=prefs.deck_review_limits, prior=State.REVIEW
+        )
+        if review_left is None:
+            items += [(s, "review") for s in due[:n]]
+        else:  # per-deck caps: walk the due cards' light columns, then load the ones taken
+            ids: list[int] = []
+            for pk, deck_id in due.values_list("id", "card__deck_id"):
+                if len(ids) == n:
+                    break
+                if deck_id in review_left:
+                    if review_left[deck_id] <= 0:
+                        continue
+                    review_left[deck_id] -= 1
+                ids.append(pk)
+            taken = due.in_bulk(ids)
+            items += [(taken[pk], "review") for pk in ids]
     if len(items) < limit and today.new_left:
         n = min(limit - len(items), today.new_left)
-        deck_left = _deck_new_left(user=user, prefs=prefs, now=now)
+        deck_left = _deck_left(user=user, prefs=prefs, now=now, caps=prefs.deck_new_limits, prior=State.NEW)
         items += [(s, "new") for s in _new_states(base, prefs=prefs, n=n, deck_left=deck_left)]
     horizon = now
     if not items and prefs.learn_ahead_minutes:  # nothing else left: learn ahead, as Anki does
@@ -160,9 +175,13 @@ def study_queue(
     return _queue_items(user=user, prefs=prefs, now=now, items=items), today
 
 
-def _deck_new_left(*, user: User, prefs: StudySettings, now: dt.datetime) -> dict[int, int] | None:
-    """New cards each capped deck may still give today (``StudySettings.deck_new_limits``); None: no caps."""
-    limits = {int(k): int(v) for k, v in (prefs.deck_new_limits or {}).items()}
+def _deck_left(
+    *, user: User, prefs: StudySettings, now: dt.datetime, caps: dict[str, int] | None, prior: State
+) -> dict[int, int] | None:
+    """What each capped deck may still give today: its cap (``StudySettings.deck_new_limits`` for new
+    cards, ``deck_review_limits`` for reviews) less today's reviews of its cards that were ``prior`` (NEW:
+    introductions; REVIEW: reviews) before; None: no caps."""
+    limits = {int(k): int(v) for k, v in (caps or {}).items()}
     if not limits:
         return None
     start, end = study_day_bounds(prefs=prefs, now=now)
@@ -170,7 +189,7 @@ def _deck_new_left(*, user: User, prefs: StudySettings, now: dt.datetime) -> dic
         ReviewLog.objects.filter(
             user=user,
             kind=ReviewLog.Kind.REVIEW,
-            prior_state=State.NEW,
+            prior_state=prior,
             reviewed_at__gte=start,
             reviewed_at__lt=end,
             card__deck_id__in=list(limits),

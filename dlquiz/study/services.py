@@ -308,6 +308,7 @@ SETTINGS_FIELDS = (
     "learn_ahead_minutes",
     "new_card_order",
     "deck_new_limits",
+    "deck_review_limits",
 )
 
 

@@ -331,6 +331,7 @@ def test_per_deck_limit_and_new_card_order_in_settings(page: Any, app_server: st
     limit = f"#deck-limit-{small_deck['deck'].id}"
     pg.wait_for_selector(limit)
     pg.locator(limit).fill("3")
+    pg.locator(f"#deck-review-limit-{small_deck['deck'].id}").fill("40")
     pg.locator("#new_card_order").select_option("mixed")
     pg.locator("#learn_ahead_minutes").fill("5")
     shoot(pg, "settings-session")
@@ -338,5 +339,6 @@ def test_per_deck_limit_and_new_card_order_in_settings(page: Any, app_server: st
     pg.wait_for_selector("text=设置已保存")
     prefs = StudySettings.objects.get(user__username="tina")
     assert prefs.deck_new_limits == {str(small_deck["deck"].id): 3}
+    assert prefs.deck_review_limits == {str(small_deck["deck"].id): 40}
     assert (prefs.new_card_order, prefs.learn_ahead_minutes) == ("mixed", 5)
     assert str(other.id) not in prefs.deck_new_limits

@@ -1532,6 +1532,10 @@ export interface components {
             deck_new_limits?: {
                 [key: string]: number;
             };
+            /** @description deck id -> reviews a day from that deck (within max_reviews_per_day); a deck not listed has no cap of its own */
+            deck_review_limits?: {
+                [key: string]: number;
+            };
             /**
              * @description deck: deck order; mixed: across decks; interleaved: exercises after the cards of their topics
              *
@@ -1778,6 +1782,10 @@ export interface components {
             deck_new_limits: {
                 [key: string]: number;
             };
+            /** @description deck id -> reviews a day from that deck (within max_reviews_per_day); a deck not listed has no cap of its own */
+            deck_review_limits: {
+                [key: string]: number;
+            };
             /**
              * @description deck: deck order; mixed: across decks; interleaved: exercises after the cards of their topics
              *
@@ -1929,6 +1937,10 @@ export interface components {
             learn_ahead_minutes: number;
             /** @description deck id -> new cards a day from that deck (within new_per_day); a deck not listed has no cap of its own */
             deck_new_limits: {
+                [key: string]: number;
+            };
+            /** @description deck id -> reviews a day from that deck (within max_reviews_per_day); a deck not listed has no cap of its own */
+            deck_review_limits: {
                 [key: string]: number;
             };
             /**

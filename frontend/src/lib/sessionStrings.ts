@@ -37,6 +37,7 @@ export const SESSION_ZH = {
   "scope.everything": "学习全部",
   "nav.practice": "练习",
   "set.deckLimits": "各卡组每天的新卡上限（留空：不单独限制，只受总数限制）",
+  "set.deckReviewLimits": "各卡组每天的复习上限（留空：不单独限制，只受总数限制）",
 };
 
 export const SESSION_EN: Record<keyof typeof SESSION_ZH, string> = {
@@ -76,4 +77,5 @@ export const SESSION_EN: Record<keyof typeof SESSION_ZH, string> = {
   "scope.everything": "Study everything",
   "nav.practice": "Practice",
   "set.deckLimits": "New cards a day per deck (empty: no cap of its own, only the total)",
+  "set.deckReviewLimits": "Reviews a day per deck (empty: no cap of its own, only the total)",
 };

@@ -51,10 +51,25 @@ interface Form {
   new_card_order: NewCardOrder;
   /** deck id -> that deck's own cap of new cards a day ("" or absent: none) */
   deck_new_limits: Record<string, string>;
+  /** deck id -> that deck's own cap of reviews a day ("" or absent: none) */
+  deck_review_limits: Record<string, string>;
 }
 
 type NewCardOrder = StudySettings["new_card_order"];
 const NEW_CARD_ORDERS: NewCardOrder[] = ["interleaved", "mixed", "deck"];
+
+/** A deck's caps as the form edits them (text), and back ("" drops the deck's own cap). */
+function capsToForm(caps: Record<string, number> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(caps ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+function capsFromForm(caps: Record<string, string>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(caps)
+      .filter(([, v]) => v.trim() !== "")
+      .map(([k, v]) => [k, Number(v)]),
+  );
+}
 
 function toForm(s: StudySettings): Form {
   return {
@@ -71,7 +86,8 @@ function toForm(s: StudySettings): Form {
     leech_threshold: String(s.leech_threshold),
     learn_ahead_minutes: String(s.learn_ahead_minutes),
     new_card_order: s.new_card_order,
-    deck_new_limits: Object.fromEntries(Object.entries(s.deck_new_limits ?? {}).map(([k, v]) => [k, String(v)])),
+    deck_new_limits: capsToForm(s.deck_new_limits),
+    deck_review_limits: capsToForm(s.deck_review_limits),
   };
 }
 
@@ -126,11 +142,8 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
       leech_threshold: Number(form.leech_threshold),
       learn_ahead_minutes: Number(form.learn_ahead_minutes),
       new_card_order: form.new_card_order,
-      deck_new_limits: Object.fromEntries(
-        Object.entries(form.deck_new_limits)
-          .filter(([, v]) => v.trim() !== "")
-          .map(([k, v]) => [k, Number(v)]),
-      ),
+      deck_new_limits: capsFromForm(form.deck_new_limits),
+      deck_review_limits: capsFromForm(form.deck_review_limits),
     };
     const answer = await api.settingsUpdate(body);
     // Anki's "reschedule cards on change": a new desired retention offers to reschedule every card
@@ -236,6 +249,16 @@ export function Settings({ onLanguage }: { onLanguage: (l: Lang) => void }) {
                 <Field key={d.id} id={`deck-limit-${d.id}`} type="number" min={0} max={9999} inputMode="numeric" label={d.name}
                   value={form.deck_new_limits[String(d.id)] ?? ""}
                   onInput={(e) => up({ deck_new_limits: { ...form.deck_new_limits, [String(d.id)]: e.currentTarget.value } })} />
+              ))}
+            </div>
+          ) : null}
+          {(decks.data ?? []).length ? (
+            <div class="field deck-limits">
+              <p class="muted">{t("set.deckReviewLimits")}</p>
+              {(decks.data ?? []).map((d) => (
+                <Field key={d.id} id={`deck-review-limit-${d.id}`} type="number" min={0} max={99999} inputMode="numeric" label={d.name}
+                  value={form.deck_review_limits[String(d.id)] ?? ""}
+                  onInput={(e) => up({ deck_review_limits: { ...form.deck_review_limits, [String(d.id)]: e.currentTarget.value } })} />
               ))}
             </div>
           ) : null}

@@ -32,6 +32,7 @@ const stored: StudySettings = {
   learn_ahead_minutes: 20,
   new_card_order: "interleaved",
   deck_new_limits: {},
+  deck_review_limits: {},
 };
 
 const metrics = (logLoss: number, observed: number) => ({

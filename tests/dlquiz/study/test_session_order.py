@@ -11,7 +11,7 @@ import time_machine
 
 from dlquiz.decks.models import Card, Deck
 from dlquiz.decks.services import deck_enroll
-from dlquiz.study.models import CardState
+from dlquiz.study.models import CardState, State
 from dlquiz.study.selectors import dashboard_stats, study_extra_new, study_queue
 from dlquiz.study.services import card_bury, card_unbury, review_submit, settings_update
 from tests.factories import client_for, enrolled_user, make_user, rid
@@ -247,3 +247,44 @@ def test_per_deck_daily_new_card_limits():
     assert bad.status_code == 400
     user.study_settings.refresh_from_db()
     assert user.study_settings.deck_new_limits == {str(a.id): 2}
+
+
+def test_per_deck_daily_review_limits():
+    """A deck's review cap (deck_review_limits) holds within the day's max_reviews_per_day: the capped deck
+    gives at most its cap of due reviews (fewer as the day's reviews of it are done), others are uncapped."""
+    a = _deck("rl-a", 0, [("basic", [f"a{i}"]) for i in range(4)], 0)
+    b = _deck("rl-b", 1, [("basic", [f"b{i}"]) for i in range(3)], 100)
+    user = make_user(max_reviews_per_day=50)
+    deck_enroll(user=user, deck=a)
+    deck_enroll(user=user, deck=b)
+    # every card a review due before T0, deck a's earliest (so an uncapped queue would start with all of a)
+    for i, cs in enumerate(
+        CardState.objects.filter(user=user).order_by("card__deck__position", "card__position")
+    ):
+        CardState.objects.filter(pk=cs.pk).update(
+            state=State.REVIEW,
+            stability=5.0,
+            difficulty=5.0,
+            reps=1,
+            last_review=T0 - dt.timedelta(days=6),
+            due=T0 - dt.timedelta(hours=10 - i),
+        )
+    r = client_for(user).patch("/api/v1/settings", {"deck_review_limits": {str(a.id): 2}}, format="json")
+    assert r.status_code == 200 and r.json()["deck_review_limits"] == {str(a.id): 2}
+    user.study_settings.refresh_from_db()
+    items, _ = study_queue(user=user, now=T0)
+    # by hand: the 2 earliest of deck a (its cap), then all 3 of deck b
+    assert [(i.state.card.uid, i.queue) for i in items] == [
+        ("rl-a.0", "review"),
+        ("rl-a.1", "review"),
+        ("rl-b.0", "review"),
+        ("rl-b.1", "review"),
+        ("rl-b.2", "review"),
+    ]
+    review_submit(user=user, card_id=items[0].state.card_id, rating=3, client_review_id=rid(), now=T0)
+    items, _ = study_queue(user=user, now=T0 + dt.timedelta(seconds=1))
+    assert [i.state.card.uid for i in items if i.state.card.deck_id == a.id] == ["rl-a.1"]  # one of 2 left
+    bad = client_for(user).patch("/api/v1/settings", {"deck_review_limits": {"x": 1}}, format="json")
+    assert bad.status_code == 400 and "deck_review_limits" in bad.json()["error"]["fields"]
+    user.study_settings.refresh_from_db()
+    assert user.study_settings.deck_review_limits == {str(a.id): 2}
