@@ -96,6 +96,8 @@ bench: deps
 	$(PY) bench/demos_engine.py
 	$(PY) bench/demos.py
 	$(PY) bench/frontend.py
+	$(PY) bench/optimize.py
+	$(PY) bench/grading_audit.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist data test-artifacts
