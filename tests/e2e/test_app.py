@@ -271,12 +271,12 @@ def test_browse_search_card_page_settings_and_language(page: Any, app_server: st
     pg.wait_for_function("() => document.querySelectorAll('.result').length === 1")
     pg.get_by_label("状态").select_option("new")
     pg.wait_for_function("() => document.querySelectorAll('.result').length === 14")
-    pg.get_by_label("标签").select_option("exercise")
+    pg.get_by_label("标签", exact=True).select_option("exercise")
     pg.wait_for_function("() => document.querySelectorAll('.result').length === 2")
     assert "status" in pg.url or "tag=exercise" in pg.url
     pg.get_by_role("button", name="清除筛选").click()
     pg.wait_for_function("() => document.querySelectorAll('.result').length === 15")
-    pg.get_by_label("主题").select_option("000-0012")
+    pg.get_by_label("主题", exact=True).select_option("000-0012")
     pg.wait_for_function("() => document.querySelectorAll('.result').length === 1")
     shoot(pg, "browse")
 
@@ -323,8 +323,8 @@ def test_browse_search_card_page_settings_and_language(page: Any, app_server: st
     pg.get_by_role("heading", name="Settings").wait_for()
     body = pg.locator("body").inner_text()
     assert "Desired retention" in body and "Sign out" in body
-    chrome = pg.locator(
-        "header, form.settings-form label, form.settings-form legend, .form-actions"
+    chrome = pg.locator(  # the per-deck limits are labelled by deck names: content, not interface
+        "header, form.settings-form label:not(.deck-limits label), form.settings-form legend, .form-actions"
     ).all_inner_texts()
     assert not re.search(r"[\u4e00-\u9fff]", " ".join(chrome).replace("中文", "")), chrome
     assert pg.evaluate("localStorage.getItem('dlquiz.lang')") == "en"

@@ -27,7 +27,7 @@ pytestmark = [
 
 # The regularisation demonstration (topics 002-0364 002-0372 002-0384 001-0107); a card on 002-0372.
 DEMO = "overfitting"
-EPOCHS = 400  # the default is 300: a run of a second or two, long enough to watch its progress
+EPOCHS = 1000  # the default is 300; the most (several seconds of training) leaves time to watch its progress
 
 
 @pytest.fixture

@@ -131,6 +131,7 @@ export function isFinished(status: string): boolean {
 
 /** The wait before the n-th look at a run in progress (n from 0): quick at first, then backing off. */
 export function pollDelay(n: number): number {
-  return Math.min(3000, Math.round(250 * 1.5 ** n));
+  // at most 1 s: a default run lasts a second or two, and a slower poll would jump from 0 to 100
+  return Math.min(1000, Math.round(250 * 1.5 ** n));
 }
 

@@ -64,6 +64,8 @@ export class StudySession {
   private seq = 0;
   private ratedSeq = new Map<number, number>();
   private refilling: Promise<void> | null = null;
+  /** The rating count (``seq``) when the fetch in flight started: a later rating needs a fresh one. */
+  private refillMark = -1;
   private exercises = new Map<number, Promise<Exercise>>();
   private listeners = new Set<() => void>();
   private readonly opts: SessionOptions;
@@ -249,8 +251,14 @@ export class StudySession {
 
   /** Fetch the server's queue (after the ratings in flight are saved) and append what is new to us. */
   refill(): Promise<void> {
-    if (this.refilling) return this.refilling;
+    if (this.refilling) {
+      if (this.refillMark === this.seq) return this.refilling;
+      // rated since that fetch started: its answer is stale (e.g. the count of learning cards waiting), so
+      // fetch again once it is done
+      return this.refilling.catch(() => undefined).then(() => this.refill());
+    }
     const mark = this.seq;
+    this.refillMark = mark;
     this.refilling = (async () => {
       await Promise.allSettled([...this.pending]);
       const data = await this.api.queue(this.opts.batch, this.opts.scope);

@@ -202,6 +202,7 @@ function DemoView({ demo, query }: { demo: DemoDetail; query: URLSearchParams })
     let live = true;
     let misses = 0;
     let last = run.progress;
+    let lastStatus = run.status;
     let timer = 0;
     const look = async () => {
       try {
@@ -210,8 +211,10 @@ function DemoView({ demo, query }: { demo: DemoDetail; query: URLSearchParams })
         setPollFailure(null);
         setRun(r);
         if (isFinished(r.status)) return;
-        misses = r.progress > last ? 0 : misses + 1;
+        // moving (more progress, or a worker has just picked it up): ask quickly again
+        misses = r.progress > last || r.status !== lastStatus ? 0 : misses + 1;
         last = r.progress;
+        lastStatus = r.status;
       } catch (e) {
         if (!live) return;
         setPollFailure(e);

@@ -117,10 +117,10 @@ describe("links and polling", () => {
     expect(demosForTopics(demos, [])).toEqual([]);
   });
 
-  it("asks quickly first, then backs off to at most 3 s; stops at a final status", () => {
+  it("asks quickly first, then backs off to at most 1 s; stops at a final status", () => {
     const delays = [0, 1, 2, 3, 10, 50].map(pollDelay);
     expect(delays.slice(0, 4)).toEqual([250, 375, 563, 844]);
-    expect(delays.slice(4)).toEqual([3000, 3000]);
+    expect(delays.slice(4)).toEqual([1000, 1000]);
     expect(["done", "failed", "cancelled"].every(isFinished)).toBe(true);
     expect(["queued", "running"].some(isFinished)).toBe(false);
   });

@@ -90,6 +90,28 @@ describe("learning cards in a session", () => {
   });
 });
 
+describe("refills", () => {
+  it("a rating made while a fetch is in flight gets a fresh fetch: the end screen counts every card", async () => {
+    vi.useFakeTimers({ now: new Date("2026-03-10T02:00:00Z"), toFake: ["Date", "setTimeout", "clearTimeout"] });
+    const { api } = fakeServer([1, 2]);
+    // each review takes 50 ms to save, so the refill started after the first rating is still in flight
+    // (waiting for that save) when the second rating comes
+    const review = api.review.getMockImplementation()!;
+    api.review.mockImplementation(async (b) => {
+      await new Promise((r) => setTimeout(r, 50));
+      return review(b);
+    });
+    const s = new StudySession(api, { batch: 20, low: 2 });
+    await s.start();
+    s.rate(1); // Again: one minute
+    s.rate(1);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(s.phase).toBe("done");
+    expect(s.later.count).toBe(2); // the stale fetch would say 1
+    s.close();
+  });
+});
+
 describe("undo of card actions", () => {
   it("undoes a suspend and a bury like a rating, newest first, the card back in front", async () => {
     const { api, actions } = fakeServer([1, 2, 3, 4]);
