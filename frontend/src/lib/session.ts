@@ -66,6 +66,8 @@ export class StudySession {
   private refilling: Promise<void> | null = null;
   /** The rating count (``seq``) when the fetch in flight started: a later rating needs a fresh one. */
   private refillMark = -1;
+  /** The rating count the last completed fetch reflects (the end screen waits for one that has them all). */
+  private fetchedMark = 0;
   private exercises = new Map<number, Promise<Exercise>>();
   private listeners = new Set<() => void>();
   private readonly opts: SessionOptions;
@@ -243,6 +245,9 @@ export class StudySession {
 
   private afterRefill(): void {
     if (this.phase === "refilling") {
+      // out of cards, but a fetch that includes the latest ratings is still coming: wait for it, or the end
+      // screen would show a stale count of the learning cards waiting
+      if (!this.current && this.fetchedMark < this.seq) return;
       this.phase = this.current ? "card" : "done";
       this.prefetch();
       this.emit();
@@ -268,6 +273,7 @@ export class StudySession {
       this.queue = mergeQueue(this.queue, data.cards, exclude, onScreen);
       const due = data.today.learning_next_due;
       this.later = { count: data.today.learning_later ?? 0, due: due ? Date.parse(due) : null };
+      this.fetchedMark = Math.max(this.fetchedMark, mark);
     })().finally(() => {
       this.refilling = null;
     });

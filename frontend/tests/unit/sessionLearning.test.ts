@@ -103,11 +103,17 @@ describe("refills", () => {
     });
     const s = new StudySession(api, { batch: 20, low: 2 });
     await s.start();
+    const ends: number[] = []; // the count of learning cards each time the end screen is shown
+    s.subscribe(() => {
+      if (s.phase === "done") ends.push(s.later.count);
+    });
     s.rate(1); // Again: one minute
     s.rate(1);
     await vi.advanceTimersByTimeAsync(200);
     expect(s.phase).toBe("done");
     expect(s.later.count).toBe(2); // the stale fetch would say 1
+    expect(ends.length).toBeGreaterThan(0);
+    expect(new Set(ends)).toEqual(new Set([2])); // never shown with the stale count first
     s.close();
   });
 });
