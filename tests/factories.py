@@ -95,3 +95,30 @@ def api_error(resp, status: int, code: str | None = None) -> dict:
     if code:
         assert body["error"]["code"] == code
     return body["error"]
+
+
+def race(fns, *, timeout: float = 60):
+    """Run the callables in threads released together by a barrier (each on its own database connection):
+    their results in order, and the exceptions raised."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(fns))
+    results, errors = [None] * len(fns), []
+
+    def run(i, fn):
+        try:
+            barrier.wait()
+            results[i] = fn()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results, errors

@@ -3,40 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 
 from dlquiz.study import scheduling
 from dlquiz.study.models import CardState, ReviewLog
 from dlquiz.study.scheduling import MemoryState
 from dlquiz.study.services import card_state_replay, review_submit
-from tests.factories import enrolled_user, rid
+from tests.factories import enrolled_user, race, rid
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 T0 = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)
 
 
 def _race(fns):
-    barrier = threading.Barrier(len(fns))
-    results, errors = [None] * len(fns), []
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results, errors
+    return race(fns, timeout=30)
 
 
 def test_two_concurrent_reviews_of_one_card_serialise_and_match_replay():

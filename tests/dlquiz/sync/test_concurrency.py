@@ -5,40 +5,21 @@ deadlock, and every card ends as the serial replay of its log."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 
 from dlquiz.study.models import CardState, ReviewLog
 from dlquiz.study.scheduling import memory_of
 from dlquiz.study.services import card_state_replay, review_submit
 from dlquiz.sync.services import OfflineReview, reviews_sync
-from tests.factories import enrolled_user
+from tests.factories import enrolled_user, race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 
 
 def _race(fns):
-    barrier = threading.Barrier(len(fns))
-    results, errors = [None] * len(fns), []
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results, errors
+    return race(fns, timeout=60)
 
 
 def test_two_devices_batches_over_the_same_cards_race_without_deadlock_and_merge():
